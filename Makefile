@@ -1,0 +1,50 @@
+# Cerebrum — two commands: `make run` (embedded default) and `make test` (real PostgreSQL + Redis).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# The production shape used by tests and benchmarks (loopback only).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/cerebrum
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+TEST_ENV := DJANGO_SETTINGS_MODULE=cerebrum.settings.test DATABASE_URL=$(PG_URL) \
+	REDIS_URL=$(REDIS_TEST_URL)
+
+.PHONY: run test lint venv services browser bench bench-quick clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo --size small
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+services:
+	bash deploy/ensure-services.sh
+
+browser:
+	bash deploy/ensure-browser.sh
+
+test: $(STAMP) services browser
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP) services
+	bash bench/run.sh full
+
+bench-quick: $(STAMP) services
+	bash bench/run.sh quick
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

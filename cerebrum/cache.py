@@ -1,0 +1,91 @@
+"""Layered caching: an in-process L1 (bounded, seconds) in front of Redis (L2, via Django's cache).
+
+`get_or_build` is the one way expensive keys are filled: at most one builder at a time per key
+across all processes (a short Redis lock), everyone else waits briefly for the result instead of
+stampeding PostgreSQL. If Redis is down, the cache calls fail soft and the builder runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cachetools import TTLCache
+from django.core.cache import cache
+
+_MISSING = object()
+L1_MAX_SECONDS = 30
+_l1: TTLCache = TTLCache(maxsize=2048, ttl=L1_MAX_SECONDS)
+_l1_lock = threading.Lock()
+
+
+def l1_get(key: str) -> Any:
+    with _l1_lock:
+        entry = _l1.get(key, _MISSING)
+    if entry is _MISSING:
+        return _MISSING
+    value, expires = entry
+    return value if expires > time.monotonic() else _MISSING
+
+
+def l1_set(key: str, value: Any, seconds: int) -> None:
+    with _l1_lock:
+        _l1[key] = (value, time.monotonic() + min(seconds, L1_MAX_SECONDS))
+
+
+def l1_clear() -> None:
+    with _l1_lock:
+        _l1.clear()
+
+
+def get_or_build(
+    key: str,
+    builder: Callable[[], Any],
+    *,
+    timeout: int,
+    l1_seconds: int = 0,
+    lock_seconds: int = 10,
+    wait_seconds: float = 5.0,
+) -> tuple[Any, bool]:
+    """Return (value, was_hit). Builds at most once at a time per key across processes."""
+    if l1_seconds:
+        value = l1_get(key)
+        if value is not _MISSING:
+            return value, True
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = _build_single_flight(key, builder, timeout=timeout, lock_seconds=lock_seconds, wait_seconds=wait_seconds)
+        hit = False
+    else:
+        hit = True
+    if l1_seconds:
+        l1_set(key, value, l1_seconds)
+    return value, hit
+
+
+def _build_single_flight(key: str, builder: Callable[[], Any], *, timeout: int, lock_seconds: int, wait_seconds: float) -> Any:
+    lock_key = f"lock:{key}"
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        acquired = cache.add(lock_key, 1, lock_seconds)
+        if acquired is None:  # django-redis swallowed a connection error: Redis is down, just build
+            return builder()
+        if acquired:
+            break
+        # Someone else is building: wait for their result rather than stampede the database.
+        time.sleep(0.02)
+        value = cache.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        if time.monotonic() > deadline:
+            return builder()
+    try:
+        value = cache.get(key, _MISSING)  # built while we were acquiring
+        if value is _MISSING:
+            value = builder()
+            cache.set(key, value, timeout)
+        return value
+    finally:
+        cache.delete(lock_key)

@@ -1,0 +1,32 @@
+"""One domain error type; the API and the pages map it to HTTP in one place each."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A refusal the client can act on. `fields` maps field names to lists of messages."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    code = "unprocessable"

@@ -1,0 +1,19 @@
+"""Tests run on real PostgreSQL and Redis: never a silent fall-back to SQLite."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from cerebrum.settings.base import *  # noqa: F403
+from cerebrum.settings.base import DB_IS_POSTGRES, REDIS_URL
+
+if not DB_IS_POSTGRES:
+    raise ImproperlyConfigured("Tests need DATABASE_URL pointing at PostgreSQL (make test sets it)")
+if not REDIS_URL:
+    raise ImproperlyConfigured("Tests need REDIS_URL pointing at Redis (make test sets it)")
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_FAILURE_LIMIT = 5

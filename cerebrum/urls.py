@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import urls as accounts_urls
+from analytics import urls as analytics_urls
+from cerebrum import views
+from communications import urls as communications_urls
+from courses import urls as courses_urls
+from payments import urls as payments_urls
+
+api_v1 = [
+    path("", include((accounts_urls.api_urlpatterns, "accounts_api"))),
+    path("", include((courses_urls.api_urlpatterns, "courses_api"))),
+    path("", include((payments_urls.api_urlpatterns, "payments_api"))),
+    path("", include((analytics_urls.api_urlpatterns, "analytics_api"))),
+    path("", include((communications_urls.api_urlpatterns, "communications_api"))),
+]
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("ready", views.ready, name="ready"),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("accounts/", include(accounts_urls)),
+    path("payments/", include(payments_urls)),
+    path("communications/", include(communications_urls)),
+    path("staff/analytics/", include(analytics_urls)),
+    path("", include(courses_urls)),
+]

@@ -1,0 +1,40 @@
+"""Operations endpoints: liveness without I/O, readiness that names what is down."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django_redis import get_redis_connection
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ready() -> str | None:
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any driver error means not ready
+        return f"database: {exc.__class__.__name__}"
+    return None
+
+
+def _redis_ready() -> str | None:
+    if not settings.REDIS_URL:
+        return None
+    try:
+        get_redis_connection("default").ping()
+    except Exception as exc:  # connection refused, timeout, auth
+        return f"redis: {exc.__class__.__name__}"
+    return None
+
+
+@never_cache
+def ready(request: HttpRequest) -> JsonResponse:
+    failures = [failure for failure in (_database_ready(), _redis_ready()) if failure]
+    if failures:
+        return JsonResponse({"status": "unavailable", "failing": failures}, status=503)
+    return JsonResponse({"status": "ready"})

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    EMAIL = "EMAIL", "Email"
+    WHATSAPP = "WHATSAPP", "WhatsApp"
+    SMS = "SMS", "SMS"
+
+
+class CommunicationLog(models.Model):
+    """The outbox: written in the business transaction, sent by a Celery task after commit."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        SENT = "SENT", "Sent"
+        DELIVERED = "DELIVERED", "Delivered"
+        READ = "READ", "Read"
+        FAILED = "FAILED", "Failed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="communications")
+    # The report's idx_communication_user_type names this column "type"; it is the channel.
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    template = models.CharField(max_length=60)
+    params = models.JSONField(default=dict, blank=True)
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="set while a worker sends it")
+    provider_message_id = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "communication_logs"
+        indexes = [
+            models.Index(fields=["user", "channel"], name="idx_communication_user_type"),
+            models.Index(fields=["status", "-sent_at"], name="idx_communication_status_sent"),
+            models.Index(fields=["status", "created_at"], name="idx_communication_relay", condition=Q(status="QUEUED")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.template} → {self.recipient} ({self.status})"

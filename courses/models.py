@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Grade
+from cerebrum.models import UTMFields
+
+
+class NcertClass(models.TextChoices):
+    CLASS_11 = "11", "Class 11"
+    CLASS_12 = "12", "Class 12"
+
+
+class Course(models.Model):
+    class Type(models.TextChoices):
+        CLASSROOM = "CLASSROOM", "Classroom"
+        ONLINE = "ONLINE", "Online live"
+        HYBRID = "HYBRID", "Hybrid"
+        TEST_SERIES = "TEST_SERIES", "Test series"
+        CRASH = "CRASH", "Crash course"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    type = models.CharField(max_length=12, choices=Type.choices, default=Type.ONLINE)
+    class_level = models.CharField(max_length=10, choices=Grade.choices)
+    fees_paise = models.PositiveIntegerField(help_text="Total fees in paise, GST inclusive")
+    is_active = models.BooleanField(default=True)
+    is_featured = models.BooleanField(default=False)
+    description = models.TextField(blank=True, default="")
+    syllabus = models.TextField(blank=True, default="", help_text="One item per line")
+    start_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "courses"
+        indexes = [models.Index(fields=["is_active", "class_level", "type"], name="idx_courses_catalog")]
+        constraints = [models.CheckConstraint(condition=Q(fees_paise__gte=0), name="courses_fees_not_negative")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrollment(UTMFields):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending payment"
+        ACTIVE = "ACTIVE", "Active"
+        SUSPENDED = "SUSPENDED", "Suspended"
+        COMPLETED = "COMPLETED", "Completed"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    LIVE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.SUSPENDED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    enrollment_date = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "enrollments"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course"],
+                condition=Q(status__in=["PENDING", "ACTIVE", "SUSPENDED"]),
+                name="enrollments_one_live_per_user_course",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "status"], name="idx_enrollments_user_status"),
+            models.Index(fields=["course", "status"], name="idx_enrollments_course_status"),
+            models.Index(fields=["status", "-enrollment_date"], name="idx_enrollments_status_date"),
+            models.Index(fields=["user", "course", "status", "-enrollment_date"], name="idx_enrollments_comprehensive"),
+            models.Index(fields=["user", "-created_at", "-id"], name="idx_enrollments_user_cursor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.course_id} ({self.status})"
+
+
+class Question(models.Model):
+    class Difficulty(models.TextChoices):
+        EASY = "EASY", "Easy"
+        MEDIUM = "MEDIUM", "Medium"
+        HARD = "HARD", "Hard"
+
+    class Option(models.TextChoices):
+        A = "A", "A"
+        B = "B", "B"
+        C = "C", "C"
+        D = "D", "D"
+
+    ncert_class = models.CharField(max_length=2, choices=NcertClass.choices)
+    chapter = models.CharField(max_length=150)
+    topic = models.CharField(max_length=150)
+    difficulty = models.CharField(max_length=6, choices=Difficulty.choices, default=Difficulty.MEDIUM)
+    is_active = models.BooleanField(default=True)
+    text = models.TextField()
+    option_a = models.CharField(max_length=500)
+    option_b = models.CharField(max_length=500)
+    option_c = models.CharField(max_length=500)
+    option_d = models.CharField(max_length=500)
+    correct_option = models.CharField(max_length=1, choices=Option.choices)
+    explanation = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "questions"
+        indexes = [
+            models.Index(fields=["topic", "difficulty", "is_active"], name="idx_questions_topic_difficulty"),
+            models.Index(fields=["ncert_class", "chapter"], name="idx_questions_class_chapter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.topic}] {self.text[:60]}"
+
+    @property
+    def options(self) -> dict[str, str]:
+        return {"A": self.option_a, "B": self.option_b, "C": self.option_c, "D": self.option_d}
+
+
+class PracticeTest(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True, default="")
+    grade = models.CharField(max_length=10, choices=Grade.choices, blank=True, default="")
+    questions = models.ManyToManyField(Question, through="PracticeTestQuestion", related_name="tests")
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    marks_correct = models.SmallIntegerField(default=4)
+    marks_wrong = models.SmallIntegerField(default=-1)
+    marks_unanswered = models.SmallIntegerField(default=0)
+    is_free = models.BooleanField(default=False, help_text="Free tests are open to everyone, including free users")
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="tests")
+    scheduled_start = models.DateTimeField(null=True, blank=True, help_text="Exam mode: everyone starts at this time")
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    is_published = models.BooleanField(default=True)
+    # Bumped by the services whenever the paper changes; the cached paper's key carries it.
+    paper_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "practice_tests"
+        indexes = [models.Index(fields=["is_published", "is_free", "-created_at"], name="idx_practice_tests_listing")]
+        constraints = [
+            models.CheckConstraint(condition=Q(marks_correct__gt=0), name="tests_marks_correct_positive"),
+            models.CheckConstraint(condition=Q(marks_wrong__lte=0), name="tests_marks_wrong_not_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PracticeTestQuestion(models.Model):
+    test = models.ForeignKey(PracticeTest, on_delete=models.CASCADE, related_name="paper_items")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="paper_items")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        db_table = "practice_test_questions"
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["test", "position"], name="test_question_position_unique"),
+            models.UniqueConstraint(fields=["test", "question"], name="test_question_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test_id}#{self.position}: {self.question_id}"
+
+
+class TestAttempt(models.Model):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "IN_PROGRESS", "In progress"
+        SUBMITTED = "SUBMITTED", "Submitted"
+        EXPIRED = "EXPIRED", "Expired"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="attempts")
+    free_user = models.ForeignKey("accounts.FreeUser", null=True, blank=True, on_delete=models.CASCADE, related_name="attempts")
+    test = models.ForeignKey(PracticeTest, on_delete=models.CASCADE, related_name="attempts")
+    attempt_number = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    answers = models.JSONField(default=dict, blank=True, help_text="question id → chosen option")
+    score = models.IntegerField(null=True, blank=True)
+    correct_count = models.PositiveSmallIntegerField(default=0)
+    wrong_count = models.PositiveSmallIntegerField(default=0)
+    unanswered_count = models.PositiveSmallIntegerField(default=0)
+    topic_breakdown = models.JSONField(default=dict, blank=True)
+    paper_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "test_attempts"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(free_user__isnull=True)) | (Q(user__isnull=True) & Q(free_user__isnull=False)),
+                name="attempts_one_learner",
+            ),
+            models.UniqueConstraint(fields=["user", "test", "attempt_number"], name="attempts_user_number_unique"),
+            models.UniqueConstraint(fields=["free_user", "test", "attempt_number"], name="attempts_free_user_number_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["free_user", "status", "-started_at"], name="idx_test_attempts_user_status"),
+            models.Index(fields=["user", "status", "-started_at"], name="idx_test_attempts_learner"),
+            models.Index(fields=["test", "status", "-score"], name="idx_test_attempts_ranking"),
+            models.Index(fields=["status", "expires_at"], name="idx_test_attempts_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.pk} of {self.test_id} ({self.status})"
+
+
+class ChapterNote(models.Model):
+    class Curriculum(models.TextChoices):
+        NCERT = "NCERT", "NCERT"
+
+    curriculum = models.CharField(max_length=10, choices=Curriculum.choices, default=Curriculum.NCERT)
+    grade = models.CharField(max_length=2, choices=NcertClass.choices)
+    chapter_number = models.PositiveSmallIntegerField(default=1)
+    chapter = models.CharField(max_length=150)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    body = models.TextField(help_text="Markdown")
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "chapter_notes"
+        indexes = [models.Index(fields=["curriculum", "grade", "is_published"], name="idx_chapter_notes_curriculum_grade")]
+
+    def __str__(self) -> str:
+        return f"{self.grade} · {self.chapter} · {self.title}"
