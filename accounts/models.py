@@ -62,7 +62,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         db_table = "users"
         constraints = [
-            models.CheckConstraint(condition=Q(email__isnull=False) | Q(phone__isnull=False), name="users_email_or_phone"),
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(phone__isnull=False), name="users_email_or_phone"
+            ),
         ]
         indexes = [
             models.Index(fields=["email", "role"], name="idx_users_email_role"),

@@ -24,7 +24,14 @@ class AnalyticsEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, help_text="made by the client; dedupes retries")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
     anonymous_id = models.CharField(max_length=64, blank=True, default="")
     event_type = models.CharField(max_length=12, choices=Type.choices)
     event_name = models.CharField(max_length=100)

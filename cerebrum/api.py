@@ -16,7 +16,9 @@ from cerebrum.errors import DomainError
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {str(key): [str(m) for m in (value if isinstance(value, list) else [value])] for key, value in detail.items()}
+        return {
+            str(key): [str(m) for m in (value if isinstance(value, list) else [value])] for key, value in detail.items()
+        }
     if isinstance(detail, list):
         return {"non_field_errors": [str(m) for m in detail]}
     return {}
@@ -44,5 +46,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else "Request refused."
-        response.data = error_body(exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code, message, _flatten(detail) if isinstance(detail, (dict, list)) else {})
+        response.data = error_body(
+            exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
+            message,
+            _flatten(detail) if isinstance(detail, (dict, list)) else {},
+        )
     return response

@@ -56,7 +56,9 @@ def get_or_build(
             return value, True
     value = cache.get(key, _MISSING)
     if value is _MISSING:
-        value = _build_single_flight(key, builder, timeout=timeout, lock_seconds=lock_seconds, wait_seconds=wait_seconds)
+        value = _build_single_flight(
+            key, builder, timeout=timeout, lock_seconds=lock_seconds, wait_seconds=wait_seconds
+        )
         hit = False
     else:
         hit = True
@@ -65,7 +67,9 @@ def get_or_build(
     return value, hit
 
 
-def _build_single_flight(key: str, builder: Callable[[], Any], *, timeout: int, lock_seconds: int, wait_seconds: float) -> Any:
+def _build_single_flight(
+    key: str, builder: Callable[[], Any], *, timeout: int, lock_seconds: int, wait_seconds: float
+) -> Any:
     lock_key = f"lock:{key}"
     deadline = time.monotonic() + wait_seconds
     while True:

@@ -21,7 +21,9 @@ class CommunicationLog(models.Model):
         READ = "READ", "Read"
         FAILED = "FAILED", "Failed"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="communications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="communications"
+    )
     # The report's idx_communication_user_type names this column "type"; it is the channel.
     channel = models.CharField(max_length=10, choices=Channel.choices)
     template = models.CharField(max_length=60)

@@ -179,8 +179,12 @@ class TestAttempt(models.Model):
         SUBMITTED = "SUBMITTED", "Submitted"
         EXPIRED = "EXPIRED", "Expired"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="attempts")
-    free_user = models.ForeignKey("accounts.FreeUser", null=True, blank=True, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="attempts"
+    )
+    free_user = models.ForeignKey(
+        "accounts.FreeUser", null=True, blank=True, on_delete=models.CASCADE, related_name="attempts"
+    )
     test = models.ForeignKey(PracticeTest, on_delete=models.CASCADE, related_name="attempts")
     attempt_number = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
@@ -200,11 +204,14 @@ class TestAttempt(models.Model):
         db_table = "test_attempts"
         constraints = [
             models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(free_user__isnull=True)) | (Q(user__isnull=True) & Q(free_user__isnull=False)),
+                condition=(Q(user__isnull=False) & Q(free_user__isnull=True))
+                | (Q(user__isnull=True) & Q(free_user__isnull=False)),
                 name="attempts_one_learner",
             ),
             models.UniqueConstraint(fields=["user", "test", "attempt_number"], name="attempts_user_number_unique"),
-            models.UniqueConstraint(fields=["free_user", "test", "attempt_number"], name="attempts_free_user_number_unique"),
+            models.UniqueConstraint(
+                fields=["free_user", "test", "attempt_number"], name="attempts_free_user_number_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["free_user", "status", "-started_at"], name="idx_test_attempts_user_status"),
@@ -234,7 +241,9 @@ class ChapterNote(models.Model):
 
     class Meta:
         db_table = "chapter_notes"
-        indexes = [models.Index(fields=["curriculum", "grade", "is_published"], name="idx_chapter_notes_curriculum_grade")]
+        indexes = [
+            models.Index(fields=["curriculum", "grade", "is_published"], name="idx_chapter_notes_curriculum_grade")
+        ]
 
     def __str__(self) -> str:
         return f"{self.grade} · {self.chapter} · {self.title}"

@@ -40,7 +40,9 @@ class Payment(UTMFields):
         db_table = "payments"
         constraints = [
             models.CheckConstraint(condition=Q(amount_paise__gt=0), name="payments_amount_positive"),
-            models.CheckConstraint(condition=Q(refunded_paise__lte=models.F("amount_paise")), name="payments_refund_within_amount"),
+            models.CheckConstraint(
+                condition=Q(refunded_paise__lte=models.F("amount_paise")), name="payments_refund_within_amount"
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "status"], name="idx_payments_user_status"),
@@ -94,7 +96,9 @@ class Refund(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATED)
     razorpay_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True, default="")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

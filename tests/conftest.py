@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+import redis
 from django.core.cache import cache
 from django_redis import get_redis_connection
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +30,102 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+class CeleryWorker:
+    """A real `celery worker` process on the test database and a Redis broker (design.md reliability)."""
+
+    def __init__(self, broker_url: str, queues: str):
+        self.broker_url = broker_url
+        self.queues = queues
+        self.process: subprocess.Popen | None = None
+
+    def start(self, concurrency: int = 2) -> None:
+        from django.conf import settings
+        from django.db import connection
+
+        db = settings.DATABASES["default"]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "cerebrum.settings.test",
+            "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{connection.settings_dict['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": self.broker_url,
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "cerebrum",
+                "worker",
+                "-Q",
+                self.queues,
+                "-c",
+                str(concurrency),
+                "--pool",
+                "prefork",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and its children), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; returns its last result."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db):
+    """Start real workers with `celery_worker_factory(queues="communications")`; tasks go to Redis.
+
+    Broker: TEST_CELERY_BROKER_URL (default redis db 14), flushed per test. The test process stops
+    running tasks inline while the fixture is active.
+    """
+    from cerebrum.celery import app
+
+    broker_url = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+    redis.Redis.from_url(broker_url).flushdb()
+    previous = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
+    app.conf.update(task_always_eager=False, broker_url=broker_url)
+    app._pool = None
+    workers: list[CeleryWorker] = []
+
+    def start(queues: str = "communications,analytics,payments,default", concurrency: int = 2) -> CeleryWorker:
+        worker = CeleryWorker(broker_url, queues)
+        worker.start(concurrency)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.kill()
+    app.conf.update(**previous)
+    app._pool = None

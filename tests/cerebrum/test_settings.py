@@ -86,7 +86,11 @@ def test_production_settings_pass_deploy_check():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k not in CLEAN_KEYS}, **env, "DJANGO_SETTINGS_MODULE": "cerebrum.settings.production"},
+        env={
+            **{k: v for k, v in os.environ.items() if k not in CLEAN_KEYS},
+            **env,
+            "DJANGO_SETTINGS_MODULE": "cerebrum.settings.production",
+        },
         capture_output=True,
         text=True,
         timeout=60,
