@@ -219,7 +219,13 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["drf_orjson_renderer.parsers.ORJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {"anon": "100/min", "user": "1000/min", "auth": "10/min"},
+    "DEFAULT_PAGINATION_CLASS": "cerebrum.api_tools.CreatedCursorPagination",
+    "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "cerebrum.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
