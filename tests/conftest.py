@@ -35,9 +35,10 @@ def api_client():
 class CeleryWorker:
     """A real `celery worker` process on the test database and a Redis broker (design.md reliability)."""
 
-    def __init__(self, broker_url: str, queues: str):
+    def __init__(self, broker_url: str, queues: str, extra_env: dict[str, str] | None = None):
         self.broker_url = broker_url
         self.queues = queues
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self, concurrency: int = 2) -> None:
@@ -51,6 +52,7 @@ class CeleryWorker:
             "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{connection.settings_dict['NAME']}",
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": self.broker_url,
+            **self.extra_env,
         }
         self.process = subprocess.Popen(
             [
@@ -118,8 +120,12 @@ def celery_worker_factory(transactional_db):
     app._pool = None
     workers: list[CeleryWorker] = []
 
-    def start(queues: str = "communications,analytics,payments,default", concurrency: int = 2) -> CeleryWorker:
-        worker = CeleryWorker(broker_url, queues)
+    def start(
+        queues: str = "communications,analytics,payments,default",
+        concurrency: int = 2,
+        extra_env: dict[str, str] | None = None,
+    ) -> CeleryWorker:
+        worker = CeleryWorker(broker_url, queues, extra_env)
         worker.start(concurrency)
         workers.append(worker)
         return worker

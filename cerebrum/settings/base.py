@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from cerebrum.env import database_from_env, database_from_url, env, int_from_env, redis_url_from_env, url_list_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -173,6 +175,21 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "communications-relay": {"task": "communications.outbox_relay", "schedule": 30.0},
+        "communications-test-reminders": {"task": "communications.test_reminders_enqueue", "schedule": 300.0},
+        # 04:30 UTC = 10:00 IST, inside WhatsApp waking hours.
+        "communications-parent-digest": {
+            "task": "communications.parent_digests_enqueue",
+            "schedule": crontab(minute=30, hour=4, day_of_week="sun"),
+        },
+        "communications-inactivity-nudge": {
+            "task": "communications.inactivity_nudges_enqueue",
+            "schedule": crontab(minute=30, hour=4),
+        },
+    }
+)
 
 # --- Auth and security ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -264,6 +281,15 @@ WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_API_URL = env.str("WHATSAPP_API_URL", default="https://graph.facebook.com/v21.0")
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="embedded-whatsapp-secret")
 WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="embedded-verify-token")
+
+# Communications outbox (docs/communications.md). A claim older than the lease is presumed dead (it must
+# outlast the send task's hard time limit); a QUEUED row not picked up within RELAY_AFTER is re-enqueued.
+COMMUNICATIONS_CLAIM_LEASE_SECONDS = int_from_env("COMMUNICATIONS_CLAIM_LEASE_SECONDS", 120)
+COMMUNICATIONS_RELAY_AFTER_SECONDS = int_from_env("COMMUNICATIONS_RELAY_AFTER_SECONDS", 60)
+COMMUNICATIONS_MAX_ATTEMPTS = int_from_env("COMMUNICATIONS_MAX_ATTEMPTS", 6)
+COMMUNICATIONS_RETRY_BASE_SECONDS = int_from_env("COMMUNICATIONS_RETRY_BASE_SECONDS", 30)
+COMMUNICATIONS_SEND_TIME_LIMIT = int_from_env("COMMUNICATIONS_SEND_TIME_LIMIT", 60)
+WHATSAPP_TIMEOUT_SECONDS = 10
 
 RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
 RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
