@@ -1,0 +1,184 @@
+"""Staff admin for the catalogue and learning content: courses, enrollments, questions, tests, notes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
+from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
+from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "type", "class_level", "fees", "is_active", "is_featured", "start_date")
+    list_filter = ("is_active", "class_level", "type", "is_featured")
+    search_fields = ("^slug", "name")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at")
+
+    @admin.display(description="Fees (₹)", ordering="fees_paise")
+    def fees(self, obj: Course) -> str:
+        return f"₹{obj.fees_paise / 100:,.2f}"
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(BigTableAdmin):
+    list_display = ("id", "user", "course", "status", "enrollment_date", "utm_source", "utm_campaign")
+    list_select_related = ("user", "course")
+    list_filter = ("status", "course")
+    search_fields = ("^user__email", "^user__phone")
+    autocomplete_fields = ("user", "course")
+    readonly_fields = ("created_at", "updated_at")
+
+
+class QuestionImportForm(forms.Form):
+    csv_file = forms.FileField(
+        label="CSV file", help_text=f"UTF-8, a header row with the columns: {', '.join(COLUMNS)}."
+    )
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    change_list_template = "admin/courses/question/change_list.html"
+    list_display = ("id", "ncert_class", "chapter", "topic", "difficulty", "short_text", "correct_option", "is_active")
+    list_filter = ("ncert_class", "difficulty", "is_active")
+    # topic and chapter lead indexes; text is a scan, acceptable on a table of thousands of rows.
+    search_fields = ("^topic", "^chapter", "text")
+    readonly_fields = ("created_at", "updated_at")
+    list_per_page = 50
+
+    @admin.display(description="Question")
+    def short_text(self, obj: Question) -> str:
+        return obj.text[:90]
+
+    def get_urls(self):
+        import_view = self.admin_site.admin_view(self.import_csv_view)
+        return [path("import-csv/", import_view, name="courses_question_import_csv"), *super().get_urls()]
+
+    def import_csv_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = QuestionImportForm(request.POST or None, request.FILES or None)
+        refusal = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                created = questions_import_csv(csv_file=form.cleaned_data["csv_file"])
+            except QuestionImportInvalid as exc:
+                refusal = exc
+            else:
+                self.message_user(request, f"Imported {len(created)} questions.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:courses_question_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import questions from CSV",
+            "form": form,
+            "refusal": refusal,
+            "row_errors": sorted(refusal.row_errors.items()) if refusal else [],
+            "columns": COLUMNS,
+        }
+        status = 400 if refusal else 200
+        return TemplateResponse(request, "admin/courses/question/import_csv.html", context, status=status)
+
+
+class PracticeTestQuestionInline(admin.TabularInline):
+    """The ordered paper. The question is a raw id plus a summary read from one joined query."""
+
+    model = PracticeTestQuestion
+    fields = ("position", "question", "question_summary")
+    readonly_fields = ("question_summary",)
+    raw_id_fields = ("question",)
+    ordering = ("position",)
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "question":
+            kwargs["widget"] = NoLookupRawIdWidget(db_field.remote_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Question")
+    def question_summary(self, obj: PracticeTestQuestion) -> str:
+        if not obj.pk:
+            return ""
+        question = obj.question
+        return f"[{question.topic} · {question.difficulty}] {question.text[:100]}"
+
+
+@admin.register(PracticeTest)
+class PracticeTestAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "course",
+        "grade",
+        "question_total",
+        "duration_minutes",
+        "is_free",
+        "is_published",
+        "scheduled_start",
+        "paper_version",
+    )
+    list_select_related = ("course",)
+    list_filter = ("is_published", "is_free", "grade")
+    search_fields = ("^slug", "title")
+    autocomplete_fields = ("course",)
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("paper_version", "created_at", "updated_at")
+    inlines = [PracticeTestQuestionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(question_total=Count("paper_items"))
+
+    @admin.display(description="Questions", ordering="question_total")
+    def question_total(self, obj: PracticeTest) -> int:
+        return obj.question_total
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and any(formset.has_changed() for formset in formsets):
+            # The cached paper is keyed by version: a new version makes every reader rebuild it.
+            PracticeTest.objects.filter(pk=form.instance.pk).update(paper_version=F("paper_version") + 1)
+
+
+@admin.register(TestAttempt)
+class TestAttemptAdmin(BigTableAdmin):
+    """Attempts are written by the attempt services; staff look, they do not edit."""
+
+    list_display = ("id", "test", "user", "free_user", "status", "score", "started_at", "submitted_at")
+    list_select_related = ("test", "user", "free_user")
+    list_filter = ("status",)
+    search_fields = ("=user__email", "=user__phone", "=free_user__phone")
+    autocomplete_fields = ("user", "free_user", "test")
+    readonly_fields = (
+        "attempt_number",
+        "started_at",
+        "expires_at",
+        "submitted_at",
+        "answers",
+        "score",
+        "correct_count",
+        "wrong_count",
+        "unanswered_count",
+        "topic_breakdown",
+        "paper_version",
+        "created_at",
+    )
+
+
+@admin.register(ChapterNote)
+class ChapterNoteAdmin(admin.ModelAdmin):
+    list_display = ("grade", "chapter_number", "chapter", "title", "is_published", "updated_at")
+    list_filter = ("curriculum", "grade", "is_published")
+    search_fields = ("^slug", "^chapter", "title")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("created_at", "updated_at")
+    ordering = ("grade", "chapter_number")
