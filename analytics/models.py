@@ -56,3 +56,61 @@ class AnalyticsEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type}:{self.event_name} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Campaign(models.Model):
+    """An ad campaign as staff know it: its UTM source + campaign and what it cost, for cost per enrollment."""
+
+    utm_source = models.CharField(max_length=100)
+    utm_campaign = models.CharField(max_length=150)
+    name = models.CharField(max_length=150, blank=True, default="")
+    cost_paise = models.PositiveBigIntegerField(default=0, help_text="total spend in paise (₹1 = 100 paise)")
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "analytics_campaigns"
+        constraints = [
+            models.UniqueConstraint(fields=["utm_source", "utm_campaign"], name="analytics_campaign_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.utm_source} / {self.utm_campaign}"
+
+
+class DailyMetric(models.Model):
+    """One number per IST day, metric and dimension (e.g. a campaign or a topic); rebuilt by the rollup task.
+
+    The dashboards read only this table, so they cost the same with ten events or ten million.
+    """
+
+    class Metric(models.TextChoices):
+        ACTIVE_LEARNERS = "active_learners", "Active learners"
+        VISITS = "visits", "Visitors"
+        FREE_TESTS = "free_tests", "Free-test takers"
+        SIGNUPS = "signups", "Sign-ups"
+        LEADS = "leads", "Leads"
+        ENROLLMENTS = "enrollments", "Enrollments"
+        PAYMENTS = "payments", "Paid enrollments"
+        REVENUE_PAISE = "revenue_paise", "Revenue (paise)"
+        ATTEMPTS = "attempts", "Tests submitted"
+        TOPIC_SCORE_SUM = "topic_score_sum", "Topic score sum"
+        TOPIC_ATTEMPTS = "topic_attempts", "Topic attempts"
+
+    date = models.DateField()
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    dimension = models.CharField(max_length=300, blank=True, default="", help_text="'' for the day's total")
+    value = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "analytics_daily_metrics"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "metric", "dimension"], name="analytics_daily_metric_unique"),
+        ]
+        indexes = [models.Index(fields=["metric", "date"], name="idx_daily_metrics_metric_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.metric}[{self.dimension}] = {self.value}"

@@ -1,8 +1,40 @@
-"""Analytics events. FIRST VERSION — the analytics issue adds the Redis buffer and rollups."""
+"""Every write to the analytics tables: event ingestion, the buffer flush, retention and campaigns.
+
+Events reach PostgreSQL one way: `_events_write` (bulk insert, duplicates skipped by the unique
+event_id). In the production shape they wait in the Redis buffer first; in the embedded default, or
+when Redis is down, they are written straight away.
+"""
 
 from __future__ import annotations
 
-from analytics.models import AnalyticsEvent
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from analytics import buffer
+from analytics.models import AnalyticsEvent, Campaign
+
+try:
+    from courses.caches import dashboard_invalidate
+except ImportError:  # the courses issue adds the dashboard cache; until then there is nothing to refresh
+
+    def dashboard_invalidate(user_id: int) -> None:
+        return None
+
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
 
 
 def event_record(
@@ -15,16 +47,178 @@ def event_record(
     utm: dict | None = None,
     path: str = "",
 ) -> None:
-    """Record a server-side event (signup, enrollment, payment, test start/submit)."""
-    utm = utm or {}
-    AnalyticsEvent.objects.create(
+    """Record a server-side event (sign-up, enrollment, payment, test start/submit).
+
+    Call it inside the business transaction: the event is buffered only once that commits, so a
+    rolled-back sign-up leaves no SIGNUP event behind.
+    """
+    event = event_payload(
+        event_id=str(uuid.uuid4()),
         event_type=event_type,
-        event_name=name,
-        user=user if user is not None and user.pk else None,
+        name=name,
+        user_id=user.pk if user is not None and user.pk else None,
         anonymous_id=anonymous_id,
-        properties=properties or {},
-        utm_source=utm.get("utm_source") or None,
-        utm_medium=utm.get("utm_medium") or None,
-        utm_campaign=utm.get("utm_campaign") or None,
+        properties=properties,
+        utm=utm,
         path=path,
+        created_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _events_store([event]))
+
+
+def events_ingest(*, events: list[dict], user=None) -> IngestResult:
+    """Store validated client events (see apis.EventInputSerializer); duplicates are ignored.
+
+    Costs one Redis call for the whole batch, or, with Redis down, one SELECT and one INSERT.
+    """
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    unique: dict[str, dict] = {}
+    for item in events:
+        event_id = str(item["event_id"])
+        if event_id in unique:
+            continue
+        unique[event_id] = event_payload(
+            event_id=event_id,
+            event_type=item["type"],
+            name=item["name"],
+            user_id=user_id,
+            anonymous_id=item.get("anonymous_id", ""),
+            properties=item.get("properties"),
+            utm=item,
+            path=item.get("path", ""),
+            created_at=item["timestamp"],
+        )
+    duplicates = _events_store(list(unique.values())) if unique else 0
+    repeated_in_batch = len(events) - len(unique)
+    return IngestResult(accepted=len(unique) - duplicates, duplicates=duplicates + repeated_in_batch)
+
+
+def event_payload(
+    *,
+    event_id: str,
+    event_type: str,
+    name: str,
+    user_id: int | None,
+    anonymous_id: str,
+    properties: dict | None,
+    utm: dict | None,
+    path: str,
+    created_at,
+) -> dict:
+    """The JSON-safe form an event travels in through the buffer."""
+    utm = utm or {}
+    return {
+        "event_id": event_id,
+        "event_type": event_type,
+        "event_name": name[:100],
+        "user_id": user_id,
+        "anonymous_id": (anonymous_id or "")[:64],
+        "properties": properties or {},
+        "utm_source": (utm.get("utm_source") or "")[:100] or None,
+        "utm_medium": (utm.get("utm_medium") or "")[:100] or None,
+        "utm_campaign": (utm.get("utm_campaign") or "")[:150] or None,
+        "path": (path or "")[:500],
+        "created_at": created_at.isoformat(),
+    }
+
+
+def buffer_flush(*, max_batches: int = 50) -> int:
+    """Move buffered events into PostgreSQL in batches; returns how many rows were inserted.
+
+    Safe to run from several workers at once (one wins the lock, the others return 0) and safe to
+    kill at any moment (see analytics/buffer.py).
+    """
+    inserted = 0
+    flusher = buffer.Flusher(
+        batch_size=settings.ANALYTICS_FLUSH_BATCH_SIZE, lock_seconds=settings.ANALYTICS_FLUSH_LOCK_SECONDS
+    )
+    with flusher as holder:
+        if holder is None:
+            return 0
+        for _ in range(max_batches):
+            batch = holder.next_batch()
+            if not batch:
+                break
+            inserted += _events_write(batch)
+            holder.done()
+    return inserted
+
+
+def events_purge(*, older_than_days: int, batch_size: int = 10_000, max_batches: int = 100) -> int:
+    """Delete raw events older than the cut-off, a batch of ids per short transaction; rollups stay.
+
+    Each DELETE touches at most `batch_size` rows found through the created_at index, so the table
+    is never locked for long and replicas keep up. Returns how many rows were deleted.
+    """
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = list(
+            AnalyticsEvent.objects.filter(created_at__lt=cutoff)
+            .order_by("created_at")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            count, _ = AnalyticsEvent.objects.filter(id__in=ids).delete()
+        deleted += count
+    return deleted
+
+
+@transaction.atomic
+def campaign_upsert(*, utm_source: str, utm_campaign: str, cost_paise: int, name: str = "") -> Campaign:
+    """Create or update what staff entered for a campaign (its cost drives cost per enrollment)."""
+    campaign = Campaign.objects.select_for_update().filter(utm_source=utm_source, utm_campaign=utm_campaign).first()
+    campaign = campaign or Campaign(utm_source=utm_source, utm_campaign=utm_campaign)
+    campaign.cost_paise = cost_paise
+    campaign.name = name or campaign.name
+    campaign.full_clean()
+    campaign.save()
+    return campaign
+
+
+def _events_store(events: list[dict]) -> int:
+    """Buffer the events (one Redis call) or, without Redis, write them now; returns the duplicates."""
+    try:
+        return buffer.push(events)
+    except buffer.BufferUnavailable as error:
+        if settings.REDIS_URL:
+            logger.warning("analytics buffer unavailable, writing %d events directly: %s", len(events), error)
+        return _events_write_direct(events)
+
+
+def _events_write_direct(events: list[dict]) -> int:
+    ids = [event["event_id"] for event in events]
+    existing = {str(pk) for pk in AnalyticsEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True)}
+    fresh = [event for event in events if event["event_id"] not in existing]
+    _events_write(fresh)
+    return len(events) - len(fresh)
+
+
+def _events_write(events: list[dict]) -> int:
+    """Insert in one transaction, skipping event ids already stored; then refresh those learners' dashboards."""
+    if not events:
+        return 0
+    rows = [_event_row(event) for event in events]
+    with transaction.atomic():
+        created = AnalyticsEvent.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    for user_id in {event["user_id"] for event in events if event.get("user_id")}:
+        dashboard_invalidate(user_id)
+    return len(created)
+
+
+def _event_row(event: dict) -> AnalyticsEvent:
+    return AnalyticsEvent(
+        event_id=event["event_id"],
+        event_type=event["event_type"],
+        event_name=event["event_name"],
+        user_id=event.get("user_id"),
+        anonymous_id=event.get("anonymous_id", ""),
+        properties=event.get("properties") or {},
+        utm_source=event.get("utm_source"),
+        utm_medium=event.get("utm_medium"),
+        utm_campaign=event.get("utm_campaign"),
+        path=event.get("path", ""),
+        created_at=parse_datetime(event["created_at"]),
     )

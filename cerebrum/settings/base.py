@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "analytics.middleware.UTMAttributionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -188,6 +189,22 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "communications.inactivity_nudges_enqueue",
             "schedule": crontab(minute=30, hour=4),
         },
+    }
+)
+
+# Analytics (analytics/buffer.py, docs/analytics.md): buffer flush, rollups, retention.
+ANALYTICS_FLUSH_BATCH_SIZE = int_from_env("ANALYTICS_FLUSH_BATCH_SIZE", 1000)
+# A crashed flusher's lock expires after this long; then the next one redoes its processing list.
+ANALYTICS_FLUSH_LOCK_SECONDS = int_from_env("ANALYTICS_FLUSH_LOCK_SECONDS", 30)
+ANALYTICS_FLUSH_INTERVAL_SECONDS = int_from_env("ANALYTICS_FLUSH_INTERVAL_SECONDS", 3)
+ANALYTICS_ROLLUP_DAYS = int_from_env("ANALYTICS_ROLLUP_DAYS", 3)
+ANALYTICS_RETENTION_DAYS = int_from_env("ANALYTICS_RETENTION_DAYS", 400)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "analytics-buffer-flush": {"task": "analytics.buffer_flush", "schedule": float(ANALYTICS_FLUSH_INTERVAL_SECONDS)},
+        "analytics-rollups": {"task": "analytics.rollups_rebuild", "schedule": 300.0},
+        # 21:30 UTC = 03:00 IST, the quietest hour.
+        "analytics-retention": {"task": "analytics.events_purge", "schedule": crontab(minute=30, hour=21)},
     }
 )
 

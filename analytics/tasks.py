@@ -1,0 +1,16 @@
+"""Periodic analytics work (queue `analytics`); each task is thin and safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+
+from analytics import services
+
+
+@shared_task(name="analytics.buffer_flush")
+def buffer_flush() -> int:
+    return services.buffer_flush()
+
+
+@shared_task(name="analytics.events_purge")
+def events_purge() -> int:
+    return services.events_purge(older_than_days=settings.ANALYTICS_RETENTION_DAYS)
