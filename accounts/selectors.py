@@ -1,0 +1,60 @@
+"""Reads for the accounts domain, and who may see whom (a parent sees only linked children)."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+
+from accounts.models import User
+from cerebrum.cache import get_or_build
+from cerebrum.errors import NotFound
+
+# Cache-aside (design.md, report 2.2): the profile changes rarely and only through the profile service,
+# which deletes these keys; the role changes only in the admin, so it may lag by up to two hours.
+PROFILE_CACHE_SECONDS = 30 * 60
+ROLE_CACHE_SECONDS = 2 * 60 * 60
+PROFILE_KEY = "accounts:profile:{}"
+ROLE_KEY = "accounts:role:{}"
+PROFILE_FIELDS = ("id", "name", "email", "phone", "role", "profile", "email_verified", "phone_verified")
+
+
+def user_profile_get(*, user_id: int) -> dict:
+    """The learner's public profile as a dict, from the cache when it is there."""
+    profile, _ = get_or_build(
+        PROFILE_KEY.format(user_id), lambda: _profile_build(user_id), timeout=PROFILE_CACHE_SECONDS
+    )
+    if profile is None:
+        raise NotFound("No such user.")
+    return profile
+
+
+def user_role_get(*, user_id: int) -> str:
+    role, _ = get_or_build(
+        ROLE_KEY.format(user_id),
+        lambda: User.objects.filter(pk=user_id).values_list("role", flat=True).first() or "",
+        timeout=ROLE_CACHE_SECONDS,
+    )
+    if not role:
+        raise NotFound("No such user.")
+    return role
+
+
+def _profile_build(user_id: int) -> dict | None:
+    return User.objects.filter(pk=user_id, is_active=True).values(*PROFILE_FIELDS).first()
+
+
+def children_for_parent(*, parent: User) -> QuerySet[User]:
+    """The students linked to this parent, by name, each with `relation` (MOTHER/FATHER/GUARDIAN)."""
+    # filter() and annotate() on the same relation share one join, so `relation` is this parent's link.
+    return (
+        User.objects.filter(parent_links__parent=parent, is_active=True)
+        .annotate(relation=F("parent_links__relation"))
+        .order_by("name", "pk")
+    )
+
+
+def child_get_for_parent(*, parent: User, student_id: int) -> User:
+    """One linked child; any other id (another family's child, a missing one) is a 404, not a hint."""
+    child = children_for_parent(parent=parent).filter(pk=student_id).first()
+    if child is None:
+        raise NotFound("No such student.")
+    return child

@@ -1,0 +1,374 @@
+"""Every write to the accounts domain goes through here (pages, API, admin actions, tasks).
+
+Role, is_staff and the verification flags are never taken from user input: sign-up creates
+students (or parents when the caller decides so), and only `otp_verify` sets `phone_verified`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from importlib import import_module
+
+import phonenumbers
+from axes.helpers import get_client_ip_address, get_client_user_agent
+from django.contrib.auth import password_validation
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from accounts.models import AuthLog, FreeUser, Grade, ParentLink, PhoneOTP, User
+from analytics.services import event_record
+from cerebrum.errors import DomainError
+from communications.services import message_enqueue
+from courses.models import TestAttempt
+
+OTP_TTL = timedelta(minutes=5)
+OTP_MAX_ATTEMPTS = 5
+OTP_RATE_WINDOW = timedelta(minutes=10)
+OTP_RATE_LIMIT = 3
+SELF_SERVICE_ROLES = (User.Role.STUDENT, User.Role.PARENT)
+TARGET_YEAR_SPAN = 6
+CITY_MAX_LENGTH = 80
+INDIA_CODE = 91
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+PROFILE_CACHE_KEYS = ("accounts:profile:{}", "accounts:role:{}")
+
+
+# --- Registration ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(
+    *,
+    password: str,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    role: str = User.Role.STUDENT,
+    profile: dict | None = None,
+    utm: dict | None = None,
+    free_user: FreeUser | None = None,
+) -> User:
+    """A new learner (or parent) account; a free user's earlier attempts move onto it."""
+    if role not in SELF_SERVICE_ROLES:
+        raise DomainError("This kind of account is created by staff.", fields={"role": ["Not allowed."]})
+    touches = _touches(utm)
+    user = User(
+        email=email_normalize(email),
+        phone=_phone_field(phone, "phone") if phone else None,
+        name=(name or "").strip(),
+        role=role,
+        profile=profile_validate(profile or {}),
+        first_touch=touches["first"],
+        last_touch=touches["last"],
+    )
+    _validate_new_user(user, password)
+    user.set_password(password)
+    _save_new_user(user)
+    if free_user is not None:
+        _free_user_adopt(free_user=free_user, user=user)
+    message_enqueue(template="welcome", context={"name": user.name}, idempotency_key=f"welcome:{user.pk}", user=user)
+    event_record(event_type="SIGNUP", name="signup", user=user, properties={"role": role}, utm=touches["first"])
+    return user
+
+
+def _validate_new_user(user: User, password: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if not user.email and not user.phone:
+        errors["email"] = ["Enter an email address or a phone number."]
+    try:
+        user.full_clean(exclude=["password"], validate_constraints=False)
+    except ValidationError as error:
+        errors.update(_unique_messages(error.message_dict))
+    try:
+        password_validation.validate_password(password or "", user)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    if errors:
+        raise DomainError("Please correct the errors below.", fields=errors)
+
+
+def _unique_messages(message_dict: dict) -> dict[str, list[str]]:
+    friendly = {
+        "email": "An account with this email already exists. Log in or reset your password.",
+        "phone": "An account with this phone number already exists. Log in or reset your password.",
+    }
+    return {
+        field: [friendly[field] if "already exists" in message and field in friendly else message for message in msgs]
+        for field, msgs in message_dict.items()
+    }
+
+
+def _save_new_user(user: User) -> None:
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # Two sign-ups with the same email/phone raced past full_clean(): the loser gets a field error.
+        field = "email" if user.email and User.objects.filter(email=user.email).exists() else "phone"
+        raise DomainError(
+            "Please correct the errors below.", fields={field: [f"An account with this {field} already exists."]}
+        ) from error
+
+
+def _free_user_adopt(*, free_user: FreeUser, user: User) -> None:
+    """Link the lead to the new account and move its attempts (the check constraint needs exactly one owner)."""
+    locked = FreeUser.objects.select_for_update().filter(pk=free_user.pk, user__isnull=True).first()
+    if locked is None:
+        return  # already someone's account: never hand another person's attempts over
+    locked.user = user
+    locked.save(update_fields=["user"])
+    TestAttempt.objects.filter(free_user=locked).update(user=user, free_user=None)
+
+
+# --- Profile --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_profile_update(
+    *,
+    user: User,
+    name: str | None = None,
+    grade: str | None = None,
+    target_year: int | str | None = None,
+    city: str | None = None,
+) -> User:
+    """Change what a learner may change about themselves; other fields are not reachable from here."""
+    changes = {"grade": grade, "target_year": target_year, "city": city}
+    profile = profile_validate({**user.profile, **{key: value for key, value in changes.items() if value is not None}})
+    if name is not None:
+        user.name = name.strip()
+    user.profile = profile
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise DomainError("Please correct the errors below.", fields=error.message_dict) from error
+    user.save(update_fields=["name", "profile"])
+    transaction.on_commit(lambda: user_caches_invalidate(user_id=user.pk))
+    return user
+
+
+def profile_validate(profile: dict) -> dict:
+    """The cleaned profile (grade, target_year, city); unknown keys are dropped, bad values refused."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    grade = str(profile.get("grade") or "").strip()
+    if grade and grade not in Grade.values:
+        errors["grade"] = [f"Choose one of: {', '.join(Grade.labels)}."]
+    elif grade:
+        cleaned["grade"] = grade
+    year = profile.get("target_year")
+    if year not in (None, ""):
+        first_year = timezone.now().year
+        try:
+            year = int(year)
+        except (TypeError, ValueError):
+            year = 0
+        if not first_year <= year < first_year + TARGET_YEAR_SPAN:
+            errors["target_year"] = [f"Enter a year from {first_year} to {first_year + TARGET_YEAR_SPAN - 1}."]
+        else:
+            cleaned["target_year"] = year
+    city = str(profile.get("city") or "").strip()
+    if len(city) > CITY_MAX_LENGTH:
+        errors["city"] = [f"Use at most {CITY_MAX_LENGTH} characters."]
+    elif city:
+        cleaned["city"] = city
+    if errors:
+        raise DomainError("Please correct the errors below.", fields=errors)
+    return cleaned
+
+
+def user_caches_invalidate(*, user_id: int) -> None:
+    """Drop the cached profile/role and the learner's dashboard after a change."""
+    cache.delete_many([key.format(user_id) for key in PROFILE_CACHE_KEYS])
+    try:
+        caches = import_module("courses.caches")
+    except ImportError:
+        return  # the courses app has no dashboard cache yet
+    invalidate = getattr(caches, "dashboard_invalidate", None)
+    if invalidate is not None:
+        invalidate(user_id)
+
+
+# --- Phone verification ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def otp_request(*, user: User, phone: str) -> PhoneOTP:
+    """Send a 6-digit code by WhatsApp; only its hash is stored. At most 3 per 10 minutes per user and per phone."""
+    phone = _phone_field(phone, "phone")
+    # Lock the user row so two simultaneous requests cannot both slip under the limit.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if User.objects.filter(phone=phone).exclude(pk=user.pk).exists():
+        raise DomainError("This phone number belongs to another account.", fields={"phone": ["Already in use."]})
+    since = timezone.now() - OTP_RATE_WINDOW
+    recent = PhoneOTP.objects.filter(created_at__gte=since, user=user).count()
+    recent_for_phone = PhoneOTP.objects.filter(created_at__gte=since, phone=phone).count()
+    if max(recent, recent_for_phone) >= OTP_RATE_LIMIT:
+        raise DomainError(
+            "Too many codes requested. Wait 10 minutes and try again.", code="rate_limited", fields={"phone": []}
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    otp = PhoneOTP(user=user, phone=phone, code_hash=otp_hash(phone, code), expires_at=timezone.now() + OTP_TTL)
+    otp.full_clean()
+    otp.save()
+    message_enqueue(
+        template="otp",
+        channels=["WHATSAPP"],
+        recipient=phone,
+        context={"code": code},
+        idempotency_key=f"otp:{otp.pk}",
+        user=user,
+    )
+    return otp
+
+
+def otp_verify(*, user: User, code: str) -> User:
+    """Check the latest code; a wrong code uses up one of 5 tries, and that count survives the refusal."""
+    user, refusal = _otp_check(user=user, code=(code or "").strip())
+    if refusal is not None:
+        raise refusal
+    transaction.on_commit(lambda: user_caches_invalidate(user_id=user.pk))
+    return user
+
+
+@transaction.atomic
+def _otp_check(*, user: User, code: str) -> tuple[User, DomainError | None]:
+    # Returns the refusal instead of raising it so the attempts counter is committed, not rolled back.
+    otp = (
+        PhoneOTP.objects.select_for_update().filter(user=user, consumed_at__isnull=True).order_by("-created_at").first()
+    )
+    now = timezone.now()
+    if otp is None:
+        return user, _otp_refusal("No code is waiting. Request a new one.", "otp_missing")
+    if otp.expires_at <= now:
+        return user, _otp_refusal("This code has expired. Request a new one.", "otp_expired")
+    if otp.attempts >= OTP_MAX_ATTEMPTS:
+        return user, _otp_refusal("Too many wrong tries. Request a new code.", "otp_locked")
+    if not constant_time_compare(otp.code_hash, otp_hash(otp.phone, code)):
+        otp.attempts += 1
+        otp.save(update_fields=["attempts"])
+        left = OTP_MAX_ATTEMPTS - otp.attempts
+        message = f"Wrong code. {left} tries left." if left else "Wrong code. Request a new code."
+        return user, _otp_refusal(message, "otp_wrong")
+    if User.objects.filter(phone=otp.phone).exclude(pk=user.pk).exists():
+        return user, _otp_refusal("This phone number belongs to another account.", "phone_taken")
+    otp.consumed_at = now
+    otp.save(update_fields=["consumed_at"])
+    user.phone, user.phone_verified = otp.phone, True
+    user.save(update_fields=["phone", "phone_verified"])
+    return user, None
+
+
+def _otp_refusal(message: str, code: str) -> DomainError:
+    return DomainError(message, code=code, fields={"code": [message]})
+
+
+def otp_hash(phone: str, code: str) -> str:
+    """HMAC with the secret key: a leaked table cannot be brute-forced offline without the key."""
+    return salted_hmac("accounts.otp", f"{phone}:{code}", algorithm="sha256").hexdigest()
+
+
+# --- Free users (leads) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def free_user_capture(*, name: str, phone: str, email: str = "", grade: str = "", utm: dict | None = None) -> FreeUser:
+    """A lead from a free resource; the same phone (not yet signed up) reuses its lead row."""
+    phone = _phone_field(phone, "phone")
+    touches = _touches(utm)
+    free_user = (
+        FreeUser.objects.select_for_update().filter(phone=phone, user__isnull=True).order_by("-created_at").first()
+    )
+    if free_user is None:
+        free_user = FreeUser(phone=phone, first_touch=touches["first"], **_utm_columns(touches["first"]))
+    free_user.name = (name or "").strip()
+    free_user.email = email_normalize(email) or ""
+    free_user.grade = grade or free_user.grade
+    if touches["last"]:
+        free_user.last_touch = touches["last"]
+    try:
+        free_user.full_clean(exclude=["user"])
+    except ValidationError as error:
+        raise DomainError("Please correct the errors below.", fields=error.message_dict) from error
+    free_user.save()
+    return free_user
+
+
+# --- Auth log and parent links ----------------------------------------------------------------
+
+
+def auth_log_record(*, request: HttpRequest, event: str, user: User | None = None, identifier: str = "") -> AuthLog:
+    """Append one login/logout row; the table is evidence, so it is never updated."""
+    return AuthLog.objects.create(
+        user=user if user is not None and user.pk else None,
+        identifier=(identifier or "")[:254],
+        event=event,
+        ip_address=get_client_ip_address(request),
+        user_agent=(get_client_user_agent(request) or "")[:300],
+    )
+
+
+@transaction.atomic
+def parent_link_create(*, parent: User, student: User, relation: str = ParentLink.Relation.GUARDIAN) -> ParentLink:
+    """Link a parent account to a student; linking twice returns the existing link."""
+    if parent.role != User.Role.PARENT:
+        raise DomainError("Only a parent account can be linked.", fields={"parent": ["Not a parent account."]})
+    if student.role != User.Role.STUDENT:
+        raise DomainError("Only a student can be linked as a child.", fields={"student": ["Not a student."]})
+    link = ParentLink(parent=parent, student=student, relation=relation)
+    try:
+        link.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise DomainError("Please correct the errors below.", fields=error.message_dict) from error
+    link, _ = ParentLink.objects.get_or_create(parent=parent, student=student, defaults={"relation": relation})
+    return link
+
+
+# --- Normalizing ----------------------------------------------------------------------------
+
+
+def email_normalize(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def phone_normalize(phone: str) -> str:
+    """E.164 for an Indian mobile (+91XXXXXXXXXX); raises ValueError when it is not one."""
+    try:
+        number = phonenumbers.parse((phone or "").strip(), "IN")
+    except phonenumbers.NumberParseException as error:
+        raise ValueError("Enter a valid mobile number, e.g. +91 98123 45678.") from error
+    if number.country_code != INDIA_CODE or not phonenumbers.is_valid_number(number):
+        raise ValueError("Enter a valid mobile number, e.g. +91 98123 45678.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _phone_field(phone: str, field: str) -> str:
+    try:
+        return phone_normalize(phone)
+    except ValueError as error:
+        raise DomainError("Please correct the errors below.", fields={field: [str(error)]}) from error
+
+
+def _touches(utm: dict | None) -> dict:
+    """Accept {"first": {...}, "last": {...}} (attribution.utm_from_request) or one flat utm_* dict."""
+    utm = utm or {}
+    if "first" in utm or "last" in utm:
+        first, last = utm.get("first") or {}, utm.get("last") or {}
+    else:
+        first = last = utm
+    return {"first": _utm_clean(first), "last": _utm_clean(last)}
+
+
+def _utm_clean(touch: dict) -> dict:
+    cleaned = {key: str(touch.get(key) or "").strip()[:100] for key in UTM_KEYS}
+    return cleaned if any(cleaned.values()) else {}
+
+
+def _utm_columns(touch: dict) -> dict:
+    return {key: touch.get(key, "") for key in UTM_KEYS}
