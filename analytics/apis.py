@@ -1,0 +1,132 @@
+"""POST /api/v1/events: batches of client events from the beacon and the mobile apps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import orjson
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, throttling
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from analytics import services
+from analytics.models import AnalyticsEvent
+from cerebrum.api import error_body
+
+MAX_EVENTS = 100
+MAX_PROPERTIES_BYTES = 4 * 1024
+MAX_AGE = timedelta(days=7)
+# Phones' clocks drift; a timestamp this far ahead is still taken as "now-ish".
+CLOCK_SKEW = timedelta(minutes=5)
+# Server-side types (sign-up, enrollment, payment, tests) are recorded by the services only, so a
+# client cannot inflate the funnel.
+CLIENT_TYPES = [
+    AnalyticsEvent.Type.PAGE_VIEW,
+    AnalyticsEvent.Type.CLICK,
+    AnalyticsEvent.Type.NOTE_VIEW,
+    AnalyticsEvent.Type.LANDING,
+]
+
+
+class BeaconSessionAuthentication(SessionAuthentication):
+    """Session auth without the CSRF check: `navigator.sendBeacon` cannot send a CSRF header.
+
+    Forging an analytics event for a signed-in learner gains an attacker nothing; nothing else is
+    reachable through this endpoint.
+    """
+
+    def enforce_csrf(self, request) -> None:
+        return None
+
+
+class EventBatchThrottle(throttling.SimpleRateThrottle):
+    """Per learner or per IP; roomier than the default anon rate since a whole college hostel may share one IP."""
+
+    scope = "events"
+    rate = "300/min"
+
+    def get_cache_key(self, request, view) -> str:
+        ident = f"u{request.user.pk}" if request.user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class EventInputSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=CLIENT_TYPES)
+    name = serializers.CharField(max_length=100)
+    timestamp = serializers.DateTimeField()
+    properties = serializers.DictField(required=False, default=dict)
+    path = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    anonymous_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    utm_campaign = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+    def validate_properties(self, value: dict) -> dict:
+        if len(orjson.dumps(value)) > MAX_PROPERTIES_BYTES:
+            raise serializers.ValidationError(f"At most {MAX_PROPERTIES_BYTES} bytes of JSON.")
+        return value
+
+    def validate_timestamp(self, value):
+        now = timezone.now()
+        if value > now + CLOCK_SKEW:
+            raise serializers.ValidationError("Must not be in the future.")
+        if value < now - MAX_AGE:
+            raise serializers.ValidationError("Must be within the last 7 days.")
+        return value
+
+
+class BatchInputSerializer(serializers.Serializer):
+    events = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=MAX_EVENTS)
+
+
+class BatchOutputSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.ListField(child=serializers.DictField())
+
+
+class EventBatchApi(APIView):
+    """Accepts what is valid, reports what is not (202); 400 only when nothing in the batch was valid."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = [JWTAuthentication, BeaconSessionAuthentication]
+    throttle_classes = [EventBatchThrottle]
+
+    @extend_schema(request=BatchInputSerializer, responses={202: BatchOutputSerializer, 400: BatchOutputSerializer})
+    def post(self, request):
+        batch = BatchInputSerializer(data=request.data if isinstance(request.data, dict) else {})
+        batch.is_valid(raise_exception=True)
+        valid, rejected = _validate_events(batch.validated_data["events"])
+        result = services.events_ingest(events=valid, user=request.user) if valid else None
+        body = {
+            "accepted": result.accepted if result else 0,
+            "duplicates": result.duplicates if result else 0,
+            "rejected": rejected,
+        }
+        if result is None:
+            fields = {f"events[{item['index']}]": _messages(item["errors"]) for item in rejected}
+            return Response({**error_body("invalid", "No event in the batch is valid.", fields), **body}, status=400)
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+def _validate_events(items: list) -> tuple[list[dict], list[dict]]:
+    valid, rejected = [], []
+    for index, item in enumerate(items):
+        serializer = EventInputSerializer(data=item if isinstance(item, dict) else {})
+        if not isinstance(item, dict):
+            rejected.append({"index": index, "errors": {"non_field_errors": ["Each event must be an object."]}})
+        elif serializer.is_valid():
+            valid.append(serializer.validated_data)
+        else:
+            rejected.append({"index": index, "errors": serializer.errors})
+    return valid, rejected
+
+
+def _messages(errors: dict) -> list[str]:
+    return [f"{field}: {message}" for field, messages in errors.items() for message in messages]
