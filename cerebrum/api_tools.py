@@ -1,4 +1,4 @@
-"""API building blocks shared by every app's apis.py: pagination, throttles, idempotency keys."""
+"""API building blocks shared by every app's apis.py: parsing, strict input, pagination, throttles, idempotency."""
 
 from __future__ import annotations
 
@@ -6,13 +6,85 @@ import functools
 import hashlib
 
 import orjson
+from django.conf import settings
 from django.core.cache import cache
-from rest_framework import pagination, throttling
+from drf_orjson_renderer.parsers import ORJSONParser
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import pagination, serializers, throttling
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from cerebrum.api import error_body
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
+
+
+class BoundedJSONParser(ORJSONParser):
+    """orjson parsing that refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a 400.
+
+    DRF reads the raw stream, so Django's own size check never fires for JSON bodies; chunked
+    uploads carry no Content-Length, hence reading one byte past the cap instead of trusting a header.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if limit is not None and len(raw) > limit:
+            raise ParseError(f"Request body is larger than {limit} bytes.", code="body_too_large")
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ParseError(f"Malformed JSON: {exc}", code="malformed_json") from exc
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """An input serializer that refuses keys it does not declare (no silent mass assignment).
+
+    Unknown keys are reported together with the declared fields' own errors, in one 400.
+    """
+
+    def to_internal_value(self, data):
+        errors: dict = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            errors.update({key: ["Unknown field."] for key in sorted(set(data) - writable)})
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape, for the OpenAPI schema."""
+
+    error = ErrorDetailSerializer()
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: malformed JSON, wrong types, unknown fields or an oversized body.",
+    401: "Not signed in, or the token is invalid or expired.",
+    403: "Signed in but not allowed.",
+    404: "Not found, or not yours.",
+    409: "Conflicts with the current state.",
+    415: "Unsupported media type: send application/json.",
+    422: "Idempotency-Key reused with a different body, or a request the server cannot process.",
+    429: "Too many requests; see Retry-After.",
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """`extend_schema(responses={...})` entries for the refusals an operation can give."""
+    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
 
 
 class CreatedCursorPagination(pagination.CursorPagination):
@@ -24,10 +96,13 @@ class CreatedCursorPagination(pagination.CursorPagination):
     max_page_size = 100
 
 
-class AuthRateThrottle(throttling.AnonRateThrottle):
-    """Login, register and OTP: 10/min per client IP (report §6 auth zone)."""
+class AuthRateThrottle(throttling.SimpleRateThrottle):
+    """Login, register and OTP: 10/min per client IP, signed in or not (report §6 auth zone)."""
 
     scope = "auth"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 def idempotent(view_method):
@@ -42,13 +117,12 @@ def idempotent(view_method):
         key = request.headers.get("Idempotency-Key")
         if not key:
             return view_method(self, request, *args, **kwargs)
-        if len(key) > 200:
+        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             return Response(
                 error_body("invalid", "Idempotency-Key is too long.", {"Idempotency-Key": ["At most 200 characters."]}),
                 status=400,
             )
-        caller = f"u{request.user.pk}" if request.user.is_authenticated else f"ip{request.META.get('REMOTE_ADDR', '')}"
-        scope = hashlib.sha256(f"{caller}|{request.path}|{key}".encode()).hexdigest()
+        scope = _idempotency_scope(request, key)
         fingerprint = hashlib.sha256(orjson.dumps(request.data, option=orjson.OPT_SORT_KEYS)).hexdigest()
         stored = cache.get(f"idem:{scope}")
         if stored is not None:
@@ -57,17 +131,20 @@ def idempotent(view_method):
             return Response(error_body("conflict", "A request with this Idempotency-Key is in progress."), status=409)
         try:
             response = view_method(self, request, *args, **kwargs)
+            # A 5xx is the server's fault: the client may retry it with the same key.
             if response.status_code < 500:
-                cache.set(
-                    f"idem:{scope}",
-                    {"fingerprint": fingerprint, "status": response.status_code, "data": response.data},
-                    IDEMPOTENCY_TTL_SECONDS,
-                )
+                stored = {"fingerprint": fingerprint, "status": response.status_code, "data": response.data}
+                cache.set(f"idem:{scope}", stored, IDEMPOTENCY_TTL_SECONDS)
             return response
         finally:
             cache.delete(f"idem-lock:{scope}")
 
     return wrapper
+
+
+def _idempotency_scope(request, key: str) -> str:
+    caller = f"u{request.user.pk}" if request.user.is_authenticated else f"ip{request.META.get('REMOTE_ADDR', '')}"
+    return hashlib.sha256(f"{caller}|{request.path}|{key}".encode()).hexdigest()
 
 
 def _replay(stored: dict, fingerprint: str) -> Response:

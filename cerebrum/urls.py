@@ -31,3 +31,6 @@ urlpatterns = [
     path("staff/analytics/", include(analytics_urls)),
     path("", include(courses_urls)),
 ]
+
+handler404 = "cerebrum.api.handler404"
+handler500 = "cerebrum.api.handler500"
