@@ -11,7 +11,7 @@ from datetime import timedelta
 from importlib import import_module
 
 import phonenumbers
-from axes.helpers import get_client_ip_address, get_client_user_agent
+from axes.helpers import get_client_ip_address
 from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -309,7 +309,7 @@ def auth_log_record(*, request: HttpRequest, event: str, user: User | None = Non
         identifier=(identifier or "")[:254],
         event=event,
         ip_address=get_client_ip_address(request),
-        user_agent=(get_client_user_agent(request) or "")[:300],
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
     )
 
 
