@@ -35,6 +35,11 @@ class TokenObtainApi(TokenViewBase):
 
     serializer_class = InputSerializer
 
+    def get_serializer_context(self):
+        # axes marks a lockout on the request it is given and AxesMiddleware turns the mark into a 429
+        # (accounts.lockout); the middleware only sees Django's HttpRequest, not DRF's wrapper.
+        return {**super().get_serializer_context(), "request": self.request._request}
+
     @extend_schema(
         operation_id="auth_token_obtain",
         request=InputSerializer,

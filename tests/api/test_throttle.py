@@ -1,0 +1,109 @@
+"""Throttles (Redis-backed): the auth zone is 10/min per IP; a throttled or locked-out client gets 429 + Retry-After."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import UserFactory
+
+TOKEN_URL = "/api/v1/auth/token"
+PASSWORD = "s3cret-Pass!"
+
+
+@pytest.fixture
+def throttle_rates():
+    """Set throttle rates for one test; DRF caches them on the throttle classes at import."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+
+    def apply(**rates):
+        SimpleRateThrottle.THROTTLE_RATES = {**original, **rates}
+
+    yield apply
+    SimpleRateThrottle.THROTTLE_RATES = original
+
+
+@pytest.mark.django_db
+def test_the_eleventh_login_in_a_minute_is_429_with_retry_after(api_client):
+    # given a learner who signs in successfully ten times in a minute
+    user = UserFactory()
+    body = {"username": user.email, "password": PASSWORD}
+    statuses = [api_client.post(TOKEN_URL, body, format="json").status_code for _ in range(10)]
+    assert statuses == [200] * 10
+    # when they try an eleventh time
+    response = api_client.post(TOKEN_URL, body, format="json")
+    # then they are told to wait, not forbidden
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+@pytest.mark.django_db
+def test_another_ip_is_not_throttled_by_the_first(api_client):
+    user = UserFactory()
+    body = {"username": user.email, "password": PASSWORD}
+    for _ in range(10):
+        api_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR="10.0.0.1")
+    assert api_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR="10.0.0.1").status_code == 429
+    assert api_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+@pytest.mark.django_db
+def test_x_forwarded_for_does_not_bypass_the_throttle(api_client):
+    user = UserFactory()
+    body = {"username": user.email, "password": PASSWORD}
+    for n in range(10):
+        api_client.post(TOKEN_URL, body, format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    response = api_client.post(TOKEN_URL, body, format="json", HTTP_X_FORWARDED_FOR="203.0.113.99")
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_axes_lockout_on_the_token_endpoint_is_429(api_client):
+    # given five failed logins for one account (the fifth failure is the one that locks)
+    user = UserFactory()
+    wrong = {"username": user.email, "password": "not-the-password"}
+    statuses = [api_client.post(TOKEN_URL, wrong, format="json").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]
+    # when the right password is tried next
+    response = api_client.post(TOKEN_URL, {"username": user.email, "password": PASSWORD}, format="json")
+    # then the account is locked: 429 with Retry-After, in the error shape
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "locked_out"
+    assert int(response["Retry-After"]) == 15 * 60
+
+
+@pytest.mark.django_db
+def test_anonymous_rate_applies_to_public_reads(api_client, throttle_rates):
+    throttle_rates(anon="3/min")
+    statuses = [api_client.post("/api/v1/auth/logout", {"refresh": "x"}, format="json").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+@pytest.mark.django_db
+def test_authenticated_rate_is_per_user(api_client, throttle_rates):
+    throttle_rates(user="2/min")
+    first, second = UserFactory(), UserFactory()
+    api_client.force_authenticate(first)
+    assert [api_client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+    api_client.force_authenticate(second)
+    assert api_client.get("/api/v1/me").status_code == 200
+
+
+def test_rates_come_from_the_environment():
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "cerebrum.settings.base",
+        "THROTTLE_ANON": "7/min",
+        "THROTTLE_USER": "8/min",
+        "THROTTLE_AUTH": "9/min",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "{'anon': '7/min', 'user': '8/min', 'auth': '9/min'}"
