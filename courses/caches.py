@@ -1,0 +1,292 @@
+"""Cache keys the courses app owns: test papers, answer keys, in-attempt answers, dashboards, leaderboards.
+
+Everything here fails soft: when Redis is missing (embedded default) or down, callers get None/False and
+fall back to PostgreSQL, so a Redis outage slows learners down but never loses an answer or a score.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+
+from django.core.cache import cache
+from django.utils.text import slugify
+from prometheus_client import Counter
+from redis.exceptions import RedisError
+
+from cerebrum.cache import get_or_build
+from courses.models import PracticeTestQuestion
+
+logger = logging.getLogger(__name__)
+
+PAPER_TIMEOUT = 6 * 60 * 60
+PAPER_L1_SECONDS = 30
+DASHBOARD_TIMEOUT = 5 * 60
+LEADERBOARD_TOP = 10
+TOPIC_BOARD_TTL = 15 * 24 * 60 * 60  # a weekly board outlives its week by a week, for "last week" links
+
+paper_builds_total = Counter("cerebrum_paper_builds_total", "Test papers built from PostgreSQL")
+
+
+def redis_client():
+    """The raw Redis connection behind the default cache, or None in the embedded default (locmem)."""
+    try:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+    except (ImportError, NotImplementedError):
+        return None
+
+
+# --- Papers -------------------------------------------------------------------------------------
+
+
+def paper_key(test_id: int, version: int) -> str:
+    return f"paper:{test_id}:v{version}"
+
+
+def paper_get(test) -> dict:
+    """The test's paper for its current version (questions without answers), built once for everyone."""
+    return paper_get_by_id(test_id=test.pk, version=test.paper_version)
+
+
+def paper_get_by_id(*, test_id: int, version: int) -> dict:
+    paper, _ = get_or_build(
+        paper_key(test_id, version),
+        lambda: _paper_build(test_id, version),
+        timeout=PAPER_TIMEOUT,
+        l1_seconds=PAPER_L1_SECONDS,
+        lock_seconds=15,
+        wait_seconds=10.0,
+    )
+    return paper
+
+
+def answer_key_get(*, test_id: int, version: int) -> dict[str, dict]:
+    """question id (str) → {correct, explanation, topic, chapter}; only scoring and result pages read it."""
+    key, _ = get_or_build(
+        f"paperkey:{test_id}:v{version}",
+        lambda: _answer_key_build(test_id),
+        timeout=PAPER_TIMEOUT,
+        l1_seconds=PAPER_L1_SECONDS,
+    )
+    return key
+
+
+def paper_builds(test_id: int) -> int:
+    client = redis_client()
+    try:
+        return int(client.get(f"paper_builds:{test_id}") or 0) if client else 0
+    except RedisError:
+        return 0
+
+
+def _paper_rows(test_id: int):
+    return PracticeTestQuestion.objects.filter(test_id=test_id).select_related("question").order_by("position")
+
+
+def _paper_build(test_id: int, version: int) -> dict:
+    paper_builds_total.inc()
+    _count_build(test_id)
+    questions = [
+        {
+            "id": item.question_id,
+            "number": number,
+            "text": item.question.text,
+            "options": item.question.options,
+            "topic": item.question.topic,
+            "chapter": item.question.chapter,
+        }
+        for number, item in enumerate(_paper_rows(test_id), start=1)
+    ]
+    return {"test_id": test_id, "version": version, "questions": questions}
+
+
+def _count_build(test_id: int) -> None:
+    client = redis_client()
+    if client is None:
+        return
+    try:
+        client.incr(f"paper_builds:{test_id}")
+    except RedisError:
+        logger.warning("paper build counter unavailable for test %s", test_id)
+
+
+def _answer_key_build(test_id: int) -> dict[str, dict]:
+    return {
+        str(item.question_id): {
+            "correct": item.question.correct_option,
+            "explanation": item.question.explanation,
+            "topic": item.question.topic,
+            "chapter": item.question.chapter,
+        }
+        for item in _paper_rows(test_id)
+    }
+
+
+# --- Answers during an attempt ----------------------------------------------------------------
+
+
+def answers_key(attempt_id: int) -> str:
+    return f"attempt:{attempt_id}:answers"
+
+
+def answers_save(*, attempt_id: int, question_id: int, option: str, marked: bool, ttl_seconds: int) -> bool:
+    """HSET the answer and its review mark in one round trip; False when Redis cannot take it."""
+    client = redis_client()
+    if client is None:
+        return False
+    key = answers_key(attempt_id)
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.hset(key, mapping={f"q:{question_id}": option, f"m:{question_id}": "1" if marked else "0"})
+        pipe.expire(key, max(ttl_seconds, 60))
+        pipe.execute()
+    except RedisError:
+        logger.warning("answers for attempt %s go to PostgreSQL: Redis unavailable", attempt_id)
+        return False
+    return True
+
+
+def answers_load(attempt_id: int) -> tuple[dict[str, str], set[str]] | None:
+    """(question id → option, marked question ids) from Redis; None when Redis is unavailable."""
+    client = redis_client()
+    if client is None:
+        return None
+    try:
+        raw = client.hgetall(answers_key(attempt_id))
+    except RedisError:
+        return None
+    answers, marked = {}, set()
+    for field, value in raw.items():
+        kind, question_id = field.decode().split(":", 1)
+        value = value.decode()
+        if kind == "q":
+            answers[question_id] = value
+        elif value == "1":
+            marked.add(question_id)
+    return answers, marked
+
+
+def answers_delete(attempt_id: int) -> None:
+    client = redis_client()
+    if client is None:
+        return
+    try:
+        client.delete(answers_key(attempt_id))
+    except RedisError:
+        logger.warning("could not delete answers of attempt %s; their TTL removes them", attempt_id)
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+
+def dashboard_key(user_id: int) -> str:
+    return f"dashboard:v1:{user_id}"
+
+
+def dashboard_get_or_build(user_id: int, builder) -> dict:
+    value, _ = get_or_build(dashboard_key(user_id), builder, timeout=DASHBOARD_TIMEOUT)
+    return value
+
+
+def dashboard_invalidate(user_id: int | None) -> None:
+    if user_id:
+        cache.delete(dashboard_key(user_id))
+
+
+# --- Leaderboards (Redis sorted sets, report 2.1) ---------------------------------------------
+
+_ZINCRBY_IF_BUILT = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return 1
+"""
+
+
+def test_board_key(test_id: int) -> str:
+    return f"lb:test:{test_id}"
+
+
+def topic_board_key(topic_slug: str, week: str) -> str:
+    return f"lb:topic:{topic_slug}:{week}"
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def leaderboard_record(*, test_id: int, user_id: int, score: int, topic_scores: dict[str, int], week: str) -> None:
+    """After a submit: best score per test (ZADD GT); topic scores added to this week's boards."""
+    client = redis_client()
+    if client is None:
+        return
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.zadd(test_board_key(test_id), {str(user_id): score}, gt=True)
+        for topic, topic_score in topic_scores.items():
+            key = topic_board_key(slugify(topic), week)
+            # Before the first rebuild the board does not exist: the rebuild will count this submit from
+            # PostgreSQL, so incrementing now would count it twice.
+            pipe.eval(_ZINCRBY_IF_BUILT, 2, key, f"{key}:built", topic_score, str(user_id), TOPIC_BOARD_TTL)
+        pipe.execute()
+    except RedisError:
+        logger.warning("leaderboards not updated for test %s; they are rebuilt from PostgreSQL", test_id)
+
+
+def board_read(*, key: str, user_id: int | None, rebuild) -> dict | None:
+    """Top 10 ids/scores, the user's rank and the board size; None when Redis is unavailable.
+
+    `rebuild()` returns {member: score} from PostgreSQL; it runs when the board was never built
+    or Redis lost it, under a short lock so one process rebuilds while the others wait.
+    """
+    client = redis_client()
+    if client is None:
+        return None
+    try:
+        if not client.exists(f"{key}:built"):
+            _board_rebuild(client, key, rebuild)
+        pipe = client.pipeline(transaction=False)
+        pipe.zrevrange(key, 0, LEADERBOARD_TOP - 1, withscores=True)
+        pipe.zcard(key)
+        if user_id:
+            pipe.zrevrank(key, str(user_id))
+            pipe.zscore(key, str(user_id))
+        results = pipe.execute()
+    except RedisError:
+        return None
+    top = [(int(member), int(score)) for member, score in results[0]]
+    mine = None
+    if user_id and results[2] is not None:
+        mine = {"rank": results[2] + 1, "score": int(results[3])}
+    return {"top": top, "total": results[1], "me": mine}
+
+
+def _board_rebuild(client, key: str, rebuild) -> None:
+    lock = f"lock:{key}"
+    if not client.set(lock, 1, nx=True, ex=10):
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not client.exists(f"{key}:built"):
+            time.sleep(0.05)
+        return
+    try:
+        scores = rebuild()
+        temp = f"{key}:rebuilding"
+        pipe = client.pipeline(transaction=True)
+        pipe.delete(temp)
+        if scores:
+            pipe.zadd(temp, {str(member): score for member, score in scores.items()})
+            # GT keeps any best score a submit ZADDed while PostgreSQL was being read.
+            pipe.zunionstore(key, {key: 1, temp: 1}, aggregate="MAX")
+            pipe.delete(temp)
+        pipe.set(f"{key}:built", 1)
+        if key.startswith("lb:topic:"):
+            pipe.expire(key, TOPIC_BOARD_TTL)
+            pipe.expire(f"{key}:built", TOPIC_BOARD_TTL)
+        pipe.execute()
+    finally:
+        client.delete(lock)

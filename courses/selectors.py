@@ -1,0 +1,409 @@
+"""Reads of the courses domain, and who may see what (views and APIs call these, never re-check)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+from itertools import groupby
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import ParentLink
+from cerebrum.errors import NotFound
+from courses import caches
+from courses.models import ChapterNote, Course, Enrollment, PracticeTest, Question, TestAttempt
+
+FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
+GST_PERCENT = 18
+
+
+# --- Catalog --------------------------------------------------------------------------------------
+
+
+def course_list(*, class_level: str | None = None, type: str | None = None, featured: bool | None = None) -> QuerySet:  # noqa: A002
+    """Active courses for the catalog (cacheops caches these querysets; writes invalidate them)."""
+    courses = Course.objects.filter(is_active=True)
+    if class_level:
+        courses = courses.filter(class_level=class_level)
+    if type:
+        courses = courses.filter(type=type)
+    if featured is not None:
+        courses = courses.filter(is_featured=featured)
+    return courses.order_by("-is_featured", "start_date", "name")
+
+
+def course_get(*, slug: str) -> Course:
+    course = Course.objects.filter(slug=slug, is_active=True).first()
+    if course is None:
+        raise NotFound("No such course.")
+    return course
+
+
+def fees_breakdown(fees_paise: int) -> dict[str, int]:
+    """Fees are GST-inclusive: base = round(fees × 100 / 118), GST is the rest (all in paise)."""
+    base = round(fees_paise * 100 / (100 + GST_PERCENT))
+    return {"total": fees_paise, "base": base, "gst": fees_paise - base, "gst_percent": GST_PERCENT}
+
+
+# --- Enrollments ----------------------------------------------------------------------------------
+
+
+def enrollment_list_for_user(*, user) -> QuerySet:
+    """The learner's enrollments, newest first, ready for (created_at, id) cursor pagination."""
+    return Enrollment.objects.filter(user=user).select_related("course").order_by("-created_at", "-id")
+
+
+def enrollment_page_for_user(*, user, cursor: str | None = None, size: int = 20) -> tuple[list, str | None]:
+    """One keyset page (report 1.2): rows after `cursor`, plus the cursor of the next page or None."""
+    rows = enrollment_list_for_user(user=user)
+    position = _cursor_decode(cursor)
+    if position:
+        created_at, pk = position
+        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    page = list(rows[: size + 1])
+    if len(page) <= size:
+        return page, None
+    last = page[size - 1]
+    return page[:size], _cursor_encode(last.created_at, last.pk)
+
+
+def enrollment_get_for_user(*, user, enrollment_id: int) -> Enrollment:
+    """The learner's own, a linked parent's child's, or any for staff; everyone else gets NotFound."""
+    rows = Enrollment.objects.select_related("course", "user").filter(pk=enrollment_id)
+    enrollment = _visible_to(rows, user).first()
+    if enrollment is None:
+        raise NotFound("No such enrollment.")
+    return enrollment
+
+
+# --- Tests and attempts ---------------------------------------------------------------------------
+
+
+def test_list(*, user=None) -> QuerySet:  # noqa: PT028 - "test" is the domain word here
+    """Published tests; free ones first for visitors, all for signed-in learners."""
+    tests = PracticeTest.objects.filter(is_published=True).select_related("course")
+    return tests.order_by("-is_free", "scheduled_start", "-created_at", "-id")
+
+
+def test_get(*, slug: str) -> PracticeTest:
+    test = PracticeTest.objects.select_related("course").filter(slug=slug, is_published=True).first()
+    if test is None:
+        raise NotFound("No such test.")
+    return test
+
+
+# Named after the domain's practice tests, not pytest's: keep pytest from collecting them when imported.
+test_list.__test__ = False
+test_get.__test__ = False
+
+
+def attempt_list_for_user(*, user) -> QuerySet:
+    return TestAttempt.objects.filter(user=user).select_related("test").order_by("-started_at", "-id")
+
+
+def attempt_get_for_user(*, user, attempt_id: int, free_user_id: int | None = None) -> TestAttempt:
+    """Own (or the session's free user's), a linked parent's child's, or staff; else NotFound."""
+    rows = TestAttempt.objects.select_related("test").filter(pk=attempt_id)
+    if user is not None and user.is_authenticated:
+        visible = _visible_to(rows, user)
+        if free_user_id:
+            visible = visible | rows.filter(free_user_id=free_user_id)
+    elif free_user_id:
+        visible = rows.filter(free_user_id=free_user_id)
+    else:
+        visible = rows.none()
+    attempt = visible.first()
+    if attempt is None:
+        raise NotFound("No such attempt.")
+    return attempt
+
+
+def attempt_for_learner(*, test: PracticeTest, user=None, free_user_id: int | None = None) -> TestAttempt | None:
+    """The learner's running attempt of `test`, if any (the test page offers "continue")."""
+    learner = _learner_filter(user, free_user_id)
+    if learner is None:
+        return None
+    return TestAttempt.objects.filter(learner, test=test, status=TestAttempt.Status.IN_PROGRESS).first()
+
+
+def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
+    """The paper's questions with this attempt's answers (and, after submit, the key and explanations)."""
+    from courses.services import attempt_answers
+
+    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+    if attempt.status == TestAttempt.Status.IN_PROGRESS:
+        answers, marked = attempt_answers(attempt)
+    else:
+        answers, marked = attempt.answers or {}, set()
+    key = caches.answer_key_get(test_id=attempt.test_id, version=attempt.paper_version) if reveal else {}
+    questions = []
+    for question in paper["questions"]:
+        qid = str(question["id"])
+        row = {**question, "chosen": answers.get(qid, ""), "marked": qid in marked}
+        if reveal and qid in key:
+            row.update(correct=key[qid]["correct"], explanation=key[qid]["explanation"])
+        questions.append(row)
+    return questions
+
+
+def seconds_left(attempt: TestAttempt) -> int:
+    return max(0, int((attempt.expires_at - timezone.now()).total_seconds()))
+
+
+# --- Notes ----------------------------------------------------------------------------------------
+
+
+def note_tree(*, grade: str | None = None) -> list[dict]:
+    """Published notes as grade → chapter → notes (one query, cached by cacheops)."""
+    notes = ChapterNote.objects.filter(is_published=True)
+    if grade:
+        notes = notes.filter(grade=grade)
+    rows = notes.order_by("curriculum", "grade", "chapter_number", "chapter", "title").values(
+        "curriculum", "grade", "chapter_number", "chapter", "title", "slug"
+    )
+    tree = []
+    for (curriculum, grade_value), grade_rows in groupby(rows, key=lambda row: (row["curriculum"], row["grade"])):
+        chapters = [
+            {"number": number, "chapter": chapter, "slug": slugify(chapter), "notes": list(chapter_rows)}
+            for (number, chapter), chapter_rows in groupby(
+                grade_rows, key=lambda row: (row["chapter_number"], row["chapter"])
+            )
+        ]
+        tree.append({"curriculum": curriculum, "grade": grade_value, "chapters": chapters})
+    return tree
+
+
+def note_get(*, slug: str) -> ChapterNote:
+    note = ChapterNote.objects.filter(slug=slug, is_published=True).first()
+    if note is None:
+        raise NotFound("No such note.")
+    return note
+
+
+def note_practice_questions(*, note: ChapterNote, limit: int = 5) -> list[Question]:
+    """Questions from the note's chapter, for practice right under it."""
+    return list(
+        Question.objects.filter(chapter=note.chapter, ncert_class=note.grade, is_active=True).order_by("id")[:limit]
+    )
+
+
+# --- Dashboard and progress (report 3.2) ----------------------------------------------------------
+
+
+def dashboard_for_user(*, user) -> dict:
+    """The dashboard in one dict: Redis for 5 minutes, at most 4 queries to build."""
+    return caches.dashboard_get_or_build(user.pk, lambda: _dashboard_build(user))
+
+
+def student_progress(*, student) -> dict:
+    """What a parent sees about a linked child: the child's dashboard data without the child's profile."""
+    dashboard = dashboard_for_user(user=student)
+    return {
+        "student": {"id": student.pk, "name": student.name},
+        "enrollments": dashboard["enrollments"],
+        "active_enrollment_count": dashboard["active_enrollment_count"],
+        "recent_results": dashboard["test_history"][:5],
+        "trend": [row["percent"] for row in reversed(dashboard["test_history"])],
+        "weakest_topics": dashboard["weakest_topics"],
+    }
+
+
+def _dashboard_build(user) -> dict:
+    counts = Enrollment.objects.filter(user=user).aggregate(
+        active=Count("id", filter=Q(status=Enrollment.Status.ACTIVE)),
+        pending=Count("id", filter=Q(status=Enrollment.Status.PENDING)),
+    )
+    enrollments = [
+        _enrollment_row(e)
+        for e in Enrollment.objects.filter(user=user, status__in=Enrollment.LIVE_STATUSES)
+        .select_related("course")
+        .order_by("-created_at", "-id")[:5]
+    ]
+    attempts = list(TestAttempt.objects.filter(user=user).select_related("test").order_by("-started_at", "-id")[:10])
+    history = [_attempt_row(a) for a in attempts if a.status in FINISHED]
+    return {
+        "user": {"id": user.pk, "name": user.name, "email": user.email, "profile": user.profile},
+        "active_enrollment_count": counts["active"],
+        "pending_enrollment_count": counts["pending"],
+        "enrollments": enrollments,
+        "recent_activity": _activities(enrollments, attempts),
+        "test_history": history,
+        "weakest_topics": _weakest_topics(attempts),
+        "built_at": timezone.now().isoformat(),
+    }
+
+
+def _enrollment_row(enrollment: Enrollment) -> dict:
+    course = enrollment.course
+    return {
+        "id": enrollment.pk,
+        "status": enrollment.status,
+        "status_display": enrollment.get_status_display(),
+        "created_at": enrollment.created_at,
+        "course": {"id": course.pk, "name": course.name, "slug": course.slug, "type": course.get_type_display()},
+    }
+
+
+def _attempt_row(attempt: TestAttempt) -> dict:
+    total = attempt.correct_count + attempt.wrong_count + attempt.unanswered_count
+    maximum = total * attempt.test.marks_correct
+    return {
+        "id": attempt.pk,
+        "test": attempt.test.title,
+        "test_slug": attempt.test.slug,
+        "status": attempt.status,
+        "score": attempt.score,
+        "max_score": maximum,
+        "percent": round(100 * max(attempt.score or 0, 0) / maximum, 1) if maximum else 0.0,
+        "submitted_at": attempt.submitted_at,
+    }
+
+
+def _activities(enrollments: list[dict], attempts: list[TestAttempt]) -> list[dict]:
+    items = [
+        {"kind": "enrollment", "at": e["created_at"], "text": f"Enrolled in {e['course']['name']}", "id": e["id"]}
+        for e in enrollments
+    ]
+    for attempt in attempts:
+        verb = "Started" if attempt.status == TestAttempt.Status.IN_PROGRESS else "Finished"
+        at = attempt.submitted_at or attempt.started_at
+        items.append({"kind": "attempt", "at": at, "text": f"{verb} {attempt.test.title}", "id": attempt.pk})
+    return sorted(items, key=lambda item: item["at"], reverse=True)[:10]
+
+
+def _weakest_topics(attempts: list[TestAttempt], limit: int = 3) -> list[dict]:
+    totals: dict[str, dict] = {}
+    for attempt in attempts:
+        for topic, row in (attempt.topic_breakdown or {}).items():
+            entry = totals.setdefault(
+                topic, {"topic": topic, "chapter": row.get("chapter", ""), "total": 0, "correct": 0}
+            )
+            entry["total"] += row.get("total", 0)
+            entry["correct"] += row.get("correct", 0)
+    for entry in totals.values():
+        entry["accuracy"] = round(100 * entry["correct"] / entry["total"], 1) if entry["total"] else 0.0
+        entry["topic_slug"] = slugify(entry["topic"])
+    weakest = sorted(totals.values(), key=lambda entry: (entry["accuracy"], entry["topic"]))[:limit]
+    notes = (
+        dict(
+            ChapterNote.objects.filter(chapter__in={entry["chapter"] for entry in weakest}, is_published=True)
+            .order_by("chapter", "chapter_number", "id")
+            .values_list("chapter", "slug")
+        )
+        if weakest
+        else {}
+    )
+    for entry in weakest:
+        entry["note_slug"] = notes.get(entry["chapter"], "")
+    return weakest
+
+
+# --- Leaderboards ---------------------------------------------------------------------------------
+
+
+def leaderboard_for_test(*, test: PracticeTest, user=None) -> dict:
+    """Top 10 with names, and the user's rank and percentile; best score per learner, signed-in only."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    board = caches.board_read(
+        key=caches.test_board_key(test.pk), user_id=user_id, rebuild=lambda: _test_scores(test.pk)
+    )
+    if board is None:
+        board = _board_from_scores(_test_scores(test.pk), user_id)
+    return _board_with_names(board)
+
+
+def leaderboard_for_topic(*, topic: str, user=None, week: str | None = None) -> dict:
+    """This ISO week's board for a topic (slug or name): the sum of the topic's marks over submissions."""
+    topic_slug = slugify(topic)
+    week = week or caches.iso_week(timezone.localdate())
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    key = caches.topic_board_key(topic_slug, week)
+    board = caches.board_read(key=key, user_id=user_id, rebuild=lambda: _topic_scores(topic_slug, week))
+    if board is None:
+        board = _board_from_scores(_topic_scores(topic_slug, week), user_id)
+    return {**_board_with_names(board), "topic_slug": topic_slug, "week": week}
+
+
+def _test_scores(test_id: int) -> dict[int, int]:
+    rows = (
+        TestAttempt.objects.filter(test_id=test_id, status__in=FINISHED, user__isnull=False, score__isnull=False)
+        .values("user_id")
+        .annotate(best=Max("score"))
+        .values_list("user_id", "best")
+    )
+    return dict(rows)
+
+
+def _topic_scores(topic_slug: str, week: str) -> dict[int, int]:
+    start = datetime.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    start = timezone.make_aware(start)
+    end = start + timedelta(days=7)
+    rows = TestAttempt.objects.filter(
+        status__in=FINISHED, user__isnull=False, submitted_at__gte=start, submitted_at__lt=end
+    ).values_list("user_id", "topic_breakdown")
+    scores: dict[int, int] = {}
+    for user_id, breakdown in rows.iterator(chunk_size=2000):
+        for topic, row in (breakdown or {}).items():
+            if slugify(topic) == topic_slug:
+                scores[user_id] = scores.get(user_id, 0) + row.get("score", 0)
+    return scores
+
+
+def _board_from_scores(scores: dict[int, int], user_id: int | None) -> dict:
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    mine = None
+    for rank, (member, score) in enumerate(ordered, start=1):
+        if member == user_id:
+            mine = {"rank": rank, "score": score}
+    return {"top": ordered[: caches.LEADERBOARD_TOP], "total": len(ordered), "me": mine}
+
+
+def _board_with_names(board: dict) -> dict:
+    names = dict(get_user_model().objects.filter(pk__in=[m for m, _ in board["top"]]).values_list("id", "name"))
+    top = [
+        {"rank": rank, "user_id": member, "name": names.get(member, "Learner"), "score": score}
+        for rank, (member, score) in enumerate(board["top"], start=1)
+    ]
+    mine = board["me"]
+    if mine:
+        # Share of ranked learners placed at or below this learner (top of the board = 100).
+        mine = {**mine, "percentile": round(100 * (board["total"] - mine["rank"] + 1) / board["total"], 1)}
+    return {"top": top, "total": board["total"], "me": mine}
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _visible_to(rows: QuerySet, user) -> QuerySet:
+    if user is None or not user.is_authenticated:
+        return rows.none()
+    if user.is_staff:
+        return rows
+    children = ParentLink.objects.filter(parent=user).values("student_id")
+    return rows.filter(Q(user=user) | Q(user_id__in=children))
+
+
+def _learner_filter(user, free_user_id: int | None) -> Q | None:
+    if user is not None and user.is_authenticated:
+        return Q(user=user)
+    if free_user_id:
+        return Q(free_user_id=free_user_id)
+    return None
+
+
+def _cursor_encode(created_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode()
+
+
+def _cursor_decode(cursor: str | None) -> tuple[datetime, int] | None:
+    """A tampered cursor reads as "first page" rather than an error."""
+    if not cursor:
+        return None
+    try:
+        created, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
