@@ -12,8 +12,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cacheops.signals import cache_invalidated
 from cachetools import TTLCache
 from django.core.cache import cache
+from django.db import transaction
+
+from cerebrum.metrics import record_cache
 
 _MISSING = object()
 L1_MAX_SECONDS = 30
@@ -53,18 +57,25 @@ def get_or_build(
     if l1_seconds:
         value = l1_get(key)
         if value is not _MISSING:
+            record_cache(hit=True)
             return value, True
     value = cache.get(key, _MISSING)
-    if value is _MISSING:
+    hit = value is not _MISSING
+    if not hit:
         value = _build_single_flight(
             key, builder, timeout=timeout, lock_seconds=lock_seconds, wait_seconds=wait_seconds
         )
-        hit = False
-    else:
-        hit = True
+    record_cache(hit=hit)
     if l1_seconds:
         l1_set(key, value, l1_seconds)
     return value, hit
+
+
+def warm(key: str, builder: Callable[[], Any], *, timeout: int) -> Any:
+    """Build and store `key` now, whatever is cached: pre-warming before a scheduled exam start."""
+    value = builder()
+    cache.set(key, value, timeout)
+    return value
 
 
 def _build_single_flight(
@@ -93,3 +104,27 @@ def _build_single_flight(
         return value
     finally:
         cache.delete(lock_key)
+
+
+def page_version_key(area: str) -> str:
+    return f"pagever:{area}"
+
+
+def page_cache_bump(area: str) -> None:
+    """Make every cached public page of `area` (an app label) stale; call after a content write commits."""
+    key = page_version_key(area)
+    try:
+        cache.incr(key)
+    except ValueError:  # no version yet, or evicted: start from the clock so no old entry can match
+        cache.set(key, int(time.time() * 1000), None)
+
+
+def _bump_on_content_invalidation(sender, obj_dict, **kwargs) -> None:
+    # cacheops already sees every save and update of the content models (queued until commit), from
+    # services, the admin and tasks alike; riding on it keeps page versions exact without a call in
+    # each of them. Connected here because every process that writes content imports this module.
+    if sender is not None:
+        transaction.on_commit(lambda: page_cache_bump(sender._meta.app_label))
+
+
+cache_invalidated.connect(_bump_on_content_invalidation, dispatch_uid="cerebrum.cache.page_version")

@@ -52,9 +52,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cerebrum.middleware.ResponseTimeMiddleware",
+    "cerebrum.metrics.QueryMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "cerebrum.http_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "analytics.middleware.UTMAttributionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +117,9 @@ for index, url in enumerate(url_list_from_env("DATABASE_REPLICA_URLS")):
     DATABASE_REPLICAS.append(alias)
 if DATABASE_REPLICAS:
     DATABASE_ROUTERS = ["cerebrum.db_router.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("cerebrum.metrics.QueryMetricsMiddleware"), "cerebrum.db_router.ReadYourWritesMiddleware"
+    )
 # How long a learner's reads stay on the primary after they wrote (replication lag cover).
 READ_YOUR_WRITES_SECONDS = int_from_env("READ_YOUR_WRITES_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -143,7 +148,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cerebrum"}}
 
 CACHEOPS_ENABLED = bool(REDIS_URL)
-CACHEOPS_REDIS = REDIS_URL or "redis://127.0.0.1:6379/0"
+# Timeouts so a hung Redis degrades to PostgreSQL in half a second instead of blocking a worker.
+CACHEOPS_REDIS = (REDIS_URL or "redis://127.0.0.1:6379/0") + (
+    ("&" if "?" in REDIS_URL else "?") + "socket_timeout=0.5&socket_connect_timeout=0.5"
+)
 CACHEOPS_DEGRADE_ON_FAILURE = True
 CACHEOPS_DEFAULTS = {"timeout": 60 * 15}
 CACHEOPS = {
@@ -354,6 +362,23 @@ LOGGING = {
     },
 }
 SLOW_QUERY_MS = int_from_env("SLOW_QUERY_MS", 100)
+SQL_COUNT_HEADER = env.bool("SQL_COUNT_HEADER", default=False)  # X-SQL-Queries on responses (benchmark only)
+
+# Anonymous pages and public API cached by cerebrum.http_cache: URL name -> seconds in Redis.
+PUBLIC_CACHE_PAGES = {
+    "courses:home": 60,
+    "courses:catalog": 60,
+    "courses:course_detail": 60,
+    "courses:notes": 300,
+    "courses:note_detail": 300,
+    "courses:tests": 60,
+    "courses_api:course_list": 60,
+    "courses_api:course_detail": 60,
+    "courses_api:note_list": 300,
+    "courses_api:note_detail": 300,
+}
+# What nginx or a CDN may keep without asking (browsers always revalidate with the ETag).
+PUBLIC_CACHE_S_MAXAGE = int_from_env("PUBLIC_CACHE_S_MAXAGE", 10)
 
 # The report's index names (idx_chapter_notes_curriculum_grade, idx_analytics_events_utm_source)
 # are longer than Django's portable 30-character limit; PostgreSQL allows 63 and SQLite any.
