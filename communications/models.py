@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Channel(models.TextChoices):
@@ -36,6 +37,10 @@ class CommunicationLog(models.Model):
     error = models.TextField(blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
+    # Quiet hours defer a WhatsApp message to 09:00 IST; a retry defers it by its backoff.
+    scheduled_for = models.DateTimeField(default=timezone.now, help_text="not sent before this time")
+    # When a send task was last published (or will become due); the relay re-publishes stale ones.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,7 +50,25 @@ class CommunicationLog(models.Model):
             models.Index(fields=["user", "channel"], name="idx_communication_user_type"),
             models.Index(fields=["status", "-sent_at"], name="idx_communication_status_sent"),
             models.Index(fields=["status", "created_at"], name="idx_communication_relay", condition=Q(status="QUEUED")),
+            models.Index(fields=["scheduled_for"], name="idx_communication_due", condition=Q(status="QUEUED")),
+            models.Index(fields=["recipient", "-created_at"], name="idx_communication_recipient"),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.template} → {self.recipient} ({self.status})"
+
+
+class ChannelPreference(models.Model):
+    """A learner's or parent's choice for one channel; no row means opted in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_preferences")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    opted_in = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "channel_preferences"
+        constraints = [models.UniqueConstraint(fields=["user", "channel"], name="channel_preference_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.channel} {'in' if self.opted_in else 'out'}"

@@ -1,12 +1,38 @@
-"""Messages through the outbox. FIRST VERSION — the communications issue completes this module."""
+"""Every write to the communications domain: the outbox, sending, receipts, preferences.
+
+Pipeline (docs/communications.md): `message_enqueue` writes outbox rows inside the caller's transaction
+and publishes `message_send` on commit. `message_deliver` claims a row with a conditional UPDATE (a lease,
+so a crashed worker's claim expires), sends it, and records SENT — or schedules a retry, or FAILED.
+`outbox_relay` re-publishes rows whose task was lost. Delivery receipts move rows forward only.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from communications.models import Channel, CommunicationLog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cerebrum.errors import DomainError
+from communications import providers
+from communications.catalog import MessageTemplate, template_get
+from communications.models import Channel, ChannelPreference, CommunicationLog
+from communications.selectors import opted_out_channels
+from communications.validators import recipient_error
+
+logger = logging.getLogger(__name__)
+Status = CommunicationLog.Status
+IST = ZoneInfo("Asia/Kolkata")
+QUIET_START_HOUR, QUIET_END_HOUR = 21, 9
+RELAY_BATCH = 500
 
 
+@transaction.atomic
 def message_enqueue(
     *,
     template: str,
@@ -16,26 +42,253 @@ def message_enqueue(
     channels: list[str] | None = None,
     recipient: str | None = None,
 ) -> list[CommunicationLog]:
-    """Write outbox rows in the caller's transaction; the send is enqueued after commit."""
+    """Write one outbox row per channel in the caller's transaction; each is sent after commit.
+
+    Idempotent by `idempotency_key` (per channel). A channel the user opted out of, or has no address
+    for, is skipped. An invalid explicit `recipient` is refused with a DomainError; an invalid address
+    on the user's profile gives a FAILED row at once (visible in the admin) instead of failing the
+    caller's business transaction.
+    """
+    spec = template_get(template)
+    wanted = _channels_for(spec, user, channels or [Channel.EMAIL, Channel.WHATSAPP])
+    if recipient is not None:
+        _refuse_bad_recipient(wanted, recipient)
+    params = _params_for(spec, context, user)
+    addresses = {channel: recipient if recipient is not None else _address(user, channel) for channel in wanted}
+    keys = {channel: f"{idempotency_key}:{channel}" for channel, to in addresses.items() if to}
+    existing = {row.idempotency_key: row for row in CommunicationLog.objects.filter(idempotency_key__in=keys.values())}
+    fresh = [
+        _outbox_row(spec, channel, addresses[channel], params, user, key)
+        for channel, key in keys.items()
+        if key not in existing
+    ]
+    _insert_new(fresh, existing)
+    return [existing[key] for key in keys.values()]
+
+
+def message_deliver(*, log_id: int) -> float | None:
+    """Claim and send one row. Returns seconds until a retry is due, or None when nothing is left to do.
+
+    No transaction around the network call: the claim and the outcome are each one conditional UPDATE,
+    so a crash at any point leaves a row that the relay heals once the claim's lease expires.
+    """
+    claim = _claim(log_id)
+    if claim is None:
+        return None
+    row, claimed_at = claim
+    try:
+        provider_id = providers.send(row)
+    except providers.PermanentError as exc:
+        _finish(row, claimed_at, status=Status.FAILED, error=str(exc))
+        return None
+    except Exception as exc:  # noqa: BLE001 — every other error (timeouts, 5xx, soft time limit) is retried
+        return _retry_or_fail(row, claimed_at, error=f"{type(exc).__name__}: {exc}")
+    _finish(row, claimed_at, status=Status.SENT, provider_message_id=provider_id)
+    return None
+
+
+def outbox_relay(*, now: datetime | None = None) -> list[int]:
+    """Re-publish due rows whose send task was lost or whose worker died; returns their ids."""
+    from communications.tasks import message_send  # the task module imports this one
+
+    now = now or timezone.now()
+    due = CommunicationLog.objects.filter(_relay_due(now)).order_by("scheduled_for")
+    ids = list(due.values_list("pk", flat=True)[:RELAY_BATCH])
+    # Conditional again: a row picked up in between is not published twice by two relays.
+    CommunicationLog.objects.filter(_relay_due(now), pk__in=ids).update(enqueued_at=now, updated_at=now)
+    for pk in ids:
+        message_send.delay(pk)
+    return ids
+
+
+@transaction.atomic
+def message_retry(*, log: CommunicationLog) -> CommunicationLog:
+    """Staff's retry of a dead letter: FAILED → QUEUED with a fresh attempt budget."""
     from communications.tasks import message_send
 
-    wanted = channels or [Channel.EMAIL, Channel.WHATSAPP]
-    rows = []
-    for channel in wanted:
-        to = recipient or _address(user, channel)
-        if not to:
-            continue
-        row, created = CommunicationLog.objects.get_or_create(
-            idempotency_key=f"{idempotency_key}:{channel}",
-            defaults={"user": user, "channel": channel, "template": template, "params": context, "recipient": to},
+    locked = CommunicationLog.objects.select_for_update().get(pk=log.pk)
+    if locked.status != Status.FAILED:
+        raise DomainError(f"Only failed messages can be retried; this one is {locked.get_status_display()}.")
+    error = recipient_error(locked.channel, locked.recipient)
+    if error:
+        raise DomainError(f"The recipient is invalid: {error}", fields={"recipient": [error]})
+    now = timezone.now()
+    locked.status, locked.attempts, locked.claimed_at = Status.QUEUED, 0, None
+    locked.scheduled_for, locked.enqueued_at, locked.error = now, now, ""
+    locked.save(
+        update_fields=["status", "attempts", "claimed_at", "scheduled_for", "enqueued_at", "error", "updated_at"]
+    )
+    transaction.on_commit(lambda: message_send.delay(locked.pk))
+    return locked
+
+
+# Receipts only move forward; a late "delivered" never overwrites "read".
+RECEIPT_TRANSITIONS = {
+    "delivered": (Status.DELIVERED, (Status.SENT,)),
+    "read": (Status.READ, (Status.SENT, Status.DELIVERED)),
+    "failed": (Status.FAILED, (Status.SENT, Status.DELIVERED)),
+}
+
+
+def delivery_receipt_record(*, provider_message_id: str, status: str, error: str = "") -> bool:
+    """Apply one provider status ("sent", "delivered", "read", "failed"); True if the row moved."""
+    transition = RECEIPT_TRANSITIONS.get(status)
+    if transition is None:
+        return False
+    new_status, allowed_from = transition
+    changes = {"status": new_status, "updated_at": timezone.now()}
+    if new_status == Status.FAILED:
+        changes["error"] = error or "failed after sending (provider receipt)"
+    moved = CommunicationLog.objects.filter(provider_message_id=provider_message_id, status__in=allowed_from)
+    return moved.update(**changes) == 1
+
+
+@transaction.atomic
+def channel_preference_set(*, user, channel: str, opted_in: bool) -> ChannelPreference:
+    if channel not in Channel.values:
+        raise DomainError("Unknown channel.", fields={"channel": [f"Choose one of {', '.join(Channel.values)}."]})
+    preference, _ = ChannelPreference.objects.select_for_update().get_or_create(user=user, channel=channel)
+    preference.opted_in = opted_in
+    preference.full_clean(validate_constraints=False)
+    preference.save(update_fields=["opted_in", "updated_at"])
+    return preference
+
+
+def quiet_hours_release(moment: datetime) -> datetime:
+    """When a non-urgent WhatsApp message created at `moment` may go out (09:00 IST after quiet hours)."""
+    local = moment.astimezone(IST)
+    if QUIET_END_HOUR <= local.hour < QUIET_START_HOUR:
+        return moment
+    release = local.replace(hour=QUIET_END_HOUR, minute=0, second=0, microsecond=0)
+    if local.hour >= QUIET_START_HOUR:
+        release += timedelta(days=1)
+    return release.astimezone(UTC)
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: base·2^(n-1), scaled by a random 50-100%, capped at an hour."""
+    ceiling = min(settings.COMMUNICATIONS_RETRY_BASE_SECONDS * 2 ** (attempt - 1), 3600)
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+# --- internals ---------------------------------------------------------------------------------
+
+
+def _channels_for(spec: MessageTemplate, user, channels: list[str]) -> list[str]:
+    unknown = [c for c in channels if c not in Channel.values]
+    if unknown:
+        raise DomainError("Unknown channel.", fields={"channels": [f"Unknown channel(s): {', '.join(unknown)}."]})
+    if spec.urgent or user is None:
+        return list(dict.fromkeys(channels))
+    opted_out = opted_out_channels(user=user)
+    return [c for c in dict.fromkeys(channels) if c not in opted_out]
+
+
+def _refuse_bad_recipient(channels: list[str], recipient: str) -> None:
+    for channel in channels:
+        error = recipient_error(channel, recipient)
+        if error:
+            raise DomainError(f"Cannot send {channel} to {recipient!r}: {error}", fields={"recipient": [error]})
+
+
+def _params_for(spec: MessageTemplate, context: dict, user) -> dict:
+    defaults = {"name": getattr(user, "name", "") or "Learner", "minutes": 5, "url": settings.SITE_URL}
+    params = {key: context.get(key, defaults.get(key)) for key in spec.params}
+    missing = [key for key, value in params.items() if value in (None, "")]
+    if missing:
+        raise DomainError(
+            f"Message {spec.name!r} needs {', '.join(missing)}.",
+            fields={"context": [f"Missing: {', '.join(missing)}."]},
         )
-        if created:
+    return {key: str(value) for key, value in params.items()}
+
+
+def _outbox_row(spec, channel: str, to: str, params: dict, user, key: str) -> CommunicationLog:
+    now = timezone.now()
+    error = recipient_error(channel, to)
+    row = CommunicationLog(
+        user=user, channel=channel, template=spec.name, params=params, recipient=to, idempotency_key=key
+    )
+    row.scheduled_for = now if spec.urgent or channel != Channel.WHATSAPP else quiet_hours_release(now)
+    row.status = Status.FAILED if error else Status.QUEUED
+    row.error = f"refused at creation: {error}" if error else ""
+    row.enqueued_at = now if not error and row.scheduled_for <= now else None
+    # The user is an instance in hand: skip the per-row existence query for the foreign key.
+    row.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
+    return row
+
+
+def _insert_new(fresh: list[CommunicationLog], existing: dict[str, CommunicationLog]) -> None:
+    """Insert the new rows into `existing` and publish them on commit; a concurrent caller's rows win."""
+    from communications.tasks import message_send  # the task module imports this one
+
+    if not fresh:
+        return
+    try:
+        with transaction.atomic():
+            CommunicationLog.objects.bulk_create(fresh)
+    except IntegrityError:
+        keys = [row.idempotency_key for row in fresh]
+        existing.update({row.idempotency_key: row for row in CommunicationLog.objects.filter(idempotency_key__in=keys)})
+        return
+    for row in fresh:
+        existing[row.idempotency_key] = row
+        if row.enqueued_at:
             transaction.on_commit(lambda pk=row.pk: message_send.delay(pk))
-        rows.append(row)
-    return rows
 
 
 def _address(user, channel: str) -> str:
     if user is None:
         return ""
     return (user.email if channel == Channel.EMAIL else user.phone) or ""
+
+
+def _claim(log_id: int) -> tuple[CommunicationLog, datetime] | None:
+    """Take the row for this worker unless another live claim holds it; the claim time is the token."""
+    now = timezone.now()
+    lease_cutoff = now - timedelta(seconds=settings.COMMUNICATIONS_CLAIM_LEASE_SECONDS)
+    claimed = CommunicationLog.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease_cutoff),
+        pk=log_id,
+        status=Status.QUEUED,
+        scheduled_for__lte=now,
+    ).update(claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    if not claimed:
+        return None
+    return CommunicationLog.objects.get(pk=log_id), now
+
+
+def _finish(row: CommunicationLog, claimed_at: datetime, *, status: str, error: str = "", provider_message_id=None):
+    now = timezone.now()
+    changes = {"status": status, "claimed_at": None, "error": error, "updated_at": now}
+    if status == Status.SENT:
+        changes.update(sent_at=now, provider_message_id=provider_message_id)
+    finished = _mine(row, claimed_at).update(**changes)
+    if not finished:
+        logger.warning("outbox row %s: claim lost before recording %s", row.pk, status)
+
+
+def _retry_or_fail(row: CommunicationLog, claimed_at: datetime, *, error: str) -> float | None:
+    if row.attempts >= settings.COMMUNICATIONS_MAX_ATTEMPTS:
+        _finish(row, claimed_at, status=Status.FAILED, error=f"gave up after {row.attempts} attempts: {error}")
+        return None
+    delay = retry_delay(row.attempts)
+    due = timezone.now() + timedelta(seconds=delay)
+    _mine(row, claimed_at).update(
+        claimed_at=None, error=error, scheduled_for=due, enqueued_at=due, updated_at=timezone.now()
+    )
+    return delay
+
+
+def _mine(row: CommunicationLog, claimed_at: datetime):
+    return CommunicationLog.objects.filter(pk=row.pk, status=Status.QUEUED, claimed_at=claimed_at)
+
+
+def _relay_due(now: datetime) -> Q:
+    lease_cutoff = now - timedelta(seconds=settings.COMMUNICATIONS_CLAIM_LEASE_SECONDS)
+    stale = now - timedelta(seconds=settings.COMMUNICATIONS_RELAY_AFTER_SECONDS)
+    return (
+        Q(status=Status.QUEUED, scheduled_for__lte=now)
+        & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease_cutoff))
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+    )

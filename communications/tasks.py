@@ -1,20 +1,45 @@
-"""FIRST VERSION — the communications issue completes this module."""
+"""Celery tasks of the communications queue: thin, take ids, call services, safe to run twice."""
+
+from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
-from django.utils import timezone
 
-from communications.models import Channel, CommunicationLog
+from communications import journeys, services
+
+# acks_late + reject_on_worker_lost: a task whose worker dies goes back to the broker; the row's claim
+# lease (COMMUNICATIONS_CLAIM_LEASE_SECONDS) outlasts the hard time limit, so a live send is never stolen.
+SEND_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "time_limit": settings.COMMUNICATIONS_SEND_TIME_LIMIT,
+    "soft_time_limit": settings.COMMUNICATIONS_SEND_TIME_LIMIT - 10,
+    "ignore_result": True,
+}
 
 
-@shared_task(name="communications.message_send")
+@shared_task(name="communications.message_send", **SEND_OPTIONS)
 def message_send(log_id: int) -> None:
-    row = CommunicationLog.objects.filter(pk=log_id, status=CommunicationLog.Status.QUEUED).first()
-    if row is None:
-        return
-    if row.channel == Channel.EMAIL:
-        send_mail(row.template, str(row.params), settings.DEFAULT_FROM_EMAIL, [row.recipient])
-    row.status = CommunicationLog.Status.SENT
-    row.sent_at = timezone.now()
-    row.save(update_fields=["status", "sent_at", "updated_at"])
+    retry_in = services.message_deliver(log_id=log_id)
+    if retry_in is not None:
+        message_send.apply_async((log_id,), countdown=retry_in)
+
+
+@shared_task(name="communications.outbox_relay", acks_late=True, ignore_result=True)
+def outbox_relay() -> int:
+    return len(services.outbox_relay())
+
+
+@shared_task(name="communications.scheduled_test_reminders_enqueue", acks_late=True, ignore_result=True)
+def scheduled_test_reminders_enqueue() -> int:
+    return journeys.scheduled_test_reminders_enqueue()
+
+
+@shared_task(name="communications.parent_digests_enqueue", acks_late=True, ignore_result=True)
+def parent_digests_enqueue() -> int:
+    return journeys.parent_digests_enqueue()
+
+
+@shared_task(name="communications.inactivity_nudges_enqueue", acks_late=True, ignore_result=True)
+def inactivity_nudges_enqueue() -> int:
+    return journeys.inactivity_nudges_enqueue()

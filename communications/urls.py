@@ -1,9 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from communications import apis, views
 
 app_name = "communications"
 
 # Pages.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("whatsapp/webhook/", views.whatsapp_webhook, name="whatsapp-webhook"),
+]
 
 # REST API, mounted under /api/v1/.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("communications/preferences/", apis.PreferencesApi.as_view(), name="communication-preferences"),
+]

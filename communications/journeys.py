@@ -1,0 +1,123 @@
+"""Periodic journeys: test reminders, the parents' weekly digest, the 7-day inactivity nudge.
+
+Each run is safe to repeat: every message has an idempotency key naming its journey, person and
+period, and keys already in the outbox are skipped with one query per run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Avg, Count
+from django.utils import timezone
+
+from accounts.models import ParentLink
+from communications.models import CommunicationLog
+from communications.services import IST, message_enqueue
+from courses.models import Enrollment, PracticeTest, TestAttempt
+
+User = get_user_model()
+REMINDER_LEAD = timedelta(hours=1)
+INACTIVE_AFTER = timedelta(days=7)
+
+
+def scheduled_test_reminders_enqueue(*, now: datetime | None = None) -> int:
+    """Remind eligible learners of every published test starting within the next hour."""
+    now = now or timezone.now()
+    tests = PracticeTest.objects.filter(
+        is_published=True, scheduled_start__gt=now, scheduled_start__lte=now + REMINDER_LEAD
+    )
+    count = 0
+    for test in tests:
+        starts_at = test.scheduled_start.astimezone(IST).strftime("%I:%M %p, %d %b")
+        context = {"test": test.title, "starts_at": starts_at}
+        count += _enqueue_each(_test_learners(test), "test_reminder", context, f"test_reminder:{test.pk}:{{user}}")
+    return count
+
+
+def parent_digests_enqueue(*, now: datetime | None = None) -> int:
+    """One digest per parent per ISO week summarising each linked child's last seven days."""
+    now = now or timezone.now()
+    week = _iso_week(now)
+    links = ParentLink.objects.filter(parent__is_active=True).select_related("parent", "student")
+    children_of = defaultdict(list)
+    for link in links:
+        children_of[link.parent].append(link.student)
+    stats = _attempt_stats({child.pk for children in children_of.values() for child in children}, now - INACTIVE_AFTER)
+    done = _keys_with_prefix(f"parent_digest:{week}:")
+    count = 0
+    for parent, children in children_of.items():
+        key = f"parent_digest:{week}:{parent.pk}"
+        if f"{key}:EMAIL" in done or f"{key}:WHATSAPP" in done:
+            continue
+        summary = "; ".join(_child_summary(child, stats.get(child.pk)) for child in children)
+        with transaction.atomic():
+            count += len(
+                message_enqueue(
+                    template="parent_digest", context={"summary": summary}, idempotency_key=key, user=parent
+                )
+            )
+    return count
+
+
+def inactivity_nudges_enqueue(*, now: datetime | None = None) -> int:
+    """Nudge active students whose last activity is older than seven days, once per ISO week."""
+    now = now or timezone.now()
+    learners = User.objects.filter(
+        role=User.Role.STUDENT, is_active=True, last_active_at__lt=now - INACTIVE_AFTER
+    ).order_by("pk")
+    return _enqueue_each(learners, "inactivity_nudge", {}, f"inactivity_nudge:{_iso_week(now)}:{{user}}")
+
+
+def _test_learners(test: PracticeTest):
+    """A course's test goes to its active learners; an open test to active students of its grade."""
+    if test.course_id:
+        return User.objects.filter(
+            enrollments__course_id=test.course_id, enrollments__status=Enrollment.Status.ACTIVE, is_active=True
+        ).distinct()
+    learners = User.objects.filter(role=User.Role.STUDENT, is_active=True)
+    return learners.filter(profile__grade=test.grade) if test.grade else learners
+
+
+def _enqueue_each(users, template: str, context: dict, key_pattern: str) -> int:
+    done = _keys_with_prefix(key_pattern.split("{user}")[0])
+    count = 0
+    for user in users.order_by("pk").iterator(chunk_size=500):
+        key = key_pattern.format(user=user.pk)
+        if f"{key}:EMAIL" in done or f"{key}:WHATSAPP" in done:
+            continue
+        # One transaction per learner: a bad address on one profile never blocks the rest.
+        with transaction.atomic():
+            count += len(message_enqueue(template=template, context=context, idempotency_key=key, user=user))
+    return count
+
+
+def _keys_with_prefix(prefix: str) -> set[str]:
+    return set(
+        CommunicationLog.objects.filter(idempotency_key__startswith=prefix).values_list("idempotency_key", flat=True)
+    )
+
+
+def _attempt_stats(student_ids: set[int], since: datetime) -> dict[int, dict]:
+    rows = (
+        TestAttempt.objects.filter(
+            user_id__in=student_ids, status=TestAttempt.Status.SUBMITTED, submitted_at__gte=since
+        )
+        .values("user_id")
+        .annotate(tests=Count("pk"), average=Avg("score"))
+    )
+    return {row["user_id"]: row for row in rows}
+
+
+def _child_summary(child, stats: dict | None) -> str:
+    if not stats:
+        return f"{child.name} took no tests this week"
+    return f"{child.name} took {stats['tests']} test(s), average score {round(stats['average'] or 0)}"
+
+
+def _iso_week(moment: datetime) -> str:
+    year, week, _ = moment.astimezone(IST).isocalendar()
+    return f"{year}-W{week:02d}"
