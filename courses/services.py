@@ -18,6 +18,7 @@ from courses.scoring import OPTIONS, Marking, score_answers
 # Slack for a slow phone network: an answer or submit arriving this late after the clock ran out still counts.
 SUBMIT_GRACE = timedelta(seconds=30)
 EXPIRE_BATCH_SIZE = 200
+PREWARM_WINDOW = timedelta(minutes=10)
 
 
 # --- Enrollments --------------------------------------------------------------------------------
@@ -153,6 +154,20 @@ def attempts_expire_overdue(*, batch_size: int = EXPIRE_BATCH_SIZE) -> int:
     for attempt_id in overdue:
         attempt_submit(attempt=TestAttempt(pk=attempt_id))
     return len(overdue)
+
+
+def papers_prewarm(*, within: timedelta = PREWARM_WINDOW) -> int:
+    """Put the papers of scheduled tests starting soon in the cache, so T0 costs no paper build."""
+    now = timezone.now()
+    upcoming = PracticeTest.objects.filter(
+        is_published=True, scheduled_start__gt=now - within, scheduled_start__lte=now + within
+    ).only("id", "paper_version")
+    count = 0
+    for test in upcoming:
+        caches.paper_get(test)
+        caches.answer_key_get(test_id=test.pk, version=test.paper_version)
+        count += 1
+    return count
 
 
 def attempt_answers(attempt: TestAttempt) -> tuple[dict[str, str], set[str]]:

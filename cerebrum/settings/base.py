@@ -218,6 +218,15 @@ CELERY_BEAT_SCHEDULE.update(
         "analytics-retention": {"task": "analytics.events_purge", "schedule": crontab(minute=30, hour=21)},
     }
 )
+# Courses: close attempts whose clock ran out; build papers of scheduled tests before their T0.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "courses-attempts-expire": {"task": "courses.attempts_expire_overdue", "schedule": 60.0},
+        "courses-papers-prewarm": {"task": "courses.papers_prewarm", "schedule": 60.0},
+    }
+)
+# Payments: heal orders stuck in CREATED/ATTEMPTED for 15+ minutes from the gateway's view.
+CELERY_BEAT_SCHEDULE.update({"payments-reconcile": {"task": "payments.reconcile", "schedule": 300.0}})
 
 # --- Auth and security ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
