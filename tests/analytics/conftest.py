@@ -33,3 +33,21 @@ def redis_down(settings):
         }
     }
     return settings
+
+
+@pytest.fixture
+def analytics_worker_factory(celery_worker_factory):
+    """celery_worker_factory, plus the namespaced keys it misses.
+
+    With `config_from_object(..., namespace="CELERY")` Celery reads CELERY_TASK_ALWAYS_EAGER and
+    CELERY_BROKER_URL before the plain names the shared fixture updates, so without this `.delay()`
+    would still run inline in the test process.
+    """
+    from cerebrum.celery import app
+
+    previous = {key: app.conf.get(key) for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=app.conf["broker_url"])
+    app._pool = None
+    yield celery_worker_factory
+    app.conf.update(**previous)
+    app._pool = None
