@@ -5,8 +5,9 @@ Thin by design: validate the body, call accounts.services / selectors, shape the
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,8 +16,12 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenViewBase
 
-from accounts.models import User
-from cerebrum.api_tools import AuthRateThrottle, StrictInputSerializer, error_responses
+from accounts import selectors, services
+from accounts.models import AuthLog, Grade, User
+from accounts.selectors import PROFILE_FIELDS
+from analytics.attribution import utm_from_request
+from cerebrum.api_tools import AuthRateThrottle, CreatedCursorPagination, StrictInputSerializer, error_responses
+from courses import selectors as course_selectors
 
 
 class TokenPairOutputSerializer(serializers.Serializer):
@@ -46,7 +51,17 @@ class TokenObtainApi(TokenViewBase):
         responses={200: TokenPairOutputSerializer, **error_responses(400, 401, 429)},
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        identifier = str(request.data.get("username", "")) if isinstance(request.data, dict) else ""
+        try:
+            serializer.is_valid(raise_exception=True)
+        except AuthenticationFailed:
+            services.auth_log_record(request=request, event=AuthLog.Event.LOGIN_FAILURE, identifier=identifier)
+            raise
+        services.auth_log_record(
+            request=request, event=AuthLog.Event.LOGIN_SUCCESS, user=serializer.user, identifier=identifier
+        )
+        return Response(serializer.validated_data)
 
 
 class TokenRefreshApi(TokenViewBase):
@@ -93,16 +108,177 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "name", "email", "phone", "role", "email_verified", "phone_verified", "profile", "created_at"]
-        read_only_fields = fields
+class ProfileSerializer(serializers.Serializer):
+    grade = serializers.ChoiceField(choices=Grade.choices, required=False)
+    target_year = serializers.IntegerField(required=False)
+    city = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class UserOutputSerializer(serializers.Serializer):
+    """The learner's own profile. Role and verification flags are shown, never written from here."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    phone = serializers.CharField(allow_null=True)
+    role = serializers.ChoiceField(choices=User.Role.choices)
+    email_verified = serializers.BooleanField()
+    phone_verified = serializers.BooleanField()
+    profile = ProfileSerializer()
+
+
+def user_output(user: User) -> dict:
+    return UserOutputSerializer({field: getattr(user, field) for field in PROFILE_FIELDS}).data
+
+
+class RegisterApi(APIView):
+    """Create a student account and sign it in (access + refresh tokens)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=150)
+        email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+        phone = serializers.CharField(max_length=20, required=False, allow_null=True, allow_blank=True)
+        password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+        profile = ProfileSerializer(required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        user = UserOutputSerializer()
+        access = serializers.CharField()
+        refresh = serializers.CharField()
+
+    @extend_schema(
+        operation_id="auth_register",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 415, 429)},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = services.user_register(
+            password=data["password"],
+            name=data["name"],
+            email=data.get("email") or None,
+            phone=data.get("phone") or None,
+            profile=data.get("profile"),
+            utm=utm_from_request(request),
+        )
+        refresh = RefreshToken.for_user(user)
+        body = {"user": user_output(user), "access": str(refresh.access_token), "refresh": str(refresh)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class MeApi(APIView):
-    """The signed-in user's own profile."""
+    """The signed-in user's own profile: read (cache-aside, report 2.2) and update."""
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=150, required=False)
+        grade = serializers.ChoiceField(choices=Grade.choices, required=False)
+        target_year = serializers.IntegerField(required=False)
+        city = serializers.CharField(max_length=80, required=False, allow_blank=True)
 
     @extend_schema(operation_id="me_read", responses={200: UserOutputSerializer, **error_responses(401, 429)})
     def get(self, request):
-        return Response(UserOutputSerializer(request.user).data)
+        return Response(UserOutputSerializer(selectors.user_profile_get(user_id=request.user.pk)).data)
+
+    @extend_schema(
+        operation_id="me_update",
+        request=InputSerializer,
+        responses={200: UserOutputSerializer, **error_responses(400, 401, 415, 429)},
+    )
+    def patch(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_profile_update(user=request.user, **serializer.validated_data)
+        return Response(user_output(user))
+
+
+class OtpRequestApi(APIView):
+    """Send a verification code to a phone number by WhatsApp."""
+
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(StrictInputSerializer):
+        phone = serializers.CharField(max_length=20)
+
+    class OutputSerializer(serializers.Serializer):
+        phone = serializers.CharField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(
+        operation_id="me_otp_request",
+        request=InputSerializer,
+        responses={202: OutputSerializer, **error_responses(400, 401, 415, 429)},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        otp = services.otp_request(user=request.user, phone=serializer.validated_data["phone"])
+        return Response(self.OutputSerializer(otp).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OtpVerifyApi(APIView):
+    """Check the code; on success the phone is set on the account and marked verified."""
+
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(StrictInputSerializer):
+        code = serializers.CharField(max_length=10)
+
+    @extend_schema(
+        operation_id="me_otp_verify",
+        request=InputSerializer,
+        responses={200: UserOutputSerializer, **error_responses(400, 401, 415, 429)},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.otp_verify(user=request.user, code=serializer.validated_data["code"])
+        return Response(user_output(user))
+
+
+class ChildOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    relation = serializers.CharField()
+    grade = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ParentChildListApi(APIView):
+    """A parent's linked children (anyone else sees an empty list)."""
+
+    @extend_schema(
+        operation_id="parent_children_list",
+        responses={200: ChildOutputSerializer(many=True), **error_responses(400, 401, 429)},
+    )
+    def get(self, request):
+        paginator = CreatedCursorPagination()
+        children = selectors.children_for_parent(parent=request.user)
+        page = paginator.paginate_queryset(children, request, view=self)
+        return paginator.get_paginated_response(ChildOutputSerializer(page, many=True).data)
+
+
+class ParentChildDetailApi(APIView):
+    """One linked child's progress: enrollments, recent results, trend, weakest topics."""
+
+    class OutputSerializer(serializers.Serializer):
+        student = inline_serializer(
+            "ProgressStudent", {"id": serializers.IntegerField(), "name": serializers.CharField()}
+        )
+        enrollments = serializers.ListField(child=serializers.DictField())
+        active_enrollment_count = serializers.IntegerField()
+        recent_results = serializers.ListField(child=serializers.DictField())
+        trend = serializers.ListField(child=serializers.FloatField())
+        weakest_topics = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        operation_id="parent_child_progress",
+        responses={200: OutputSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, student_id: int):
+        child = selectors.child_get_for_parent(parent=request.user, student_id=student_id)
+        return Response(self.OutputSerializer(course_selectors.student_progress(student=child)).data)
