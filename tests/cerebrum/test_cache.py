@@ -1,0 +1,104 @@
+"""get_or_build: L1 then Redis, one builder at a time across threads, hit/miss counted."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+from prometheus_client import REGISTRY
+
+from cerebrum.cache import get_or_build, l1_clear, page_cache_bump, page_version_key, warm
+
+
+@pytest.fixture(autouse=True)
+def _empty_l1():
+    l1_clear()
+    yield
+    l1_clear()
+
+
+def cache_count(result: str) -> float:
+    return REGISTRY.get_sample_value("cerebrum_cache_requests_total", {"result": result, "cache": "object"}) or 0.0
+
+
+def test_first_call_builds_and_later_calls_hit():
+    calls = []
+    hits_before, misses_before = cache_count("hit"), cache_count("miss")
+
+    first = get_or_build("k:1", lambda: calls.append(1) or {"v": 1}, timeout=60)
+    second = get_or_build("k:1", lambda: calls.append(1) or {"v": 2}, timeout=60)
+
+    assert first == ({"v": 1}, False)
+    assert second == ({"v": 1}, True)
+    assert calls == [1]
+    assert cache_count("miss") - misses_before == 1
+    assert cache_count("hit") - hits_before == 1
+
+
+def test_l1_serves_without_redis_until_it_expires():
+    get_or_build("k:l1", lambda: "first", timeout=60, l1_seconds=5)
+    cache.delete("k:l1")
+
+    value, hit = get_or_build("k:l1", lambda: "rebuilt", timeout=60, l1_seconds=5)
+
+    assert (value, hit) == ("first", True)
+
+
+def test_without_l1_a_deleted_key_is_rebuilt():
+    get_or_build("k:nol1", lambda: "first", timeout=60)
+    cache.delete("k:nol1")
+
+    assert get_or_build("k:nol1", lambda: "rebuilt", timeout=60) == ("rebuilt", False)
+
+
+@pytest.mark.parametrize("threads", [2, 12])
+def test_concurrent_misses_build_once(threads):
+    builds = []
+    barrier = threading.Barrier(threads)
+    results = []
+
+    def builder():
+        builds.append(1)
+        time.sleep(0.3)  # long enough for every other thread to find the lock taken
+        return "paper"
+
+    def worker():
+        barrier.wait()
+        results.append(get_or_build("k:storm", builder, timeout=60, wait_seconds=5)[0])
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+    assert builds == [1]
+    assert results == ["paper"] * threads
+
+
+def test_lock_holder_that_never_finishes_does_not_block_forever():
+    cache.add("lock:k:stuck", 1, 30)  # another process holds the lock and died
+
+    value, hit = get_or_build("k:stuck", lambda: "built anyway", timeout=60, wait_seconds=0.2)
+
+    assert (value, hit) == ("built anyway", False)
+
+
+def test_warm_replaces_whatever_is_cached():
+    cache.set("k:warm", "old", 60)
+
+    warm("k:warm", lambda: "new", timeout=60)
+
+    assert get_or_build("k:warm", lambda: "never", timeout=60) == ("new", True)
+
+
+def test_page_version_starts_from_the_clock_then_increments():
+    page_cache_bump("courses")
+    first = cache.get(page_version_key("courses"))
+
+    page_cache_bump("courses")
+
+    assert first > 1_700_000_000_000
+    assert cache.get(page_version_key("courses")) == first + 1

@@ -1,0 +1,148 @@
+"""Reads go to replicas, writes to the primary; a learner who wrote reads the primary for a few seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from accounts.models import User
+from cerebrum import db_router
+from cerebrum.db_router import PIN_COOKIE, PrimaryReplicaRouter, ReadYourWritesMiddleware, is_pinned, pin_to_primary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _replicas(settings):
+    settings.DATABASE_REPLICAS = ["replica1", "replica2"]
+    settings.READ_YOUR_WRITES_SECONDS = 5
+    token = db_router._pinned_until.set(0.0)
+    yield
+    db_router._pinned_until.reset(token)
+
+
+@pytest.fixture
+def router():
+    return PrimaryReplicaRouter()
+
+
+def test_reads_go_to_a_replica(router):
+    chosen = {router.db_for_read(User) for _ in range(50)}
+
+    assert chosen == {"replica1", "replica2"}
+
+
+def test_writes_go_to_the_primary_and_pin_later_reads(router):
+    assert router.db_for_write(User) == "default"
+
+    assert router.db_for_read(User) == "default"
+    assert is_pinned()
+
+
+def test_pin_expires_after_read_your_writes_seconds(router, monkeypatch):
+    pin_to_primary()
+    now = time.monotonic()
+    monkeypatch.setattr(db_router.time, "monotonic", lambda: now + 5.1)
+
+    assert router.db_for_read(User) in {"replica1", "replica2"}
+
+
+@pytest.mark.django_db
+def test_reads_inside_a_primary_transaction_stay_on_the_primary(router):
+    with transaction.atomic():
+        assert router.db_for_read(User) == "default"
+
+
+def test_without_replicas_everything_reads_the_primary(router, settings):
+    settings.DATABASE_REPLICAS = []
+
+    assert router.db_for_read(User) == "default"
+
+
+@pytest.mark.parametrize(("db", "allowed"), [("default", True), ("replica1", False)])
+def test_migrations_run_only_on_the_primary(router, db, allowed):
+    assert router.allow_migrate(db, "courses") is allowed
+
+
+def _middleware(view):
+    return ReadYourWritesMiddleware(view)
+
+
+def test_request_that_writes_sets_the_pin_cookie():
+    response = _middleware(lambda request: (PrimaryReplicaRouter().db_for_write(User), HttpResponse())[1])(
+        RequestFactory().post("/")
+    )
+
+    cookie = response.cookies[PIN_COOKIE]
+    assert cookie["max-age"] == 5
+    assert cookie["httponly"] is True
+    assert 4 <= int(cookie.value) - time.time() <= 5
+
+
+def test_request_that_only_reads_sets_no_cookie():
+    response = _middleware(lambda request: HttpResponse(PrimaryReplicaRouter().db_for_read(User)))(
+        RequestFactory().get("/")
+    )
+
+    assert PIN_COOKIE not in response.cookies
+    assert response.content.decode() in {"replica1", "replica2"}
+
+
+@pytest.mark.parametrize(
+    ("cookie_offset", "expected"),
+    [(3, {"default"}), (-1, {"replica1", "replica2"}), (None, {"replica1", "replica2"})],
+)
+def test_cookie_from_an_earlier_write_pins_this_request(cookie_offset, expected):
+    request = RequestFactory().get("/")
+    if cookie_offset is not None:
+        request.COOKIES[PIN_COOKIE] = str(int(time.time() + cookie_offset))
+
+    response = _middleware(lambda request: HttpResponse(PrimaryReplicaRouter().db_for_read(User)))(request)
+
+    assert response.content.decode() in expected
+
+
+def test_garbage_cookie_is_ignored_and_pin_does_not_leak_past_the_request():
+    request = RequestFactory().get("/")
+    request.COOKIES[PIN_COOKIE] = "not-a-number"
+
+    _middleware(lambda request: (pin_to_primary(), HttpResponse())[1])(request)
+
+    assert not is_pinned()
+
+
+def test_settings_install_router_and_middleware_from_replica_urls():
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "from accounts.models import User; from cerebrum.db_router import pin_to_primary; "
+        "before = User.objects.all().db; pin_to_primary(); after = User.objects.all().db; "
+        "print(json.dumps([s.DATABASE_ROUTERS, 'cerebrum.db_router.ReadYourWritesMiddleware' in s.MIDDLEWARE, "
+        "s.DATABASES['replica2']['TEST']['MIRROR'], before, after]))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cerebrum.settings.base",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/cerebrum",
+        "DATABASE_REPLICA_URLS": "postgres://postgres@127.0.0.1:5432/r1,postgres://postgres@127.0.0.1:5432/r2",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    routers, middleware, test_settings, before, after = json.loads(result.stdout.strip().splitlines()[-1])
+    assert routers == ["cerebrum.db_router.PrimaryReplicaRouter"]
+    assert middleware is True
+    assert test_settings == "default"
+    assert before in {"replica1", "replica2"}
+    assert after == "default"
