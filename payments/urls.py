@@ -1,9 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from payments import apis, views
 
 app_name = "payments"
 
-# Pages.
-urlpatterns: list = []
+# Pages, mounted at /payments/.
+urlpatterns: list = [
+    path("checkout/<int:enrollment_id>/", views.CheckoutView.as_view(), name="checkout"),
+    path("checkout/verify/", views.VerifyView.as_view(), name="verify"),
+    path("sandbox/<int:payment_id>/", views.SandboxCompleteView.as_view(), name="sandbox"),
+    path("result/<int:payment_id>/", views.ResultView.as_view(), name="result"),
+    path("webhooks/razorpay/", views.razorpay_webhook, name="razorpay_webhook"),
+    path("staff/revenue/", views.RevenueView.as_view(), name="revenue"),
+]
 
 # REST API, mounted under /api/v1/.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("payments/orders", apis.PaymentOrderCreateApi.as_view(), name="payment-order-create"),
+    path("payments/verify", apis.PaymentVerifyApi.as_view(), name="payment-verify"),
+    path("payments", apis.PaymentListApi.as_view(), name="payment-list"),
+    path("payments/<int:payment_id>", apis.PaymentDetailApi.as_view(), name="payment-detail"),
+]

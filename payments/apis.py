@@ -1,0 +1,151 @@
+"""Payments REST API for the mobile apps: create an order, verify Checkout's callback, my payments."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cerebrum.api_tools import CreatedCursorPagination, idempotent
+from payments import selectors, services
+from payments.gateways import gateway_for_payment
+from payments.models import Payment
+
+ERRORS = {
+    400: OpenApiResponse(description='Invalid input or a rejected callback: {"error": {"code", "message", "fields"}}'),
+    404: OpenApiResponse(description="Not found (or not yours)."),
+}
+
+
+class PaymentOutputSerializer(serializers.ModelSerializer):
+    course_id = serializers.IntegerField(source="enrollment.course_id", read_only=True)
+    course_name = serializers.CharField(source="enrollment.course.name", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "status",
+            "amount_paise",
+            "refunded_paise",
+            "currency",
+            "gateway",
+            "enrollment_id",
+            "course_id",
+            "course_name",
+            "razorpay_order_id",
+            "razorpay_payment_id",
+            "receipt_number",
+            "failure_reason",
+            "created_at",
+            "captured_at",
+        ]
+        read_only_fields = fields
+
+
+class ReceiptSerializer(serializers.Serializer):
+    receipt_number = serializers.CharField()
+    name = serializers.CharField()
+    course = serializers.CharField()
+    razorpay_payment_id = serializers.CharField()
+    paid_at = serializers.CharField()
+    total_paise = serializers.IntegerField()
+    base_paise = serializers.IntegerField()
+    gst_paise = serializers.IntegerField()
+    cgst_paise = serializers.IntegerField()
+    sgst_paise = serializers.IntegerField()
+    gst_rate_percent = serializers.IntegerField()
+    refunded_paise = serializers.IntegerField()
+
+
+class PaymentDetailSerializer(PaymentOutputSerializer):
+    receipt = serializers.SerializerMethodField()
+
+    class Meta(PaymentOutputSerializer.Meta):
+        fields = [*PaymentOutputSerializer.Meta.fields, "receipt"]
+        read_only_fields = fields
+
+    @extend_schema(responses=ReceiptSerializer(allow_null=True))
+    def get_receipt(self, payment: Payment) -> dict | None:
+        return selectors.payment_receipt(payment)
+
+
+class PaymentOrderCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        enrollment_id = serializers.IntegerField(min_value=1)
+
+    class OutputSerializer(serializers.Serializer):
+        payment_id = serializers.IntegerField(source="id")
+        razorpay_order_id = serializers.CharField()
+        amount_paise = serializers.IntegerField()
+        currency = serializers.CharField()
+        status = serializers.CharField()
+        gateway = serializers.CharField()
+        key_id = serializers.SerializerMethodField()
+        checkout_url = serializers.SerializerMethodField()
+
+        def get_key_id(self, payment: Payment) -> str:
+            return gateway_for_payment(payment.gateway).key_id
+
+        def get_checkout_url(self, payment: Payment) -> str:
+            return self.context["request"].build_absolute_uri(
+                reverse("payments:checkout", args=[payment.enrollment_id])
+            )
+
+    @extend_schema(
+        operation_id="payments_order_create",
+        summary="Create (or reuse) the gateway order for my pending enrollment",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **ERRORS, 409: OpenApiResponse(description="Enrollment not pending.")},
+    )
+    @idempotent
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment = selectors.enrollment_get_own(user=request.user, enrollment_id=data.validated_data["enrollment_id"])
+        payment = services.payment_order_create(user=request.user, enrollment=enrollment)
+        return Response(
+            self.OutputSerializer(payment, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PaymentVerifyApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        razorpay_order_id = serializers.CharField(max_length=64)
+        razorpay_payment_id = serializers.CharField(max_length=64)
+        razorpay_signature = serializers.CharField(max_length=128)
+        amount_paise = serializers.IntegerField(min_value=1, required=False)
+
+    @extend_schema(
+        operation_id="payments_verify",
+        summary="Verify Razorpay Checkout's success callback; captures and activates the enrollment",
+        request=InputSerializer,
+        responses={200: PaymentDetailSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.payment_verify_checkout(user=request.user, **data.validated_data)
+        return Response(PaymentDetailSerializer(payment).data)
+
+
+@extend_schema(operation_id="payments_list", summary="My payments, newest first")
+class PaymentListApi(generics.ListAPIView):
+    serializer_class = PaymentOutputSerializer
+    pagination_class = CreatedCursorPagination
+
+    def get_queryset(self):
+        return selectors.payment_list_for_user(user=self.request.user)
+
+
+class PaymentDetailApi(APIView):
+    @extend_schema(
+        operation_id="payments_retrieve",
+        summary="One of my payments, with its receipt (GST breakdown) once paid",
+        responses={200: PaymentDetailSerializer, 404: ERRORS[404]},
+    )
+    def get(self, request, payment_id: int):
+        payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+        return Response(PaymentDetailSerializer(payment).data)

@@ -1,0 +1,89 @@
+"""Reads for payments, with the access rules: a learner sees only their own (404 otherwise)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from cerebrum.errors import NotFound
+from courses.models import Enrollment
+from payments.models import Payment
+from payments.services import payment_receipt_context
+from payments.states import PAID_STATUSES, gst_breakdown
+
+
+def payment_list_for_user(*, user) -> QuerySet[Payment]:
+    return Payment.objects.filter(user=user).select_related("enrollment__course", "user")
+
+
+def payment_get_for_user(*, user, payment_id: int) -> Payment:
+    payment = payment_list_for_user(user=user).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("Payment not found.")
+    return payment
+
+
+def enrollment_get_own(*, user, enrollment_id: int, pending_only: bool = False) -> Enrollment:
+    """The learner's own enrollment (optionally only one awaiting payment); anything else is 404."""
+    enrollments = Enrollment.objects.select_related("course").filter(pk=enrollment_id, user=user)
+    if pending_only:
+        enrollments = enrollments.filter(status=Enrollment.Status.PENDING)
+    enrollment = enrollments.first()
+    if enrollment is None:
+        raise NotFound("Enrollment not found.")
+    return enrollment
+
+
+def payment_receipt(payment: Payment) -> dict | None:
+    """The receipt of a paid payment (GST breakdown in paise); None before capture."""
+    if payment.status not in PAID_STATUSES:
+        return None
+    return {**payment_receipt_context(payment), "refunded_paise": payment.refunded_paise}
+
+
+def checkout_summary(enrollment: Enrollment) -> dict:
+    return {"course": enrollment.course, **gst_breakdown(enrollment.course.fees_paise)}
+
+
+def revenue_summary(*, start: date, end: date) -> dict:
+    """Captured revenue per IST day and per course between two dates (inclusive): two queries."""
+    tz = timezone.get_current_timezone()
+    paid = Payment.objects.filter(
+        status__in=PAID_STATUSES,
+        captured_at__gte=datetime.combine(start, time.min, tzinfo=tz),
+        captured_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+    totals = {"gross_paise": Sum("amount_paise"), "refunded_paise": Sum("refunded_paise"), "count": Count("id")}
+    rows = paid.annotate(day=TruncDate("captured_at", tzinfo=tz)).values("day").annotate(**totals).order_by("day")
+    by_day = {row["day"]: row for row in rows}
+    days = []
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        row = by_day.get(day, {"gross_paise": 0, "refunded_paise": 0, "count": 0})
+        days.append(_net(day=day, **{key: row[key] for key in totals}))
+    courses = [
+        _net(
+            course_id=row["enrollment__course_id"],
+            course=row["enrollment__course__name"],
+            **{k: row[k] for k in totals},
+        )
+        for row in paid.values("enrollment__course_id", "enrollment__course__name")
+        .annotate(**totals)
+        .order_by("-gross_paise")
+    ]
+    return {
+        "start": start,
+        "end": end,
+        "days": days,
+        "courses": courses,
+        "net_paise": sum(day["net_paise"] for day in days),
+        "count": sum(day["count"] for day in days),
+    }
+
+
+def _net(*, gross_paise: int | None, refunded_paise: int | None, count: int, **labels) -> dict:
+    gross, refunded = gross_paise or 0, refunded_paise or 0
+    return {**labels, "gross_paise": gross, "refunded_paise": refunded, "net_paise": gross - refunded, "count": count}

@@ -1,0 +1,519 @@
+"""Every write to payments goes through here: pages, API, webhooks, the admin and the reconcile task.
+
+Locking order (docs/payments.md): Payment row first, then its Refund rows, then the Enrollment (through
+`enrollment_activate`). Creating an order locks only the Enrollment, before its new Payment exists.
+Duplicates that locks cannot see are caught by unique columns (`PaymentEvent.provider_event_id`,
+`Payment.razorpay_payment_id`) and answered as success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics.services import event_record
+from cerebrum.errors import Conflict, DomainError, NotFound, Unprocessable
+from communications.services import message_enqueue
+from courses.models import Enrollment
+from courses.services import enrollment_activate
+from payments.gateways import GatewayError, PaymentGateway, gateway_for_payment, get_gateway
+from payments.models import Payment, PaymentEvent, Refund
+from payments.states import (
+    GATEWAY_TO_STATUS,
+    OPEN_STATUSES,
+    PAID_STATUSES,
+    gst_breakdown,
+    next_status,
+    status_after_refund,
+)
+
+logger = logging.getLogger("payments")
+
+S = Payment.Status
+RECONCILE_AFTER = timedelta(minutes=15)
+# Older open orders are abandoned checkouts; asking the gateway about them forever is waste.
+RECONCILE_WINDOW = timedelta(days=7)
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+class PaymentRejected(DomainError):
+    """A callback or webhook that must change nothing (bad signature, wrong order, wrong amount)."""
+
+    status = 400
+    code = "payment_rejected"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    payment: Payment | None
+    changed: bool = False
+    duplicate: bool = False
+
+
+def reject(reason: str, message: str, *, field: str = "non_field_errors", **context) -> PaymentRejected:
+    """Log the refusal with its reason and return the error for the caller to raise."""
+    logger.warning("payment rejected: %s %s", reason, context)
+    return PaymentRejected(message, fields={field: [message]}, code=reason)
+
+
+# --- Orders ---------------------------------------------------------------------------------------
+@transaction.atomic
+def payment_order_create(*, user, enrollment: Enrollment) -> Payment:
+    """An open gateway order for the learner's PENDING enrollment; the amount comes from the course.
+
+    Retrying returns the same open order, so a double tap never creates two payments to complete.
+    """
+    locked = Enrollment.objects.select_for_update().filter(pk=enrollment.pk, user=user).first()
+    if locked is None:
+        raise NotFound("Enrollment not found.")
+    if locked.status != Enrollment.Status.PENDING:
+        raise Conflict("This enrollment is not awaiting payment.", fields={"enrollment_id": ["Not pending."]})
+    amount = locked.course.fees_paise
+    if amount <= 0:
+        raise Unprocessable("This course has no fee to pay.", fields={"enrollment_id": ["Course is free."]})
+    gateway = get_gateway()
+    open_payment = (
+        Payment.objects.filter(enrollment=locked, status__in=OPEN_STATUSES, amount_paise=amount, gateway=gateway.name)
+        .order_by("-created_at")
+        .first()
+    )
+    if open_payment is not None:
+        return open_payment
+    return _payment_create(user=user, enrollment=locked, amount=amount, gateway=gateway)
+
+
+def _payment_create(*, user, enrollment: Enrollment, amount: int, gateway: PaymentGateway) -> Payment:
+    order_id = gateway.create_order(amount, f"enr{enrollment.pk}-{timezone.now():%y%m%d%H%M%S}")
+    payment = Payment(
+        user=user,
+        enrollment=enrollment,
+        amount_paise=amount,
+        gateway=gateway.name,
+        razorpay_order_id=order_id,
+        **{key: getattr(enrollment, key) for key in UTM_KEYS},
+    )
+    payment.full_clean(validate_constraints=False)
+    payment.save()
+    PaymentEvent.objects.create(
+        payment=payment,
+        provider_event_id=f"order:{order_id}",
+        event_type="order.created",
+        source=PaymentEvent.Source.SYSTEM,
+        to_status=payment.status,
+        payload={"amount": amount},
+    )
+    return payment
+
+
+# --- Checkout callback ----------------------------------------------------------------------------
+@transaction.atomic
+def payment_verify_checkout(
+    *,
+    user,
+    razorpay_order_id: str,
+    razorpay_payment_id: str,
+    razorpay_signature: str,
+    amount_paise: int | None = None,
+) -> Payment:
+    """Verify Checkout's callback against the order id stored for this user, then capture.
+
+    A replay of an already applied callback returns the payment unchanged (logged as a duplicate).
+    """
+    payment = Payment.objects.filter(razorpay_order_id=razorpay_order_id, user=user).first()
+    if payment is None:
+        raise reject(
+            "unknown_order",
+            "No such order for this account.",
+            field="razorpay_order_id",
+            order_id=razorpay_order_id,
+            user_id=user.pk,
+        )
+    gateway = gateway_for_payment(payment.gateway)
+    if not gateway.verify_checkout_signature(
+        order_id=payment.razorpay_order_id, payment_id=razorpay_payment_id, signature=razorpay_signature
+    ):
+        raise reject(
+            "bad_signature", "The payment signature does not match.", field="razorpay_signature", payment_id=payment.pk
+        )
+    if amount_paise is not None and amount_paise != payment.amount_paise:
+        raise reject(
+            "amount_mismatch",
+            "The amount differs from the order.",
+            field="amount_paise",
+            payment_id=payment.pk,
+            amount=amount_paise,
+        )
+    if payment.status in PAID_STATUSES and payment.razorpay_payment_id not in (None, razorpay_payment_id):
+        raise reject(
+            "already_paid",
+            "This order was already paid by another payment.",
+            field="razorpay_payment_id",
+            payment_id=payment.pk,
+        )
+    outcome = _apply(
+        payment_id=payment.pk,
+        target=S.CAPTURED,
+        event_id=f"checkout:{razorpay_payment_id}",
+        event_type="checkout.verified",
+        source=PaymentEvent.Source.CHECKOUT,
+        payload={"razorpay_order_id": razorpay_order_id, "razorpay_payment_id": razorpay_payment_id},
+        gateway_payment_id=razorpay_payment_id,
+    )
+    if outcome.duplicate:
+        logger.info("replayed checkout callback for payment %s ignored", payment.pk)
+    return outcome.payment
+
+
+# --- Webhooks -------------------------------------------------------------------------------------
+def webhook_receive(*, body: bytes, signature: str, event_id: str, gateway: PaymentGateway | None = None) -> Outcome:
+    """Verify, parse and apply one Razorpay webhook; the event row is written with the state change."""
+    gateway = gateway or get_gateway()
+    if not signature or not gateway.verify_webhook_signature(body=body, signature=signature):
+        raise reject("bad_webhook_signature", "The webhook signature does not match.", event_id=event_id)
+    try:
+        data = orjson.loads(body)
+        event_type = str(data["event"])
+        payload = data.get("payload") or {}
+        if not isinstance(payload, dict):
+            raise TypeError("payload is not an object")
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise reject("malformed_webhook", "The webhook body is not a Razorpay event.", event_id=event_id) from exc
+    event_id = event_id or f"body:{hashlib.sha256(body).hexdigest()}"
+    handler, target = WEBHOOK_HANDLERS.get(event_type, (_webhook_unhandled, ""))
+    try:
+        return handler(event_id=event_id, event_type=event_type, payload=payload, target=target)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise reject("malformed_webhook", "The webhook payload lacks its entity.", event_id=event_id) from exc
+
+
+def _webhook_payment(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
+    entity = payload["payment"]["entity"]
+    payment = Payment.objects.filter(razorpay_order_id=entity["order_id"]).first()
+    if payment is None:
+        return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
+    if int(entity["amount"]) != payment.amount_paise:
+        raise reject(
+            "amount_mismatch",
+            "The amount differs from the order.",
+            payment_id=payment.pk,
+            amount=entity["amount"],
+            event_id=event_id,
+        )
+    return _apply(
+        payment_id=payment.pk,
+        target=target,
+        event_id=event_id,
+        event_type=event_type,
+        source=PaymentEvent.Source.WEBHOOK,
+        payload=payload,
+        gateway_payment_id=str(entity["id"]),
+        failure_reason=str(entity.get("error_description") or ""),
+    )
+
+
+def _webhook_refund(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
+    entity = payload["refund"]["entity"]
+    payment = Payment.objects.filter(razorpay_payment_id=entity["payment_id"]).first()
+    if payment is None:
+        return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
+    return refund_apply(
+        payment_id=payment.pk,
+        razorpay_refund_id=str(entity["id"]),
+        amount_paise=int(entity["amount"]),
+        target=target,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload,
+    )
+
+
+def _webhook_unhandled(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
+    return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
+
+
+def _store_unmatched(*, event_id: str, event_type: str, payload: dict) -> Outcome:
+    """Unknown event types and events for orders that are not ours: stored and acknowledged."""
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(
+                provider_event_id=event_id, event_type=event_type, source=PaymentEvent.Source.WEBHOOK, payload=payload
+            )
+    except IntegrityError:
+        return Outcome(payment=None, duplicate=True)
+    logger.info("webhook %s (%s) stored without a payment", event_id, event_type)
+    return Outcome(payment=None)
+
+
+WEBHOOK_HANDLERS = {
+    "payment.authorized": (_webhook_payment, S.AUTHORIZED),
+    "payment.captured": (_webhook_payment, S.CAPTURED),
+    "payment.failed": (_webhook_payment, S.FAILED),
+    "order.paid": (_webhook_payment, S.CAPTURED),
+    "refund.created": (_webhook_refund, Refund.Status.CREATED),
+    "refund.processed": (_webhook_refund, Refund.Status.PROCESSED),
+    "refund.failed": (_webhook_refund, Refund.Status.FAILED),
+}
+
+
+# --- The state machine applied ----------------------------------------------------------------------
+@transaction.atomic
+def _apply(
+    *,
+    payment_id: int,
+    target: str,
+    event_id: str,
+    event_type: str,
+    source: str,
+    payload: dict,
+    gateway_payment_id: str = "",
+    failure_reason: str = "",
+) -> Outcome:
+    """Move one payment towards `target` (forward only), exactly once per `event_id`."""
+    payment = Payment.objects.select_for_update().select_related("enrollment__course", "user").get(pk=payment_id)
+    before = payment.status
+    after = next_status(before, target)
+    if not _event_insert(payment, event_id, event_type, source, payload, before, after):
+        return Outcome(payment=payment, duplicate=True)
+    if after == before:
+        return Outcome(payment=payment)
+    payment.status = after
+    fields = ["status", "updated_at"]
+    if after in (S.AUTHORIZED, S.CAPTURED) and gateway_payment_id:
+        payment.razorpay_payment_id = gateway_payment_id
+        fields.append("razorpay_payment_id")
+    if after == S.FAILED:
+        payment.failure_reason = failure_reason[:300] or "Payment failed at the gateway."
+        fields.append("failure_reason")
+    payment.save(update_fields=fields)
+    if after == S.CAPTURED:
+        _on_captured(payment)
+    elif after == S.FAILED:
+        _on_failed(payment)
+    return Outcome(payment=payment, changed=True)
+
+
+def _event_insert(payment, event_id, event_type, source, payload, before, after) -> bool:
+    """False when this event was already applied (seen under the payment lock, or caught by the unique id)."""
+    if PaymentEvent.objects.filter(provider_event_id=event_id).exists():
+        return False
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(
+                payment=payment,
+                provider_event_id=event_id,
+                event_type=event_type,
+                source=source,
+                from_status=before,
+                to_status=after,
+                payload=payload,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _on_captured(payment: Payment) -> None:
+    payment.captured_at = timezone.now()
+    payment.receipt_number = f"CB{timezone.localdate(payment.captured_at):%Y%m%d}-{payment.pk:07d}"
+    payment.failure_reason = ""
+    payment.save(update_fields=["captured_at", "receipt_number", "failure_reason", "updated_at"])
+    try:
+        enrollment_activate(enrollment=payment.enrollment)
+    except Conflict:
+        # The money is taken either way; staff see the payment and refund it.
+        logger.error("payment %s captured for enrollment %s that is not pending", payment.pk, payment.enrollment_id)
+    message_enqueue(
+        template="payment_receipt",
+        context=payment_receipt_context(payment),
+        idempotency_key=f"receipt:{payment.pk}",
+        user=payment.user,
+    )
+    event_record(
+        event_type="PAYMENT",
+        name="payment_captured",
+        user=payment.user,
+        properties={
+            "payment_id": payment.pk,
+            "amount_paise": payment.amount_paise,
+            "course_id": payment.enrollment.course_id,
+            "enrollment_id": payment.enrollment_id,
+        },
+        utm={key: getattr(payment, key) for key in UTM_KEYS},
+    )
+
+
+def _on_failed(payment: Payment) -> None:
+    retry_url = settings.SITE_URL + reverse("payments:checkout", args=[payment.enrollment_id])
+    message_enqueue(
+        template="payment_failed",
+        context={
+            "name": payment.user.name,
+            "course": payment.enrollment.course.name,
+            "amount_paise": payment.amount_paise,
+            "reason": payment.failure_reason,
+            "retry_url": retry_url,
+        },
+        idempotency_key=f"payment_failed:{payment.pk}",
+        user=payment.user,
+    )
+
+
+def payment_receipt_context(payment: Payment) -> dict:
+    """What a receipt shows (message and API alike): amounts in integer paise with the GST split."""
+    return {
+        "receipt_number": payment.receipt_number,
+        "name": payment.user.name,
+        "course": payment.enrollment.course.name,
+        "razorpay_payment_id": payment.razorpay_payment_id,
+        "paid_at": timezone.localtime(payment.captured_at).isoformat() if payment.captured_at else None,
+        **gst_breakdown(payment.amount_paise),
+    }
+
+
+# --- Refunds ---------------------------------------------------------------------------------------
+@transaction.atomic
+def refund_create(*, payment: Payment, amount_paise: int, reason: str = "", created_by=None) -> Refund:
+    """Staff refund (full or partial) through the gateway; its webhooks move it to PROCESSED or FAILED."""
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if locked.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED):
+        raise Conflict("Only a captured payment can be refunded.", fields={"amount_paise": ["Not refundable."]})
+    refundable = refundable_paise(locked)
+    if not 0 < amount_paise <= refundable:
+        raise DomainError(
+            f"Refund between ₹0.01 and ₹{refundable / 100:,.2f}.",
+            fields={"amount_paise": [f"Must be between 1 and {refundable} paise."]},
+        )
+    gateway = gateway_for_payment(locked.gateway)
+    refund_id = gateway.refund(locked.razorpay_payment_id, amount_paise)
+    refund = Refund(
+        payment=locked, amount_paise=amount_paise, razorpay_refund_id=refund_id, reason=reason, created_by=created_by
+    )
+    refund.full_clean(validate_constraints=False)
+    refund.save()
+    PaymentEvent.objects.create(
+        payment=locked,
+        provider_event_id=f"refund-request:{refund_id}",
+        event_type="refund.requested",
+        source=PaymentEvent.Source.STAFF,
+        from_status=locked.status,
+        to_status=locked.status,
+        payload={"refund_id": refund_id, "amount": amount_paise, "by": getattr(created_by, "pk", None)},
+    )
+    if gateway.name == "SANDBOX":
+        from payments.sandbox import sandbox_refund_settle
+
+        transaction.on_commit(lambda: sandbox_refund_settle(refund_id=refund.pk))
+    return refund
+
+
+def refundable_paise(payment: Payment) -> int:
+    """Captured minus refunded minus refunds still in flight (they reserve their amount)."""
+    pending = payment.refunds.filter(status=Refund.Status.CREATED).aggregate(total=Sum("amount_paise"))["total"]
+    return payment.amount_paise - payment.refunded_paise - (pending or 0)
+
+
+@transaction.atomic
+def refund_apply(
+    *,
+    payment_id: int,
+    razorpay_refund_id: str,
+    amount_paise: int,
+    target: str,
+    event_id: str,
+    event_type: str,
+    payload: dict,
+    source: str = PaymentEvent.Source.WEBHOOK,
+) -> Outcome:
+    """A refund's gateway state, forward only (CREATED → PROCESSED | FAILED); never above the capture."""
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    refund = Refund.objects.select_for_update().filter(razorpay_refund_id=razorpay_refund_id).first()
+    if refund is None:
+        refund = _refund_adopt(payment, razorpay_refund_id, amount_paise, event_id)
+    before = payment.status
+    moves = refund.status == Refund.Status.CREATED and target != Refund.Status.CREATED
+    after = before
+    if moves and target == Refund.Status.PROCESSED:
+        after = status_after_refund(
+            amount_paise=payment.amount_paise, refunded_paise=payment.refunded_paise + refund.amount_paise
+        )
+    if not _event_insert(payment, event_id, event_type, source, payload, before, after):
+        return Outcome(payment=payment, duplicate=True)
+    if not moves:
+        return Outcome(payment=payment)
+    refund.status = target
+    refund.save(update_fields=["status", "updated_at"])
+    if target == Refund.Status.PROCESSED:
+        payment.refunded_paise += refund.amount_paise
+        payment.status = after
+        payment.save(update_fields=["refunded_paise", "status", "updated_at"])
+    return Outcome(payment=payment, changed=True)
+
+
+def _refund_adopt(payment: Payment, razorpay_refund_id: str, amount_paise: int, event_id: str) -> Refund:
+    """A refund made outside Cerebrum (the gateway's dashboard): recorded if it fits what is refundable."""
+    if payment.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED) or amount_paise > refundable_paise(payment):
+        raise reject(
+            "refund_exceeds_capture",
+            "The refund exceeds what was captured.",
+            payment_id=payment.pk,
+            refund_id=razorpay_refund_id,
+            event_id=event_id,
+        )
+    refund = Refund(
+        payment=payment, amount_paise=amount_paise, razorpay_refund_id=razorpay_refund_id, reason="Made at the gateway"
+    )
+    refund.full_clean(validate_constraints=False)
+    refund.save()
+    return refund
+
+
+# --- Reconciliation -------------------------------------------------------------------------------
+def payments_reconcile_stuck(*, now=None) -> int:
+    """Heal open orders whose webhook never came: ask the gateway, apply its view. Returns how many changed."""
+    now = now or timezone.now()
+    stuck = Payment.objects.filter(
+        status__in=OPEN_STATUSES, created_at__lt=now - RECONCILE_AFTER, created_at__gte=now - RECONCILE_WINDOW
+    ).values_list("pk", flat=True)
+    changed = 0
+    for payment_id in list(stuck[:500]):
+        try:
+            changed += payment_reconcile(payment_id=payment_id)
+        except GatewayError:
+            logger.warning("reconcile of payment %s skipped: gateway unavailable", payment_id)
+    return changed
+
+
+def payment_reconcile(*, payment_id: int) -> bool:
+    """Apply the gateway's view of one order through the same state machine (source RECONCILE)."""
+    payment = Payment.objects.get(pk=payment_id)
+    # Asked outside any transaction: no row lock is held while the gateway answers.
+    view = gateway_for_payment(payment.gateway).fetch_order(payment.razorpay_order_id)
+    attempts = [p for p in view["payments"] if p["status"] in GATEWAY_TO_STATUS]
+    # Successful attempts first, so a failed attempt on a paid order sends no "payment failed" message.
+    attempts.sort(key=lambda p: p["status"] not in ("captured", "authorized"))
+    changed = False
+    for attempt in attempts:
+        if int(attempt["amount"]) != payment.amount_paise:
+            logger.warning("reconcile: payment %s amount %s differs from the order", payment.pk, attempt["amount"])
+            continue
+        outcome = _apply(
+            payment_id=payment.pk,
+            target=GATEWAY_TO_STATUS[attempt["status"]],
+            event_id=f"reconcile:{payment.pk}:{attempt['id']}:{attempt['status']}",
+            event_type=f"reconcile.{attempt['status']}",
+            source=PaymentEvent.Source.RECONCILE,
+            payload={"order_status": view["status"], "payment": attempt},
+            gateway_payment_id=attempt["id"],
+            failure_reason=attempt.get("error") or "",
+        )
+        changed = changed or outcome.changed
+    return changed

@@ -1,0 +1,143 @@
+"""Payment pages: checkout (Razorpay or the sandbox), the callback, the result, webhooks, staff revenue."""
+
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from cerebrum.errors import DomainError, NotFound
+from payments import forms, selectors, services
+from payments.gateways import gateway_for_payment
+from payments.sandbox import sandbox_checkout_complete
+
+CHART_WIDTH, CHART_HEIGHT = 720, 200
+
+
+def _refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """A DomainError on a page: 404 stays a 404, the rest is explained with its status."""
+    if isinstance(error, NotFound):
+        raise Http404(error.message)
+    return render(request, "payments/error.html", {"error": error}, status=error.status)
+
+
+class CheckoutView(LoginRequiredMixin, View):
+    """The learner's own PENDING enrollment only (else 404); the order is created or reused here."""
+
+    def get(self, request: HttpRequest, enrollment_id: int) -> HttpResponse:
+        try:
+            enrollment = selectors.enrollment_get_own(user=request.user, enrollment_id=enrollment_id, pending_only=True)
+            payment = services.payment_order_create(user=request.user, enrollment=enrollment)
+        except DomainError as error:
+            return _refusal(request, error)
+        context = {
+            "enrollment": enrollment,
+            "payment": payment,
+            "summary": selectors.checkout_summary(enrollment),
+            "key_id": gateway_for_payment(payment.gateway).key_id,
+            "is_sandbox": payment.gateway == payment.Gateway.SANDBOX,
+            "checkout_options": _checkout_options(request, payment),
+        }
+        return render(request, "payments/checkout.html", context)
+
+
+def _checkout_options(request: HttpRequest, payment) -> dict:
+    """Razorpay Checkout's options; the amount and order come from the stored order, never the page."""
+    return {
+        "key": gateway_for_payment(payment.gateway).key_id,
+        "amount": payment.amount_paise,
+        "currency": payment.currency,
+        "order_id": payment.razorpay_order_id,
+        "name": "Cerebrum Biology Academy",
+        "description": payment.enrollment.course.name,
+        "prefill": {"name": request.user.name, "email": request.user.email or "", "contact": request.user.phone or ""},
+    }
+
+
+class SandboxCompleteView(LoginRequiredMixin, View):
+    """The sandbox gateway's "Pay"/"Fail" buttons: Pay hands back a signed callback, like Checkout does."""
+
+    def post(self, request: HttpRequest, payment_id: int) -> HttpResponse:
+        form = forms.SandboxOutcomeForm(request.POST)
+        if not form.is_valid():
+            return _refusal(request, DomainError("Choose Pay or Fail."))
+        succeeded = form.cleaned_data["outcome"] == "pay"
+        try:
+            callback = sandbox_checkout_complete(user=request.user, payment_id=payment_id, succeeded=succeeded)
+        except DomainError as error:
+            return _refusal(request, error)
+        if not succeeded:
+            return redirect("payments:result", payment_id=payment_id)
+        return render(request, "payments/sandbox_callback.html", {"callback": callback})
+
+
+class VerifyView(LoginRequiredMixin, View):
+    """Checkout's success handler posts here; the signature is checked against the stored order id."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = forms.CheckoutCallbackForm(request.POST)
+        if not form.is_valid():
+            return _refusal(request, DomainError("The payment callback is incomplete.", fields=form.errors))
+        try:
+            payment = services.payment_verify_checkout(user=request.user, **form.cleaned_data)
+        except DomainError as error:
+            return _refusal(request, error)
+        return redirect("payments:result", payment_id=payment.pk)
+
+
+class ResultView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, payment_id: int) -> HttpResponse:
+        try:
+            payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        context = {"payment": payment, "enrollment": payment.enrollment, "receipt": selectors.payment_receipt(payment)}
+        return render(request, "payments/result.html", context)
+
+
+@csrf_exempt
+@require_POST
+def razorpay_webhook(request: HttpRequest) -> JsonResponse:
+    """Razorpay retries anything but 2xx, so a known duplicate is 200 and only bad input is 400."""
+    try:
+        outcome = services.webhook_receive(
+            body=request.body,
+            signature=request.headers.get("X-Razorpay-Signature", ""),
+            event_id=request.headers.get("X-Razorpay-Event-Id", "")[:100],
+        )
+    except services.PaymentRejected as error:
+        return JsonResponse({"error": {"code": error.code, "message": error.message, "fields": {}}}, status=400)
+    return JsonResponse({"status": "duplicate" if outcome.duplicate else "ok"})
+
+
+@method_decorator(staff_member_required, name="dispatch")
+class RevenueView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        # Always bound: empty dates mean the last 30 days (see RevenueRangeForm.clean).
+        form = forms.RevenueRangeForm(request.GET)
+        if not form.is_valid():
+            return render(request, "payments/revenue.html", {"form": form}, status=400)
+        summary = selectors.revenue_summary(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+        return render(request, "payments/revenue.html", {"form": form, "summary": summary, "bars": _bars(summary)})
+
+
+def _bars(summary: dict) -> list[dict]:
+    """Bar geometry for the inline SVG chart of net revenue per day."""
+    days = summary["days"]
+    peak = max((day["net_paise"] for day in days), default=0) or 1
+    width = CHART_WIDTH / max(len(days), 1)
+    return [
+        {
+            "x": round(index * width, 2),
+            "width": round(max(width - 1, 1), 2),
+            "height": round(CHART_HEIGHT * max(day["net_paise"], 0) / peak, 2),
+            "y": round(CHART_HEIGHT - CHART_HEIGHT * max(day["net_paise"], 0) / peak, 2),
+            "day": day,
+        }
+        for index, day in enumerate(days)
+    ]
