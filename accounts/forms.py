@@ -1,0 +1,105 @@
+"""Page forms for accounts. They check shape only; the services decide what is valid and say why."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+
+from accounts.models import Grade
+from accounts.services import phone_normalize
+from cerebrum.errors import DomainError
+
+GRADE_CHOICES = [("", "Choose…"), *Grade.choices]
+
+
+def form_add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal beside the fields it names, and anything else at the top of the form."""
+    for field, messages in error.fields.items():
+        form.add_error(field if field in form.fields else None, messages or [error.message])
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(
+        required=False,
+        help_text="Email or phone: you need at least one.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Mobile number",
+        help_text="Indian mobile, e.g. 98123 45678.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
+    )
+    password = forms.CharField(
+        strip=False,
+        help_text="At least 8 characters, not only numbers, not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False, label="Class")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone") and "email" not in self.errors:
+            self.add_error("email", "Enter an email address or a mobile number.")
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    """Email or mobile number in the `username` field (axes reads that field for lockouts)."""
+
+    username = forms.CharField(
+        label="Email or mobile number",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email/mobile number and password do not match. Check both and try again.",
+    }
+
+    def clean_username(self) -> str:
+        # Typing "98123 45678" should find the account stored as +919812345678.
+        username = self.cleaned_data["username"].strip()
+        if "@" in username:
+            return username.lower()
+        try:
+            return phone_normalize(username)
+        except ValueError:
+            return username
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False, label="Class")
+    target_year = forms.IntegerField(required=False, label="NEET target year")
+    city = forms.CharField(
+        max_length=80, required=False, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        year = timezone.now().year
+        self.fields["target_year"].widget.attrs.update(min=year, max=year + 5)
+
+
+class OtpRequestForm(forms.Form):
+    phone = forms.CharField(
+        max_length=20,
+        label="Mobile number",
+        help_text="We send a 6-digit code on WhatsApp.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
+    )
+
+
+class OtpVerifyForm(forms.Form):
+    code = forms.RegexField(
+        regex=r"^\s*\d{6}\s*$",
+        label="6-digit code",
+        error_messages={"invalid": "Enter the 6 digits from the message."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6}),
+    )

@@ -1,0 +1,269 @@
+"""Account pages: sign up, log in/out, password reset, profile, phone verification, parent view.
+
+Thin: forms check shape, services write, selectors read and decide access. Login events are written
+here with `auth_log_record` (no auth signals in this codebase).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from accounts import selectors, services
+from accounts.forms import LoginForm, OtpRequestForm, OtpVerifyForm, ProfileForm, SignupForm, form_add_domain_error
+from accounts.models import AuthLog, FreeUser, User
+from analytics.attribution import utm_from_request
+from cerebrum.errors import DomainError, NotFound
+from courses.selectors import student_progress
+
+LOGIN_BACKEND = "accounts.backends.EmailOrPhoneBackend"
+TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 10
+
+
+def home_url() -> str:
+    """The learner's dashboard; the profile page until the courses pages are mounted."""
+    try:
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+    except NoReverseMatch:
+        return reverse("accounts:profile")
+
+
+def safe_next(request: HttpRequest) -> str:
+    """`next` from the form or query string when it stays on this site, else the dashboard."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else home_url()
+
+
+# --- Sign up, log in, log out ---------------------------------------------------------------
+
+
+class SignupView(FormView):
+    template_name = "accounts/signup.html"
+    form_class = SignupForm
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return HttpResponseRedirect(safe_next(request))
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: SignupForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            user = services.user_register(
+                password=data["password"],
+                name=data["name"],
+                email=data["email"] or None,
+                phone=data["phone"] or None,
+                profile={"grade": data["grade"]},
+                utm=utm_from_request(self.request),
+                free_user=self._free_user(),
+            )
+        except DomainError as error:
+            form_add_domain_error(form, error)
+            return self.form_invalid(form)
+        self.request.session.pop("free_user_id", None)
+        login(self.request, user, backend=LOGIN_BACKEND)
+        services.auth_log_record(
+            request=self.request, event=AuthLog.Event.LOGIN_SUCCESS, user=user, identifier=user.email or user.phone
+        )
+        messages.success(self.request, f"Welcome to Cerebrum, {user.name}!")
+        return HttpResponseRedirect(safe_next(self.request))
+
+    def _free_user(self) -> FreeUser | None:
+        free_user_id = self.request.session.get("free_user_id")
+        return FreeUser.objects.filter(pk=free_user_id, user__isnull=True).first() if free_user_id else None
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return home_url()
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        services.auth_log_record(
+            request=self.request, event=AuthLog.Event.LOGIN_SUCCESS, user=user, identifier=form.cleaned_data["username"]
+        )
+        return response
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        identifier = form.cleaned_data.get("username") or self.request.POST.get("username", "")
+        services.auth_log_record(request=self.request, event=AuthLog.Event.LOGIN_FAILURE, identifier=identifier)
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's own rule): a link or an image cannot log a learner out."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            user = request.user
+            services.auth_log_record(
+                request=request, event=AuthLog.Event.LOGOUT, user=user, identifier=user.email or user.phone or ""
+            )
+        return super().post(request, *args, **kwargs)
+
+    def get_default_redirect_url(self) -> str:
+        try:
+            return resolve_url(settings.LOGOUT_REDIRECT_URL)
+        except NoReverseMatch:
+            return reverse("accounts:login")
+
+
+# --- Password reset (Django's views; the email goes through EMAIL_BACKEND) ---------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+# --- Profile and phone verification -----------------------------------------------------------
+
+
+class ProfileView(LoginRequiredMixin, FormView):
+    template_name = "accounts/profile.html"
+    form_class = ProfileForm
+
+    def get_initial(self) -> dict:
+        user = self.request.user
+        return {"name": user.name, **{key: user.profile.get(key, "") for key in ("grade", "target_year", "city")}}
+
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            services.user_profile_update(
+                user=self.request.user,
+                name=data["name"],
+                grade=data["grade"],
+                target_year=data["target_year"] if data["target_year"] is not None else "",
+                city=data["city"],
+            )
+        except DomainError as error:
+            form_add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "Profile saved.")
+        return redirect("accounts:profile")
+
+
+class VerifyPhoneView(LoginRequiredMixin, View):
+    """Step 1 asks for the number and sends a code on WhatsApp; step 2 takes the code. Works without JS."""
+
+    template_name = "accounts/verify_phone.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(OtpRequestForm(initial={"phone": request.user.phone or ""}), OtpVerifyForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.POST.get("action") == "verify":
+            return self._verify(OtpVerifyForm(request.POST))
+        return self._send(OtpRequestForm(request.POST))
+
+    def _send(self, form: OtpRequestForm) -> HttpResponse:
+        if form.is_valid():
+            try:
+                otp = services.otp_request(user=self.request.user, phone=form.cleaned_data["phone"])
+            except DomainError as error:
+                form_add_domain_error(form, error)
+            else:
+                messages.success(self.request, f"We sent a code on WhatsApp to {otp.phone}. It works for 5 minutes.")
+                return self._render(form, OtpVerifyForm(), code_sent=True, status=200)
+        return self._render(form, OtpVerifyForm(), status=400)
+
+    def _verify(self, form: OtpVerifyForm) -> HttpResponse:
+        if form.is_valid():
+            try:
+                services.otp_verify(user=self.request.user, code=form.cleaned_data["code"])
+            except DomainError as error:
+                form_add_domain_error(form, error)
+            else:
+                messages.success(self.request, "Your mobile number is verified.")
+                return redirect("accounts:profile")
+        return self._render(
+            OtpRequestForm(initial={"phone": self.request.user.phone or ""}), form, code_sent=True, status=400
+        )
+
+    def _render(self, request_form, verify_form, *, code_sent: bool = False, status: int = 200) -> HttpResponse:
+        context = {"request_form": request_form, "verify_form": verify_form, "code_sent": code_sent}
+        return render(self.request, self.template_name, context, status=status)
+
+
+# --- Parent view --------------------------------------------------------------------------------
+
+
+class ParentRequiredMixin(LoginRequiredMixin):
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and request.user.role != User.Role.PARENT:
+            raise PermissionDenied("Only parent accounts can see this page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ParentChildrenView(ParentRequiredMixin, TemplateView):
+    template_name = "accounts/parent_children.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        return {
+            **super().get_context_data(**kwargs),
+            "children": list(selectors.children_for_parent(parent=self.request.user)),
+        }
+
+
+class ParentChildView(ParentRequiredMixin, TemplateView):
+    template_name = "accounts/parent_child.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        try:
+            child = selectors.child_get_for_parent(parent=self.request.user, student_id=self.kwargs["student_id"])
+        except NotFound as error:
+            raise Http404(error.message) from error
+        progress = student_progress(student=child)
+        return {
+            **super().get_context_data(**kwargs),
+            "child": child,
+            "progress": progress,
+            "trend": trend_points(progress["trend"]),
+        }
+
+
+def trend_points(percents: list[float]) -> dict:
+    """Coordinates for an inline SVG line of score percentages (oldest first); no JavaScript needed."""
+    if not percents:
+        return {"points": "", "dots": [], "width": TREND_WIDTH, "height": TREND_HEIGHT}
+    step = (TREND_WIDTH - 2 * TREND_PAD) / max(len(percents) - 1, 1)
+    usable = TREND_HEIGHT - 2 * TREND_PAD
+    dots = [
+        {
+            "x": round(TREND_PAD + index * step, 1),
+            "y": round(TREND_PAD + usable * (1 - min(max(p, 0), 100) / 100), 1),
+            "percent": p,
+        }
+        for index, p in enumerate(percents)
+    ]
+    return {
+        "points": " ".join(f"{dot['x']},{dot['y']}" for dot in dots),
+        "dots": dots,
+        "width": TREND_WIDTH,
+        "height": TREND_HEIGHT,
+    }
