@@ -144,7 +144,10 @@ def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
         qid = str(question["id"])
         row = {**question, "chosen": answers.get(qid, ""), "marked": qid in marked}
         if reveal and qid in key:
-            row.update(correct=key[qid]["correct"], explanation=key[qid]["explanation"])
+            correct = key[qid]["correct"]
+            row.update(
+                correct=correct, correct_text=question["options"].get(correct, ""), explanation=key[qid]["explanation"]
+            )
         questions.append(row)
     return questions
 

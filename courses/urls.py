@@ -1,9 +1,53 @@
 from django.urls import path  # noqa: F401
 
+from courses import views
+
 app_name = "courses"
 
 # Pages.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("courses/", views.CatalogView.as_view(), name="catalog"),
+    path("courses/<slug:slug>/", views.CourseDetailView.as_view(), name="course_detail"),
+    path("courses/<slug:slug>/enroll/", views.EnrollView.as_view(), name="enroll"),
+    path("me/enrollments/", views.EnrollmentListView.as_view(), name="enrollments"),
+    path("me/enrollments/<int:pk>/", views.EnrollmentDetailView.as_view(), name="enrollment"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("notes/", views.NoteTreeView.as_view(), name="notes"),
+    path("notes/read/<slug:slug>/", views.NoteDetailView.as_view(), name="note_detail"),
+    path("notes/<str:grade>/", views.NoteTreeView.as_view(), name="notes_grade"),
+    path("notes/<str:grade>/<slug:chapter>/", views.NoteTreeView.as_view(), name="notes_chapter"),
+    path("tests/", views.TestListView.as_view(), name="tests"),
+    path("tests/<slug:slug>/", views.TestDetailView.as_view(), name="test_detail"),
+    path("tests/<slug:slug>/start/", views.AttemptStartView.as_view(), name="test_start"),
+    path("tests/<slug:slug>/leaderboard/", views.TestLeaderboardView.as_view(), name="leaderboard"),
+    path("attempts/<int:pk>/", views.AttemptView.as_view(), name="attempt"),
+    path("attempts/<int:pk>/answer/", views.AttemptAnswerView.as_view(), name="attempt_answer"),
+    path("attempts/<int:pk>/submit/", views.AttemptSubmitView.as_view(), name="attempt_submit"),
+    path("attempts/<int:pk>/result/", views.AttemptResultView.as_view(), name="attempt_result"),
+    path("leaderboards/topics/<slug:topic>/", views.TopicLeaderboardView.as_view(), name="topic_leaderboard"),
+]
 
 # REST API, mounted under /api/v1/.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("courses/", views.CatalogView.as_view(), name="catalog"),
+    path("courses/<slug:slug>/", views.CourseDetailView.as_view(), name="course_detail"),
+    path("courses/<slug:slug>/enroll/", views.EnrollView.as_view(), name="enroll"),
+    path("me/enrollments/", views.EnrollmentListView.as_view(), name="enrollments"),
+    path("me/enrollments/<int:pk>/", views.EnrollmentDetailView.as_view(), name="enrollment"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("notes/", views.NoteTreeView.as_view(), name="notes"),
+    path("notes/read/<slug:slug>/", views.NoteDetailView.as_view(), name="note_detail"),
+    path("notes/<str:grade>/", views.NoteTreeView.as_view(), name="notes_grade"),
+    path("notes/<str:grade>/<slug:chapter>/", views.NoteTreeView.as_view(), name="notes_chapter"),
+    path("tests/", views.TestListView.as_view(), name="tests"),
+    path("tests/<slug:slug>/", views.TestDetailView.as_view(), name="test_detail"),
+    path("tests/<slug:slug>/start/", views.AttemptStartView.as_view(), name="test_start"),
+    path("tests/<slug:slug>/leaderboard/", views.TestLeaderboardView.as_view(), name="leaderboard"),
+    path("attempts/<int:pk>/", views.AttemptView.as_view(), name="attempt"),
+    path("attempts/<int:pk>/answer/", views.AttemptAnswerView.as_view(), name="attempt_answer"),
+    path("attempts/<int:pk>/submit/", views.AttemptSubmitView.as_view(), name="attempt_submit"),
+    path("attempts/<int:pk>/result/", views.AttemptResultView.as_view(), name="attempt_result"),
+    path("leaderboards/topics/<slug:topic>/", views.TopicLeaderboardView.as_view(), name="topic_leaderboard"),
+]

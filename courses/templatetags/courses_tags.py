@@ -1,0 +1,67 @@
+"""Template helpers for the courses pages: rupees, safe Markdown, the score-trend chart."""
+
+from __future__ import annotations
+
+import markdown as markdown_lib
+import nh3
+from django import template
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 12
+
+
+@register.filter
+def rupees(paise: int | None) -> str:
+    """4999900 → "₹49,999" (Indian digit grouping; paise shown only when there are any)."""
+    if paise is None:
+        return ""
+    sign = "-" if paise < 0 else ""
+    rupee_part, paise_part = divmod(abs(int(paise)), 100)
+    text = _indian_grouping(str(rupee_part))
+    if paise_part:
+        text += f".{paise_part:02d}"
+    return f"{sign}₹{text}"
+
+
+def _indian_grouping(digits: str) -> str:
+    if len(digits) <= 3:
+        return digits
+    head, tail = digits[:-3], digits[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return ",".join([*groups, tail])
+
+
+@register.filter
+def markdown_safe(text: str) -> str:
+    """Markdown to HTML, then sanitised by nh3 (staff-written notes still never carry scripts)."""
+    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    return mark_safe(nh3.clean(html))  # noqa: S308 - nh3 has just removed anything unsafe
+
+
+@register.inclusion_tag("courses/_trend.html")
+def score_trend(history: list[dict]):
+    """Points of an inline SVG line chart of score percentages, oldest left (server-rendered, no JS)."""
+    values = [row["percent"] for row in reversed(history)]
+    span_x = TREND_WIDTH - 2 * TREND_PAD
+    span_y = TREND_HEIGHT - 2 * TREND_PAD
+    step = span_x / (len(values) - 1) if len(values) > 1 else 0
+    points = [
+        (round(TREND_PAD + index * step, 1), round(TREND_PAD + span_y * (1 - value / 100), 1))
+        for index, value in enumerate(values)
+    ]
+    return {
+        "points": " ".join(f"{x},{y}" for x, y in points),
+        "dots": points,
+        "values": values,
+        "width": TREND_WIDTH,
+        "height": TREND_HEIGHT,
+        "pad": TREND_PAD,
+        "mid": TREND_HEIGHT / 2,
+    }

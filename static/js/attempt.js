@@ -1,0 +1,66 @@
+/* Exam page: a countdown from the server's seconds-left, and answers saved in place.
+   Without JavaScript every form still posts and the page reloads; nothing here is required. */
+(function () {
+  "use strict";
+
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function paletteUpdate(form) {
+    var id = form.getAttribute("data-question");
+    var pal = document.getElementById("pal-" + id);
+    if (!pal) return;
+    var chosen = form.querySelector("input[name=option]:checked");
+    var marked = form.querySelector("input[name=marked_for_review]:checked");
+    pal.classList.toggle("answered", !!chosen);
+    pal.classList.toggle("marked", !!marked);
+    var count = document.querySelectorAll(".palette .pal.answered").length;
+    var counter = document.getElementById("answered-count");
+    if (counter) counter.textContent = String(count);
+  }
+
+  function save(form) {
+    var status = form.querySelector(".save-status");
+    var body = new FormData(form);
+    body.delete("next");
+    if (status) status.textContent = "Saving…";
+    return fetch(form.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(form), "Accept": "application/json" },
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) throw new Error((data.error && data.error.message) || "Not saved");
+        if (status) status.textContent = "Saved";
+        form.setAttribute("data-saved", "true");
+        paletteUpdate(form);
+      });
+    }).catch(function (error) {
+      if (status) status.textContent = "Not saved: " + error.message + " Use the Save button.";
+    });
+  }
+
+  document.querySelectorAll("form.answer-form").forEach(function (form) {
+    form.addEventListener("change", function () { save(form); });
+  });
+
+  var timer = document.getElementById("timer");
+  if (!timer) return;
+  var deadline = Date.now() + Number(timer.getAttribute("data-seconds-left")) * 1000;
+  function tick() {
+    var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    var minutes = Math.floor(left / 60);
+    var seconds = left % 60;
+    timer.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+    if (left === 0) {
+      var submit = document.getElementById("submit-form");
+      if (submit) submit.submit();
+      return;
+    }
+    window.setTimeout(tick, 1000);
+  }
+  tick();
+})();
