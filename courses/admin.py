@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
 from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
+from courses.services import practice_test_bump_paper
 
 
 @admin.register(Course)
@@ -146,7 +147,7 @@ class PracticeTestAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if change and any(formset.has_changed() for formset in formsets):
             # The cached paper is keyed by version: a new version makes every reader rebuild it.
-            PracticeTest.objects.filter(pk=form.instance.pk).update(paper_version=F("paper_version") + 1)
+            practice_test_bump_paper(test=form.instance)
 
 
 @admin.register(TestAttempt)

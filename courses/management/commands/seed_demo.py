@@ -1,0 +1,142 @@
+"""Demo and benchmark data: `manage.py seed_demo --size small|large`. Running it again creates nothing new.
+
+small: NCERT Biology notes and a few hundred questions, courses, tests, demo logins (works on SQLite).
+large: adds 10,000 students, 5,000 questions, 100 tests, 50,000 enrollments, 1,000,000 analytics events,
+attempts and payments (PostgreSQL only; events go in through COPY).
+
+Every table is seeded from deterministic rows keyed by a natural key (slug, email, receipt number, event
+id...): existing keys are read first and only the missing rows are bulk-inserted.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import ParentLink, User
+from courses.management import demo_seed as seed
+from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
+from payments.models import Payment
+
+SIZES = {
+    "small": {"students": 24, "questions": 0, "bench_tests": 0, "courses_per_student": 2, "events": 2_000},
+    "large": {
+        "students": 10_000,
+        "questions": 5_000,
+        "bench_tests": 100,
+        "courses_per_student": 5,
+        "events": 1_000_000,
+    },
+}
+BATCH = 2_000
+
+
+class Command(BaseCommand):
+    help = "Create demo data (--size small, for make run) or benchmark data (--size large, PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", choices=sorted(SIZES), default="small")
+
+    def handle(self, *args, size: str, **options):
+        if size == "large" and connection.vendor != "postgresql":
+            raise CommandError("--size large needs PostgreSQL (DATABASE_URL); it loads events with COPY.")
+        plan = SIZES[size]
+        started = time.monotonic()
+        self.rng = random.Random(2027)
+        self.now = timezone.now()
+        self.created: dict[str, int] = {}
+        self._seed_content(plan)
+        self._seed_people(plan)
+        self._seed_activity(plan)
+        seed.after_bulk_load()
+        self._report(size, time.monotonic() - started)
+
+    # --- content ---------------------------------------------------------------------------------
+
+    def _seed_content(self, plan: dict) -> None:
+        with transaction.atomic():
+            self._insert("notes", ChapterNote, seed.note_rows(), key=("slug",))
+            self._insert("questions", Question, seed.question_rows(plan["questions"]), key=seed.QUESTION_KEY)
+            self._insert("courses", Course, seed.course_rows(large=plan["bench_tests"] > 0), key=("slug",))
+            courses = {course.slug: course for course in Course.objects.filter(slug__in=seed.course_slugs())}
+            tests = seed.test_rows(courses=courses, now=self.now, bench_tests=plan["bench_tests"])
+            self._insert("tests", PracticeTest, tests, key=("slug",))
+            self._seed_papers(plan)
+
+    def _seed_papers(self, plan: dict) -> None:
+        tests = PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"]))
+        filled = set(PracticeTestQuestion.objects.filter(test__in=tests).values_list("test_id", flat=True).distinct())
+        pool = seed.QuestionPool(Question.objects.values("id", "chapter", "text").order_by("id"))
+        items = [
+            PracticeTestQuestion(test_id=test.pk, question_id=question_id, position=position)
+            for test in tests
+            if test.pk not in filled
+            for position, question_id in enumerate(pool.paper_for(test.slug), start=1)
+        ]
+        PracticeTestQuestion.objects.bulk_create(items, batch_size=BATCH, ignore_conflicts=True)
+        self.created["paper items"] = len(items)
+
+    # --- people ----------------------------------------------------------------------------------
+
+    def _seed_people(self, plan: dict) -> None:
+        # One Argon2 hash for everyone: hashing 10,000 passwords would take minutes on its own.
+        password_hash = make_password(seed.DEMO_PASSWORD)
+        with transaction.atomic():
+            rows = [*seed.demo_user_rows(password_hash), *seed.student_rows(plan["students"], password_hash)]
+            self._insert("users", User, rows, key=("email",))
+            demo = seed.demo_users()
+            link = ParentLink(parent=demo["parent"], student=demo["student"], relation=ParentLink.Relation.MOTHER)
+            self._insert("parent links", ParentLink, [link], key=("parent_id", "student_id"))
+
+    # --- enrollments, attempts, payments, events ---------------------------------------------------
+
+    def _seed_activity(self, plan: dict) -> None:
+        students = list(seed.learner_queryset().values_list("id", flat=True))
+        demo_student = seed.demo_users()["student"]
+        courses = list(Course.objects.filter(slug__in=seed.course_slugs()).order_by("id"))
+        with transaction.atomic():
+            rows = seed.enrollment_rows(
+                rng=self.rng, demo_student=demo_student, students=students, courses=courses, plan=plan, now=self.now
+            )
+            self._insert("enrollments", Enrollment, rows, key=("user_id", "course_id"))
+            self._insert(
+                "attempts",
+                TestAttempt,
+                self._attempt_rows(demo_student, students, plan),
+                key=("user_id", "test_id", "attempt_number"),
+            )
+            self._insert("payments", Payment, seed.payment_rows(now=self.now), key=("receipt_number",))
+        self.created["analytics events"] = seed.load_events(
+            rng=self.rng, count=plan["events"], students=students, now=self.now
+        )
+
+    def _attempt_rows(self, demo_student: User, students: list[int], plan: dict) -> list[TestAttempt]:
+        tests = list(PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"])).order_by("id"))
+        keys = seed.answer_keys([test.pk for test in tests])
+        return seed.attempt_rows(
+            rng=self.rng, tests=tests, keys=keys, demo_student=demo_student, students=students, now=self.now
+        )
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _insert(self, label: str, model, rows: list, *, key: tuple[str, ...]) -> None:
+        """Bulk-insert the rows whose natural key is not in the table yet; counts what was created."""
+        existing = set(model.objects.values_list(*key))
+        missing = [row for row in rows if tuple(getattr(row, field) for field in key) not in existing]
+        model.objects.bulk_create(missing, batch_size=BATCH)
+        self.created[label] = self.created.get(label, 0) + len(missing)
+
+    def _report(self, size: str, seconds: float) -> None:
+        created = ", ".join(f"{count:,} {label}" for label, count in self.created.items())
+        self.stdout.write(self.style.SUCCESS(f"seed_demo --size {size}: created {created} in {seconds:.1f}s"))
+        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        self.stdout.write(f"Database: {database}. Demo logins (password '{seed.DEMO_PASSWORD}'):")
+        for role, email in seed.DEMO_LOGINS:
+            self.stdout.write(f"  {role:<8} {email}")
+        self.stdout.write(f"Open {settings.SITE_URL}/ (learners) and {settings.SITE_URL}/admin/ (staff).")

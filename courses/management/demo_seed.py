@@ -1,0 +1,671 @@
+"""The rows seed_demo inserts, built deterministically so that a second run finds them all present."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import random
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+
+from cacheops import invalidate_model
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from analytics.models import AnalyticsEvent
+from courses.management.demo_content import CHAPTERS, Chapter
+from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
+from courses.scoring import OPTIONS, Marking, score_answers
+from payments.models import Payment
+
+DEMO_PASSWORD = "cerebrum-demo"
+DEMO_LOGINS = (
+    ("student", "student@cerebrum.test"),
+    ("parent", "parent@cerebrum.test"),
+    ("staff", "staff@cerebrum.test"),
+)
+LEARNER_DOMAIN = "learners.cerebrum.test"
+QUESTION_KEY = ("text", "option_a", "option_b", "option_c", "option_d")
+# Seeded analytics events get ids in one contiguous UUID range, so "which exist already" is one range scan.
+EVENT_ID_BASE = uuid.UUID("5eed5eed-0000-4000-8000-000000000000").int
+EVENT_COPY_CHUNK = 100_000
+
+# --- notes and questions ----------------------------------------------------------------------------
+
+
+def note_rows() -> list[ChapterNote]:
+    return [
+        ChapterNote(
+            grade=chapter.grade,
+            chapter_number=chapter.number,
+            chapter=chapter.name,
+            title=f"{chapter.name}: NCERT notes",
+            slug=f"ncert-class-{chapter.grade}-ch{chapter.number:02d}-{slugify(chapter.name)}",
+            body=_note_body(chapter),
+            is_published=True,
+        )
+        for chapter in CHAPTERS
+    ]
+
+
+def _note_body(chapter: Chapter) -> str:
+    topics = "\n".join(f"- {topic}" for topic in chapter.topics)
+    facts = "\n".join(f"- **{term}** {predicate}." for term, predicate in chapter.facts)
+    paragraphs = "\n\n".join(chapter.paragraphs)
+    return (
+        f"# {chapter.name}\n\n*NCERT Biology, Class {chapter.grade}, Chapter {chapter.number}*\n\n"
+        f"{paragraphs}\n\n## Topics\n\n{topics}\n\n## Key facts for NEET\n\n{facts}\n"
+    )
+
+
+def question_rows(minimum: int) -> list[Question]:
+    """The few hundred base questions, then option-set variants until there are `minimum` (for benchmarks)."""
+    rows, texts = [], set()
+    for question in _question_variants():
+        key = tuple(getattr(question, field) for field in QUESTION_KEY)
+        if key in texts:
+            continue
+        texts.add(key)
+        rows.append(question)
+        if len(rows) >= minimum and question.variant_rank > 0:
+            break
+    return rows
+
+
+def _question_variants() -> Iterator[Question]:
+    """Rank 0 is one question of each form per fact; higher ranks swap distractors and the answer's position."""
+    for rank in itertools.count():
+        produced = False
+        for chapter in CHAPTERS:
+            for index, (term, predicate) in enumerate(chapter.facts):
+                others = [fact for fact in chapter.facts if fact[0] != term]
+                combos = list(itertools.combinations(others, 3))
+                combo, rotation = divmod(rank, 4)
+                if combo >= len(combos):
+                    continue
+                produced = True
+                distractors = list(combos[(combo + index) % len(combos)])
+                position = (index + rotation) % 4
+                yield _term_question(chapter, index, (term, predicate), distractors, position, rank)
+                yield _statement_question(chapter, index, (term, predicate), distractors, (position + 1) % 4, rank)
+        if not produced:
+            return
+
+
+def _term_question(chapter, index, fact, distractors, position, rank) -> Question:
+    term, predicate = fact
+    options = _place([name for name, _ in distractors], term, position)
+    explanation = f"{term} {predicate}. " + "; ".join(f"{name} {what}" for name, what in distractors) + "."
+    difficulty = Question.Difficulty.EASY if index % 3 == 0 else Question.Difficulty.MEDIUM
+    return _question(
+        chapter, index, f"Which of the following {predicate}?", options, position, explanation, difficulty, rank
+    )
+
+
+def _statement_question(chapter, index, fact, distractors, position, rank) -> Question:
+    term, predicate = fact
+    options = _place([_sentence(what) for _, what in distractors], _sentence(predicate), position)
+    explanation = f"{term} {predicate}. The other statements describe " + ", ".join(n for n, _ in distractors) + "."
+    difficulty = Question.Difficulty.HARD if index % 2 else Question.Difficulty.MEDIUM
+    text = f"Which of the following statements is correct about {term}?"
+    return _question(chapter, index, text, options, position, explanation, difficulty, rank)
+
+
+def _question(chapter, index, text, options, position, explanation, difficulty, rank) -> Question:
+    question = Question(
+        ncert_class=chapter.grade,
+        chapter=chapter.name,
+        topic=chapter.topics[index % len(chapter.topics)],
+        difficulty=difficulty,
+        text=text,
+        option_a=options[0],
+        option_b=options[1],
+        option_c=options[2],
+        option_d=options[3],
+        correct_option=OPTIONS[position],
+        explanation=explanation,
+    )
+    question.variant_rank = rank
+    return question
+
+
+def _place(distractors: list[str], answer: str, position: int) -> list[str]:
+    options = list(distractors)
+    options.insert(position, answer)
+    return options
+
+
+def _sentence(predicate: str) -> str:
+    return f"It {predicate}."
+
+
+# --- courses and tests ------------------------------------------------------------------------------
+
+BASE_COURSES = (
+    ("neet-2027-class-12-target", "NEET 2027 Class 12 Target", Course.Type.ONLINE, "12", 4_999_900, 14),
+    ("neet-2028-class-11-foundation", "NEET 2028 Class 11 Foundation", Course.Type.HYBRID, "11", 5_999_900, 30),
+    (
+        "neet-2027-dropper-batch-kota",
+        "NEET 2027 Dropper Batch (Kota classroom)",
+        Course.Type.CLASSROOM,
+        "DROPPER",
+        8_999_900,
+        7,
+    ),
+    ("neet-2027-biology-test-series", "NEET 2027 Biology Test Series", Course.Type.TEST_SERIES, "DROPPER", 499_900, 0),
+    (
+        "neet-2027-biology-crash-course",
+        "NEET 2027 Crash Course: 60 Days of Biology",
+        Course.Type.CRASH,
+        "12",
+        1_499_900,
+        60,
+    ),
+)
+BENCH_COURSES = 10
+
+
+def course_slugs() -> list[str]:
+    return [row[0] for row in BASE_COURSES] + [f"bench-batch-{number:02d}" for number in range(1, BENCH_COURSES + 1)]
+
+
+def course_rows(*, large: bool) -> list[Course]:
+    today = timezone.localdate()
+    rows = [
+        Course(
+            slug=slug,
+            name=name,
+            type=kind,
+            class_level=level,
+            fees_paise=fees,
+            is_featured=slug.startswith("neet-2027-class-12"),
+            description=f"{name}: complete NCERT Biology for NEET with live classes, notes and weekly tests.",
+            syllabus="\n".join(chapter.name for chapter in CHAPTERS if level in ("DROPPER", chapter.grade)),
+            start_date=today + timedelta(days=days),
+        )
+        for slug, name, kind, level, fees, days in BASE_COURSES
+    ]
+    if large:
+        rows += [
+            Course(
+                slug=f"bench-batch-{number:02d}",
+                name=f"NEET Biology Batch {number:02d}",
+                type=Course.Type.ONLINE,
+                class_level=("11", "12", "DROPPER")[number % 3],
+                fees_paise=(29_999 + 5_000 * number) * 100,
+                start_date=today + timedelta(days=number),
+            )
+            for number in range(1, BENCH_COURSES + 1)
+        ]
+    return rows
+
+
+FREE_CHAPTER_TESTS = (("11", 8), ("11", 9), ("11", 10), ("12", 3), ("12", 5), ("12", 6))
+
+
+def test_specs(bench_tests: int) -> list[dict]:
+    """What each test is: its fields and where its questions come from (a chapter list or a sample)."""
+    by_number = {(chapter.grade, chapter.number): chapter for chapter in CHAPTERS}
+    specs = [
+        {
+            "slug": f"chapter-test-{grade}-{number:02d}-{slugify(by_number[grade, number].name)}",
+            "title": f"Chapter test: {by_number[grade, number].name}",
+            "grade": grade,
+            "duration_minutes": 15,
+            "is_free": True,
+            "chapters": [by_number[grade, number].name],
+        }
+        for grade, number in FREE_CHAPTER_TESTS
+    ]
+    specs += [
+        {
+            "slug": "neet-biology-mini-mock-1",
+            "title": "NEET Biology Mini Mock 1",
+            "duration_minutes": 30,
+            "is_free": True,
+            "sample": 30,
+        },
+        {
+            "slug": "class-12-target-unit-test-genetics",
+            "title": "Class 12 Target Unit Test: Genetics and Evolution",
+            "grade": "12",
+            "duration_minutes": 40,
+            "course": "neet-2027-class-12-target",
+            "chapters": [by_number["12", number].name for number in (5, 6, 7)],
+        },
+        {
+            "slug": "neet-2027-full-biology-mock-1",
+            "title": "NEET 2027 Full Biology Mock 1",
+            "duration_minutes": 90,
+            "course": "neet-2027-biology-test-series",
+            "sample": 90,
+        },
+        {
+            "slug": "all-india-live-mock-1",
+            "title": "All-India Live Mock 1 (exam mode)",
+            "duration_minutes": 45,
+            "is_free": True,
+            "sample": 45,
+            "scheduled": True,
+        },
+    ]
+    return specs + [_bench_spec(number) for number in range(1, bench_tests + 1)]
+
+
+def _bench_spec(number: int) -> dict:
+    return {
+        "slug": f"bench-mock-{number:03d}",
+        "title": f"NEET Biology Practice Mock {number:03d}",
+        "duration_minutes": 60,
+        "is_free": number % 2 == 0,
+        "course": None if number % 2 == 0 else f"bench-batch-{(number % BENCH_COURSES) + 1:02d}",
+        "sample": 50 + (number * 37) % 41,  # 50 to 90 questions
+        "from_all": True,
+    }
+
+
+def test_slugs(bench_tests: int) -> list[str]:
+    return [spec["slug"] for spec in test_specs(bench_tests)]
+
+
+def test_rows(*, courses: dict[str, Course], now, bench_tests: int) -> list[PracticeTest]:
+    # Exam mode opens at the next full quarter hour after one hour from now.
+    start = (now + timedelta(hours=1, minutes=15)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 15)
+    return [
+        PracticeTest(
+            slug=spec["slug"],
+            title=spec["title"],
+            description=f"{spec['title']}. NTA marking: +4 for a correct answer, -1 for a wrong one.",
+            grade=spec.get("grade", ""),
+            duration_minutes=spec["duration_minutes"],
+            is_free=spec.get("is_free", False),
+            course=courses.get(spec.get("course") or ""),
+            scheduled_start=start if spec.get("scheduled") else None,
+        )
+        for spec in test_specs(bench_tests)
+    ]
+
+
+class QuestionPool:
+    """Picks each test's questions from what is in the table, the same way on every run."""
+
+    def __init__(self, rows: Iterable[dict]):
+        self.all_ids = []
+        self.distinct_ids, self.by_chapter = [], {}
+        seen = set()
+        for row in rows:
+            self.all_ids.append(row["id"])
+            if row["text"] in seen:
+                continue
+            seen.add(row["text"])
+            self.distinct_ids.append(row["id"])
+            self.by_chapter.setdefault(row["chapter"], []).append(row["id"])
+        self.specs = {spec["slug"]: spec for spec in test_specs(10_000)}
+
+    def paper_for(self, slug: str) -> list[int]:
+        spec = self.specs[slug]
+        if "chapters" in spec:
+            return [qid for chapter in spec["chapters"] for qid in self.by_chapter.get(chapter, [])]
+        source = self.all_ids if spec.get("from_all") else self.distinct_ids
+        return random.Random(slug).sample(source, min(spec["sample"], len(source)))
+
+
+# --- people -----------------------------------------------------------------------------------------
+
+FIRST_NAMES = [
+    "Aarav",
+    "Vivaan",
+    "Aditya",
+    "Arjun",
+    "Reyansh",
+    "Sai",
+    "Krishna",
+    "Ishaan",
+    "Rohan",
+    "Kabir",
+    "Ananya",
+    "Diya",
+    "Aadhya",
+    "Saanvi",
+    "Ishita",
+    "Kavya",
+    "Priya",
+    "Meera",
+    "Sneha",
+    "Pooja",
+    "Rahul",
+    "Aman",
+    "Nikhil",
+    "Harsh",
+    "Tanvi",
+    "Riya",
+    "Nandini",
+    "Shreya",
+    "Karthik",
+    "Lakshmi",
+]
+LAST_NAMES = [
+    "Sharma",
+    "Verma",
+    "Gupta",
+    "Singh",
+    "Patel",
+    "Reddy",
+    "Iyer",
+    "Nair",
+    "Das",
+    "Mukherjee",
+    "Joshi",
+    "Kulkarni",
+    "Yadav",
+    "Mishra",
+    "Choudhary",
+    "Menon",
+    "Pillai",
+    "Rao",
+    "Agarwal",
+    "Banerjee",
+    "Saxena",
+    "Pandey",
+    "Jain",
+    "Bhat",
+    "Ghosh",
+]
+CITIES = ("Kota", "Delhi", "Patna", "Jaipur", "Hyderabad", "Lucknow", "Pune", "Kolkata", "Chennai", "Indore")
+
+
+def demo_user_rows(password_hash: str) -> list[User]:
+    common = {"password": password_hash, "email_verified": True, "phone_verified": True}
+    return [
+        User(
+            email="student@cerebrum.test",
+            phone="+919800000001",
+            name="Aarav Sharma",
+            role=User.Role.STUDENT,
+            profile={"grade": "12", "target_year": 2027, "city": "Kota"},
+            **common,
+        ),
+        User(
+            email="parent@cerebrum.test", phone="+919800000002", name="Sunita Sharma", role=User.Role.PARENT, **common
+        ),
+        User(
+            email="staff@cerebrum.test",
+            phone="+919800000003",
+            name="Cerebrum Staff",
+            role=User.Role.ADMIN,
+            is_staff=True,
+            is_superuser=True,
+            **common,
+        ),
+    ]
+
+
+def student_rows(count: int, password_hash: str) -> list[User]:
+    return [
+        User(
+            email=f"learner{number:05d}@{LEARNER_DOMAIN}",
+            phone=f"+9190{number:08d}",
+            name=f"{FIRST_NAMES[number % len(FIRST_NAMES)]} {LAST_NAMES[(number // 7) % len(LAST_NAMES)]}",
+            role=User.Role.STUDENT,
+            password=password_hash,
+            email_verified=number % 4 != 0,
+            profile={
+                "grade": ("11", "12", "DROPPER")[number % 3],
+                "target_year": 2027 + number % 2,
+                "city": CITIES[number % 10],
+            },
+        )
+        for number in range(1, count + 1)
+    ]
+
+
+def demo_users() -> dict[str, User]:
+    users = {user.email: user for user in User.objects.filter(email__in=[email for _, email in DEMO_LOGINS])}
+    return {role: users[email] for role, email in DEMO_LOGINS}
+
+
+def learner_queryset():
+    return User.objects.filter(role=User.Role.STUDENT, email__endswith=f"@{LEARNER_DOMAIN}").order_by("id")
+
+
+# --- activity ---------------------------------------------------------------------------------------
+
+DEMO_STUDENT_COURSES = ("neet-2027-class-12-target", "neet-2027-biology-test-series")
+
+
+def enrollment_rows(*, rng, demo_student, students, courses, plan, now) -> list[Enrollment]:
+    by_slug = {course.slug: course for course in courses}
+    rows = [
+        Enrollment(user=demo_student, course=by_slug[slug], status=Enrollment.Status.ACTIVE, utm_source="google")
+        for slug in DEMO_STUDENT_COURSES
+    ]
+    statuses = [Enrollment.Status.ACTIVE] * 7 + [Enrollment.Status.PENDING] * 2 + [Enrollment.Status.COMPLETED]
+    per_student = min(plan["courses_per_student"], len(courses))
+    for index, student_id in enumerate(students):
+        for step in range(per_student):
+            course = courses[(index + step * 3) % len(courses)]
+            enrolled = now - timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 1440))
+            rows.append(
+                Enrollment(
+                    user_id=student_id,
+                    course=course,
+                    status=rng.choice(statuses),
+                    enrollment_date=enrolled,
+                    created_at=enrolled,
+                    utm_source=rng.choice(("", "google", "instagram", "youtube", "whatsapp")),
+                )
+            )
+    return rows
+
+
+def answer_keys(test_ids: list[int]) -> dict[int, dict[str, dict]]:
+    keys: dict[int, dict[str, dict]] = {test_id: {} for test_id in test_ids}
+    items = PracticeTestQuestion.objects.filter(test_id__in=test_ids).values_list(
+        "test_id", "question_id", "question__correct_option", "question__topic", "question__chapter"
+    )
+    for test_id, question_id, correct, topic, chapter in items:
+        keys[test_id][str(question_id)] = {"correct": correct, "topic": topic, "chapter": chapter}
+    return keys
+
+
+def attempt_rows(*, rng, tests, keys, demo_student, students, now) -> list[TestAttempt]:
+    """Submitted attempts: the demo student's on the free and course tests, two per learner on free tests."""
+    open_tests = [test for test in tests if test.scheduled_start is None]
+    free = [test for test in open_tests if test.is_free]
+    demo_course_ids = set(Course.objects.filter(slug__in=DEMO_STUDENT_COURSES).values_list("id", flat=True))
+    demo_tests = free[:4] + [test for test in open_tests if test.course_id in demo_course_ids]
+    rows = [
+        _attempt(rng, test, keys[test.pk], demo_student.pk, 0.72, now, days_ago=i + 1)
+        for i, test in enumerate(demo_tests)
+    ]
+    for index, student_id in enumerate(students):
+        skill = 0.35 + (index % 11) * 0.05
+        for step in range(2):
+            test = free[(index + step * 5) % len(free)]
+            rows.append(_attempt(rng, test, keys[test.pk], student_id, skill, now, days_ago=rng.randint(1, 60)))
+    return rows
+
+
+def _attempt(rng, test, key, user_id, skill, now, *, days_ago: int) -> TestAttempt:
+    answers = {}
+    for question_id, item in key.items():
+        roll = rng.random()
+        if roll < skill:
+            answers[question_id] = item["correct"]
+        elif roll < skill + 0.2:
+            answers[question_id] = rng.choice([option for option in OPTIONS if option != item["correct"]])
+    marking = Marking(correct=test.marks_correct, wrong=test.marks_wrong, unanswered=test.marks_unanswered)
+    score = score_answers(answers=answers, answer_key=key, marking=marking)
+    started = now - timedelta(days=days_ago, hours=rng.randint(1, 10))
+    return TestAttempt(
+        user_id=user_id,
+        test=test,
+        attempt_number=1,
+        status=TestAttempt.Status.SUBMITTED,
+        started_at=started,
+        created_at=started,
+        expires_at=started + timedelta(minutes=test.duration_minutes),
+        submitted_at=started + timedelta(minutes=max(1, test.duration_minutes - rng.randint(0, 10))),
+        answers=answers,
+        paper_version=test.paper_version,
+        score=score.score,
+        correct_count=score.correct_count,
+        wrong_count=score.wrong_count,
+        unanswered_count=score.unanswered_count,
+        topic_breakdown=score.topic_breakdown,
+    )
+
+
+def payment_rows(*, now, limit: int = 10_000) -> list[Payment]:
+    """A captured sandbox payment for the first `limit` active paid enrollments."""
+    paid = (
+        Enrollment.objects.filter(status=Enrollment.Status.ACTIVE, course__fees_paise__gt=0)
+        .values_list("id", "user_id", "course__fees_paise", "enrollment_date")
+        .order_by("id")[:limit]
+    )
+    return [
+        Payment(
+            user_id=user_id,
+            enrollment_id=enrollment_id,
+            amount_paise=fees,
+            status=Payment.Status.CAPTURED,
+            gateway=Payment.Gateway.SANDBOX,
+            receipt_number=f"CBSEED-{enrollment_id:08d}",
+            captured_at=enrolled,
+        )
+        for enrollment_id, user_id, fees, enrolled in paid
+    ]
+
+
+# --- analytics events -------------------------------------------------------------------------------
+
+EVENT_TYPES = (
+    ("PAGE_VIEW", "page_view", 45),
+    ("NOTE_VIEW", "note_view", 12),
+    ("CLICK", "cta_click", 12),
+    ("LANDING", "landing", 6),
+    ("FREE_TEST", "free_test_started", 4),
+    ("TEST_START", "test_started", 6),
+    ("TEST_SUBMIT", "test_submitted", 5),
+    ("LOGIN", "login", 5),
+    ("SIGNUP", "signup", 2),
+    ("ENROLLMENT", "enrollment_created", 2),
+    ("PAYMENT", "payment_captured", 1),
+)
+CAMPAIGNS = (
+    ("google", "cpc", "neet-2027-class-12-target"),
+    ("instagram", "social", "biology-reels"),
+    ("youtube", "video", "ncert-one-shot"),
+    ("whatsapp", "referral", "parent-share"),
+    ("facebook", "paid", "dropper-batch"),
+)
+PATHS = ("/", "/courses/", "/tests/", "/notes/", "/dashboard/", "/courses/neet-2027-class-12-target/")
+COLUMNS = (
+    "event_id",
+    "user_id",
+    "anonymous_id",
+    "event_type",
+    "event_name",
+    "properties",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "path",
+    "created_at",
+)
+
+
+def load_events(*, rng, count: int, students: list[int], now) -> int:
+    """Insert the seeded events that are missing (COPY on PostgreSQL); returns how many were inserted."""
+    present = _present_event_numbers(count)
+    missing = [number for number in range(count) if number not in present]
+    if not missing:
+        return 0
+    rows = (_event_row(rng, number, students, now) for number in missing)
+    if connection.vendor == "postgresql" and len(missing) > 10_000:
+        _copy_events(rows)
+    else:
+        AnalyticsEvent.objects.bulk_create(
+            (AnalyticsEvent(**dict(zip(COLUMNS, row, strict=True))) for row in rows), batch_size=2_000
+        )
+    return len(missing)
+
+
+def _present_event_numbers(count: int) -> set[int]:
+    seeded = AnalyticsEvent.objects.filter(
+        event_id__gte=uuid.UUID(int=EVENT_ID_BASE), event_id__lt=uuid.UUID(int=EVENT_ID_BASE + count)
+    )
+    if not seeded.exists():
+        return set()
+    return {event_id.int - EVENT_ID_BASE for event_id in seeded.values_list("event_id", flat=True).iterator()}
+
+
+def _event_row(rng, number: int, students: list[int], now) -> tuple:
+    event_type, name, _ = rng.choices(EVENT_TYPES, cum_weights=_EVENT_WEIGHTS)[0]
+    user_id = students[number % len(students)] if students and rng.random() < 0.7 else None
+    source, medium, campaign = rng.choice(CAMPAIGNS) if rng.random() < 0.4 else (None, None, None)
+    created = now - timedelta(seconds=rng.randint(0, 90 * 86_400))
+    return (
+        uuid.UUID(int=EVENT_ID_BASE + number),
+        user_id,
+        "" if user_id else f"anon-{number % 50_000:05d}",
+        event_type,
+        name,
+        {"seed": True, "n": number % 1000},
+        source,
+        medium,
+        campaign,
+        PATHS[number % len(PATHS)],
+        created,
+    )
+
+
+_EVENT_WEIGHTS = list(itertools.accumulate(weight for _, _, weight in EVENT_TYPES))
+
+
+def _copy_events(rows: Iterator[tuple]) -> None:
+    """COPY in chunks of EVENT_COPY_CHUNK rows, each in its own transaction (a crash keeps what is done)."""
+    statement = f"COPY analytics_events ({', '.join(COLUMNS)}) FROM STDIN"
+    while chunk := list(itertools.islice(rows, EVENT_COPY_CHUNK)):
+        buffer = io.StringIO()
+        for row in chunk:
+            buffer.write("\t".join(_copy_value(value) for value in row))
+            buffer.write("\n")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 0")
+            with cursor.cursor.copy(statement) as copy:
+                copy.write(buffer.getvalue())
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))  # seeded values never contain tabs or backslashes
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# --- after the load ---------------------------------------------------------------------------------
+
+
+def after_bulk_load() -> None:
+    """Fresh planner statistics (the admin's estimated counts read them) and no stale cached querysets."""
+    if connection.vendor == "postgresql":
+        tables = ["users", "questions", "practice_tests", "practice_test_questions", "enrollments", "test_attempts"]
+        tables += ["payments", "analytics_events", "chapter_notes", "courses"]
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"SET statement_timeout = {settings.DB_STATEMENT_TIMEOUT_MS}")
+    if settings.CACHEOPS_ENABLED:
+        for model in (Course, Question, PracticeTest, ChapterNote):
+            invalidate_model(model)
