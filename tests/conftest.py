@@ -115,8 +115,10 @@ def celery_worker_factory(transactional_db):
 
     broker_url = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
     redis.Redis.from_url(broker_url).flushdb()
-    previous = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
-    app.conf.update(task_always_eager=False, broker_url=broker_url)
+    # The app reads Django settings with the CELERY_ namespace, and a namespaced key wins over a plain
+    # one: updating `task_always_eager` alone left tasks running inline in the test process.
+    previous = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager, "CELERY_BROKER_URL": app.conf.broker_url}
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker_url)
     app._pool = None
     workers: list[CeleryWorker] = []
 
@@ -135,3 +137,13 @@ def celery_worker_factory(transactional_db):
         worker.kill()
     app.conf.update(**previous)
     app._pool = None
+
+
+@pytest.fixture(autouse=True)
+def _redis_breaker_closed():
+    """A test that made Redis fail must not leave later tests skipping Redis (cerebrum.cache breaker)."""
+    from cerebrum.cache import redis_breaker_reset
+
+    redis_breaker_reset()
+    yield
+    redis_breaker_reset()
