@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from analytics import services
+from analytics import rollups, services
 
 
 @shared_task(name="analytics.buffer_flush")
@@ -14,3 +14,8 @@ def buffer_flush() -> int:
 @shared_task(name="analytics.events_purge")
 def events_purge() -> int:
     return services.events_purge(older_than_days=settings.ANALYTICS_RETENTION_DAYS)
+
+
+@shared_task(name="analytics.rollups_rebuild")
+def rollups_rebuild(days: int | None = None) -> int:
+    return rollups.rollups_rebuild(days=days or settings.ANALYTICS_ROLLUP_DAYS)

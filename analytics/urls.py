@@ -1,11 +1,16 @@
 from django.urls import path
 
-from analytics import apis
+from analytics import apis, views
 
 app_name = "analytics"
 
-# Pages, included at /staff/analytics/.
-urlpatterns: list = []
+# Staff pages, included at /staff/analytics/.
+urlpatterns: list = [
+    path("", views.OverviewView.as_view(), name="overview"),
+    path("campaigns/", views.CampaignsView.as_view(), name="campaigns"),
+    path("engagement/", views.EngagementView.as_view(), name="engagement"),
+    path("performance/", views.PerformanceView.as_view(), name="performance"),
+]
 
 # REST API, mounted under /api/v1/.
 api_urlpatterns: list = [

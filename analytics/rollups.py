@@ -1,0 +1,162 @@
+"""Daily rollups: the numbers the staff dashboards read, rebuilt from the source tables with GROUP BY.
+
+`rollups_rebuild(days=N)` recomputes the last N IST days from scratch and swaps them in within one
+transaction, so it is idempotent, can run as often as wanted, and a late event or a refund simply
+shows up on the next run. Backfill a longer history with a larger N.
+
+Campaign dimensions are "<utm_source>|<utm_campaign>"; the empty dimension is the day's total.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import CharField, Count, F, Q, Sum, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
+from django.utils import timezone
+
+from accounts.models import FreeUser, User
+from analytics.models import AnalyticsEvent, DailyMetric
+from courses.models import Enrollment, TestAttempt
+from payments.models import Payment
+
+M = DailyMetric.Metric
+LOCAL_TZ = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+PAID_STATUSES = (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED)
+# Any stable number: serialises concurrent rebuilds on PostgreSQL.
+ADVISORY_LOCK_ID = 7_000_007
+
+
+def campaign_key(source: str | None, campaign: str | None) -> str:
+    return f"{source or ''}|{campaign or ''}" if (source or campaign) else ""
+
+
+def rollups_rebuild(*, days: int, today: date | None = None) -> int:
+    """Recompute the last `days` IST days (ending `today`); returns how many metric rows were written."""
+    end = today or timezone.localdate()
+    start = end - timedelta(days=days - 1)
+    window = (
+        datetime.combine(start, time.min, tzinfo=LOCAL_TZ),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=LOCAL_TZ),
+    )
+    counts: dict[tuple[date, str, str], int] = defaultdict(int)
+    for builder in (_events, _free_tests, _signups, _leads, _enrollments, _payments, _attempts):
+        for day, metric, dimension, value in builder(window):
+            counts[(day, metric, dimension)] += value
+    rows = [DailyMetric(date=d, metric=m, dimension=dim, value=v) for (d, m, dim), v in counts.items() if v]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
+        DailyMetric.objects.filter(date__range=(start, end)).delete()
+        DailyMetric.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _day(field: str) -> TruncDate:
+    return TruncDate(field, tzinfo=LOCAL_TZ)
+
+
+Row = tuple[date, str, str, int]
+
+
+def _events(window) -> Iterable[Row]:
+    in_window = AnalyticsEvent.objects.filter(created_at__gte=window[0], created_at__lt=window[1])
+    active = in_window.filter(user__isnull=False).annotate(day=_day("created_at")).values("day")
+    for row in active.annotate(n=Count("user_id", distinct=True)).order_by():
+        yield row["day"], M.ACTIVE_LEARNERS, "", row["n"]
+    visitor = Coalesce(NullIf("anonymous_id", Value("")), Concat(Value("u"), Cast("user_id", CharField())))
+    views = in_window.filter(event_type__in=[AnalyticsEvent.Type.PAGE_VIEW, AnalyticsEvent.Type.LANDING])
+    for row in (
+        views.annotate(day=_day("created_at")).values("day").annotate(n=Count(visitor, distinct=True)).order_by()
+    ):
+        yield row["day"], M.VISITS, "", row["n"]
+    landings = in_window.filter(event_type=AnalyticsEvent.Type.LANDING).annotate(day=_day("created_at"))
+    grouped = landings.values("day", "utm_source", "utm_campaign").annotate(n=Count(visitor, distinct=True))
+    for row in grouped.order_by():
+        key = campaign_key(row["utm_source"], row["utm_campaign"])
+        if key:
+            yield row["day"], M.VISITS, key, row["n"]
+
+
+def _free_tests(window) -> Iterable[Row]:
+    started = TestAttempt.objects.filter(test__is_free=True, started_at__gte=window[0], started_at__lt=window[1])
+    grouped = started.annotate(day=_day("started_at")).values("day")
+    counted = grouped.annotate(leads=Count("free_user_id", distinct=True), users=Count("user_id", distinct=True))
+    for row in counted.order_by():
+        yield row["day"], M.FREE_TESTS, "", row["leads"] + row["users"]
+
+
+def _signups(window) -> Iterable[Row]:
+    joined = User.objects.filter(role=User.Role.STUDENT, created_at__gte=window[0], created_at__lt=window[1])
+    grouped = joined.annotate(
+        day=_day("created_at"), source=KT("first_touch__utm_source"), campaign=KT("first_touch__utm_campaign")
+    ).values("day", "source", "campaign")
+    for row in grouped.annotate(n=Count("id")).order_by():
+        yield from _with_campaign(row["day"], M.SIGNUPS, row["source"], row["campaign"], row["n"])
+        yield from _with_campaign(row["day"], M.LEADS, row["source"], row["campaign"], row["n"])
+
+
+def _leads(window) -> Iterable[Row]:
+    """Free users not (yet) signed up; together with sign-ups they are the campaign's leads."""
+    captured = FreeUser.objects.filter(user__isnull=True, created_at__gte=window[0], created_at__lt=window[1])
+    grouped = captured.annotate(day=_day("created_at")).values("day", "utm_source", "utm_campaign")
+    for row in grouped.annotate(n=Count("id")).order_by():
+        yield from _with_campaign(row["day"], M.LEADS, row["utm_source"], row["utm_campaign"], row["n"])
+
+
+def _enrollments(window) -> Iterable[Row]:
+    created = Enrollment.objects.filter(created_at__gte=window[0], created_at__lt=window[1])
+    grouped = created.annotate(day=_day("created_at")).values("day", "utm_source", "utm_campaign")
+    for row in grouped.annotate(n=Count("id")).order_by():
+        yield from _with_campaign(row["day"], M.ENROLLMENTS, row["utm_source"], row["utm_campaign"], row["n"])
+
+
+def _payments(window) -> Iterable[Row]:
+    paid = Payment.objects.filter(status__in=PAID_STATUSES, captured_at__gte=window[0], captured_at__lt=window[1])
+    grouped = paid.annotate(
+        day=_day("captured_at"),
+        source=Coalesce(NullIf("utm_source", Value("")), "enrollment__utm_source"),
+        campaign=Coalesce(NullIf("utm_campaign", Value("")), "enrollment__utm_campaign"),
+    ).values("day", "source", "campaign")
+    totals = grouped.annotate(n=Count("id"), revenue=Sum(F("amount_paise") - F("refunded_paise")))
+    for row in totals.order_by():
+        yield from _with_campaign(row["day"], M.PAYMENTS, row["source"], row["campaign"], row["n"])
+        yield from _with_campaign(row["day"], M.REVENUE_PAISE, row["source"], row["campaign"], row["revenue"])
+
+
+def _attempts(window) -> Iterable[Row]:
+    """Submitted tests per day, and per topic the NTA score (+4/−1) summed with the attempts counted.
+
+    topic_breakdown is {"<topic>": {"correct": n, "wrong": n, ...}} (a "score" key wins when present);
+    it is read in Python so the same code runs on SQLite and PostgreSQL.
+    """
+    submitted = TestAttempt.objects.filter(
+        Q(status=TestAttempt.Status.SUBMITTED), submitted_at__gte=window[0], submitted_at__lt=window[1]
+    )
+    for day, breakdown in submitted.values_list("submitted_at", "topic_breakdown").iterator(chunk_size=2000):
+        local_day = timezone.localtime(day, LOCAL_TZ).date()
+        yield local_day, M.ATTEMPTS, "", 1
+        for topic, numbers in (breakdown or {}).items():
+            if isinstance(numbers, dict):
+                yield local_day, M.TOPIC_SCORE_SUM, str(topic)[:300], _topic_score(numbers)
+                yield local_day, M.TOPIC_ATTEMPTS, str(topic)[:300], 1
+
+
+def _topic_score(numbers: dict) -> int:
+    if isinstance(numbers.get("score"), int | float):
+        return int(numbers["score"])
+    return 4 * int(numbers.get("correct") or 0) - int(numbers.get("wrong") or 0)
+
+
+def _with_campaign(day: date, metric: str, source: str | None, campaign: str | None, value: int) -> Iterable[Row]:
+    yield day, metric, "", value
+    key = campaign_key(source, campaign)
+    if key:
+        yield day, metric, key, value

@@ -1,0 +1,73 @@
+"""Staff dashboards under /staff/analytics/: thin views over selectors.py and performance.py."""
+
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.utils.decorators import method_decorator
+from django.views.generic import TemplateView
+
+from analytics import charts, performance, selectors
+from analytics.forms import DateRangeForm
+
+
+@method_decorator(staff_member_required, name="dispatch")
+class StaffDashboardView(TemplateView):
+    section = ""
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        form = DateRangeForm(self.request.GET or None)
+        start, end = form.range()
+        context.update(form=form, start=start, end=end, section=self.section)
+        context.update(self.numbers(start, end))
+        return context
+
+    def numbers(self, start, end) -> dict:
+        return {}
+
+
+class OverviewView(StaffDashboardView):
+    template_name = "analytics/overview.html"
+    section = "overview"
+
+    def numbers(self, start, end) -> dict:
+        data = selectors.overview(start=start, end=end)
+        return {
+            "active_chart": charts.bar_chart(data["active_learners"]),
+            "signups_chart": charts.bar_chart(data["signups"]),
+            "funnel": charts.funnel_chart(data["funnel"]),
+        }
+
+
+class CampaignsView(StaffDashboardView):
+    template_name = "analytics/campaigns.html"
+    section = "campaigns"
+
+    def numbers(self, start, end) -> dict:
+        rows = selectors.campaign_table(start=start, end=end)
+        chart = charts.bar_chart([(row.campaign or row.source, row.revenue_paise // 100) for row in rows[:12]])
+        return {"rows": rows, "revenue_chart": chart}
+
+
+class EngagementView(StaffDashboardView):
+    template_name = "analytics/engagement.html"
+    section = "engagement"
+
+    def numbers(self, start, end) -> dict:
+        data = selectors.engagement(start=start, end=end)
+        topics = data["topics"]
+        return {
+            "attempts_chart": charts.bar_chart(data["attempts"]),
+            "topics": topics,
+            "topics_chart": charts.bar_chart([(topic, average) for topic, average, _ in topics]),
+        }
+
+
+@method_decorator(staff_member_required, name="dispatch")
+class PerformanceView(TemplateView):
+    template_name = "analytics/performance.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context.update(performance.snapshot(), section="performance", refresh_seconds=10)
+        return context
