@@ -1,0 +1,118 @@
+"""Leaderboards in Redis sorted sets: best score per test, weekly topic sums, rebuilt from PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from courses import caches, selectors, services
+from tests.factories import FreeUserFactory, PracticeTestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _take(test, user, options, capture):
+    """Answer the paper's questions in order with `options` ("" = blank) and submit, running on-commit work."""
+    with capture(execute=True):
+        attempt = services.attempt_start(test=test, user=user)
+        for question, option in zip(caches.paper_get(test)["questions"], options, strict=False):
+            services.attempt_answer(attempt=attempt, question_id=question["id"], option=option)
+        return services.attempt_submit(attempt=attempt)
+
+
+def test_test_board_keeps_best_score_ranks_and_percentile(django_capture_on_commit_callbacks):
+    test = PracticeTestFactory(question_count=3)
+    ana, ben, cy = UserFactory(name="Ana"), UserFactory(name="Ben"), UserFactory(name="Cy")
+    _take(test, ana, "AAA", django_capture_on_commit_callbacks)  # 12
+    _take(test, ben, "AB", django_capture_on_commit_callbacks)  # 3
+    _take(test, ben, "BBB", django_capture_on_commit_callbacks)  # -3, best stays 3
+    _take(test, cy, "", django_capture_on_commit_callbacks)  # 0
+
+    board = selectors.leaderboard_for_test(test=test, user=ben)
+
+    assert [(row["rank"], row["name"], row["score"]) for row in board["top"]] == [
+        (1, "Ana", 12),
+        (2, "Ben", 3),
+        (3, "Cy", 0),
+    ]
+    assert board["me"] == {"rank": 2, "score": 3, "percentile": 66.7}
+    assert board["total"] == 3
+
+
+def test_free_users_do_not_rank(django_capture_on_commit_callbacks):
+    test = PracticeTestFactory(question_count=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attempt_submit(attempt=services.attempt_start(test=test, free_user=FreeUserFactory()))
+
+    assert selectors.leaderboard_for_test(test=test)["total"] == 0
+
+
+def test_board_rebuilt_from_postgres_when_redis_lost_it(django_capture_on_commit_callbacks):
+    test = PracticeTestFactory(question_count=2)
+    ana, ben = UserFactory(name="Ana"), UserFactory(name="Ben")
+    _take(test, ana, "AB", django_capture_on_commit_callbacks)  # 3
+    _take(test, ben, "AA", django_capture_on_commit_callbacks)  # 8
+    get_redis_connection("default").flushdb()
+
+    board = selectors.leaderboard_for_test(test=test, user=ana)
+
+    assert [(row["name"], row["score"]) for row in board["top"]] == [("Ben", 8), ("Ana", 3)]
+    assert board["me"]["rank"] == 2
+    assert get_redis_connection("default").zcard(caches.test_board_key(test.pk)) == 2
+
+
+def test_top_ten_names_cost_one_query(django_capture_on_commit_callbacks, django_assert_num_queries):
+    test = PracticeTestFactory(question_count=1)
+    for _ in range(12):
+        _take(test, UserFactory(), "A", django_capture_on_commit_callbacks)
+    selectors.leaderboard_for_test(test=test)  # board built
+
+    with django_assert_num_queries(1):
+        board = selectors.leaderboard_for_test(test=test)
+
+    assert len(board["top"]) == 10
+    assert board["total"] == 12
+
+
+def test_weekly_topic_board_sums_topic_marks(django_capture_on_commit_callbacks):
+    test = PracticeTestFactory(question_count=3)  # topics cycle: organelles, membrane, nucleus
+    ana, ben = UserFactory(name="Ana"), UserFactory(name="Ben")
+    topic = caches.paper_get(test)["questions"][0]["topic"]
+    selectors.leaderboard_for_topic(topic=topic)  # board exists before the submits
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+    _take(test, ben, "B", django_capture_on_commit_callbacks)
+
+    board = selectors.leaderboard_for_topic(topic=topic, user=ben)
+
+    assert [(row["name"], row["score"]) for row in board["top"]] == [("Ana", 8), ("Ben", -1)]
+    assert board["week"] == caches.iso_week(timezone.localdate())
+    assert board["me"]["rank"] == 2
+
+
+def test_weekly_topic_board_rebuild_counts_each_submit_once(django_capture_on_commit_callbacks):
+    test = PracticeTestFactory(question_count=1)
+    topic = caches.paper_get(test)["questions"][0]["topic"]
+    ana = UserFactory()
+    _take(test, ana, "A", django_capture_on_commit_callbacks)  # before the board was ever read
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+
+    first = selectors.leaderboard_for_topic(topic=topic, user=ana)
+    get_redis_connection("default").flushdb()
+    rebuilt = selectors.leaderboard_for_topic(topic=topic, user=ana)
+
+    assert first["me"]["score"] == 8
+    assert rebuilt["me"]["score"] == 8
+
+
+def test_board_served_from_postgres_when_redis_is_unavailable(django_capture_on_commit_callbacks, monkeypatch):
+    test = PracticeTestFactory(question_count=1)
+    ana = UserFactory(name="Ana")
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+    monkeypatch.setattr(caches, "redis_client", lambda: None)
+
+    board = selectors.leaderboard_for_test(test=test, user=ana)
+
+    assert board["top"] == [{"rank": 1, "user_id": ana.pk, "name": "Ana", "score": 4}]
+    assert board["me"] == {"rank": 1, "score": 4, "percentile": 100.0}
