@@ -10,17 +10,17 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from cerebrum.api_tools import error_body
 from cerebrum.errors import DomainError
 
+__all__ = ["CerebrumAutoSchema", "error_body", "exception_handler", "handler404", "handler500"]
+
 LOCKED_OUT_MESSAGE = "Too many failed logins. Try again in 15 minutes or reset your password."
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -102,3 +102,18 @@ def handler500(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
     return defaults.server_error(request)
+
+
+class CerebrumAutoSchema(AutoSchema):
+    """Names nested serializers after their view (`RegisterApi.InputSerializer` → `RegisterApiInput`).
+
+    Every view nests an `InputSerializer`/`OutputSerializer` (style.md); without the prefix they would
+    all collide as one "Input"/"Output" component and the schema would lie about most bodies.
+    """
+
+    def get_serializer_name(self, serializer, direction):
+        name = super().get_serializer_name(serializer, direction)
+        outer, _, _ = type(serializer).__qualname__.rpartition(".")
+        if outer and "<locals>" not in outer:
+            name = outer.replace(".", "") + name
+        return name

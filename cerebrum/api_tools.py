@@ -1,4 +1,8 @@
-"""API building blocks shared by every app's apis.py: parsing, strict input, pagination, throttles, idempotency."""
+"""API building blocks shared by every app's apis.py: parsing, strict input, pagination, throttles, idempotency.
+
+DRF imports the parser from here while `rest_framework.views` is still loading, so this module must
+not import DRF views or drf_spectacular.openapi (the schema class lives in cerebrum.api).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,13 @@ from rest_framework import pagination, serializers, throttling
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
-from cerebrum.api import error_body
-
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """The one error shape of the API: {"error": {"code", "message", "fields"}}."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 class BoundedJSONParser(ORJSONParser):

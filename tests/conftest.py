@@ -147,3 +147,13 @@ def _redis_breaker_closed():
     redis_breaker_reset()
     yield
     redis_breaker_reset()
+
+
+@pytest.fixture(autouse=True)
+def _clean_l1_cache():
+    """The in-process L1 (cerebrum.cache) outlives Redis's flush; a test must not see the last test's pages."""
+    from cerebrum.cache import l1_clear
+
+    l1_clear()
+    yield
+    l1_clear()

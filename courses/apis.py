@@ -1,0 +1,528 @@
+"""Courses over REST: catalog, enrollments, dashboard, notes, tests and attempts, leaderboards.
+
+Thin by design: validate input, call courses.selectors (which decide access) or courses.services, shape the answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Grade
+from analytics.attribution import first_touch
+from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
+from cerebrum.errors import Conflict, DomainError, NotFound
+from courses import caches, selectors, services
+from courses.models import Course, Enrollment, NcertClass, PracticeTest, TestAttempt
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retry-safe creates: the same key and body replay the first response for 24 h.",
+)
+
+
+def paginated(view: APIView, request, queryset, serializer_class) -> Response:
+    paginator = CreatedCursorPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def query_params(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- Catalog ------------------------------------------------------------------------------------
+
+
+class CourseOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Course
+        fields = ["id", "name", "slug", "type", "class_level", "fees_paise", "is_featured", "start_date", "created_at"]
+        read_only_fields = fields
+
+
+class CourseListApi(APIView):
+    """Active courses, filterable by class and type (public; cached per URL)."""
+
+    permission_classes = [AllowAny]
+
+    class FilterSerializer(serializers.Serializer):
+        type = serializers.ChoiceField(choices=Course.Type.choices, required=False)
+
+        def get_fields(self):
+            # The query parameter is "class", a Python keyword, so it cannot be declared as an attribute.
+            return {**super().get_fields(), "class": serializers.ChoiceField(choices=Grade.choices, required=False)}
+
+    @extend_schema(
+        operation_id="courses_list",
+        parameters=[
+            OpenApiParameter("class", str, enum=Grade.values, description="Class level: 11, 12 or DROPPER."),
+            OpenApiParameter("type", str, enum=Course.Type.values),
+        ],
+        responses={200: CourseOutputSerializer(many=True), **error_responses(400, 429)},
+    )
+    def get(self, request):
+        filters = query_params(self.FilterSerializer, request)
+        courses = selectors.course_list(class_level=filters.get("class"), type=filters.get("type"))
+        return paginated(self, request, courses, CourseOutputSerializer)
+
+
+class CourseDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(CourseOutputSerializer):
+        description = serializers.CharField()
+        syllabus = serializers.SerializerMethodField()
+        fees = serializers.SerializerMethodField()
+
+        class Meta(CourseOutputSerializer.Meta):
+            fields = [*CourseOutputSerializer.Meta.fields, "description", "syllabus", "fees"]
+            read_only_fields = fields
+
+        def get_syllabus(self, course: Course) -> list[str]:
+            return [line.strip() for line in course.syllabus.splitlines() if line.strip()]
+
+        def get_fees(self, course: Course) -> dict[str, int]:
+            return selectors.fees_breakdown(course.fees_paise)
+
+    @extend_schema(operation_id="courses_read", responses={200: OutputSerializer, **error_responses(404, 429)})
+    def get(self, request, slug: str):
+        return Response(self.OutputSerializer(selectors.course_get(slug=slug)).data)
+
+
+# --- Enrollments --------------------------------------------------------------------------------
+
+
+class EnrollmentOutputSerializer(serializers.ModelSerializer):
+    course = CourseOutputSerializer()
+
+    class Meta:
+        model = Enrollment
+        fields = ["id", "status", "course", "enrollment_date", "created_at"]
+        read_only_fields = fields
+
+
+class EnrollmentListApi(APIView):
+    """My enrollments (newest first, cursor pages), and enrolling in a course (PENDING until paid)."""
+
+    class InputSerializer(StrictInputSerializer):
+        course = serializers.SlugField(help_text="The course's slug.")
+
+    @extend_schema(
+        operation_id="enrollments_list",
+        responses={200: EnrollmentOutputSerializer(many=True), **error_responses(400, 401, 429)},
+    )
+    def get(self, request):
+        return paginated(
+            self, request, selectors.enrollment_list_for_user(user=request.user), EnrollmentOutputSerializer
+        )
+
+    @extend_schema(
+        operation_id="enrollments_create",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=InputSerializer,
+        responses={201: EnrollmentOutputSerializer, **error_responses(400, 401, 409, 415, 422, 429)},
+    )
+    @idempotent
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            course = selectors.course_get(slug=serializer.validated_data["course"])
+        except NotFound as exc:
+            raise DomainError("No such course.", fields={"course": ["No open course with this slug."]}) from exc
+        enrollment = services.enrollment_create(user=request.user, course=course, utm=first_touch(request))
+        return Response(EnrollmentOutputSerializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+
+class EnrollmentDetailApi(APIView):
+    @extend_schema(
+        operation_id="enrollments_read", responses={200: EnrollmentOutputSerializer, **error_responses(401, 404, 429)}
+    )
+    def get(self, request, enrollment_id: int):
+        enrollment = selectors.enrollment_get_for_user(user=request.user, enrollment_id=enrollment_id)
+        return Response(EnrollmentOutputSerializer(enrollment).data)
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+
+class DashboardCourseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    type = serializers.CharField()
+
+
+class DashboardEnrollmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_display = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    course = DashboardCourseSerializer()
+
+
+class DashboardActivitySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    text = serializers.CharField()
+    id = serializers.IntegerField()
+
+
+class DashboardUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    profile = serializers.DictField()
+
+
+class DashboardApi(APIView):
+    """The report's getStudentDashboard in one call: cached in Redis for 5 minutes."""
+
+    class OutputSerializer(serializers.Serializer):
+        user = DashboardUserSerializer()
+        active_enrollment_count = serializers.IntegerField()
+        pending_enrollment_count = serializers.IntegerField()
+        enrollments = DashboardEnrollmentSerializer(many=True)
+        recent_activity = DashboardActivitySerializer(many=True)
+        test_history = serializers.ListField(child=serializers.DictField())
+        weakest_topics = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(operation_id="dashboard_read", responses={200: OutputSerializer, **error_responses(401, 429)})
+    def get(self, request):
+        return Response(self.OutputSerializer(selectors.dashboard_for_user(user=request.user)).data)
+
+
+# --- Notes --------------------------------------------------------------------------------------
+
+
+class NoteRowSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class NoteChapterSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    chapter = serializers.CharField()
+    slug = serializers.CharField()
+    notes = NoteRowSerializer(many=True)
+
+
+class NoteGradeSerializer(serializers.Serializer):
+    curriculum = serializers.CharField()
+    grade = serializers.CharField()
+    chapters = NoteChapterSerializer(many=True)
+
+
+class NoteListApi(APIView):
+    """Published NCERT notes as grade → chapter → notes.
+
+    Not cursor-paginated: the whole tree is a few dozen chapters, built in one query and cached.
+    """
+
+    permission_classes = [AllowAny]
+
+    class FilterSerializer(serializers.Serializer):
+        grade = serializers.ChoiceField(choices=NcertClass.choices, required=False)
+
+    @extend_schema(
+        operation_id="notes_list",
+        parameters=[OpenApiParameter("grade", str, enum=NcertClass.values)],
+        responses={200: NoteGradeSerializer(many=True), **error_responses(400, 429)},
+    )
+    def get(self, request):
+        filters = query_params(self.FilterSerializer, request)
+        return Response(NoteGradeSerializer(selectors.note_tree(grade=filters.get("grade")), many=True).data)
+
+
+class NoteDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        title = serializers.CharField()
+        slug = serializers.CharField()
+        curriculum = serializers.CharField()
+        grade = serializers.CharField()
+        chapter_number = serializers.IntegerField()
+        chapter = serializers.CharField()
+        body = serializers.CharField(help_text="Markdown.")
+        updated_at = serializers.DateTimeField()
+
+    @extend_schema(operation_id="notes_read", responses={200: OutputSerializer, **error_responses(404, 429)})
+    def get(self, request, slug: str):
+        return Response(self.OutputSerializer(selectors.note_get(slug=slug)).data)
+
+
+# --- Tests ----------------------------------------------------------------------------------------
+
+
+class TestOutputSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = PracticeTest
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "description",
+            "grade",
+            "duration_minutes",
+            "marks_correct",
+            "marks_wrong",
+            "marks_unanswered",
+            "is_free",
+            "course",
+            "scheduled_start",
+            "max_attempts",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TestListApi(APIView):
+    """Published tests (public)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="tests_list", responses={200: TestOutputSerializer(many=True), **error_responses(400, 429)}
+    )
+    def get(self, request):
+        return paginated(self, request, selectors.test_list(user=request.user), TestOutputSerializer)
+
+
+class TestDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(TestOutputSerializer):
+        question_count = serializers.SerializerMethodField()
+
+        class Meta(TestOutputSerializer.Meta):
+            fields = [*TestOutputSerializer.Meta.fields, "question_count"]
+            read_only_fields = fields
+
+        def get_question_count(self, test: PracticeTest) -> int:
+            return len(caches.paper_get(test)["questions"])
+
+    @extend_schema(operation_id="tests_read", responses={200: OutputSerializer, **error_responses(404, 429)})
+    def get(self, request, slug: str):
+        return Response(self.OutputSerializer(selectors.test_get(slug=slug)).data)
+
+
+# --- Attempts -----------------------------------------------------------------------------------
+
+
+class PaperQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    text = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    topic = serializers.CharField()
+    chapter = serializers.CharField()
+    chosen = serializers.CharField(allow_blank=True)
+    marked = serializers.BooleanField()
+
+
+class ResultQuestionSerializer(PaperQuestionSerializer):
+    correct = serializers.CharField(required=False)
+    explanation = serializers.CharField(required=False, allow_blank=True)
+
+
+class AttemptOutputSerializer(serializers.ModelSerializer):
+    test = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    seconds_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TestAttempt
+        fields = ["id", "test", "attempt_number", "status", "started_at", "expires_at", "submitted_at", "seconds_left"]
+        read_only_fields = fields
+
+    def get_seconds_left(self, attempt: TestAttempt) -> int:
+        return selectors.seconds_left(attempt) if attempt.status == TestAttempt.Status.IN_PROGRESS else 0
+
+
+class AttemptWithPaperSerializer(AttemptOutputSerializer):
+    questions = serializers.SerializerMethodField()
+
+    class Meta(AttemptOutputSerializer.Meta):
+        fields = [*AttemptOutputSerializer.Meta.fields, "questions"]
+        read_only_fields = fields
+
+    @extend_schema_field(PaperQuestionSerializer(many=True))
+    def get_questions(self, attempt: TestAttempt) -> list[dict]:
+        return selectors.attempt_view(attempt=attempt)
+
+
+class AttemptResultSerializer(AttemptOutputSerializer):
+    questions = serializers.SerializerMethodField()
+
+    class Meta(AttemptOutputSerializer.Meta):
+        fields = [
+            *AttemptOutputSerializer.Meta.fields,
+            "score",
+            "correct_count",
+            "wrong_count",
+            "unanswered_count",
+            "topic_breakdown",
+            "questions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ResultQuestionSerializer(many=True))
+    def get_questions(self, attempt: TestAttempt) -> list[dict]:
+        return selectors.attempt_view(attempt=attempt, reveal=True)
+
+
+def own_attempt(request, attempt_id: int) -> TestAttempt:
+    """Only the learner who started an attempt may answer or submit it (a parent or staff may only read it)."""
+    attempt = selectors.attempt_list_for_user(user=request.user).filter(pk=attempt_id).first()
+    if attempt is None:
+        raise NotFound("No such attempt.")
+    return attempt
+
+
+class AttemptStartApi(APIView):
+    """Start the test, or get the attempt already running; returns the paper without answers."""
+
+    @extend_schema(
+        operation_id="attempts_start",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=None,
+        responses={201: AttemptWithPaperSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
+    )
+    @idempotent
+    def post(self, request, slug: str):
+        attempt = services.attempt_start(test=selectors.test_get(slug=slug), user=request.user)
+        return Response(AttemptWithPaperSerializer(attempt).data, status=status.HTTP_201_CREATED)
+
+
+class AttemptDetailApi(APIView):
+    """An attempt and its paper with the answers saved so far (the app resumes from this)."""
+
+    @extend_schema(
+        operation_id="attempts_read", responses={200: AttemptWithPaperSerializer, **error_responses(401, 404, 429)}
+    )
+    def get(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        return Response(AttemptWithPaperSerializer(attempt).data)
+
+
+class AttemptAnswerApi(APIView):
+    """Save one answer (an empty option clears it); the clock and the paper are checked by the service."""
+
+    class InputSerializer(StrictInputSerializer):
+        question_id = serializers.IntegerField(min_value=1)
+        option = serializers.ChoiceField(choices=["A", "B", "C", "D", ""], allow_blank=True, allow_null=True)
+        marked_for_review = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        operation_id="attempts_answer",
+        request=InputSerializer,
+        responses={204: None, **error_responses(400, 401, 404, 409, 415, 429)},
+    )
+    def post(self, request, attempt_id: int):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.attempt_answer(attempt=own_attempt(request, attempt_id), **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AttemptSubmitApi(APIView):
+    """Score the attempt; submitting again returns the same result."""
+
+    @extend_schema(
+        operation_id="attempts_submit",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=None,
+        responses={200: AttemptResultSerializer, **error_responses(401, 404, 409, 422, 429)},
+    )
+    @idempotent
+    def post(self, request, attempt_id: int):
+        attempt = services.attempt_submit(attempt=own_attempt(request, attempt_id))
+        return Response(AttemptResultSerializer(attempt).data)
+
+
+class AttemptResultApi(APIView):
+    """Score, topic breakdown, and each question with the key and explanation, once submitted."""
+
+    @extend_schema(
+        operation_id="attempts_result", responses={200: AttemptResultSerializer, **error_responses(401, 404, 409, 429)}
+    )
+    def get(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        if attempt.status == TestAttempt.Status.IN_PROGRESS:
+            raise Conflict("Submit the attempt to see its result.", code="attempt_running")
+        return Response(AttemptResultSerializer(attempt).data)
+
+
+# --- Leaderboards ---------------------------------------------------------------------------------
+
+
+class LeaderRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    score = serializers.IntegerField()
+
+
+class MyRankSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = serializers.IntegerField()
+    percentile = serializers.FloatField()
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    top = LeaderRowSerializer(many=True)
+    total = serializers.IntegerField()
+    me = MyRankSerializer(allow_null=True)
+
+
+class TopicLeaderboardSerializer(LeaderboardSerializer):
+    topic_slug = serializers.CharField()
+    week = serializers.CharField()
+
+
+class TestLeaderboardApi(APIView):
+    """Top 10 of a test (best score per learner) and my rank."""
+
+    @extend_schema(
+        operation_id="leaderboards_test", responses={200: LeaderboardSerializer, **error_responses(401, 404, 429)}
+    )
+    def get(self, request, slug: str):
+        board = selectors.leaderboard_for_test(test=selectors.test_get(slug=slug), user=request.user)
+        return Response(LeaderboardSerializer(board).data)
+
+
+class TopicLeaderboardApi(APIView):
+    """This ISO week's top 10 for a topic, and my rank."""
+
+    class FilterSerializer(serializers.Serializer):
+        week = serializers.RegexField(r"^\d{4}-W\d{2}$", required=False, help_text="ISO week, e.g. 2026-W48")
+
+        def validate_week(self, week: str) -> str:
+            try:
+                date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+            except ValueError as exc:
+                raise serializers.ValidationError("No such ISO week.") from exc
+            return week
+
+    @extend_schema(
+        operation_id="leaderboards_topic",
+        parameters=[OpenApiParameter("week", str, description="ISO week, e.g. 2026-W48; default this week.")],
+        responses={200: TopicLeaderboardSerializer, **error_responses(400, 401, 429)},
+    )
+    def get(self, request, topic: str):
+        week = query_params(self.FilterSerializer, request).get("week")
+        board = selectors.leaderboard_for_topic(topic=topic, user=request.user, week=week)
+        return Response(TopicLeaderboardSerializer(board).data)
