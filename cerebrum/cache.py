@@ -12,10 +12,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import redis
 from cacheops.signals import cache_invalidated
 from cachetools import TTLCache
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django_redis.compressors.zlib import ZlibCompressor
+from redis.client import Pipeline
 
 from cerebrum.metrics import record_cache
 
@@ -128,3 +132,51 @@ def _bump_on_content_invalidation(sender, obj_dict, **kwargs) -> None:
 
 
 cache_invalidated.connect(_bump_on_content_invalidation, dispatch_uid="cerebrum.cache.page_version")
+
+
+# --- Circuit breaker for Redis ------------------------------------------------------------------
+# A hung Redis costs every call its socket timeout; a page makes several calls, so each request would
+# wait seconds and the workers' threads would all be stuck. After one failed call this process skips
+# Redis for settings.REDIS_BREAKER_SECONDS (callers see the ConnectionError they already handle:
+# django-redis ignores it, cacheops degrades), then lets calls through again to probe.
+_breaker = {"open_until": 0.0}
+_BREAKING_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+
+
+def redis_breaker_open() -> bool:
+    return _breaker["open_until"] > time.monotonic()
+
+
+def redis_breaker_reset() -> None:
+    _breaker["open_until"] = 0.0
+
+
+def _guarded(call: Callable[[], Any]) -> Any:
+    if redis_breaker_open():
+        raise redis.ConnectionError("Redis circuit open: skipping Redis for a few seconds")
+    try:
+        return call()
+    except _BREAKING_ERRORS:
+        _breaker["open_until"] = time.monotonic() + settings.REDIS_BREAKER_SECONDS
+        raise
+
+
+class BreakerPipeline(Pipeline):
+    def execute(self, raise_on_error: bool = True):
+        return _guarded(lambda: super(BreakerPipeline, self).execute(raise_on_error))
+
+
+class BreakerRedis(redis.Redis):
+    """redis.Redis with the breaker; django-redis (REDIS_CLIENT_CLASS) and cacheops (CACHEOPS_CLIENT_CLASS) use it."""
+
+    def execute_command(self, *args, **options):
+        return _guarded(lambda: super(BreakerRedis, self).execute_command(*args, **options))
+
+    def pipeline(self, transaction: bool = True, shard_hint=None) -> BreakerPipeline:
+        return BreakerPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+
+
+class BigValueZlibCompressor(ZlibCompressor):
+    """Compress only values worth it (papers, pages); small keys stay raw and cost no CPU."""
+
+    min_length = 1024

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.LastActiveMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -133,10 +134,11 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "REDIS_CLIENT_CLASS": "cerebrum.cache.BreakerRedis",  # skips a down Redis for a few seconds
                 "PARSER_CLASS": "redis.connection._HiredisParser",
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
-                "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
+                "COMPRESSOR": "cerebrum.cache.BigValueZlibCompressor",
                 "IGNORE_EXCEPTIONS": True,
                 "CONNECTION_POOL_KWARGS": {"max_connections": 64, "retry_on_timeout": False},
             },
@@ -153,6 +155,9 @@ CACHEOPS_REDIS = (REDIS_URL or "redis://127.0.0.1:6379/0") + (
     ("&" if "?" in REDIS_URL else "?") + "socket_timeout=0.5&socket_connect_timeout=0.5"
 )
 CACHEOPS_DEGRADE_ON_FAILURE = True
+CACHEOPS_CLIENT_CLASS = "cerebrum.cache.BreakerRedis"
+# After a Redis connection error or timeout, a process serves from PostgreSQL this long before retrying.
+REDIS_BREAKER_SECONDS = float(env.str("REDIS_BREAKER_SECONDS", default="5"))
 CACHEOPS_DEFAULTS = {"timeout": 60 * 15}
 CACHEOPS = {
     "courses.course": {"ops": "all"},
@@ -272,7 +277,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["cerebrum.api_tools.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cerebrum.api.CerebrumAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -308,6 +313,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "GradeEnum": "accounts.models.Grade",
+        "EnrollmentStatusEnum": "courses.models.Enrollment.Status",
+        "AttemptStatusEnum": "courses.models.TestAttempt.Status",
+    },
 }
 
 # --- Email, WhatsApp, payments ----------------------------------------------------------------
