@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from accounts.models import Grade
+from accounts.models import Grade, User
 from accounts.services import phone_normalize
 from cerebrum.errors import DomainError
 
@@ -46,6 +47,13 @@ class SignupForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("email") and not cleaned.get("phone") and "email" not in self.errors:
             self.add_error("email", "Enter an email address or a mobile number.")
+        if cleaned.get("password"):
+            # Checked here too so every mistake shows at once, not one round trip per field.
+            person = User(name=cleaned.get("name", ""), email=cleaned.get("email") or None)
+            try:
+                password_validation.validate_password(cleaned["password"], person)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
         return cleaned
 
 
