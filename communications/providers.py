@@ -62,7 +62,9 @@ def send_email(row: CommunicationLog) -> str:
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
-        raise PermanentError(f"recipient refused: {exc.recipients}") from exc
+        codes = [code for code, _ in exc.recipients.values()]
+        error = PermanentError if all(500 <= code < 600 for code in codes) else TemporaryError
+        raise error(f"recipient refused: {exc.recipients}") from exc
     except smtplib.SMTPResponseException as exc:
         # 5xx is a final answer from the server; 4xx asks to come back later.
         error = PermanentError if 500 <= exc.smtp_code < 600 else TemporaryError

@@ -132,15 +132,30 @@ RECEIPT_TRANSITIONS = {
 
 def delivery_receipt_record(*, provider_message_id: str, status: str, error: str = "") -> bool:
     """Apply one provider status ("sent", "delivered", "read", "failed"); True if the row moved."""
-    transition = RECEIPT_TRANSITIONS.get(status)
-    if transition is None:
-        return False
-    new_status, allowed_from = transition
-    changes = {"status": new_status, "updated_at": timezone.now()}
-    if new_status == Status.FAILED:
-        changes["error"] = error or "failed after sending (provider receipt)"
-    moved = CommunicationLog.objects.filter(provider_message_id=provider_message_id, status__in=allowed_from)
-    return moved.update(**changes) == 1
+    receipt = {"provider_message_id": provider_message_id, "status": status, "error": error}
+    return delivery_receipts_record(receipts=[receipt]) == 1
+
+
+@transaction.atomic
+def delivery_receipts_record(*, receipts: list[dict]) -> int:
+    """Apply a webhook's batch of receipts with one UPDATE per (status, error), not one per message.
+
+    Applied in lifecycle order, so "delivered" and "read" for one message in one batch end at READ.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for receipt in receipts:
+        if receipt["status"] in RECEIPT_TRANSITIONS:
+            error = receipt.get("error", "") if receipt["status"] == "failed" else ""
+            groups.setdefault((receipt["status"], error), []).append(receipt["provider_message_id"])
+    order = list(RECEIPT_TRANSITIONS)
+    moved = 0
+    for (status, error), ids in sorted(groups.items(), key=lambda item: order.index(item[0][0])):
+        new_status, allowed_from = RECEIPT_TRANSITIONS[status]
+        changes = {"status": new_status, "updated_at": timezone.now()}
+        if new_status == Status.FAILED:
+            changes["error"] = error or "failed after sending (provider receipt)"
+        moved += CommunicationLog.objects.filter(provider_message_id__in=ids, status__in=allowed_from).update(**changes)
+    return moved
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from communications.selectors import receipts_from_webhook
-from communications.services import delivery_receipt_record
+from communications.services import delivery_receipts_record
 
 
 @csrf_exempt
@@ -26,8 +26,7 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         payload = json.loads(request.body)
     except ValueError:
         return HttpResponseBadRequest("body is not JSON")
-    for receipt in receipts_from_webhook(payload):
-        delivery_receipt_record(**receipt)
+    delivery_receipts_record(receipts=receipts_from_webhook(payload))
     return HttpResponse("ok")
 
 
