@@ -117,6 +117,8 @@ def idempotent(view_method):
 
     Same key + same body → the first response is replayed; same key + different body → 422; a request
     still in flight with the key → 409. Keys are scoped to the caller and kept 24 h in Redis.
+    Only responses the view returns are stored; a refusal raised as an exception wrote nothing, so the
+    client may retry it with the same key.
     """
 
     @functools.wraps(view_method)
