@@ -1,7 +1,8 @@
 """Periodic journeys: test reminders, the parents' weekly digest, the 7-day inactivity nudge.
 
 Each run is safe to repeat: every message has an idempotency key naming its journey, person and
-period, and keys already in the outbox are skipped with one query per run.
+period, and keys already in the outbox are skipped. Rows are written in chunks of CHUNK learners with a
+fixed number of queries per chunk.
 """
 
 from __future__ import annotations
@@ -10,18 +11,17 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
 from accounts.models import ParentLink
-from communications.models import CommunicationLog
-from communications.services import IST, message_enqueue
+from communications.services import IST, message_enqueue_many
 from courses.models import Enrollment, PracticeTest, TestAttempt
 
 User = get_user_model()
 REMINDER_LEAD = timedelta(hours=1)
 INACTIVE_AFTER = timedelta(days=7)
+CHUNK = 500
 
 
 def scheduled_test_reminders_enqueue(*, now: datetime | None = None) -> int:
@@ -47,20 +47,15 @@ def parent_digests_enqueue(*, now: datetime | None = None) -> int:
     for link in links:
         children_of[link.parent].append(link.student)
     stats = _attempt_stats({child.pk for children in children_of.values() for child in children}, now - INACTIVE_AFTER)
-    done = _keys_with_prefix(f"parent_digest:{week}:")
-    count = 0
-    for parent, children in children_of.items():
-        key = f"parent_digest:{week}:{parent.pk}"
-        if f"{key}:EMAIL" in done or f"{key}:WHATSAPP" in done:
-            continue
-        summary = "; ".join(_child_summary(child, stats.get(child.pk)) for child in children)
-        with transaction.atomic():
-            count += len(
-                message_enqueue(
-                    template="parent_digest", context={"summary": summary}, idempotency_key=key, user=parent
-                )
-            )
-    return count
+    recipients = [
+        (
+            parent,
+            {"summary": "; ".join(_child_summary(c, stats.get(c.pk)) for c in children)},
+            f"parent_digest:{week}:{parent.pk}",
+        )
+        for parent, children in children_of.items()
+    ]
+    return sum(message_enqueue_many(template="parent_digest", recipients=chunk) for chunk in _chunks(recipients, CHUNK))
 
 
 def inactivity_nudges_enqueue(*, now: datetime | None = None) -> int:
@@ -83,22 +78,22 @@ def _test_learners(test: PracticeTest):
 
 
 def _enqueue_each(users, template: str, context: dict, key_pattern: str) -> int:
-    done = _keys_with_prefix(key_pattern.split("{user}")[0])
     count = 0
-    for user in users.order_by("pk").iterator(chunk_size=500):
-        key = key_pattern.format(user=user.pk)
-        if f"{key}:EMAIL" in done or f"{key}:WHATSAPP" in done:
-            continue
-        # One transaction per learner: a bad address on one profile never blocks the rest.
-        with transaction.atomic():
-            count += len(message_enqueue(template=template, context=context, idempotency_key=key, user=user))
+    for chunk in _chunks(users.order_by("pk").iterator(chunk_size=CHUNK), CHUNK):
+        recipients = [(user, context, key_pattern.format(user=user.pk)) for user in chunk]
+        count += message_enqueue_many(template=template, recipients=recipients)
     return count
 
 
-def _keys_with_prefix(prefix: str) -> set[str]:
-    return set(
-        CommunicationLog.objects.filter(idempotency_key__startswith=prefix).values_list("idempotency_key", flat=True)
-    )
+def _chunks(items, size: int):
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _attempt_stats(student_ids: set[int], since: datetime) -> dict[int, dict]:

@@ -9,6 +9,14 @@ def opted_out_channels(*, user) -> set[str]:
     return set(ChannelPreference.objects.filter(user=user, opted_in=False).values_list("channel", flat=True))
 
 
+def opted_out_channels_by_user(*, user_ids: list[int]) -> dict[int, set[str]]:
+    opted_out: dict[int, set[str]] = {}
+    rows = ChannelPreference.objects.filter(user_id__in=user_ids, opted_in=False).values_list("user_id", "channel")
+    for user_id, channel in rows:
+        opted_out.setdefault(user_id, set()).add(channel)
+    return opted_out
+
+
 def channel_preferences_for_user(*, user) -> dict[str, bool]:
     """Every channel with the user's choice; a channel without a row is opted in."""
     chosen = dict(ChannelPreference.objects.filter(user=user).values_list("channel", "opted_in"))

@@ -22,7 +22,7 @@ from cerebrum.errors import DomainError
 from communications import providers
 from communications.catalog import MessageTemplate, template_get
 from communications.models import Channel, ChannelPreference, CommunicationLog
-from communications.selectors import opted_out_channels
+from communications.selectors import opted_out_channels, opted_out_channels_by_user
 from communications.validators import recipient_error
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,28 @@ def message_enqueue(
     ]
     _insert_new(fresh, existing)
     return [existing[key] for key in keys.values()]
+
+
+@transaction.atomic
+def message_enqueue_many(*, template: str, recipients: list[tuple], channels: list[str] | None = None) -> int:
+    """message_enqueue for many users at once (journeys): `recipients` holds (user, context, key).
+
+    A fixed number of queries per call instead of several per user; returns how many rows were written.
+    """
+    spec = template_get(template)
+    wanted = list(dict.fromkeys(channels or [Channel.EMAIL, Channel.WHATSAPP]))
+    opted_out = opted_out_channels_by_user(user_ids=[user.pk for user, _, _ in recipients])
+    fresh = {}
+    for user, context, key in recipients:
+        params = _params_for(spec, context, user)
+        for channel in wanted:
+            address = _address(user, channel)
+            if address and (spec.urgent or channel not in opted_out.get(user.pk, ())):
+                fresh[f"{key}:{channel}"] = _outbox_row(spec, channel, address, params, user, f"{key}:{channel}")
+    existing = {row.idempotency_key: row for row in CommunicationLog.objects.filter(idempotency_key__in=list(fresh))}
+    new_rows = [row for key, row in fresh.items() if key not in existing]
+    _insert_new(new_rows, existing)
+    return len(new_rows)
 
 
 def message_deliver(*, log_id: int) -> float | None:
@@ -242,14 +264,25 @@ def _insert_new(fresh: list[CommunicationLog], existing: dict[str, Communication
     try:
         with transaction.atomic():
             CommunicationLog.objects.bulk_create(fresh)
+        inserted = fresh
     except IntegrityError:
-        keys = [row.idempotency_key for row in fresh]
-        existing.update({row.idempotency_key: row for row in CommunicationLog.objects.filter(idempotency_key__in=keys)})
-        return
-    for row in fresh:
+        # Someone inserted one of these keys meanwhile: go row by row so the others still go in.
+        inserted = [row for row in fresh if _insert_one(row, existing)]
+    for row in inserted:
         existing[row.idempotency_key] = row
         if row.enqueued_at:
             transaction.on_commit(lambda pk=row.pk: message_send.delay(pk))
+
+
+def _insert_one(row: CommunicationLog, existing: dict[str, CommunicationLog]) -> bool:
+    row.pk = None
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        existing[row.idempotency_key] = CommunicationLog.objects.get(idempotency_key=row.idempotency_key)
+        return False
+    return True
 
 
 def _address(user, channel: str) -> str:

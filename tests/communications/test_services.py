@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cerebrum.errors import DomainError
 from communications import services
+from communications.catalog import template_get
 from communications.models import Channel, CommunicationLog
 from communications.providers import email_message_id
 from communications.services import (
@@ -380,3 +381,26 @@ def test_send_uses_three_queries(django_assert_num_queries, daytime):
 
 def test_service_constants_match_the_issue():
     assert (services.QUIET_START_HOUR, services.QUIET_END_HOUR) == (21, 9)
+
+
+def test_a_key_inserted_concurrently_does_not_drop_the_other_rows(django_capture_on_commit_callbacks, daytime):
+    # Given a row for the EMAIL key that appeared after the caller checked for existing keys
+    user = UserFactory()
+    theirs = make_row(idempotency_key=f"welcome:{user.pk}:EMAIL")
+    fresh = [
+        services._outbox_row(
+            template_get("welcome"), channel, to, {"name": "Asha"}, user, f"welcome:{user.pk}:{channel}"
+        )
+        for channel, to in (("EMAIL", user.email), ("WHATSAPP", user.phone))
+    ]
+    existing = {}
+
+    # When both are inserted
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services._insert_new(fresh, existing)
+
+    # Then theirs wins for EMAIL, ours is written for WHATSAPP, and only ours is published
+    assert existing[f"welcome:{user.pk}:EMAIL"].pk == theirs.pk
+    assert existing[f"welcome:{user.pk}:WHATSAPP"].channel == "WHATSAPP"
+    assert CommunicationLog.objects.count() == 2
+    assert len(callbacks) == 1

@@ -1,0 +1,46 @@
+"""Learners choose their channels through the API."""
+
+import pytest
+
+from communications.models import ChannelPreference
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/communications/preferences/"
+
+
+@pytest.fixture
+def learner_client(api_client):
+    user = UserFactory()
+    api_client.force_authenticate(user)
+    api_client.user = user
+    return api_client
+
+
+def test_every_channel_starts_opted_in(learner_client):
+    response = learner_client.get(URL)
+
+    assert response.status_code == 200
+    assert response.json() == {"channels": {"EMAIL": True, "WHATSAPP": True, "SMS": True}}
+
+
+def test_opting_out_of_whatsapp_is_stored_and_returned(learner_client):
+    response = learner_client.put(URL, {"WHATSAPP": False}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"channels": {"EMAIL": True, "WHATSAPP": False, "SMS": True}}
+    assert list(ChannelPreference.objects.values_list("user", "channel", "opted_in")) == [
+        (learner_client.user.pk, "WHATSAPP", False)
+    ]
+
+
+def test_non_boolean_choice_is_a_400_with_field_errors(learner_client):
+    response = learner_client.put(URL, {"EMAIL": "maybe"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["EMAIL"]
+    assert ChannelPreference.objects.count() == 0
+
+
+def test_anonymous_is_refused(api_client):
+    assert api_client.get(URL).status_code == 401
