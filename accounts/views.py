@@ -14,7 +14,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -31,11 +31,7 @@ TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 10
 
 
 def home_url() -> str:
-    """The learner's dashboard; the profile page until the courses pages are mounted."""
-    try:
-        return resolve_url(settings.LOGIN_REDIRECT_URL)
-    except NoReverseMatch:
-        return reverse("accounts:profile")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def safe_next(request: HttpRequest) -> str:
@@ -92,9 +88,6 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
-    def get_default_redirect_url(self) -> str:
-        return home_url()
-
     def form_valid(self, form: LoginForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
@@ -119,12 +112,6 @@ class LogoutView(auth_views.LogoutView):
                 request=request, event=AuthLog.Event.LOGOUT, user=user, identifier=user.email or user.phone or ""
             )
         return super().post(request, *args, **kwargs)
-
-    def get_default_redirect_url(self) -> str:
-        try:
-            return resolve_url(settings.LOGOUT_REDIRECT_URL)
-        except NoReverseMatch:
-            return reverse("accounts:login")
 
 
 # --- Password reset (Django's views; the email goes through EMAIL_BACKEND) ---------------------
