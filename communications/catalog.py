@@ -8,6 +8,7 @@ in the admin (CommunicationLog → "Message templates"). WhatsApp templates are 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.template import Context, Template
 from django.template.loader import render_to_string
@@ -23,6 +24,10 @@ class MessageTemplate:
     params: tuple[str, ...]
     # OTP must reach the learner now: it ignores quiet hours and channel opt-outs.
     urgent: bool = False
+    # Not worth sending after this long (a code that has expired); None: always worth sending.
+    lifetime: timedelta | None = None
+    # Redacted from the outbox row once it is sent or failed.
+    secret_params: tuple[str, ...] = ()
 
     @property
     def whatsapp_name(self) -> str:
@@ -44,7 +49,13 @@ CATALOG: dict[str, MessageTemplate] = {
     for t in (
         MessageTemplate("welcome", "After sign-up", "Welcome to Cerebrum, {{ name }}", ("name",)),
         MessageTemplate(
-            "otp", "Phone verification code", "Your Cerebrum code is {{ code }}", ("code", "minutes"), urgent=True
+            "otp",
+            "Phone verification code",
+            "Your Cerebrum code is {{ code }}",
+            ("code", "minutes"),
+            urgent=True,
+            lifetime=timedelta(minutes=5),
+            secret_params=("code",),
         ),
         MessageTemplate(
             "enrollment_confirmed", "Enrollment activated", "You are enrolled in {{ course }}", ("name", "course")

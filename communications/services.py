@@ -98,6 +98,10 @@ def message_deliver(*, log_id: int) -> float | None:
     if claim is None:
         return None
     row, claimed_at = claim
+    spec = template_get(row.template)
+    if spec.lifetime and row.created_at + spec.lifetime < claimed_at:
+        _finish(row, claimed_at, status=Status.FAILED, error="expired before it could be sent")
+        return None
     try:
         provider_id = providers.send(row)
     except providers.PermanentError as exc:
@@ -309,6 +313,10 @@ def _claim(log_id: int) -> tuple[CommunicationLog, datetime] | None:
 def _finish(row: CommunicationLog, claimed_at: datetime, *, status: str, error: str = "", provider_message_id=None):
     now = timezone.now()
     changes = {"status": status, "claimed_at": None, "error": error, "updated_at": now}
+    secret = template_get(row.template).secret_params
+    if secret:
+        # Once sent or given up, a one-time code has no reason to stay readable in the outbox.
+        changes["params"] = {key: "••••••" if key in secret else value for key, value in row.params.items()}
     if status == Status.SENT:
         changes.update(sent_at=now, provider_message_id=provider_message_id)
     finished = _mine(row, claimed_at).update(**changes)
