@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cerebrum.api_tools import CreatedCursorPagination, idempotent
+from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
 from payments import selectors, services
 from payments.gateways import gateway_for_payment
 from payments.models import Payment
-
-ERRORS = {
-    400: OpenApiResponse(description='Invalid input or a rejected callback: {"error": {"code", "message", "fields"}}'),
-    404: OpenApiResponse(description="Not found (or not yours)."),
-}
 
 
 class PaymentOutputSerializer(serializers.ModelSerializer):
@@ -73,7 +68,7 @@ class PaymentDetailSerializer(PaymentOutputSerializer):
 
 
 class PaymentOrderCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         enrollment_id = serializers.IntegerField(min_value=1)
 
     class OutputSerializer(serializers.Serializer):
@@ -98,7 +93,7 @@ class PaymentOrderCreateApi(APIView):
         operation_id="payments_order_create",
         summary="Create (or reuse) the gateway order for my pending enrollment",
         request=InputSerializer,
-        responses={201: OutputSerializer, **ERRORS, 409: OpenApiResponse(description="Enrollment not pending.")},
+        responses={201: OutputSerializer, **error_responses(400, 401, 404, 409, 422)},
     )
     @idempotent
     def post(self, request):
@@ -112,7 +107,7 @@ class PaymentOrderCreateApi(APIView):
 
 
 class PaymentVerifyApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         razorpay_order_id = serializers.CharField(max_length=64)
         razorpay_payment_id = serializers.CharField(max_length=64)
         razorpay_signature = serializers.CharField(max_length=128)
@@ -122,7 +117,7 @@ class PaymentVerifyApi(APIView):
         operation_id="payments_verify",
         summary="Verify Razorpay Checkout's success callback; captures and activates the enrollment",
         request=InputSerializer,
-        responses={200: PaymentDetailSerializer, **ERRORS},
+        responses={200: PaymentDetailSerializer, **error_responses(400, 401)},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -144,7 +139,7 @@ class PaymentDetailApi(APIView):
     @extend_schema(
         operation_id="payments_retrieve",
         summary="One of my payments, with its receipt (GST breakdown) once paid",
-        responses={200: PaymentDetailSerializer, 404: ERRORS[404]},
+        responses={200: PaymentDetailSerializer, **error_responses(401, 404)},
     )
     def get(self, request, payment_id: int):
         payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)

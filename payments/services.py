@@ -35,6 +35,7 @@ from payments.states import (
     next_status,
     status_after_refund,
 )
+from payments.templatetags.money import rupees
 
 logger = logging.getLogger("payments")
 
@@ -333,7 +334,7 @@ def _on_captured(payment: Payment) -> None:
         logger.error("payment %s captured for enrollment %s that is not pending", payment.pk, payment.enrollment_id)
     message_enqueue(
         template="payment_receipt",
-        context=payment_receipt_context(payment),
+        context=_receipt_message_context(payment),
         idempotency_key=f"receipt:{payment.pk}",
         user=payment.user,
     )
@@ -365,6 +366,16 @@ def _on_failed(payment: Payment) -> None:
         idempotency_key=f"payment_failed:{payment.pk}",
         user=payment.user,
     )
+
+
+def _receipt_message_context(payment: Payment) -> dict:
+    """The receipt template's `amount` and `receipt`, with the GST split spelled out for the learner."""
+    receipt = payment_receipt_context(payment)
+    amount = (
+        f"{rupees(receipt['total_paise'])} (fee {rupees(receipt['base_paise'])} + CGST {rupees(receipt['cgst_paise'])}"
+        f" + SGST {rupees(receipt['sgst_paise'])})"
+    )
+    return {**receipt, "amount": amount, "receipt": payment.receipt_number}
 
 
 def payment_receipt_context(payment: Payment) -> dict:

@@ -1,0 +1,158 @@
+"""The webhook endpoint end to end over HTTP: signature on the raw body, exactly-once by event id."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from communications.models import CommunicationLog
+from courses.models import Enrollment
+from payments.gateways import SandboxGateway, hmac_sha256_hex
+from payments.models import Payment, PaymentEvent
+from tests.payments.conftest import new_event_id, payment_webhook, signed_webhook
+
+URL = reverse("payments:razorpay_webhook")
+S = Payment.Status
+
+
+def _post(client, body: bytes, signature: str, event_id: str | None = None):
+    headers = {"HTTP_X_RAZORPAY_SIGNATURE": signature}
+    if event_id:
+        headers["HTTP_X_RAZORPAY_EVENT_ID"] = event_id
+    return client.post(URL, data=body, content_type="application/json", **headers)
+
+
+@pytest.mark.django_db
+def test_same_webhook_three_times_captures_once(client, payment):
+    body, signature = payment_webhook("payment.captured", payment)
+    event_id = new_event_id()
+
+    responses = [_post(client, body, signature, event_id) for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert [r.json()["status"] for r in responses] == ["ok", "duplicate", "duplicate"]
+    payment.refresh_from_db()
+    assert payment.status == S.CAPTURED
+    assert Enrollment.objects.get(pk=payment.enrollment_id).status == Enrollment.Status.ACTIVE
+    assert PaymentEvent.objects.filter(provider_event_id=event_id).count() == 1
+    assert PaymentEvent.objects.filter(payment=payment, from_status=S.CREATED, to_status=S.CAPTURED).count() == 1
+    assert CommunicationLog.objects.filter(template="payment_receipt").count() == 2  # one email, one WhatsApp
+
+
+@pytest.mark.django_db
+def test_captured_and_order_paid_for_one_payment_activate_once(client, payment):
+    for event_type in ("payment.captured", "order.paid"):
+        body, signature = payment_webhook(event_type, payment)
+        assert _post(client, body, signature, new_event_id()).status_code == 200
+
+    assert PaymentEvent.objects.filter(payment=payment, to_status=S.CAPTURED).count() == 2
+    assert PaymentEvent.objects.filter(payment=payment, from_status=S.CREATED, to_status=S.CAPTURED).count() == 1
+    assert CommunicationLog.objects.filter(template="payment_receipt").count() == 2
+
+
+@pytest.mark.django_db
+def test_late_failure_never_undoes_a_capture(client, payment):
+    for event_type in ("payment.captured", "payment.failed"):
+        body, signature = payment_webhook(event_type, payment)
+        _post(client, body, signature, new_event_id())
+
+    payment.refresh_from_db()
+    assert payment.status == S.CAPTURED
+    assert not CommunicationLog.objects.filter(template="payment_failed").exists()
+
+
+@pytest.mark.django_db
+def test_failure_then_success_on_the_same_order_captures(client, payment):
+    body, signature = payment_webhook("payment.failed", payment, gateway_payment_id="pay_FAIL")
+    _post(client, body, signature, new_event_id())
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_reason) == (S.FAILED, "Card declined")
+    assert (
+        CommunicationLog.objects.get(template="payment_failed", channel="EMAIL")
+        .params["retry_url"]
+        .endswith(reverse("payments:checkout", args=[payment.enrollment_id]))
+    )
+
+    body, signature = payment_webhook("payment.captured", payment, gateway_payment_id="pay_OK")
+    _post(client, body, signature, new_event_id())
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.razorpay_payment_id, payment.failure_reason) == (S.CAPTURED, "pay_OK", "")
+
+
+@pytest.mark.django_db
+def test_authorized_then_captured_moves_forward(client, payment):
+    for event_type, expected in (("payment.authorized", S.AUTHORIZED), ("payment.captured", S.CAPTURED)):
+        body, signature = payment_webhook(event_type, payment)
+        _post(client, body, signature, new_event_id())
+        payment.refresh_from_db()
+        assert payment.status == expected
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("tampered_body", "bad_webhook_signature"),
+        ("unsigned", "bad_webhook_signature"),
+        ("wrong_secret", "bad_webhook_signature"),
+        ("malformed_json", "malformed_webhook"),
+        ("no_entity", "malformed_webhook"),
+        ("amount", "amount_mismatch"),
+    ],
+)
+@pytest.mark.django_db
+def test_bad_webhooks_get_400_change_nothing_and_are_logged(client, payment, caplog, case, code):
+    body, signature = payment_webhook("payment.captured", payment)
+    if case == "tampered_body":
+        body = body.replace(b'"captured"', b'"failed"', 1)
+    elif case == "unsigned":
+        signature = ""
+    elif case == "wrong_secret":
+        signature = hmac_sha256_hex("not-the-secret", body)
+    elif case == "malformed_json":
+        body, signature = b"{not json", SandboxGateway().sign_webhook(b"{not json")
+    elif case == "no_entity":
+        body, signature = signed_webhook("payment.captured", {})
+    elif case == "amount":
+        body, signature = payment_webhook("payment.captured", payment, amount=payment.amount_paise - 1)
+
+    with caplog.at_level(logging.WARNING, logger="payments"):
+        response = _post(client, body, signature, new_event_id())
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert code in caplog.text
+    payment.refresh_from_db()
+    assert payment.status == S.CREATED
+    assert not PaymentEvent.objects.exclude(event_type="order.created").exists()
+
+
+@pytest.mark.django_db
+def test_unknown_event_types_are_stored_and_acknowledged(client):
+    body, signature = signed_webhook("dispute.created", {"dispute": {"id": "disp_1", "amount": 100}})
+
+    first = _post(client, body, signature, "evt_unknown_1")
+    second = _post(client, body, signature, "evt_unknown_1")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["status"] == "duplicate"
+    stored = PaymentEvent.objects.get(provider_event_id="evt_unknown_1")
+    assert (stored.event_type, stored.payment_id) == ("dispute.created", None)
+
+
+@pytest.mark.django_db
+def test_webhook_for_an_order_that_is_not_ours_is_acknowledged(client, payment):
+    payment.razorpay_order_id = "order_someone_else"
+    body, signature = payment_webhook("payment.captured", payment)
+
+    response = _post(client, body, signature, new_event_id())
+
+    assert response.status_code == 200
+    assert PaymentEvent.objects.filter(payment=None, event_type="payment.captured").count() == 1
+
+
+@pytest.mark.django_db
+def test_get_is_not_allowed(client):
+    assert client.get(URL).status_code == 405
