@@ -154,32 +154,47 @@ def user_profile_update(
 
 def profile_validate(profile: dict) -> dict:
     """The cleaned profile (grade, target_year, city); unknown keys are dropped, bad values refused."""
-    errors: dict[str, list[str]] = {}
     cleaned: dict = {}
-    grade = str(profile.get("grade") or "").strip()
-    if grade and grade not in Grade.values:
-        errors["grade"] = [f"Choose one of: {', '.join(Grade.labels)}."]
-    elif grade:
-        cleaned["grade"] = grade
-    year = profile.get("target_year")
-    if year not in (None, ""):
-        first_year = timezone.now().year
+    errors: dict[str, list[str]] = {}
+    for key, clean in (("grade", _grade_clean), ("target_year", _target_year_clean), ("city", _city_clean)):
         try:
-            year = int(year)
-        except (TypeError, ValueError):
-            year = 0
-        if not first_year <= year < first_year + TARGET_YEAR_SPAN:
-            errors["target_year"] = [f"Enter a year from {first_year} to {first_year + TARGET_YEAR_SPAN - 1}."]
-        else:
-            cleaned["target_year"] = year
-    city = str(profile.get("city") or "").strip()
-    if len(city) > CITY_MAX_LENGTH:
-        errors["city"] = [f"Use at most {CITY_MAX_LENGTH} characters."]
-    elif city:
-        cleaned["city"] = city
+            value = clean(profile.get(key))
+        except ValueError as error:
+            errors[key] = [str(error)]
+            continue
+        if value not in (None, ""):
+            cleaned[key] = value
     if errors:
         raise DomainError("Please correct the errors below.", fields=errors)
     return cleaned
+
+
+def _grade_clean(value) -> str:
+    grade = str(value or "").strip()
+    if grade and grade not in Grade.values:
+        raise ValueError(f"Choose one of: {', '.join(Grade.labels)}.")
+    return grade
+
+
+def _target_year_clean(value) -> int | None:
+    if value in (None, ""):
+        return None
+    first_year = timezone.now().year
+    last_year = first_year + TARGET_YEAR_SPAN - 1
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        year = 0
+    if not first_year <= year <= last_year:
+        raise ValueError(f"Enter a year from {first_year} to {last_year}.")
+    return year
+
+
+def _city_clean(value) -> str:
+    city = str(value or "").strip()
+    if len(city) > CITY_MAX_LENGTH:
+        raise ValueError(f"Use at most {CITY_MAX_LENGTH} characters.")
+    return city
 
 
 def user_caches_invalidate(*, user_id: int) -> None:

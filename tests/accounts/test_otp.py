@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts import services
@@ -139,3 +142,48 @@ def test_request_refuses_another_accounts_phone(user):
 
     assert raised.value.fields["phone"] == ["Already in use."]
     assert PhoneOTP.objects.count() == 0
+
+
+def _race(count: int, action) -> list:
+    """Run `action` in `count` threads released together; each returns its result or the exception."""
+    barrier = threading.Barrier(count)
+
+    def run():
+        barrier.wait()
+        try:
+            return action()
+        except DomainError as error:
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: run(), range(count)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_wrong_guesses_cannot_exceed_five_tries():
+    # Given a code waiting for verification
+    user = UserFactory(phone=None)
+    otp = services.otp_request(user=user, phone=PHONE)
+    wrong = "000000" if _sent_code(otp) != "000000" else "111111"
+
+    # When eight wrong guesses arrive at the same moment
+    outcomes = _race(8, lambda: services.otp_verify(user=user, code=wrong))
+
+    # Then exactly five were counted and the rest found the code dead
+    codes = sorted(outcome.code for outcome in outcomes)
+    assert codes == ["otp_locked"] * 3 + ["otp_wrong"] * 5
+    assert PhoneOTP.objects.get().attempts == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_stay_within_the_limit():
+    user = UserFactory(phone=None)
+
+    outcomes = _race(6, lambda: services.otp_request(user=user, phone=PHONE))
+
+    refused = [outcome for outcome in outcomes if isinstance(outcome, DomainError)]
+    assert len(refused) == 3
+    assert {outcome.code for outcome in refused} == {"rate_limited"}
+    assert PhoneOTP.objects.count() == 3
