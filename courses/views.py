@@ -1,5 +1,8 @@
 """Learner pages: catalog, enrollment, dashboard, notes, practice tests, leaderboards.
 
+Anonymous GETs of the catalog, course and notes pages are cached whole by cerebrum.http_cache, so
+those templates carry nothing personal for visitors (no CSRF form: "enroll" links to log-in).
+
 Thin: forms check shape, services write, selectors read and decide access. A service's refusal
 (DomainError) becomes a message beside the form or at the top of the page, with nothing saved.
 """
@@ -12,7 +15,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -25,24 +27,6 @@ from courses import selectors, services
 from courses.caches import paper_get
 from courses.forms import AnswerForm, CatalogFilterForm, FreeTestForm
 from courses.models import NcertClass, TestAttempt
-
-ANONYMOUS_MAX_AGE = 60  # anonymous pages may sit in nginx/CDN caches this long
-
-
-class PublicCacheMixin:
-    """Anonymous visitors get a shared-cacheable page; signed-in learners a private one."""
-
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            response = super().dispatch(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-        if request.user.is_authenticated or request.session.get("free_user_id"):
-            patch_cache_control(response, private=True, no_cache=True)
-        else:
-            patch_cache_control(response, public=True, max_age=ANONYMOUS_MAX_AGE)
-        patch_vary_headers(response, ["Cookie"])
-        return response
 
 
 class NotFoundMixin:
@@ -58,7 +42,7 @@ class NotFoundMixin:
 # --- Home and catalog -----------------------------------------------------------------------------
 
 
-class HomeView(PublicCacheMixin, TemplateView):
+class HomeView(NotFoundMixin, TemplateView):
     template_name = "home.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -69,7 +53,7 @@ class HomeView(PublicCacheMixin, TemplateView):
         }
 
 
-class CatalogView(PublicCacheMixin, TemplateView):
+class CatalogView(NotFoundMixin, TemplateView):
     template_name = "courses/catalog.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -79,7 +63,7 @@ class CatalogView(PublicCacheMixin, TemplateView):
         return {**super().get_context_data(**kwargs), "form": form, "courses": list(courses)}
 
 
-class CourseDetailView(PublicCacheMixin, TemplateView):
+class CourseDetailView(NotFoundMixin, TemplateView):
     template_name = "courses/course_detail.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -155,7 +139,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 # --- Notes ----------------------------------------------------------------------------------------
 
 
-class NoteTreeView(PublicCacheMixin, TemplateView):
+class NoteTreeView(NotFoundMixin, TemplateView):
     template_name = "courses/notes.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -178,7 +162,7 @@ def _only_chapter(tree: list[dict], chapter_slug: str) -> list[dict]:
     return tree
 
 
-class NoteDetailView(PublicCacheMixin, TemplateView):
+class NoteDetailView(NotFoundMixin, TemplateView):
     template_name = "courses/note_detail.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -193,14 +177,14 @@ class NoteDetailView(PublicCacheMixin, TemplateView):
 # --- Practice tests -------------------------------------------------------------------------------
 
 
-class TestListView(PublicCacheMixin, TemplateView):
+class TestListView(NotFoundMixin, TemplateView):
     template_name = "courses/test_list.html"
 
     def get_context_data(self, **kwargs) -> dict:
         return {**super().get_context_data(**kwargs), "tests": list(selectors.test_list()[:50])}
 
 
-class TestDetailView(PublicCacheMixin, TemplateView):
+class TestDetailView(NotFoundMixin, TemplateView):
     template_name = "courses/test_detail.html"
 
     def get_context_data(self, **kwargs) -> dict:
