@@ -7,6 +7,7 @@ app_name = "communications"
 # Pages.
 urlpatterns: list = [
     path("whatsapp/webhook/", views.whatsapp_webhook, name="whatsapp-webhook"),
+    path("preferences/", views.PreferencesView.as_view(), name="preferences"),
 ]
 
 # REST API, mounted under /api/v1/.

@@ -7,12 +7,36 @@ import hmac
 import json
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.urls import reverse_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django.views.generic import FormView
 
-from communications.selectors import receipts_from_webhook
-from communications.services import delivery_receipts_record
+from communications.forms import ChannelPreferencesForm
+from communications.selectors import channel_preferences_for_user, receipts_from_webhook
+from communications.services import channel_preference_set, delivery_receipts_record
+
+
+class PreferencesView(LoginRequiredMixin, FormView):
+    """Learners and parents choose which channels Cerebrum may use to reach them."""
+
+    template_name = "communications/preferences.html"
+    form_class = ChannelPreferencesForm
+    success_url = reverse_lazy("communications:preferences")
+
+    def get_initial(self) -> dict:
+        return channel_preferences_for_user(user=self.request.user)
+
+    def form_valid(self, form: ChannelPreferencesForm) -> HttpResponse:
+        with transaction.atomic():
+            for channel, opted_in in form.cleaned_data.items():
+                channel_preference_set(user=self.request.user, channel=channel, opted_in=opted_in)
+        messages.success(self.request, "Your message preferences are saved.")
+        return super().form_valid(form)
 
 
 @csrf_exempt

@@ -144,3 +144,27 @@ def test_webhook_query_count_does_not_grow_with_statuses(client, url, django_ass
         post(client, url, body, sign(body))
 
     assert set(CommunicationLog.objects.values_list("status", flat=True)) == {Status.READ}
+
+
+def test_preferences_page_shows_and_saves_choices(client):
+    from communications.selectors import channel_preferences_for_user
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client.force_login(user)
+    url = reverse("communications:preferences")
+
+    page = client.get(url)
+    saved = client.post(url, {"EMAIL": "on"}, follow=True)
+
+    assert page.status_code == 200
+    assert b'name="WHATSAPP"' in page.content
+    assert saved.redirect_chain == [(url, 302)]
+    assert channel_preferences_for_user(user=user) == {"EMAIL": True, "WHATSAPP": False, "SMS": True}
+
+
+def test_preferences_page_needs_login(client):
+    response = client.get(reverse("communications:preferences"))
+
+    assert response.status_code == 302
+    assert "/login" in response["Location"]
