@@ -30,6 +30,7 @@ OTP_TTL = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 5
 OTP_RATE_WINDOW = timedelta(minutes=10)
 OTP_RATE_LIMIT = 3
+OTP_KEEP = timedelta(days=7)  # support can still see recent sends in the admin
 SELF_SERVICE_ROLES = (User.Role.STUDENT, User.Role.PARENT)
 TARGET_YEAR_SPAN = 6
 CITY_MAX_LENGTH = 80
@@ -277,6 +278,12 @@ def _otp_check(*, user: User, code: str) -> tuple[User, DomainError | None]:
     user.phone, user.phone_verified = otp.phone, True
     user.save(update_fields=["phone", "phone_verified"])
     return user, None
+
+
+def otp_purge(*, older_than: timedelta = OTP_KEEP) -> int:
+    """Delete codes past any use (expired long ago); the 10-minute rate-limit window needs only recent rows."""
+    deleted, _ = PhoneOTP.objects.filter(expires_at__lt=timezone.now() - older_than).delete()
+    return deleted
 
 
 def _otp_refusal(message: str, code: str) -> DomainError:

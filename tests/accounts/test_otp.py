@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import PhoneOTP, User
+from accounts.tasks import otp_purge
 from cerebrum.errors import DomainError
 from communications.models import CommunicationLog
 from tests.factories import UserFactory
@@ -187,3 +188,14 @@ def test_simultaneous_requests_stay_within_the_limit():
     assert len(refused) == 3
     assert {outcome.code for outcome in refused} == {"rate_limited"}
     assert PhoneOTP.objects.count() == 3
+
+
+def test_purge_drops_only_codes_expired_over_a_week_ago(user):
+    old, recent = (services.otp_request(user=user, phone=PHONE) for _ in range(2))
+    PhoneOTP.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=8))
+    PhoneOTP.objects.filter(pk=recent.pk).update(expires_at=timezone.now() - timedelta(days=6))
+
+    deleted = otp_purge.delay().get()
+
+    assert deleted == 1
+    assert list(PhoneOTP.objects.values_list("pk", flat=True)) == [recent.pk]
