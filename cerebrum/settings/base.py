@@ -232,6 +232,10 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # Payments: heal orders stuck in CREATED/ATTEMPTED for 15+ minutes from the gateway's view.
 CELERY_BEAT_SCHEDULE.update({"payments-reconcile": {"task": "payments.reconcile", "schedule": 300.0}})
+# Accounts: phone codes expired over a week ago are deleted at 03:00 IST.
+CELERY_BEAT_SCHEDULE.update(
+    {"accounts-otp-purge": {"task": "accounts.otp_purge", "schedule": crontab(minute=30, hour=21)}}
+)
 
 # --- Auth and security ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
