@@ -385,6 +385,7 @@ LOGGING = {
     },
 }
 SLOW_QUERY_MS = int_from_env("SLOW_QUERY_MS", 100)
+BENCH_MODE = env.bool("BENCH_MODE", default=False)  # mounts /bench/bare for the benchmark's ceiling
 SQL_COUNT_HEADER = env.bool("SQL_COUNT_HEADER", default=False)  # X-SQL-Queries on responses (benchmark only)
 
 # Anonymous pages and public API cached by cerebrum.http_cache: URL name -> seconds in Redis.

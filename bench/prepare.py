@@ -1,0 +1,130 @@
+"""Benchmark fixtures on the bench database: `python bench/prepare.py sessions|storm|reset-storm OUT.json`.
+
+sessions: a logged-in session (and a CSRF secret) for each of N seeded learners, written straight to
+    the session table, so the measured phases are not a 10,000-user Argon2 login storm (real logins
+    are part of the mix at a realistic rate); plus the slugs and paper question ids the users visit.
+storm: the scheduled exam of the storm phase opens now: its previous bench attempts are deleted,
+    the paper build counter reset, and the paper pre-warmed the way the beat task does before T0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cerebrum.settings.production")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.cached_db import SessionStore  # noqa: E402
+from django.contrib.sessions.models import Session  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_redis import get_redis_connection  # noqa: E402
+
+from courses import services  # noqa: E402
+from courses.management import demo_seed  # noqa: E402
+from courses.models import ChapterNote, Course, PracticeTest, PracticeTestQuestion, TestAttempt  # noqa: E402
+
+STORM_SLUG = "all-india-live-mock-1"
+AUTH_BACKEND = "accounts.backends.EmailOrPhoneBackend"
+
+
+def sessions(count: int) -> dict:
+    learners = list(demo_seed.learner_queryset().only("id", "email", "password")[:count])
+    store = SessionStore()
+    expires = timezone.now() + timedelta(days=1)
+    rows, out = [], []
+    for user in learners:
+        key = secrets.token_hex(16)
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: AUTH_BACKEND,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
+        out.append({"user_id": user.pk, "email": user.email, "sessionid": key, "csrf": secrets.token_hex(16)})
+    Session.objects.bulk_create(rows, batch_size=2000)
+    return {
+        "users": out,
+        "password": demo_seed.DEMO_PASSWORD,
+        "courses": list(Course.objects.filter(is_active=True).values_list("slug", flat=True)),
+        "notes": list(ChapterNote.objects.filter(is_published=True).values_list("slug", flat=True)[:200]),
+        "free_tests": _free_tests(),
+        "topics": sorted(set(_topic_slugs()))[:40],
+        "storm": _storm_info(),
+    }
+
+
+def _free_tests() -> list[dict]:
+    tests = PracticeTest.objects.filter(is_published=True, is_free=True, scheduled_start__isnull=True)[:20]
+    return [{"slug": test.slug, "questions": _paper_ids(test.pk)} for test in tests]
+
+
+def _paper_ids(test_id: int) -> list[int]:
+    return list(
+        PracticeTestQuestion.objects.filter(test_id=test_id).order_by("position").values_list("question_id", flat=True)
+    )
+
+
+def _topic_slugs() -> list[str]:
+    from django.utils.text import slugify
+
+    from courses.models import Question
+
+    return [slugify(topic) for topic in Question.objects.values_list("topic", flat=True).distinct()[:200]]
+
+
+def _storm_info() -> dict:
+    test = PracticeTest.objects.get(slug=STORM_SLUG)
+    return {"slug": test.slug, "id": test.pk, "questions": _paper_ids(test.pk)}
+
+
+def storm() -> dict:
+    test = PracticeTest.objects.get(slug=STORM_SLUG)
+    TestAttempt.objects.filter(test=test).delete()
+    PracticeTest.objects.filter(pk=test.pk).update(
+        scheduled_start=timezone.now() - timedelta(seconds=5), duration_minutes=180, course=None, max_attempts=3
+    )
+    client = get_redis_connection("default")
+    client.delete(f"paper_builds:{test.pk}")
+    services.papers_prewarm()
+    return {**_storm_info(), "builds_after_prewarm": int(client.get(f"paper_builds:{test.pk}") or 0)}
+
+
+def verify_storm() -> dict:
+    """After the storm: paper builds since the reset, and every answer the submitted attempts hold."""
+    test = PracticeTest.objects.get(slug=STORM_SLUG)
+    attempts = TestAttempt.objects.filter(test=test)
+    stored = sum(
+        len([key for key in (answers or {}) if key.isdigit()]) for answers in attempts.values_list("answers", flat=True)
+    )
+    client = get_redis_connection("default")
+    return {
+        "paper_builds": int(client.get(f"paper_builds:{test.pk}") or 0),
+        "attempts_started": attempts.count(),
+        "attempts_submitted": attempts.exclude(status=TestAttempt.Status.IN_PROGRESS).count(),
+        "answers_stored": stored,
+    }
+
+
+if __name__ == "__main__":
+    command, target = sys.argv[1], Path(sys.argv[2])
+    if command == "sessions":
+        result = sessions(int(os.environ.get("BENCH_SESSIONS", "10000")))
+    elif command == "storm":
+        result = storm()
+    elif command == "verify-storm":
+        result = verify_storm()
+    else:
+        raise SystemExit(f"unknown command {command}")
+    target.write_text(json.dumps(result))
+    print(f"{command}: wrote {target} ({settings.DATABASES['default']['NAME']})")

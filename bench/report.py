@@ -1,0 +1,270 @@
+"""Server-side numbers and the report: `python bench/report.py snapshot|phase|finish ...` (called by bench/run.sh).
+
+snapshot OUT     Prometheus counters from /metrics, Redis INFO commandstats, CPU ticks of gunicorn
+                 (master and workers), and the clock.
+phase NAME DIR   Diffs the snapshots around a phase and joins Locust's CSV and the per-endpoint tally.
+finish DIR MODE  Writes bench/results/<timestamp>-<mode>.json and regenerates docs/performance.md + chart.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[1]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+TARGETS = {
+    "p95_ms": 100,
+    "p99_ms": 300,
+    "storm_start_p95_ms": 500,
+    "sql_mean_ms": 2,
+    "sql_per_request": 4,
+    "hit_ratio": 0.95,
+    "capacity_ratio": 0.40,
+}
+
+
+# --- snapshot -------------------------------------------------------------------------------------
+
+
+def snapshot(out: Path) -> None:
+    data = {"time": time.time(), "metrics": _metrics(), "redis_calls": _redis_calls(), "cpu_ticks": _gunicorn_ticks()}
+    out.write_text(json.dumps(data))
+
+
+def _metrics() -> dict[str, float]:
+    url = os.environ.get("BENCH_METRICS_URL", "http://127.0.0.1:8088/metrics")
+    text = urllib.request.urlopen(url, timeout=30).read().decode()
+    wanted = {
+        "cerebrum_sql_queries_total",
+        "cerebrum_sql_seconds_total",
+        "cerebrum_requests_total",
+        "cerebrum_cache_requests_total",
+        "cerebrum_paper_builds_total",
+    }
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in wanted:
+                labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()) if k in {"result", "cache"})
+                key = f"{sample.name}{{{labels}}}" if labels else sample.name
+                values[key] = values.get(key, 0.0) + sample.value
+    return values
+
+
+def _redis_calls() -> int:
+    port = os.environ.get("BENCH_REDIS_PORT", "6390")
+    output = subprocess.run(
+        ["redis-cli", "-p", port, "INFO", "commandstats"], capture_output=True, text=True, check=True
+    ).stdout
+    total = 0
+    for line in output.splitlines():
+        if line.startswith("cmdstat_") and not line.startswith(("cmdstat_info", "cmdstat_ping")):
+            total += int(line.split("calls=")[1].split(",")[0])
+    return total
+
+
+def _gunicorn_ticks() -> int:
+    master = int(Path(os.environ["BENCH_GUNICORN_PIDFILE"]).read_text().strip())
+    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    ticks = 0
+    for pid in [master, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks
+
+
+# --- phase ----------------------------------------------------------------------------------------
+
+
+def phase(name: str, directory: Path) -> dict:
+    before = json.loads((directory / f"{name}-before.json").read_text())
+    after = json.loads((directory / f"{name}-after.json").read_text())
+    endpoints, total = _locust_rows(directory / f"{name}_stats.csv")
+    tally = (
+        json.loads((directory / f"{name}-tally.json").read_text())
+        if (directory / f"{name}-tally.json").exists()
+        else {}
+    )
+    for row in endpoints:
+        extra = tally.get(f"{row['method']} {row['name']}", {})
+        if extra.get("sql_responses"):
+            row["sql_per_request"] = round(extra["sql_queries"] / extra["sql_responses"], 2)
+            row["sql_max"] = int(extra["sql_max"])
+        hits, misses = extra.get("cache_hit", 0), extra.get("cache_miss", 0)
+        if hits + misses:
+            row["x_cache_hit_ratio"] = round(hits / (hits + misses), 3)
+        row["errors_5xx"] = int(extra.get("status_5xx", 0))
+    server = _server_numbers(before, after, total["requests"])
+    result = {"phase": name, "total": total, "server": server, "endpoints": endpoints}
+    extra_file = directory / f"{name}-extra.json"
+    if extra_file.exists():
+        result.update(json.loads(extra_file.read_text()))
+    answers = next((row for row in endpoints if row["name"] == "exam answer"), None)
+    if name == "storm" and answers:
+        result["answers_sent"] = answers["requests"] - answers["failures"]
+    (directory / f"{name}-phase.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _locust_rows(path: Path) -> tuple[list[dict], dict]:
+    rows, total = [], {}
+    with path.open() as handle:
+        for raw in csv.DictReader(handle):
+            row = {
+                "method": raw["Type"],
+                "name": raw["Name"],
+                "requests": int(raw["Request Count"]),
+                "failures": int(raw["Failure Count"]),
+                "rps": round(float(raw["Requests/s"]), 1),
+                "p50_ms": _ms(raw["50%"]),
+                "p95_ms": _ms(raw["95%"]),
+                "p99_ms": _ms(raw["99%"]),
+                "mean_ms": round(float(raw["Average Response Time"] or 0), 1),
+            }
+            if raw["Name"] == "Aggregated":
+                total = row
+            else:
+                rows.append(row)
+    return sorted(rows, key=lambda row: -row["requests"]), total
+
+
+def _ms(value: str) -> float | None:
+    return None if value in ("", "N/A") else float(value)
+
+
+def _server_numbers(before: dict, after: dict, client_requests: int) -> dict:
+    def delta(key: str) -> float:
+        return after["metrics"].get(key, 0.0) - before["metrics"].get(key, 0.0)
+
+    requests = delta("cerebrum_requests_total") or 1
+    queries = delta("cerebrum_sql_queries_total")
+    hits = sum(
+        delta(key)
+        for key in after["metrics"]
+        if key.startswith("cerebrum_cache_requests_total{") and "result=hit" in key
+    )
+    misses = sum(
+        delta(key)
+        for key in after["metrics"]
+        if key.startswith("cerebrum_cache_requests_total{") and "result=miss" in key
+    )
+    cpu_ms = (after["cpu_ticks"] - before["cpu_ticks"]) * 1000 / CLOCK_TICKS
+    return {
+        "django_requests": int(requests),
+        "seconds": round(after["time"] - before["time"], 1),
+        "sql_per_request": round(queries / requests, 2),
+        "sql_mean_ms": round(delta("cerebrum_sql_seconds_total") * 1000 / queries, 3) if queries else None,
+        "cache_lookups": int(hits + misses),
+        "cache_hit_ratio": round(hits / (hits + misses), 3) if hits + misses else None,
+        "redis_calls_per_request": round((after["redis_calls"] - before["redis_calls"]) / requests, 2),
+        "gunicorn_cpu_ms_per_request": round(cpu_ms / requests, 2),
+        "gunicorn_cpu_cores_used": round(cpu_ms / 1000 / max(after["time"] - before["time"], 1e-9), 2),
+        "client_requests": client_requests,
+    }
+
+
+# --- finish ---------------------------------------------------------------------------------------
+
+
+def finish(directory: Path, mode: str) -> Path:
+    phases = {}
+    for name in ("steady", "storm", "ceiling", "capacity"):
+        if (directory / f"{name}-phase.json").exists():
+            phases[name] = json.loads((directory / f"{name}-phase.json").read_text())
+    config = json.loads((directory / "config.json").read_text())
+    result = {
+        "mode": mode,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "config": config,
+        "phases": phases,
+        "verdict": _verdict(phases),
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = ROOT / "bench" / "results" / f"{stamp}-{mode}.json"
+    target.write_text(json.dumps(result, indent=2))
+    _write_docs()
+    return target
+
+
+def _machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def _verdict(phases: dict) -> dict:
+    verdict = {}
+    steady = phases.get("steady")
+    if steady:
+        total, server = steady["total"], steady["server"]
+        verdict["steady_p95_ms"] = _check(total["p95_ms"], "<", TARGETS["p95_ms"])
+        verdict["steady_p99_ms"] = _check(total["p99_ms"], "<", TARGETS["p99_ms"])
+        verdict["steady_errors"] = _check(total["failures"], "==", 0)
+        verdict["sql_mean_ms"] = _check(server["sql_mean_ms"], "<", TARGETS["sql_mean_ms"])
+        verdict["sql_per_request"] = _check(server["sql_per_request"], "<=", TARGETS["sql_per_request"])
+        verdict["cache_hit_ratio"] = _check(server["cache_hit_ratio"], ">=", TARGETS["hit_ratio"])
+    storm = phases.get("storm")
+    if storm:
+        start = next((row for row in storm["endpoints"] if row["name"] == "exam start"), None)
+        verdict["storm_start_p95_ms"] = _check(start and start["p95_ms"], "<", TARGETS["storm_start_p95_ms"])
+        verdict["storm_errors"] = _check(storm["total"]["failures"], "==", 0)
+        verdict["storm_paper_builds"] = _check(storm.get("paper_builds"), "<=", 1)
+        verdict["storm_answers_stored"] = _check(storm.get("answers_stored"), "==", storm.get("answers_sent"))
+    if phases.get("ceiling") and phases.get("capacity"):
+        ratio = phases["capacity"]["total"]["rps"] / max(phases["ceiling"]["total"]["rps"], 1e-9)
+        verdict["capacity_ratio"] = _check(round(ratio, 3), ">=", TARGETS["capacity_ratio"])
+    return verdict
+
+
+def _check(value, op: str, target) -> dict:
+    if value is None:
+        return {"value": None, "target": f"{op} {target}", "met": False}
+    met = {"<": value < target, "<=": value <= target, "==": value == target, ">=": value >= target}[op]
+    return {"value": value, "target": f"{op} {target}", "met": bool(met)}
+
+
+def _write_docs() -> None:
+    from bench.docs import write_performance_md
+
+    write_performance_md(sorted((ROOT / "bench" / "results").glob("*.json")))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    command = sys.argv[1]
+    if command == "snapshot":
+        snapshot(Path(sys.argv[2]))
+    elif command == "phase":
+        print(json.dumps(phase(sys.argv[2], Path(sys.argv[3]))["total"]))
+    elif command == "finish":
+        print(finish(Path(sys.argv[2]), sys.argv[3]))
+    else:
+        raise SystemExit(f"unknown command {command}")

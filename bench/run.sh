@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The load benchmark: `bash bench/run.sh quick|full` (make bench-quick / make bench).
+#
+# Starts the production shape on loopback — nginx :8088 → gunicorn :8089 → PostgreSQL (database
+# cerebrum_bench) and Redis (own servers: cache :6390, Celery broker :6391), one Celery worker — then
+# drives it with Locust (headless, FastHttpUser) in four phases:
+#   steady    N users (70% signed-in students, 20% visitors, 10% free-test visitors), think 5-15 s,
+#             measured after ramp-up;
+#   storm     N students start the same scheduled exam within 10 s, answer and submit;
+#   ceiling   /bench/bare (bare Django JSON) at full load, no think time;
+#   capacity  the steady mix at full load, no think time.
+# Results: bench/results/<timestamp>-<mode>.json and docs/performance.md (+ docs/performance.svg).
+# Every phase is bounded by --run-time and `timeout`; the EXIT trap stops every process it started.
+set -euo pipefail
+
+MODE="${1:-quick}"
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+PY="$ROOT/.venv/bin/python"
+RUN="$(mktemp -d /tmp/cerebrum-bench.XXXXXX)"
+PG_BASE="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+DB="${BENCH_DB:-cerebrum_bench}"
+REDIS_PORT="${BENCH_REDIS_PORT:-6390}"
+BROKER_PORT="${BENCH_BROKER_PORT:-6391}"
+HTTP_PORT="${BENCH_HTTP_PORT:-8088}"
+APP_PORT="${BENCH_APP_PORT:-8089}"
+SEED_SIZE="${BENCH_SEED_SIZE:-large}"
+LOCUST_PROCESSES="${BENCH_LOCUST_PROCESSES:-1}"
+export GUNICORN_WORKER_CLASS="${GUNICORN_WORKER_CLASS:-gthread}"
+export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}"
+export GUNICORN_THREADS="${GUNICORN_THREADS:-8}"
+
+case "$MODE" in
+  quick) STEADY_USERS=1000; STEADY_SPAWN=250; STEADY_SECONDS=45; STORM_USERS=1000; STORM_SECONDS=40
+         STORM_ANSWERS=5; FULL_LOAD_USERS=48; FULL_LOAD_SECONDS=15 ;;
+  full)  STEADY_USERS=10000; STEADY_SPAWN=200; STEADY_SECONDS=130; STORM_USERS=10000; STORM_SECONDS=75
+         STORM_ANSWERS=10; FULL_LOAD_USERS=96; FULL_LOAD_SECONDS=30 ;;
+  *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
+esac
+STEADY_USERS="${BENCH_STEADY_USERS:-$STEADY_USERS}"
+STORM_USERS="${BENCH_STORM_USERS:-$STORM_USERS}"
+RAMP_SECONDS=$(( (STEADY_USERS + STEADY_SPAWN - 1) / STEADY_SPAWN ))
+
+PIDS=()
+cleanup() {
+  set +e
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  [ -f "$RUN/gunicorn.pid" ] && kill -TERM "$(cat "$RUN/gunicorn.pid")" 2>/dev/null
+  [ -f "$RUN/nginx.pid" ] && kill -QUIT "$(cat "$RUN/nginx.pid")" 2>/dev/null
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1
+  redis-cli -p "$BROKER_PORT" shutdown nosave >/dev/null 2>&1
+  sleep 2
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  echo "bench: stopped everything; logs in $RUN"
+}
+trap cleanup EXIT INT TERM
+
+log() { echo "bench [$(date -u +%H:%M:%S)] $*"; }
+
+export DJANGO_SETTINGS_MODULE=cerebrum.settings.production
+export DJANGO_SECRET_KEY="bench-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"
+export DJANGO_SECURE_SSL_REDIRECT=0
+export DATABASE_URL="$PG_BASE/$DB"
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export CELERY_BROKER_URL="redis://127.0.0.1:$BROKER_PORT/0"
+export PROMETHEUS_MULTIPROC_DIR="$RUN/prometheus"
+export BENCH_MODE=1 SQL_COUNT_HEADER=1
+export THROTTLE_ANON=1000000/min THROTTLE_USER=1000000/min THROTTLE_AUTH=1000000/min AXES_FAILURE_LIMIT=1000000
+export GUNICORN_BIND="127.0.0.1:$APP_PORT" GUNICORN_MAX_REQUESTS=0
+export BENCH_GUNICORN_PIDFILE="$RUN/gunicorn.pid" BENCH_METRICS_URL="http://127.0.0.1:$HTTP_PORT/metrics"
+export BENCH_REDIS_PORT="$REDIS_PORT" BENCH_PROCESSES="$LOCUST_PROCESSES"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
+# --- services -----------------------------------------------------------------------------------
+log "redis: cache :$REDIS_PORT (allkeys-lru), broker :$BROKER_PORT (noeviction)"
+redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$RUN" \
+  --logfile "$RUN/redis-cache.log" --maxmemory 2gb --maxmemory-policy allkeys-lru
+redis-server --daemonize yes --bind 127.0.0.1 --port "$BROKER_PORT" --save "" --appendonly no --dir "$RUN" \
+  --logfile "$RUN/redis-broker.log" --maxmemory-policy noeviction
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && redis-cli -p "$BROKER_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+learners() { psql "$PG_BASE/$DB" -tAc "SELECT count(*) FROM users WHERE email LIKE '%@learners.cerebrum.test'" 2>/dev/null || echo 0; }
+if [ "$(learners)" -lt 24 ]; then
+  log "database $DB: creating, migrating, seed_demo --size $SEED_SIZE"
+  psql "$PG_BASE/postgres" -qc "DROP DATABASE IF EXISTS $DB" && psql "$PG_BASE/postgres" -qc "CREATE DATABASE $DB"
+  timeout 1800 "$PY" manage.py migrate --noinput -v0
+  timeout 3600 "$PY" manage.py seed_demo --size "$SEED_SIZE"
+else
+  log "database $DB: reusing ($(learners) learners); migrating"
+  timeout 600 "$PY" manage.py migrate --noinput -v0
+fi
+timeout 300 "$PY" manage.py collectstatic --noinput -v0
+
+SESSIONS=$(( STEADY_USERS > STORM_USERS ? STEADY_USERS : STORM_USERS ))
+log "sessions for $SESSIONS learners"
+BENCH_SESSIONS="$SESSIONS" timeout 600 "$PY" bench/prepare.py sessions "$RUN/data.json"
+
+log "gunicorn $GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS on :$APP_PORT"
+.venv/bin/gunicorn cerebrum.wsgi:application -c deploy/gunicorn.conf.py --pid "$RUN/gunicorn.pid" \
+  >"$RUN/gunicorn.log" 2>&1 &
+PIDS+=($!)
+.venv/bin/celery -A cerebrum worker -Q communications,analytics,payments,default -c 1 --without-heartbeat \
+  --without-gossip --without-mingle -l WARNING >"$RUN/celery.log" 2>&1 &
+PIDS+=($!)
+
+log "nginx on :$HTTP_PORT"
+mkdir -p "$RUN"/{client_body,proxy,fastcgi,uwsgi,scgi,cache}
+# nginx workers run as an unprivileged user when the master is root: they need these writable.
+chmod 755 "$RUN" && chmod 777 "$RUN"/{client_body,proxy,fastcgi,uwsgi,scgi,cache}
+sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#off#" \
+    -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
+    -e "s#@@UPSTREAM_SERVERS@@#        server 127.0.0.1:$APP_PORT max_fails=3 fail_timeout=30s;#" \
+    -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" \
+    -e "s#@@PROXY_CACHE@@#${BENCH_PROXY_CACHE:-off}#g" deploy/nginx.conf.template >"$RUN/nginx.conf"
+nginx -t -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;" 2>>"$RUN/nginx-error.log"
+nginx -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;"
+
+for _ in $(seq 120); do curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null && break; sleep 0.5; done
+curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || { log "gunicorn did not come up"; tail -50 "$RUN/gunicorn.log"; exit 1; }
+# Warm every worker's imports and caches a little, as a deploy's health checks would.
+for _ in $(seq 30); do curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/courses/"; curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/bench/bare"; done
+
+cat >"$RUN/config.json" <<JSON
+{"command": "make bench$([ "$MODE" = quick ] && echo -quick)", "gunicorn": "$GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS",
+ "locust_processes": $LOCUST_PROCESSES, "steady_users": $STEADY_USERS, "steady_ramp_seconds": $RAMP_SECONDS,
+ "steady_measured_seconds": $STEADY_SECONDS, "storm_users": $STORM_USERS, "storm_answers": $STORM_ANSWERS,
+ "full_load_users": $FULL_LOAD_USERS, "full_load_seconds": $FULL_LOAD_SECONDS, "seed_size": "$SEED_SIZE",
+ "database": "$DB", "proxy_cache": "${BENCH_PROXY_CACHE:-off}"}
+JSON
+
+# --- phases -------------------------------------------------------------------------------------
+locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classes...
+  local name="$1" users="$2" rate="$3" seconds="$4" ramp="$5"; shift 5
+  local total=$(( ramp + seconds ))
+  local options=()
+  [ "$LOCUST_PROCESSES" -gt 1 ] && options+=(--processes "$LOCUST_PROCESSES")
+  # Steady-state phases count only after ramp-up; the storm's spawn IS the measurement.
+  [ "$ramp" -gt 0 ] && options+=(--reset-stats)
+  log "phase $name: $users users ($*), spawn $rate/s, ramp ${ramp}s + ${seconds}s measured"
+  BENCH_EXTRA_OUT="$RUN/$name-tally.json" timeout $(( total + 90 )) .venv/bin/locust -f bench/locustfile.py \
+    --headless --host "http://127.0.0.1:$HTTP_PORT" -u "$users" -r "$rate" --run-time "${total}s" \
+    --stop-timeout 5 --csv "$RUN/$name" --only-summary --loglevel WARNING "${options[@]}" "$@" \
+    >"$RUN/$name-locust.log" 2>&1 &
+  local locust_pid=$!
+  PIDS+=("$locust_pid")
+  sleep "$ramp"
+  "$PY" bench/report.py snapshot "$RUN/$name-before.json"
+  wait "$locust_pid" || log "locust $name exited with $? (see $RUN/$name-locust.log)"
+  "$PY" bench/report.py snapshot "$RUN/$name-after.json"
+  "$PY" bench/report.py phase "$name" "$RUN"
+}
+
+export BENCH_DATA="$RUN/data.json" BENCH_THINK=10
+locust_phase steady "$STEADY_USERS" "$STEADY_SPAWN" "$STEADY_SECONDS" "$RAMP_SECONDS" Student Visitor FreeVisitor
+
+log "storm: opening the scheduled exam now and pre-warming its paper"
+timeout 300 "$PY" bench/prepare.py storm "$RUN/storm.json"
+export BENCH_STORM="$RUN/storm.json" BENCH_STORM_ANSWERS="$STORM_ANSWERS"
+STORM_RATE=$(( (STORM_USERS + 9) / 10 ))
+locust_phase storm "$STORM_USERS" "$STORM_RATE" "$STORM_SECONDS" 0 ExamStudent
+timeout 300 "$PY" bench/prepare.py verify-storm "$RUN/storm-extra.json"
+"$PY" - "$RUN" <<'PY'
+import json, sys, pathlib
+run = pathlib.Path(sys.argv[1])
+extra = json.loads((run / "storm-extra.json").read_text())
+extra["builds_after_prewarm"] = json.loads((run / "storm.json").read_text())["builds_after_prewarm"]
+(run / "storm-extra.json").write_text(json.dumps(extra))
+PY
+"$PY" bench/report.py phase storm "$RUN" >/dev/null
+
+export BENCH_THINK=0
+locust_phase ceiling "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 BareCeiling
+locust_phase capacity "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 Student Visitor FreeVisitor
+
+RESULT=$("$PY" bench/report.py finish "$RUN" "$MODE")
+log "results: $RESULT; docs/performance.md regenerated"
+"$PY" -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))['verdict'], indent=1))" "$RESULT"

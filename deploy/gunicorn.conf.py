@@ -1,0 +1,50 @@
+"""gunicorn for Cerebrum: every knob from the environment, defaults chosen by bench/ measurements.
+
+Default: `gthread`, 2 workers per core, 8 threads each. Requests spend most of their time waiting
+on Redis and PostgreSQL, so threads overlap that wait cheaply; separate processes use the cores.
+docs/performance.md records the sync vs gthread comparison behind these defaults.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("GUNICORN_THREADS", "8")) if worker_class == "gthread" else 1
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "4096"))
+# nginx keeps upstream connections alive; the timeout must outlast nginx's keepalive_timeout.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+# Recycle workers now and then (slow leaks), jittered so they never restart together.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+preload_app = False  # each worker opens its own DB pool and Redis connections after fork
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
+proc_name = "cerebrum"
+
+# One DB connection per thread plus headroom for the pool's own checks (Django's psycopg pool).
+os.environ.setdefault("DB_POOL_MAX", str(threads + 2))
+
+
+def on_starting(server) -> None:
+    # Prometheus multiprocess mode: every worker writes its samples here; /metrics aggregates them.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
