@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
+import bisect
 import itertools
-import json
 import random
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from cacheops import invalidate_model
 from django.conf import settings
@@ -265,7 +264,8 @@ def _bench_spec(number: int) -> dict:
         "is_free": number % 2 == 0,
         "course": None if number % 2 == 0 else f"bench-batch-{(number % BENCH_COURSES) + 1:02d}",
         "sample": 50 + (number * 37) % 41,  # 50 to 90 questions
-        "from_all": True,
+        # A mock covers a unit of six consecutive chapters, as coaching mocks do (and keeps results compact).
+        "unit": [CHAPTERS[(number * 5 + offset) % len(CHAPTERS)].name for offset in range(6)],
     }
 
 
@@ -296,11 +296,10 @@ class QuestionPool:
     """Picks each test's questions from what is in the table, the same way on every run."""
 
     def __init__(self, rows: Iterable[dict]):
-        self.all_ids = []
-        self.distinct_ids, self.by_chapter = [], {}
+        self.distinct_ids, self.by_chapter, self.variants_by_chapter = [], {}, {}
         seen = set()
         for row in rows:
-            self.all_ids.append(row["id"])
+            self.variants_by_chapter.setdefault(row["chapter"], []).append(row["id"])
             if row["text"] in seen:
                 continue
             seen.add(row["text"])
@@ -312,7 +311,10 @@ class QuestionPool:
         spec = self.specs[slug]
         if "chapters" in spec:
             return [qid for chapter in spec["chapters"] for qid in self.by_chapter.get(chapter, [])]
-        source = self.all_ids if spec.get("from_all") else self.distinct_ids
+        if "unit" in spec:
+            source = [qid for chapter in spec["unit"] for qid in self.variants_by_chapter.get(chapter, [])]
+        else:
+            source = self.distinct_ids
         return random.Random(slug).sample(source, min(spec["sample"], len(source)))
 
 
@@ -587,13 +589,11 @@ def load_events(*, rng, count: int, students: list[int], now) -> int:
     missing = [number for number in range(count) if number not in present]
     if not missing:
         return 0
-    rows = (_event_row(rng, number, students, now) for number in missing)
-    if connection.vendor == "postgresql" and len(missing) > 10_000:
+    rows = (_event_values(rng, number, students, int(now.timestamp())) for number in missing)
+    if connection.vendor == "postgresql":
         _copy_events(rows)
     else:
-        AnalyticsEvent.objects.bulk_create(
-            (AnalyticsEvent(**dict(zip(COLUMNS, row, strict=True))) for row in rows), batch_size=2_000
-        )
+        AnalyticsEvent.objects.bulk_create((_event_model(row) for row in rows), batch_size=2_000)
     return len(missing)
 
 
@@ -606,51 +606,62 @@ def _present_event_numbers(count: int) -> set[int]:
     return {event_id.int - EVENT_ID_BASE for event_id in seeded.values_list("event_id", flat=True).iterator()}
 
 
-def _event_row(rng, number: int, students: list[int], now) -> tuple:
-    event_type, name, _ = rng.choices(EVENT_TYPES, cum_weights=_EVENT_WEIGHTS)[0]
-    user_id = students[number % len(students)] if students and rng.random() < 0.7 else None
-    source, medium, campaign = rng.choice(CAMPAIGNS) if rng.random() < 0.4 else (None, None, None)
-    created = now - timedelta(seconds=rng.randint(0, 90 * 86_400))
-    return (
-        uuid.UUID(int=EVENT_ID_BASE + number),
-        user_id,
-        "" if user_id else f"anon-{number % 50_000:05d}",
-        event_type,
-        name,
-        {"seed": True, "n": number % 1000},
-        source,
-        medium,
-        campaign,
-        PATHS[number % len(PATHS)],
-        created,
-    )
-
-
 _EVENT_WEIGHTS = list(itertools.accumulate(weight for _, _, weight in EVENT_TYPES))
+_NO_CAMPAIGN = (None, None, None)
+
+
+def _event_values(rng, number: int, students: list[int], now_epoch: int) -> tuple:
+    """(number, user id, anonymous id, type, name, source, medium, campaign, path, created epoch seconds)."""
+    event_type, name, _ = EVENT_TYPES[bisect.bisect(_EVENT_WEIGHTS, rng.random() * _EVENT_WEIGHTS[-1])]
+    user_id = students[number % len(students)] if students and rng.random() < 0.7 else None
+    campaign = CAMPAIGNS[number % len(CAMPAIGNS)] if rng.random() < 0.4 else _NO_CAMPAIGN
+    anonymous_id = "" if user_id else f"anon-{number % 50_000:05d}"
+    created = now_epoch - int(rng.random() * 90 * 86_400)
+    return (number, user_id, anonymous_id, event_type, name, *campaign, PATHS[number % len(PATHS)], created)
+
+
+def _event_model(values: tuple) -> AnalyticsEvent:
+    number, user_id, anonymous_id, event_type, name, source, medium, campaign, path, created = values
+    return AnalyticsEvent(
+        event_id=uuid.UUID(int=EVENT_ID_BASE + number),
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        event_type=event_type,
+        event_name=name,
+        properties={"seed": True, "n": number % 1000},
+        utm_source=source,
+        utm_medium=medium,
+        utm_campaign=campaign,
+        path=path,
+        created_at=datetime.fromtimestamp(created, tz=UTC),
+    )
 
 
 def _copy_events(rows: Iterator[tuple]) -> None:
     """COPY in chunks of EVENT_COPY_CHUNK rows, each in its own transaction (a crash keeps what is done)."""
     statement = f"COPY analytics_events ({', '.join(COLUMNS)}) FROM STDIN"
     while chunk := list(itertools.islice(rows, EVENT_COPY_CHUNK)):
-        buffer = io.StringIO()
-        for row in chunk:
-            buffer.write("\t".join(_copy_value(value) for value in row))
-            buffer.write("\n")
+        text = "".join(_copy_line(values) for values in chunk)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL statement_timeout = 0")
             with cursor.cursor.copy(statement) as copy:
-                copy.write(buffer.getvalue())
+                copy.write(text)
 
 
-def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, dict):
-        return json.dumps(value, separators=(",", ":"))  # seeded values never contain tabs or backslashes
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+def _copy_line(values: tuple) -> str:
+    """One COPY text-format line; seeded values never contain tabs, newlines or backslashes."""
+    number, user_id, anonymous_id, event_type, name, source, medium, campaign, path, created = values
+    user = "\\N" if user_id is None else user_id
+    utm = "\\N\t\\N\t\\N" if source is None else f"{source}\t{medium}\t{campaign}"
+    # PostgreSQL reads 32 hex digits as a uuid, which skips building UUID objects for a million rows.
+    return (
+        f"{EVENT_ID_BASE + number:032x}\t{user}\t{anonymous_id}\t{event_type}\t{name}\t"
+        f'{{"seed":true,"n":{number % 1000}}}\t{utm}\t{path}\t{_timestamp(created)}\n'
+    )
+
+
+def _timestamp(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
 
 # --- after the load ---------------------------------------------------------------------------------

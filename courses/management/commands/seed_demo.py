@@ -51,10 +51,14 @@ class Command(BaseCommand):
         self.rng = random.Random(2027)
         self.now = timezone.now()
         self.created: dict[str, int] = {}
-        self._seed_content(plan)
-        self._seed_people(plan)
-        self._seed_activity(plan)
-        seed.after_bulk_load()
+        self.timings: dict[str, float] = {}
+        self._timed("content", self._seed_content, plan)
+        self._timed("people", self._seed_people, plan)
+        self._timed("activity", self._seed_activity, plan)
+        self._timed("events", self._seed_events, plan)
+        self._timed("analyze", lambda plan: seed.after_bulk_load(), plan)
+        if options["verbosity"] > 1:
+            self.stdout.write("  " + ", ".join(f"{label} {seconds:.1f}s" for label, seconds in self.timings.items()))
         self._report(size, time.monotonic() - started)
 
     # --- content ---------------------------------------------------------------------------------
@@ -112,6 +116,9 @@ class Command(BaseCommand):
                 key=("user_id", "test_id", "attempt_number"),
             )
             self._insert("payments", Payment, seed.payment_rows(now=self.now), key=("receipt_number",))
+
+    def _seed_events(self, plan: dict) -> None:
+        students = list(seed.learner_queryset().values_list("id", flat=True))
         self.created["analytics events"] = seed.load_events(
             rng=self.rng, count=plan["events"], students=students, now=self.now
         )
@@ -124,6 +131,11 @@ class Command(BaseCommand):
         )
 
     # --- helpers ---------------------------------------------------------------------------------
+
+    def _timed(self, label: str, phase, plan: dict) -> None:
+        started = time.monotonic()
+        phase(plan)
+        self.timings[label] = time.monotonic() - started
 
     def _insert(self, label: str, model, rows: list, *, key: tuple[str, ...]) -> None:
         """Bulk-insert the rows whose natural key is not in the table yet; counts what was created."""
