@@ -139,18 +139,25 @@ def user_profile_update(
     city: str | None = None,
 ) -> User:
     """Change what a learner may change about themselves; other fields are not reachable from here."""
+    # A fresh locked row: two tabs saving at once must not undo each other's fields.
+    locked = User.objects.select_for_update().get(pk=user.pk)
     changes = {"grade": grade, "target_year": target_year, "city": city}
-    profile = profile_validate({**user.profile, **{key: value for key, value in changes.items() if value is not None}})
-    if name is not None:
-        user.name = name.strip()
-    user.profile = profile
+    errors: dict[str, list[str]] = {}
     try:
-        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+        locked.profile = profile_validate({**locked.profile, **{k: v for k, v in changes.items() if v is not None}})
+    except DomainError as error:
+        errors.update(error.fields)
+    if name is not None:
+        locked.name = name.strip()
+    try:
+        locked.full_clean(exclude=["password", "profile"], validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        raise DomainError("Please correct the errors below.", fields=error.message_dict) from error
-    user.save(update_fields=["name", "profile"])
-    transaction.on_commit(lambda: user_caches_invalidate(user_id=user.pk))
-    return user
+        errors.update(error.message_dict)
+    if errors:
+        raise DomainError("Please correct the errors below.", fields=errors)
+    locked.save(update_fields=["name", "profile"])
+    transaction.on_commit(lambda: user_caches_invalidate(user_id=locked.pk))
+    return locked
 
 
 def profile_validate(profile: dict) -> dict:

@@ -227,3 +227,22 @@ def test_parent_link_create_refuses_wrong_roles(parent_role, student_role, field
 
     assert field in raised.value.fields
     assert ParentLink.objects.count() == 0
+
+
+def test_profile_update_reports_every_bad_field_at_once():
+    user = UserFactory(name="Asha", profile={})
+
+    with pytest.raises(DomainError) as raised:
+        services.user_profile_update(user=user, name="", grade="PhD", city="x" * 81)
+
+    assert set(raised.value.fields) == {"name", "grade", "city"}
+
+
+def test_profile_update_keeps_a_field_saved_meanwhile_by_another_tab():
+    user = UserFactory(profile={"grade": "11"})
+    User.objects.filter(pk=user.pk).update(profile={"grade": "11", "city": "Kota"})
+
+    updated = services.user_profile_update(user=user, grade="12")
+
+    assert updated.profile == {"grade": "12", "city": "Kota"}
+    assert User.objects.get(pk=user.pk).profile == {"grade": "12", "city": "Kota"}
