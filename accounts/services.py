@@ -243,7 +243,7 @@ def otp_request(*, user: User, phone: str) -> PhoneOTP:
         template="otp",
         channels=["WHATSAPP"],
         recipient=phone,
-        context={"code": code},
+        context={"code": code, "minutes": int(OTP_TTL.total_seconds() // 60)},
         idempotency_key=f"otp:{otp.pk}",
         user=user,
     )
