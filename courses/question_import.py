@@ -6,6 +6,8 @@ import csv
 import io
 from typing import IO
 
+from cacheops import invalidate_model
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -55,7 +57,11 @@ def questions_import_csv(*, csv_file: IO[bytes] | IO[str]) -> list[Question]:
         raise QuestionImportInvalid(
             f"{len(row_errors)} of {len(rows)} rows have errors; nothing was imported.", row_errors=row_errors
         )
-    return Question.objects.bulk_create(questions, batch_size=500)
+    created = Question.objects.bulk_create(questions, batch_size=500)
+    if settings.CACHEOPS_ENABLED:
+        # bulk_create sends no save events, so cacheops would keep serving the old question lists.
+        transaction.on_commit(lambda: invalidate_model(Question))
+    return created
 
 
 def _read_rows(csv_file: IO[bytes] | IO[str]) -> list[tuple[int, dict[str, str]]]:
