@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime, timedelta
 from itertools import groupby
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import ParentLink
-from cerebrum.errors import NotFound
+from cerebrum.errors import DomainError, NotFound
 from courses import caches
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, Question, TestAttempt
 
@@ -321,13 +322,24 @@ def leaderboard_for_test(*, test: PracticeTest, user=None) -> dict:
 def leaderboard_for_topic(*, topic: str, user=None, week: str | None = None) -> dict:
     """This ISO week's board for a topic (slug or name): the sum of the topic's marks over submissions."""
     topic_slug = slugify(topic)
-    week = week or caches.iso_week(timezone.localdate())
+    week = _week_checked(week) if week else caches.iso_week(timezone.localdate())
     user_id = user.pk if user is not None and user.is_authenticated else None
     key = caches.topic_board_key(topic_slug, week)
     board = caches.board_read(key=key, user_id=user_id, rebuild=lambda: _topic_scores(topic_slug, week))
     if board is None:
         board = _board_from_scores(_topic_scores(topic_slug, week), user_id)
     return {**_board_with_names(board), "topic_slug": topic_slug, "week": week}
+
+
+def _week_checked(week: str) -> str:
+    """ "2026-W48"; anything else (from a URL or the API) is a field error, not a 500."""
+    try:
+        if not re.fullmatch(r"\d{4}-W\d{2}", week):
+            raise ValueError(week)
+        datetime.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    except ValueError:
+        raise DomainError("Unknown week.", fields={"week": ["Use an ISO week like 2026-W48."]}) from None
+    return week
 
 
 def _test_scores(test_id: int) -> dict[int, int]:

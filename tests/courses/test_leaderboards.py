@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from django_redis import get_redis_connection
 
+from cerebrum.errors import DomainError
 from courses import caches, selectors, services
 from tests.factories import FreeUserFactory, PracticeTestFactory, UserFactory
 
@@ -116,3 +117,15 @@ def test_board_served_from_postgres_when_redis_is_unavailable(django_capture_on_
 
     assert board["top"] == [{"rank": 1, "user_id": ana.pk, "name": "Ana", "score": 4}]
     assert board["me"] == {"rank": 1, "score": 4, "percentile": 100.0}
+
+
+@pytest.mark.parametrize("week", ["2026-48", "2026-W54", "W48", "2026-Wxx"])
+def test_topic_board_refuses_malformed_week(week):
+    with pytest.raises(DomainError) as error:
+        selectors.leaderboard_for_topic(topic="nucleus", week=week)
+
+    assert list(error.value.fields) == ["week"]
+
+
+def test_topic_board_for_a_past_week_reads_that_week():
+    assert selectors.leaderboard_for_topic(topic="nucleus", week="2026-W01")["week"] == "2026-W01"
