@@ -57,17 +57,18 @@ def user_register(
     """A new learner (or parent) account; a free user's earlier attempts move onto it."""
     if role not in SELF_SERVICE_ROLES:
         raise DomainError("This kind of account is created by staff.", fields={"role": ["Not allowed."]})
+    errors: dict[str, list[str]] = {}
     touches = _touches(utm)
     user = User(
         email=email_normalize(email),
-        phone=_phone_field(phone, "phone") if phone else None,
+        phone=_collect(errors, _phone_field, phone, "phone") if phone else None,
         name=(name or "").strip(),
         role=role,
-        profile=profile_validate(profile or {}),
+        profile=_collect(errors, profile_validate, profile or {}) or {},
         first_touch=touches["first"],
         last_touch=touches["last"],
     )
-    _validate_new_user(user, password)
+    _validate_new_user(user, password, errors)
     user.set_password(password)
     _save_new_user(user)
     if free_user is not None:
@@ -77,12 +78,20 @@ def user_register(
     return user
 
 
-def _validate_new_user(user: User, password: str) -> None:
-    errors: dict[str, list[str]] = {}
-    if not user.email and not user.phone:
+def _collect(errors: dict, clean, *args):
+    """Run a cleaner; keep its field errors for one combined refusal instead of stopping at the first."""
+    try:
+        return clean(*args)
+    except DomainError as error:
+        errors.update(error.fields)
+        return None
+
+
+def _validate_new_user(user: User, password: str, errors: dict[str, list[str]]) -> None:
+    if not user.email and not user.phone and "phone" not in errors:
         errors["email"] = ["Enter an email address or a phone number."]
     try:
-        user.full_clean(exclude=["password"], validate_constraints=False)
+        user.full_clean(exclude=["password", *errors], validate_constraints=False)
     except ValidationError as error:
         errors.update(_unique_messages(error.message_dict))
     try:

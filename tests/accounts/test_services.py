@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -246,3 +249,33 @@ def test_profile_update_keeps_a_field_saved_meanwhile_by_another_tab():
 
     assert updated.profile == {"grade": "12", "city": "Kota"}
     assert User.objects.get(pk=user.pk).profile == {"grade": "12", "city": "Kota"}
+
+
+def test_register_reports_every_bad_field_at_once():
+    with pytest.raises(DomainError) as raised:
+        services.user_register(password="short", name="", phone="12345", profile={"grade": "13"})
+
+    assert set(raised.value.fields) == {"password", "name", "phone", "grade"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_sign_ups_with_one_email_make_one_account():
+    barrier = threading.Barrier(4)
+
+    def sign_up(index: int):
+        barrier.wait()
+        try:
+            return services.user_register(password=PASSWORD, name=f"Asha {index}", email="asha@example.com")
+        except DomainError as error:
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(sign_up, range(4)))
+
+    refused = [outcome for outcome in outcomes if isinstance(outcome, DomainError)]
+    assert len(refused) == 3
+    assert all("already exists" in outcome.fields["email"][0] for outcome in refused)
+    assert User.objects.filter(email="asha@example.com").count() == 1
+    assert CommunicationLog.objects.filter(template="welcome").count() == 1
