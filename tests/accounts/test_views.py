@@ -364,6 +364,18 @@ def test_parent_sees_the_childs_courses_results_and_trend(
     assert content.count("<circle") == min(attempts, 10)
 
 
+def test_parent_can_open_the_childs_result_from_the_page(client, submitted_attempt):
+    link = ParentLinkFactory()
+    attempt = submitted_attempt(user=link.student, correct=7)
+    client.force_login(link.parent)
+
+    page = client.get(reverse("accounts:parent_child", args=[link.student_id]))
+    result_url = reverse("courses:attempt_result", args=[attempt.pk])
+
+    assert f'href="{result_url}"' in page.content.decode()
+    assert client.get(result_url).status_code == 200
+
+
 def test_parent_gets_404_for_another_child(client):
     link = ParentLinkFactory()
     stranger = ParentLinkFactory().student
