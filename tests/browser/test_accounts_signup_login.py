@@ -75,3 +75,17 @@ def test_sign_up_errors_show_beside_the_fields_without_javascript(browser, live_
         assert User.objects.count() == 0
     finally:
         context.close()
+
+
+def test_log_in_with_the_keyboard_only(page):
+    # The identifier field has focus on arrival; Tab moves to the password, Enter submits.
+    UserFactory(email="kavya@example.com")
+    page.goto("/accounts/login/?next=/accounts/profile/")
+
+    page.keyboard.type("kavya@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("s3cret-Pass!")
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
+    expect(page.get_by_text("kavya@example.com")).to_be_visible()
