@@ -122,7 +122,10 @@ def event_payload(
     }
 
 
-def buffer_flush(*, max_batches: int = 50) -> int:
+FLUSH_MAX_BATCHES = 50
+
+
+def buffer_flush(*, max_batches: int = FLUSH_MAX_BATCHES) -> int:
     """Move buffered events into PostgreSQL in batches; returns how many rows were inserted.
 
     Safe to run from several workers at once (one wins the lock, the others return 0) and safe to

@@ -8,7 +8,11 @@ from analytics import rollups, services
 
 @shared_task(name="analytics.buffer_flush")
 def buffer_flush() -> int:
-    return services.buffer_flush()
+    written = services.buffer_flush()
+    if written >= services.FLUSH_MAX_BATCHES * settings.ANALYTICS_FLUSH_BATCH_SIZE:
+        # A backlog (after an outage): keep draining now rather than one run per beat tick.
+        buffer_flush.delay()
+    return written
 
 
 @shared_task(name="analytics.events_purge")

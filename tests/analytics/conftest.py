@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import timedelta
 
@@ -47,9 +48,16 @@ def analytics_worker_factory(celery_worker_factory):
     """
     from cerebrum.celery import app
 
+    broker_url = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
     previous = {key: app.conf.get(key) for key in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=app.conf["broker_url"])
-    app._pool = None
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker_url)
+    _reset_producers(app)
     yield celery_worker_factory
     app.conf.update(**previous)
+    _reset_producers(app)
+
+
+def _reset_producers(app) -> None:
+    """Drop pooled broker connections so the next send uses the broker just configured."""
     app._pool = None
+    app.amqp._producer_pool = None

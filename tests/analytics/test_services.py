@@ -157,8 +157,9 @@ def test_killing_the_flush_worker_mid_batch_loses_nothing_and_doubles_nothing(an
     written_at_kill = AnalyticsEvent.objects.count()
     assert written_at_kill < 20_000
 
-    # and another worker takes over once the dead one's lock expires
+    # and another worker takes over once the dead one's lock expires (beat would trigger it every few seconds)
     analytics_worker_factory(queues="analytics", concurrency=1, extra_env=env)
+    assert wait_until(lambda: not buffer.connection().exists(buffer.LOCK_KEY), timeout=10)
     buffer_flush_task.delay()
 
     # then every event is stored exactly once
