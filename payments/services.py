@@ -279,7 +279,10 @@ def _apply(
     failure_reason: str = "",
 ) -> Outcome:
     """Move one payment towards `target` (forward only), exactly once per `event_id`."""
-    payment = Payment.objects.select_for_update().select_related("enrollment__course", "user").get(pk=payment_id)
+    # of=("self",): lock the payment row only, not the joined course and user every buyer shares.
+    payment = (
+        Payment.objects.select_for_update(of=("self",)).select_related("enrollment__course", "user").get(pk=payment_id)
+    )
     before = payment.status
     after = next_status(before, target)
     if not _event_insert(payment, event_id, event_type, source, payload, before, after):

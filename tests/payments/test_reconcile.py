@@ -14,6 +14,7 @@ from payments.gateways import SandboxGateway
 from payments.models import Payment, PaymentEvent
 from payments.services import payment_reconcile, payments_reconcile_stuck
 from payments.tasks import payments_reconcile
+from tests.conftest import wait_until
 from tests.payments.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,18 @@ def test_an_unreachable_gateway_skips_the_payment(settings):
     assert payments_reconcile_stuck() == 0
     payment.refresh_from_db()
     assert payment.status == S.CREATED
+
+
+@pytest.mark.worker
+def test_a_real_worker_runs_the_reconcile_task(celery_worker_factory):
+    """The beat entry's task, on the payments queue of a real worker process, heals the payment."""
+    celery_worker_factory(queues="payments", concurrency=1)
+    payment = _stuck_payment()
+    SandboxGateway().record_attempt(
+        order_id=payment.razorpay_order_id, amount_paise=payment.amount_paise, succeeded=True
+    )
+
+    payments_reconcile.delay()
+
+    assert wait_until(lambda: Payment.objects.get(pk=payment.pk).status == S.CAPTURED, timeout=60)
+    assert Enrollment.objects.get(pk=payment.enrollment_id).status == Enrollment.Status.ACTIVE

@@ -4,6 +4,8 @@ import contextlib
 import logging
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -162,6 +164,17 @@ def test_bad_callbacks_are_rejected_logged_and_change_nothing(payment, caplog, c
     assert (payment.status, payment.razorpay_payment_id) == (S.CREATED, None)
     assert Enrollment.objects.get(pk=payment.enrollment_id).status == Enrollment.Status.PENDING
     assert not CommunicationLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_capture_locks_only_its_own_rows(payment):
+    """Every buyer of a course shares its row: a capture must lock the payment and enrollment, not the course."""
+    with CaptureQueriesContext(connection) as queries:
+        _verify(payment)
+
+    locks = [query["sql"] for query in queries.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert len(locks) == 2
+    assert all(" FOR UPDATE OF " in sql for sql in locks)
 
 
 @pytest.mark.django_db
