@@ -124,6 +124,15 @@ def test_signup_with_a_taken_phone_says_so(client):
     assert User.objects.count() == 1
 
 
+def test_signed_in_learner_is_sent_away_from_sign_up(client):
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("accounts:signup"))
+
+    assert response.status_code == 302
+    assert response.url == home_url()
+
+
 # --- Log in and out ------------------------------------------------------------------------------
 
 
@@ -303,6 +312,18 @@ def test_verify_phone_wrong_code_is_shown_and_counted(client):
     assert response.status_code == 400
     assert "Wrong code. 4 tries left." in response.content.decode()
     assert PhoneOTP.objects.get().attempts == 1
+
+
+def test_fourth_code_request_in_ten_minutes_is_refused_on_the_page(client):
+    client.force_login(UserFactory(phone=None))
+    for _ in range(3):
+        client.post(reverse("accounts:verify_phone"), {"action": "request", "phone": "98123 45678"})
+
+    response = client.post(reverse("accounts:verify_phone"), {"action": "request", "phone": "98123 45678"})
+
+    assert response.status_code == 400
+    assert "Too many codes requested. Wait 10 minutes" in response.content.decode()
+    assert PhoneOTP.objects.count() == 3
 
 
 # --- Parent view ---------------------------------------------------------------------------------
