@@ -6,11 +6,14 @@ here with `auth_log_record` (no auth signals in this codebase).
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -28,6 +31,8 @@ from courses.selectors import student_progress
 
 LOGIN_BACKEND = "accounts.backends.EmailOrPhoneBackend"
 TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 10
+PASSWORD_RESET_LIMIT = 3
+PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
 
 
 def home_url() -> str:
@@ -121,6 +126,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form) -> HttpResponse:
+        if not password_reset_allowed(form.cleaned_data["email"]):
+            # Same answer as a sent email: the page must not reveal whether anything was sent.
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+def password_reset_allowed(email: str) -> bool:
+    """At most 3 reset emails per address per hour, so the form cannot be used to flood an inbox."""
+    key = "accounts:password-reset:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    cache.add(key, 0, PASSWORD_RESET_WINDOW_SECONDS)
+    try:
+        return cache.incr(key) <= PASSWORD_RESET_LIMIT
+    except ValueError:  # the key vanished (Redis down or evicted): let the reset through
+        return True
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -213,6 +213,15 @@ def test_password_reset_for_an_unknown_email_sends_nothing_and_reveals_nothing(c
     assert mail.outbox == []
 
 
+def test_password_reset_sends_at_most_three_emails_an_hour_per_address(client):
+    UserFactory(email="asha@example.com")
+
+    responses = [client.post(reverse("accounts:password_reset"), {"email": "asha@example.com"}) for _ in range(4)]
+
+    assert {response.url for response in responses} == {reverse("accounts:password_reset_done")}
+    assert len(mail.outbox) == 3
+
+
 @pytest.mark.parametrize(
     "name", ["accounts:password_reset", "accounts:password_reset_done", "accounts:password_reset_complete"]
 )
