@@ -251,12 +251,14 @@ class ChildOutputSerializer(serializers.Serializer):
 class ParentChildListApi(APIView):
     """A parent's linked children (anyone else sees an empty list)."""
 
+    pagination_class = CreatedCursorPagination
+
     @extend_schema(
         operation_id="parent_children_list",
         responses={200: ChildOutputSerializer(many=True), **error_responses(400, 401, 429)},
     )
     def get(self, request):
-        paginator = CreatedCursorPagination()
+        paginator = self.pagination_class()
         children = selectors.children_for_parent(parent=request.user)
         page = paginator.paginate_queryset(children, request, view=self)
         return paginator.get_paginated_response(ChildOutputSerializer(page, many=True).data)

@@ -30,7 +30,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:
-    paginator = CreatedCursorPagination()
+    """A cursor page; the view declares `pagination_class` so the schema shows the envelope too."""
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
@@ -55,6 +56,7 @@ class CourseListApi(APIView):
     """Active courses, filterable by class and type (public; cached per URL)."""
 
     permission_classes = [AllowAny]
+    pagination_class = CreatedCursorPagination
 
     class FilterSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=Course.Type.choices, required=False)
@@ -114,6 +116,8 @@ class EnrollmentOutputSerializer(serializers.ModelSerializer):
 
 class EnrollmentListApi(APIView):
     """My enrollments (newest first, cursor pages), and enrolling in a course (PENDING until paid)."""
+
+    pagination_class = CreatedCursorPagination
 
     class InputSerializer(StrictInputSerializer):
         course = serializers.SlugField(help_text="The course's slug.")
@@ -267,7 +271,8 @@ class NoteDetailApi(APIView):
 
 
 class TestOutputSerializer(serializers.ModelSerializer):
-    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    grade = serializers.CharField(help_text="11, 12 or DROPPER; blank when the test is for every grade.")
 
     class Meta:
         model = PracticeTest
@@ -294,6 +299,7 @@ class TestListApi(APIView):
     """Published tests (public)."""
 
     permission_classes = [AllowAny]
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(
         operation_id="tests_list", responses={200: TestOutputSerializer(many=True), **error_responses(400, 429)}
