@@ -103,6 +103,11 @@ class CerebrumUser(FastHttpUser):
     connection_timeout = 30.0
     network_timeout = 30.0
 
+    def on_start(self) -> None:
+        # Redirects are data here (start answers 302 to the exam page). Disabled on the client itself:
+        # locust 2.41's allow_redirects=False on FastHttpUser is broken (a misspelt attribute).
+        self.client.client.redirect_response_codes = frozenset()
+
     def headers(self, **extra) -> dict:
         return {**getattr(self, "_headers", {}), **extra}
 
@@ -111,7 +116,7 @@ class CerebrumUser(FastHttpUser):
 
     def form_post(self, path: str, data: dict, name: str, **extra):
         body = {"csrfmiddlewaretoken": self._csrf, **data}
-        return self.client.post(path, data=body, headers=self.headers(**extra), name=name, allow_redirects=False)
+        return self.client.post(path, data=body, headers=self.headers(**extra), name=name)
 
     def take_test(self, slug: str, questions: list[int], answers: int, prefix: str) -> None:
         """Start (302 to the exam page), load the paper, answer like attempt.js does, submit, see the result."""
@@ -120,7 +125,6 @@ class CerebrumUser(FastHttpUser):
             data={"csrfmiddlewaretoken": self._csrf},
             headers=self.headers(),
             name=f"{prefix} start",
-            allow_redirects=False,
             catch_response=True,
         ) as started:
             match = ATTEMPT_PATH.search(started.headers.get("Location", "") or "")
@@ -154,6 +158,7 @@ class Student(CerebrumUser):
     weight = 70
 
     def on_start(self) -> None:
+        super().on_start()
         self.me = _learner(self.environment)
         self._csrf = self.me["csrf"]
         self._headers = {
@@ -230,6 +235,7 @@ class Visitor(CerebrumUser):
     weight = 20
 
     def on_start(self) -> None:
+        super().on_start()
         self._headers = {}
 
     @task(3)
@@ -267,6 +273,7 @@ class FreeVisitor(CerebrumUser):
     weight = 10
 
     def on_start(self) -> None:
+        super().on_start()
         self._csrf = uuid.uuid4().hex
         self._headers = {"Cookie": f"csrftoken={self._csrf}"}
         self.test = random.choice(DATA["free_tests"])
@@ -296,6 +303,7 @@ class ExamStudent(CerebrumUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
+        super().on_start()
         self.me = _learner(self.environment)
         self._csrf = self.me["csrf"]
         self._headers = {

@@ -257,6 +257,30 @@ def _write_docs() -> None:
     write_performance_md(sorted((ROOT / "bench" / "results").glob("*.json")))
 
 
+def profile(path: Path, top: int = 25) -> str:
+    """Top functions by own (self) samples and by inclusive samples, from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [frame for frame in stack.split(";") if frame]
+        if not frames or not count.isdigit():
+            continue
+        samples = int(count)
+        total += samples
+        own[frames[-1]] = own.get(frames[-1], 0) + samples
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + samples
+    lines = [f"{total} samples", "", "own time:"]
+    lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
+    lines += ["", "inclusive time:"]
+    lines += [
+        f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+    ]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     command = sys.argv[1]
@@ -264,6 +288,8 @@ if __name__ == "__main__":
         snapshot(Path(sys.argv[2]))
     elif command == "phase":
         print(json.dumps(phase(sys.argv[2], Path(sys.argv[3]))["total"]))
+    elif command == "profile":
+        print(profile(Path(sys.argv[2])))
     elif command == "finish":
         print(finish(Path(sys.argv[2]), sys.argv[3]))
     else:

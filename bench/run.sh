@@ -31,15 +31,17 @@ export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}"
 export GUNICORN_THREADS="${GUNICORN_THREADS:-8}"
 
 case "$MODE" in
-  quick) STEADY_USERS=1000; STEADY_SPAWN=250; STEADY_SECONDS=45; STORM_USERS=1000; STORM_SECONDS=40
+  quick) STEADY_USERS=1000; STEADY_SPAWN=250; STEADY_SECONDS=45; STORM_USERS=1000; STORM_SECONDS=50
          STORM_ANSWERS=5; FULL_LOAD_USERS=48; FULL_LOAD_SECONDS=15 ;;
-  full)  STEADY_USERS=10000; STEADY_SPAWN=200; STEADY_SECONDS=130; STORM_USERS=10000; STORM_SECONDS=75
+  full)  STEADY_USERS=10000; STEADY_SPAWN=200; STEADY_SECONDS=130; STORM_USERS=10000; STORM_SECONDS=90
          STORM_ANSWERS=10; FULL_LOAD_USERS=96; FULL_LOAD_SECONDS=30 ;;
   *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
 esac
 STEADY_USERS="${BENCH_STEADY_USERS:-$STEADY_USERS}"
 STORM_USERS="${BENCH_STORM_USERS:-$STORM_USERS}"
 RAMP_SECONDS=$(( (STEADY_USERS + STEADY_SPAWN - 1) / STEADY_SPAWN ))
+PHASES="${BENCH_PHASES:-steady storm ceiling capacity}"
+want() { [[ " $PHASES " == *" $1 "* ]]; }
 
 PIDS=()
 cleanup() {
@@ -53,7 +55,8 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   echo "bench: stopped everything; logs in $RUN"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 log() { echo "bench [$(date -u +%H:%M:%S)] $*"; }
 
@@ -90,7 +93,11 @@ else
   log "database $DB: reusing ($(learners) learners); migrating"
   timeout 600 "$PY" manage.py migrate --noinput -v0
 fi
-timeout 300 "$PY" manage.py collectstatic --noinput -v0
+# collectstatic compresses every file (a minute or more): only when static/ changed since the last run.
+if [ ! -f staticfiles/staticfiles.json ] || [ -n "$(find static -newer staticfiles/staticfiles.json -print -quit)" ]; then
+  log "collectstatic"
+  timeout 600 "$PY" manage.py collectstatic --noinput -v0
+fi
 
 SESSIONS=$(( STEADY_USERS > STORM_USERS ? STEADY_USERS : STORM_USERS ))
 log "sessions for $SESSIONS learners"
@@ -146,14 +153,20 @@ locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classe
   PIDS+=("$locust_pid")
   sleep "$ramp"
   "$PY" bench/report.py snapshot "$RUN/$name-before.json"
+  if [ -n "${BENCH_PYSPY:-}" ] && [ "$name" = "$BENCH_PYSPY" ]; then
+    # Where the workers' CPU goes at full load: collapsed stacks of every gunicorn process.
+    timeout $(( seconds + 30 )) .venv/bin/py-spy record --pid "$(cat "$RUN/gunicorn.pid")" --subprocesses \
+      --duration $(( seconds - 2 )) --rate 200 --format raw --output "$RUN/$name-pyspy.txt" >"$RUN/pyspy.log" 2>&1 || true
+  fi
   wait "$locust_pid" || log "locust $name exited with $? (see $RUN/$name-locust.log)"
   "$PY" bench/report.py snapshot "$RUN/$name-after.json"
   "$PY" bench/report.py phase "$name" "$RUN"
 }
 
 export BENCH_DATA="$RUN/data.json" BENCH_THINK=10
-locust_phase steady "$STEADY_USERS" "$STEADY_SPAWN" "$STEADY_SECONDS" "$RAMP_SECONDS" Student Visitor FreeVisitor
+want steady && locust_phase steady "$STEADY_USERS" "$STEADY_SPAWN" "$STEADY_SECONDS" "$RAMP_SECONDS" Student Visitor FreeVisitor
 
+if want storm; then
 log "storm: opening the scheduled exam now and pre-warming its paper"
 timeout 300 "$PY" bench/prepare.py storm "$RUN/storm.json"
 export BENCH_STORM="$RUN/storm.json" BENCH_STORM_ANSWERS="$STORM_ANSWERS"
@@ -168,10 +181,15 @@ extra["builds_after_prewarm"] = json.loads((run / "storm.json").read_text())["bu
 (run / "storm-extra.json").write_text(json.dumps(extra))
 PY
 "$PY" bench/report.py phase storm "$RUN" >/dev/null
+fi
 
 export BENCH_THINK=0
-locust_phase ceiling "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 BareCeiling
-locust_phase capacity "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 Student Visitor FreeVisitor
+want ceiling && locust_phase ceiling "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 BareCeiling
+want capacity && locust_phase capacity "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 Student Visitor FreeVisitor
+if [ -n "${BENCH_PYSPY:-}" ] && [ -f "$RUN/$BENCH_PYSPY-pyspy.txt" ]; then
+  "$PY" bench/report.py profile "$RUN/$BENCH_PYSPY-pyspy.txt" >"$RUN/profile-top.txt"
+  cp "$RUN/profile-top.txt" "bench/results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE-profile-$BENCH_PYSPY.txt"
+fi
 
 RESULT=$("$PY" bench/report.py finish "$RUN" "$MODE")
 log "results: $RESULT; docs/performance.md regenerated"

@@ -1,0 +1,115 @@
+"""Every cache layer in front of the real pages lets a write show at once.
+
+Committed transactions (transactional_db): cacheops and the page-version bump run after commit, as
+in production. Each test first proves the page is cached, then writes, then reads once more.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cerebrum.cache import l1_clear
+from cerebrum.http_cache import _url_name_for_path
+from courses import caches, services
+from courses.templatetags.courses_tags import rupees
+from tests.factories import CourseFactory, PracticeTestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    _url_name_for_path.cache_clear()
+    l1_clear()
+    yield
+    l1_clear()
+
+
+@pytest.fixture
+def student(client):
+    user = UserFactory(name="Asha Verma")
+    client.force_login(user)
+    client.get("/")  # the once-per-5-minutes last-active write happens here
+    return user
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda course: reverse("courses:catalog"),
+        lambda course: reverse("courses:course_detail", args=[course.slug]),
+        lambda course: reverse("courses:home"),
+    ],
+    ids=["catalog", "course", "home"],
+)
+def test_price_change_shows_at_once_on_cached_anonymous_pages(client, url):
+    course = CourseFactory(fees_paise=4_500_000, is_featured=True)
+    page = url(course)
+    client.get(page)
+    cached = client.get(page)
+    assert cached["X-Cache"] == "HIT"
+    assert rupees(4_500_000) in cached.content.decode()
+
+    course.fees_paise = 3_900_000
+    course.save(update_fields=["fees_paise"])  # what the admin's change form does
+    after = client.get(page)
+
+    assert after["X-Cache"] == "MISS"
+    assert rupees(3_900_000) in after.content.decode()
+    assert rupees(4_500_000) not in after.content.decode()
+
+
+def test_price_change_shows_at_once_in_the_public_api(api_client):
+    course = CourseFactory(fees_paise=4_500_000)
+    api_client.get("/api/v1/courses")
+    assert api_client.get("/api/v1/courses")["X-Cache"] == "HIT"
+
+    course.fees_paise = 3_900_000
+    course.save(update_fields=["fees_paise"])
+    body = api_client.get("/api/v1/courses").json()
+
+    fees = [row["fees_paise"] for row in body.get("results", body)]
+    assert fees == [3_900_000]
+
+
+def test_new_enrollment_shows_at_once_on_the_dashboard(client, student):
+    course = CourseFactory(name="NEET 2027 Crash Course")
+    client.get(reverse("courses:dashboard"))
+    assert "NEET 2027 Crash Course" not in client.get(reverse("courses:dashboard")).content.decode()
+
+    services.enrollment_create(user=student, course=course)
+    page = client.get(reverse("courses:dashboard"))
+
+    assert "NEET 2027 Crash Course" in page.content.decode()
+    assert page["Cache-Control"] == "private, no-store"
+
+
+def test_new_enrollment_shows_at_once_in_the_dashboard_api(api_client, student):
+    api_client.force_authenticate(student)
+    course = CourseFactory(name="NEET 2027 Crash Course")
+    before = api_client.get("/api/v1/dashboard").content.decode()
+
+    services.enrollment_create(user=student, course=course)
+    after = api_client.get("/api/v1/dashboard").content.decode()
+
+    assert "NEET 2027 Crash Course" not in before
+    assert "NEET 2027 Crash Course" in after
+
+
+def test_submitted_attempt_shows_at_once_on_dashboard_and_leaderboard(client, student):
+    test = PracticeTestFactory(title="Genetics Sprint", question_count=2)
+    board_url = reverse("courses:leaderboard", args=[test.slug])
+    client.get(reverse("courses:dashboard"))
+    client.get(board_url)
+    assert "Genetics Sprint" not in client.get(reverse("courses:dashboard")).content.decode()
+
+    attempt = services.attempt_start(test=test, user=student)
+    for question in caches.paper_get(test)["questions"]:
+        services.attempt_answer(attempt=attempt, question_id=question["id"], option="A")
+    services.attempt_submit(attempt=attempt)
+    dashboard = client.get(reverse("courses:dashboard")).content.decode()
+    board = client.get(board_url).content.decode()
+
+    assert "Genetics Sprint" in dashboard
+    assert "Asha Verma" in board
