@@ -83,6 +83,11 @@ class SignupView(FormView):
         messages.success(self.request, f"Welcome to Cerebrum, {user.name}!")
         return HttpResponseRedirect(safe_next(self.request))
 
+    def get_context_data(self, **kwargs) -> dict:
+        # Kept through a failed POST so the learner still lands where they were going.
+        next_url = self.request.POST.get("next") or self.request.GET.get("next", "")
+        return {**super().get_context_data(**kwargs), "next": next_url}
+
     def _free_user(self) -> FreeUser | None:
         free_user_id = self.request.session.get("free_user_id")
         return FreeUser.objects.filter(pk=free_user_id, user__isnull=True).first() if free_user_id else None

@@ -70,6 +70,14 @@ def test_signup_follows_only_safe_next(client, next_url, expected):
     assert response.url == (expected or home_url())
 
 
+def test_signup_keeps_next_through_a_failed_attempt(client):
+    response = client.post(
+        f"{reverse('accounts:signup')}?next=/courses/", {**_signup_data(password="x"), "next": "/courses/"}
+    )
+
+    assert '<input type="hidden" name="next" value="/courses/">' in response.content.decode()
+
+
 def test_signup_keeps_the_free_users_attempts_and_the_campaign(client):
     # Given a visitor from a campaign who took a free test as a lead
     lead = FreeUserFactory()
