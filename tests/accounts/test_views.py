@@ -123,6 +123,16 @@ def test_signup_shows_errors_beside_the_field_and_saves_nothing(client, override
     assert CommunicationLog.objects.count() == 0
 
 
+def test_signup_ignores_tampered_role_staff_and_verification_fields(client):
+    tampered = {"role": "ADMIN", "is_staff": "on", "is_superuser": "on", "phone_verified": "on", "email_verified": "1"}
+
+    client.post(reverse("accounts:signup"), {**_signup_data(phone="9812345678"), **tampered})
+
+    user = User.objects.get()
+    assert (user.role, user.is_staff, user.is_superuser) == ("STUDENT", False, False)
+    assert (user.phone_verified, user.email_verified) == (False, False)
+
+
 def test_signup_with_a_taken_phone_says_so(client):
     UserFactory(phone="+919812345678")
 
