@@ -130,3 +130,90 @@ class ChapterNoteFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"notes-{n}")
     body = "# Heading\n\nSome **bold** text."
     is_published = True
+
+
+# --- Appended by the foundation engineer: the big tables, so the admin tests compare 1 row with 50. ---
+# Imported here, not at the top, because this file is shared and only ever appended to.
+from accounts.models import AuthLog, PhoneOTP  # noqa: E402
+from analytics.models import AnalyticsEvent  # noqa: E402
+from communications.models import Channel, CommunicationLog  # noqa: E402
+from courses.models import TestAttempt  # noqa: E402
+from payments.models import Payment, PaymentEvent  # noqa: E402
+
+
+class TestAttemptFactory(factory.django.DjangoModelFactory):
+    """A submitted attempt of a one-question free test."""
+
+    class Meta:
+        model = TestAttempt
+
+    user = factory.SubFactory(UserFactory)
+    test = factory.SubFactory(PracticeTestFactory, question_count=1)
+    status = TestAttempt.Status.SUBMITTED
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
+    submitted_at = factory.LazyFunction(timezone.now)
+    score = 4
+    correct_count = 1
+
+
+class AuthLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuthLog
+
+    user = factory.SubFactory(UserFactory)
+    identifier = factory.LazyAttribute(lambda log: log.user.email)
+    event = AuthLog.Event.LOGIN_SUCCESS
+    ip_address = "127.0.0.1"
+
+
+class PhoneOTPFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhoneOTP
+
+    user = factory.SubFactory(UserFactory)
+    phone = factory.LazyAttribute(lambda otp: otp.user.phone)
+    code_hash = "not-a-real-hash"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=5))
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    user = factory.SelfAttribute("enrollment.user")
+    amount_paise = factory.SelfAttribute("enrollment.course.fees_paise")
+    status = Payment.Status.CREATED
+    razorpay_order_id = factory.Sequence(lambda n: f"order_factory{n:08d}")
+
+
+class PaymentEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaymentEvent
+
+    payment = factory.SubFactory(PaymentFactory)
+    provider_event_id = factory.Sequence(lambda n: f"evt_factory{n:08d}")
+    event_type = "order.created"
+    source = PaymentEvent.Source.SYSTEM
+    to_status = Payment.Status.CREATED
+
+
+class AnalyticsEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnalyticsEvent
+
+    user = factory.SubFactory(UserFactory)
+    event_type = AnalyticsEvent.Type.PAGE_VIEW
+    event_name = "page_view"
+    path = "/"
+
+
+class CommunicationLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommunicationLog
+
+    user = factory.SubFactory(UserFactory)
+    channel = Channel.EMAIL
+    template = "welcome"
+    recipient = factory.LazyAttribute(lambda log: log.user.email)
+    idempotency_key = factory.Sequence(lambda n: f"factory:{n}")

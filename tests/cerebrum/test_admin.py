@@ -25,8 +25,8 @@ MODEL_ADMINS = [pytest.param(model, model_admin, id=model._meta.label) for model
 def _factories_by_model() -> dict[type, type]:
     """The first factory declared for each model (e.g. UserFactory, not its ParentFactory subclass)."""
     found: dict[type, type] = {}
-    for _, candidate in inspect.getmembers(factories, inspect.isclass):
-        if issubclass(candidate, factory.django.DjangoModelFactory) and candidate._meta.model is not None:
+    for candidate in vars(factories).values():  # definition order
+        if inspect.isclass(candidate) and issubclass(candidate, factory.django.DjangoModelFactory):
             found.setdefault(candidate._meta.model, candidate)
     return found
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError, connections
 
 from accounts.models import User
 from cerebrum.settings import base as base_settings
@@ -51,6 +52,19 @@ def test_ready_names_redis_when_it_is_down_while_health_stays_up(client, redis_s
     assert ready.json()["status"] == "unavailable"
     assert [failure.split(":")[0] for failure in ready.json()["failing"]] == ["redis"]
     assert health.status_code == 200
+
+
+@pytest.mark.django_db
+def test_ready_names_the_database_when_it_is_down(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connections["default"], "cursor", refuse)
+
+    response = client.get("/ready")
+
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database: OperationalError"]
 
 
 @pytest.mark.django_db
