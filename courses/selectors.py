@@ -19,6 +19,7 @@ from courses.models import ChapterNote, Course, Enrollment, PracticeTest, Questi
 
 FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
 GST_PERCENT = 18
+SOLUTIONS_DELAY = timedelta(minutes=1)  # past the submit grace, so no one can still answer
 
 
 # --- Catalog --------------------------------------------------------------------------------------
@@ -151,6 +152,17 @@ def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
             )
         questions.append(row)
     return questions
+
+
+def solutions_open_at(test: PracticeTest):
+    """When a scheduled exam's answer key may be shown, or None if it may be shown now.
+
+    Someone who submits early must not be able to pass the key to those still writing.
+    """
+    if test.scheduled_start is None:
+        return None
+    ends_at = test.scheduled_start + timedelta(minutes=test.duration_minutes) + SOLUTIONS_DELAY
+    return ends_at if timezone.now() < ends_at else None
 
 
 def seconds_left(attempt: TestAttempt) -> int:

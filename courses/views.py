@@ -353,11 +353,13 @@ class AttemptResultView(AttemptMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         attempt = kwargs["attempt"]
-        questions = selectors.attempt_view(attempt=attempt, reveal=True)
+        solutions_at = selectors.solutions_open_at(attempt.test)
+        questions = selectors.attempt_view(attempt=attempt, reveal=solutions_at is None)
         return {
             **super().get_context_data(**kwargs),
             "test": attempt.test,
             "questions": questions,
+            "solutions_at": solutions_at,
             "max_score": len(questions) * attempt.test.marks_correct,
             "topics": sorted(attempt.topic_breakdown.items()),
         }

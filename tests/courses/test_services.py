@@ -329,3 +329,49 @@ def test_practice_test_bump_paper_changes_paper_key():
     assert caches.paper_get(test)["version"] == 2
     assert before["version"] == 1
     assert caches.paper_builds(test.pk) == 2
+
+
+# --- Redis faults and costs -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down(monkeypatch):
+    """The answer/leaderboard Redis connection points at a closed port: every call raises a RedisError."""
+    import redis
+
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setattr(caches, "redis_client", lambda: dead)
+
+
+def test_answers_and_submit_survive_redis_outage(redis_down, django_capture_on_commit_callbacks):
+    test, user = PracticeTestFactory(question_count=2), UserFactory()
+    attempt = services.attempt_start(test=test, user=user)
+    first, second = _paper_ids(test)
+
+    services.attempt_answer(attempt=attempt, question_id=first, option="A")
+    services.attempt_answer(attempt=attempt, question_id=second, option="D", marked_for_review=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.attempt_submit(attempt=attempt)
+
+    assert (result.status, result.score, result.answers) == (
+        Attempt.Status.SUBMITTED,
+        4 - 1,
+        {str(first): "A", str(second): "D"},
+    )
+
+
+def test_attempt_start_is_one_insert(django_assert_num_queries, django_capture_on_commit_callbacks):
+    # Given a free test whose paper is already cached
+    test, user = PracticeTestFactory(question_count=5), UserFactory()
+    caches.paper_get(test)
+
+    # When: one SELECT of own attempts and one INSERT (the rest are savepoints: the test's transaction
+    # turns the service's atomic block into one, and the race guard around the INSERT is another)
+    with django_assert_num_queries(6) as captured:
+        services.attempt_start(test=test, user=user)
+
+    # Then
+    statements = [q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert statements == ["SELECT", "INSERT"]
+    assert inserts[0].startswith('INSERT INTO "test_attempts"')

@@ -428,3 +428,19 @@ def test_visitor_cannot_start_paid_test(client):
     assert response.status_code == 302
     assert reverse("accounts:login") in response.url
     assert Attempt.objects.count() == 0
+
+
+def test_scheduled_exam_hides_answer_key_until_it_ends(client, student):
+    # Given a scheduled exam still running, submitted early by one learner
+    test = PracticeTestFactory(question_count=1, scheduled_start=timezone.now() - timedelta(minutes=5))
+    attempt = services.attempt_submit(attempt=services.attempt_start(test=test, user=student))
+
+    # When they open their result
+    body = client.get(reverse("courses:attempt_result", args=[attempt.pk])).content.decode()
+
+    # Then they see their score but no key or explanation while others are still writing
+    assert "Answers and explanations appear when the exam ends" in body
+    assert "Mitochondria make ATP" not in body
+    test.scheduled_start = timezone.now() - timedelta(minutes=40)
+    test.save(update_fields=["scheduled_start"])
+    assert "Mitochondria make ATP" in client.get(reverse("courses:attempt_result", args=[attempt.pk])).content.decode()
