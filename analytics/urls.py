@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("campaigns/", views.CampaignsView.as_view(), name="campaigns"),
     path("engagement/", views.EngagementView.as_view(), name="engagement"),
     path("performance/", views.PerformanceView.as_view(), name="performance"),
+    path("refresh/", views.RefreshView.as_view(), name="refresh"),
 ]
 
 # REST API, mounted under /api/v1/.

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpResponseRedirect
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.generic import TemplateView
 
 from analytics import charts, performance, selectors
 from analytics.forms import DateRangeForm
+from analytics.tasks import rollups_rebuild
 
 
 @method_decorator(staff_member_required, name="dispatch")
@@ -71,3 +77,17 @@ class PerformanceView(TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(performance.snapshot(), section="performance", refresh_seconds=10)
         return context
+
+
+@method_decorator(staff_member_required, name="dispatch")
+class RefreshView(View):
+    """Recompute the recent rollups now instead of waiting for the 5-minute task (the embedded default
+    has no beat at all, so this is how its dashboards fill)."""
+
+    def post(self, request):
+        rollups_rebuild.delay(days=settings.ANALYTICS_ROLLUP_DAYS)
+        messages.success(request, "The numbers of the last few days are being recomputed.")
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = "/staff/analytics/"
+        return HttpResponseRedirect(target)

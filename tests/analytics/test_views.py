@@ -129,3 +129,29 @@ def test_date_range_is_honoured_or_falls_back_to_the_last_30_days(staff_client, 
     else:
         assert (start.isoformat(), end.isoformat()) == expected
         assert len(response.context["attempts_chart"]["bars"]) == 3
+
+
+def test_staff_can_recompute_recent_days_now(staff_client):
+    traffic(2)
+    AnalyticsEvent.objects.create(event_type="PAGE_VIEW", event_name="page", anonymous_id="late-visitor")
+
+    response = staff_client.post("/staff/analytics/refresh/", {"next": "/staff/analytics/campaigns/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/analytics/campaigns/"
+    assert staff_client.get("/staff/analytics/").context["funnel"]["rows"][0]["value"] == 3
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+def test_refresh_never_redirects_off_site(staff_client, target):
+    response = staff_client.post("/staff/analytics/refresh/", {"next": target})
+
+    assert response["Location"] == "/staff/analytics/"
+
+
+def test_learners_cannot_trigger_a_recompute(client):
+    client.force_login(UserFactory())
+
+    response = client.post("/staff/analytics/refresh/")
+
+    assert "/admin/login/" in response["Location"]
