@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from analytics.models import AnalyticsEvent
 from analytics.services import buffer_flush
@@ -317,6 +318,18 @@ def test_attempts_expire_overdue_closes_only_overdue():
     assert closed == 1
     assert Attempt.objects.get(pk=overdue.pk).status == Attempt.Status.EXPIRED
     assert Attempt.objects.get(pk=fresh.pk).status == Attempt.Status.IN_PROGRESS
+
+
+def test_paper_built_once_counts_in_redis_and_prometheus():
+    test = PracticeTestFactory(question_count=3)
+    before = REGISTRY.get_sample_value("cerebrum_paper_builds_total") or 0
+
+    papers = [caches.paper_get(test) for _ in range(3)]
+
+    assert caches.paper_builds(test.pk) == 1
+    assert REGISTRY.get_sample_value("cerebrum_paper_builds_total") == before + 1
+    assert papers[0] == papers[2]
+    assert set(papers[0]["questions"][0]) == {"id", "number", "text", "options", "topic", "chapter"}
 
 
 def test_practice_test_bump_paper_changes_paper_key():

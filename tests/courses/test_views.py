@@ -86,6 +86,7 @@ PAGES = [
     ("dashboard", lambda o: reverse("courses:dashboard"), 5, "Score trend"),
     ("notes", lambda o: reverse("courses:notes"), 2, CHAPTER),
     ("notes-grade", lambda o: reverse("courses:notes_grade", args=["11"]), 2, CHAPTER),
+    ("notes-chapter", lambda o: reverse("courses:notes_chapter", args=["11", slugify(CHAPTER)]), 2, "Notes"),
     ("note", lambda o: reverse("courses:note_detail", args=[o["note"].slug]), 3, "Practice questions"),
     ("tests", lambda o: reverse("courses:tests"), 2, "NEET Mock Test"),
     ("test", lambda o: reverse("courses:test_detail", args=[o["test"].slug]), 3, "Continue your attempt"),
@@ -444,3 +445,10 @@ def test_scheduled_exam_hides_answer_key_until_it_ends(client, student):
     test.scheduled_start = timezone.now() - timedelta(minutes=40)
     test.save(update_fields=["scheduled_start"])
     assert "Mitochondria make ATP" in client.get(reverse("courses:attempt_result", args=[attempt.pk])).content.decode()
+
+
+@pytest.mark.parametrize("path", ["/notes/13/", "/notes/11/no-such-chapter/"])
+def test_unknown_grade_or_chapter_is_404(client, path):
+    ChapterNoteFactory(grade="11", chapter=CHAPTER)
+
+    assert client.get(path).status_code == 404
