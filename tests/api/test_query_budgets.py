@@ -1,0 +1,101 @@
+"""Query budgets of the hot API endpoints: at most 4 SQL queries, and the same number for 1 and 50 rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from courses import services
+from courses.models import Enrollment
+from tests.factories import (
+    ChapterNoteFactory,
+    CourseFactory,
+    EnrollmentFactory,
+    ParentFactory,
+    ParentLinkFactory,
+    PracticeTestFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, method: str, url: str, body: dict | None = None) -> tuple[int, int]:
+    """(status, SQL statements run), not counting SAVEPOINT/RELEASE: transaction control, not reads or writes."""
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, body or {}, format="json")
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    return response.status_code, len(statements)
+
+
+def _rows(kind: str, n: int, user) -> str:
+    """Make n rows of a list and return its URL."""
+    if kind == "courses":
+        CourseFactory.create_batch(n)
+        return "/api/v1/courses?page_size=100"
+    if kind == "tests":
+        for _ in range(n):
+            PracticeTestFactory(question_count=0, course=CourseFactory())
+        return "/api/v1/tests?page_size=100"
+    if kind == "enrollments":
+        EnrollmentFactory.create_batch(n, user=user)
+        return "/api/v1/enrollments?page_size=100"
+    if kind == "notes":
+        ChapterNoteFactory.create_batch(n)
+        return "/api/v1/notes?grade=11"
+    for _ in range(n):
+        ParentLinkFactory(parent=user)
+    return "/api/v1/parent/children?page_size=100"
+
+
+@pytest.mark.parametrize("kind", ["courses", "tests", "enrollments", "notes", "children"])
+def test_list_endpoints_cost_the_same_for_1_and_50_rows(api_client, kind):
+    counts = []
+    for n in (1, 50):
+        user = ParentFactory() if kind == "children" else UserFactory()
+        api_client.force_authenticate(user)
+        # A distinct URL per size: public lists are page-cached, and the version bump that would
+        # refresh them runs on commit, which a test transaction never reaches.
+        status, queries = count_queries(api_client, "get", f"{_rows(kind, n, user)}&rows={n}")
+        assert status == 200
+        counts.append(queries)
+    print(f"QUERIES {kind}: {counts}")  # noqa: T201 - shown with -s, for the performance notes
+    assert counts[0] == counts[1]
+    assert counts[1] <= 4
+
+
+def test_dashboard_miss_and_hit(api_client):
+    user = UserFactory()
+    EnrollmentFactory.create_batch(50, user=user, status=Enrollment.Status.ACTIVE)
+    api_client.force_authenticate(user)
+    api_client.get("/api/v1/me")  # the first request in 5 minutes also writes last_active_at
+    _, miss = count_queries(api_client, "get", "/api/v1/dashboard")
+    with CaptureQueriesContext(connection) as captured:
+        api_client.get("/api/v1/dashboard")
+    assert miss <= 4
+    assert [q["sql"] for q in captured.captured_queries] == []  # a real JWT adds its user's query
+
+
+def test_exam_hot_path_budgets(api_client):
+    # given a learner and a 50-question test whose paper is already cached (pre-warmed before T0)
+    user = UserFactory()
+    test = PracticeTestFactory(question_count=50)
+    services.caches.paper_get(test)
+    services.caches.answer_key_get(test_id=test.pk, version=test.paper_version)
+    api_client.force_authenticate(user)
+    api_client.get("/api/v1/me")  # the first request in 5 minutes also writes last_active_at
+    # when they start, read, answer and submit
+    status, start = count_queries(api_client, "post", f"/api/v1/tests/{test.slug}/attempts")
+    attempt_id = api_client.get(f"/api/v1/tests/{test.slug}").json() and user.attempts.get().pk
+    _, read = count_queries(api_client, "get", f"/api/v1/attempts/{attempt_id}")
+    qid = int(next(iter(services.caches.answer_key_get(test_id=test.pk, version=1))))
+    _, answer = count_queries(
+        api_client, "post", f"/api/v1/attempts/{attempt_id}/answers", {"question_id": qid, "option": "A"}
+    )
+    _, submit = count_queries(api_client, "post", f"/api/v1/attempts/{attempt_id}/submit")
+    # then each stays within budget, whatever the paper's length
+    assert status == 201
+    print(f"QUERIES exam: start={start} read={read} answer={answer} submit={submit}")  # noqa: T201
+    assert max(start, read, answer) <= 4, (start, read, answer)
+    assert submit <= 6, submit
