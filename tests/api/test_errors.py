@@ -89,3 +89,27 @@ def test_session_auth_works_for_the_pages_own_calls(client):
     # then the session is enough
     assert response.status_code == 200
     assert response.json()["id"] == user.pk
+
+
+@pytest.mark.django_db
+def test_an_unexpected_failure_is_a_json_500_without_details(api_client, monkeypatch):
+    # given a bug deep in a read path
+    def broken(**kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("courses.selectors.course_list", broken)
+    api_client.raise_request_exception = False
+    # when the endpoint is called
+    response = api_client.get("/api/v1/courses?bug=1")
+    # then the client gets the error shape and nothing of the internals
+    assert_error_shape(response, 500, "server_error")
+    assert b"secret" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body", [b'{"username": "a\\u0000b", "password": "x"}', b'{"username": 1e999, "password": "x"}']
+)
+def test_odd_but_valid_json_is_a_4xx(api_client, body):
+    response = api_client.generic("POST", TOKEN_URL, body, content_type="application/json")
+    assert 400 <= response.status_code < 500
