@@ -119,7 +119,9 @@ def celery_worker_factory(transactional_db):
     # one: updating `task_always_eager` alone left tasks running inline in the test process.
     previous = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager, "CELERY_BROKER_URL": app.conf.broker_url}
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker_url)
+    # An earlier eager .delay() built a producer pool on the old broker URL; drop it with the pool.
     app._pool = None
+    app.amqp._producer_pool = None
     workers: list[CeleryWorker] = []
 
     def start(
@@ -137,6 +139,7 @@ def celery_worker_factory(transactional_db):
         worker.kill()
     app.conf.update(**previous)
     app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture(autouse=True)
