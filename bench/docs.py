@@ -104,16 +104,21 @@ def _phase_sections(result: dict) -> list[str]:
 
 def _history_table(results: list[dict]) -> str:
     lines = [
-        "| file | mode | steady users | steady req/s | steady p95 ms | storm start p95 ms | capacity ÷ ceiling |",
-        "|---|---|---|---|---|---|---|",
+        "| file | mode | gunicorn | steady users | steady req/s | steady p95 ms | storm start p95 ms "
+        "| ceiling req/s | capacity req/s | capacity ÷ ceiling |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
-        steady = result["phases"].get("steady", {})
-        verdict = result["verdict"]
+        phases, verdict = result["phases"], result["verdict"]
+
+        def total(phase: str, key: str, phases=phases):
+            return phases.get(phase, {}).get("total", {}).get(key)
+
         lines.append(
-            f"| {result['file']} | {result['mode']} | {result['config'].get('steady_users')} | "
-            f"{steady.get('total', {}).get('rps')} | {steady.get('total', {}).get('p95_ms')} | "
-            f"{verdict.get('storm_start_p95_ms', {}).get('value')} | {verdict.get('capacity_ratio', {}).get('value')} |"
+            f"| {result['file']} | {result['mode']} | {result['config'].get('gunicorn')} | "
+            f"{result['config'].get('steady_users') if 'steady' in phases else ''} | {total('steady', 'rps')} | "
+            f"{total('steady', 'p95_ms')} | {verdict.get('storm_start_p95_ms', {}).get('value')} | "
+            f"{total('ceiling', 'rps')} | {total('capacity', 'rps')} | {verdict.get('capacity_ratio', {}).get('value')} |"
         )
     return "\n".join(lines)
 

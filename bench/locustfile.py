@@ -317,6 +317,14 @@ class ExamStudent(CerebrumUser):
         self._sleep(3600)  # done: stay connected but idle until the phase ends
 
 
+class HotDashboard(Student):
+    """Profiling aid (BENCH_PHASES=hot BENCH_PYSPY=hot): signed-in learners reloading the dashboard, no think time."""
+
+    weight = 1
+    wait_time = constant(0)
+    tasks = [Student.dashboard]
+
+
 class BareCeiling(FastHttpUser):
     """The cheapest Django response through the same stack: the ceiling the mix is compared with."""
 
