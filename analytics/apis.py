@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import orjson
+from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, throttling
 from rest_framework.authentication import SessionAuthentication
@@ -42,6 +44,16 @@ class BeaconSessionAuthentication(SessionAuthentication):
 
     def enforce_csrf(self, request) -> None:
         return None
+
+
+class BeaconSessionScheme(OpenApiAuthenticationExtension):
+    """Documents the beacon's session auth like DRF's own (same cookie, no CSRF header)."""
+
+    target_class = BeaconSessionAuthentication
+    name = "beaconCookieAuth"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
 
 
 class EventBatchThrottle(throttling.SimpleRateThrottle):

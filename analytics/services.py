@@ -126,7 +126,8 @@ FLUSH_MAX_BATCHES = 50
 
 
 def buffer_flush(*, max_batches: int = FLUSH_MAX_BATCHES) -> int:
-    """Move buffered events into PostgreSQL in batches; returns how many rows were inserted.
+    """Move buffered events into PostgreSQL in batches; returns how many events were handed over
+    (an event already stored counts too, being skipped by its unique event_id).
 
     Safe to run from several workers at once (one wins the lock, the others return 0) and safe to
     kill at any moment (see analytics/buffer.py).
