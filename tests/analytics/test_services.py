@@ -4,12 +4,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from analytics import buffer, services
 from analytics.models import AnalyticsEvent, DailyMetric
 from analytics.tasks import buffer_flush as buffer_flush_task
+from courses.caches import dashboard_get_or_build, dashboard_key
 from tests.analytics.conftest import client_event
 from tests.conftest import wait_until
 from tests.factories import UserFactory
@@ -89,19 +91,22 @@ def test_a_flusher_that_lost_its_lock_leaves_the_processing_list_for_the_next_on
     assert buffer.connection().llen(buffer.PROCESSING_KEY) == 5
 
 
-def test_flush_refreshes_the_dashboards_of_the_learners_concerned(monkeypatch):
-    refreshed: list[int] = []
-    monkeypatch.setattr(services, "dashboard_invalidate", refreshed.append)
-    first, second = UserFactory(), UserFactory()
+def test_flush_refreshes_the_dashboards_of_the_learners_concerned():
+    # given three learners whose dashboards are cached, and buffered events of two of them
+    first, second, bystander = UserFactory(), UserFactory(), UserFactory()
+    for user in (first, second, bystander):
+        dashboard_get_or_build(user.pk, lambda: {"cached": True})
     events = server_events(3)
     events[0]["user_id"] = first.pk
     events[1]["user_id"] = second.pk
     events[2]["user_id"] = first.pk
     buffer.push(events)
 
+    # when the buffer is flushed
     services.buffer_flush()
 
-    assert sorted(refreshed) == sorted([first.pk, second.pk])
+    # then exactly the two concerned dashboards are dropped from the cache (report §3.2)
+    assert [cache.get(dashboard_key(user.pk)) for user in (first, second, bystander)] == [None, None, {"cached": True}]
 
 
 def test_event_record_is_buffered_only_when_the_business_transaction_commits(django_capture_on_commit_callbacks):
