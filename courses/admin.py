@@ -11,9 +11,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
+from cerebrum.errors import DomainError
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
 from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
-from courses.services import practice_test_bump_paper
+from courses.services import enrollment_activate, enrollment_create, practice_test_bump_paper
 
 
 @admin.register(Course)
@@ -29,14 +30,61 @@ class CourseAdmin(admin.ModelAdmin):
         return f"₹{obj.fees_paise / 100:,.2f}"
 
 
+class EnrollmentAddForm(forms.ModelForm):
+    class Meta:
+        model = Enrollment
+        fields = ("user", "course")
+
+    def clean_course(self) -> Course:
+        # The same refusal enrollment_create gives, shown on the field instead of as an error page.
+        course = self.cleaned_data["course"]
+        if not course.is_active:
+            raise forms.ValidationError("Course is not active.")
+        return course
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(BigTableAdmin):
+    """Staff enroll a learner and activate enrollments through the same services as the site."""
+
     list_display = ("id", "user", "course", "status", "enrollment_date", "utm_source", "utm_campaign")
     list_select_related = ("user", "course")
     list_filter = ("status", "course")
     search_fields = ("^user__email", "^user__phone")
     autocomplete_fields = ("user", "course")
-    readonly_fields = ("created_at", "updated_at")
+    actions = ["activate"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = EnrollmentAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("user", "course") if obj is None else [field.name for field in self.opts.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Status only moves through the services' state machine (the activate action, payments).
+        return () if obj is None else [field.name for field in self.opts.fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        enrollment = enrollment_create(user=obj.user, course=obj.course, utm={"utm_source": "admin"})
+        obj.pk, obj.status, obj._state.adding = enrollment.pk, enrollment.status, False
+
+    @admin.action(description="Activate the selected enrollments (payment received offline)", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset) -> None:
+        activated, refused = 0, []
+        for enrollment in queryset.order_by("pk"):
+            try:
+                _, changed = enrollment_activate(enrollment=enrollment)
+            except DomainError as exc:
+                refused.append(f"#{enrollment.pk}: {exc.message}")
+                continue
+            activated += changed
+        self.message_user(request, f"Activated {activated} enrollments.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not activated: " + " ".join(refused), messages.WARNING)
 
 
 class QuestionImportForm(forms.Form):
@@ -173,6 +221,12 @@ class TestAttemptAdmin(BigTableAdmin):
         "paper_version",
         "created_at",
     )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ChapterNote)

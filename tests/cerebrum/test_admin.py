@@ -7,6 +7,7 @@ import inspect
 import factory
 import pytest
 from django.contrib import admin
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.client import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from cerebrum.admin_tools import EXACT_COUNT_BELOW, EstimatedCountPaginator
 from courses import models as course_models
-from courses.models import PracticeTest
+from courses.models import Enrollment, PracticeTest
 from tests import factories
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
@@ -231,3 +232,48 @@ def test_staff_edits_a_learner_in_the_admin(staff_client):
     assert response.status_code == 302
     learner.refresh_from_db()
     assert (learner.email, learner.email_verified) == ("new.address@example.com", True)
+
+
+def test_staff_enroll_a_learner_through_the_enrollment_service(staff_client):
+    learner, course = factories.UserFactory(), factories.CourseFactory()
+
+    response = staff_client.post(_url(Enrollment, "add"), {"user": learner.pk, "course": course.pk})
+
+    assert response.status_code == 302
+    enrollment = Enrollment.objects.get(user=learner, course=course)
+    assert (enrollment.status, enrollment.utm_source) == (Enrollment.Status.PENDING, "admin")
+
+
+def test_enrolling_in_an_inactive_course_is_refused_on_the_form(staff_client):
+    learner, course = factories.UserFactory(), factories.CourseFactory(is_active=False)
+
+    response = staff_client.post(_url(Enrollment, "add"), {"user": learner.pk, "course": course.pk})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"course": ["Course is not active."]}
+    assert not Enrollment.objects.exists()
+
+
+def test_activate_action_moves_pending_enrollments_and_refuses_cancelled_ones(staff_client):
+    pending = factories.EnrollmentFactory()
+    cancelled = factories.EnrollmentFactory(status=Enrollment.Status.CANCELLED)
+
+    response = staff_client.post(
+        _url(Enrollment, "changelist"), {"action": "activate", "_selected_action": [pending.pk, cancelled.pk]}
+    )
+
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    cancelled.refresh_from_db()
+    assert (pending.status, cancelled.status) == (Enrollment.Status.ACTIVE, Enrollment.Status.CANCELLED)
+    shown = [str(message) for message in get_messages(response.wsgi_request)]
+    assert shown[0] == "Activated 1 enrollments."
+    assert shown[1].startswith(f"Not activated: #{cancelled.pk}: ")
+
+
+def test_enrollment_status_cannot_be_edited_by_hand(staff_client):
+    enrollment = factories.EnrollmentFactory()
+
+    response = staff_client.get(_url(Enrollment, "change", enrollment.pk))
+
+    assert "status" not in response.context["adminform"].form.fields
