@@ -16,17 +16,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from redis.exceptions import RedisError
 
 from analytics import buffer
 from analytics.models import AnalyticsEvent, Campaign
-
-try:
-    from courses.caches import dashboard_invalidate
-except ImportError:  # the courses issue adds the dashboard cache; until then there is nothing to refresh
-
-    def dashboard_invalidate(user_id: int) -> None:
-        return None
-
+from courses.caches import dashboard_invalidate
 
 logger = logging.getLogger(__name__)
 
@@ -130,22 +124,24 @@ def buffer_flush(*, max_batches: int = FLUSH_MAX_BATCHES) -> int:
     (an event already stored counts too, being skipped by its unique event_id).
 
     Safe to run from several workers at once (one wins the lock, the others return 0) and safe to
-    kill at any moment (see analytics/buffer.py).
+    kill at any moment (see analytics/buffer.py). With Redis unreachable there is nothing to flush:
+    ingestion is writing straight to PostgreSQL meanwhile.
     """
-    inserted = 0
-    flusher = buffer.Flusher(
-        batch_size=settings.ANALYTICS_FLUSH_BATCH_SIZE, lock_seconds=settings.ANALYTICS_FLUSH_LOCK_SECONDS
-    )
-    with flusher as holder:
-        if holder is None:
-            return 0
-        for _ in range(max_batches):
-            batch = holder.next_batch()
-            if not batch:
-                break
-            inserted += _events_write(batch)
-            holder.done()
-    return inserted
+    written = 0
+    try:
+        flusher = buffer.Flusher(
+            batch_size=settings.ANALYTICS_FLUSH_BATCH_SIZE, lock_seconds=settings.ANALYTICS_FLUSH_LOCK_SECONDS
+        )
+        with flusher as holder:
+            for _ in range(max_batches if holder else 0):
+                batch = holder.next_batch()
+                if not batch:
+                    break
+                written += _events_write(batch)
+                holder.done()
+    except (buffer.BufferUnavailable, RedisError) as error:
+        logger.warning("analytics flush stopped after %d events: %s", written, error)
+    return written
 
 
 def events_purge(*, older_than_days: int, batch_size: int = 10_000, max_batches: int = 100) -> int:

@@ -171,3 +171,8 @@ def test_killing_the_flush_worker_mid_batch_loses_nothing_and_doubles_nothing(an
     assert wait_until(lambda: buffer.length() == 0, timeout=90)
     assert AnalyticsEvent.objects.count() == 20_000
     assert AnalyticsEvent.objects.values("event_id").distinct().count() == 20_000
+
+
+def test_flush_with_redis_down_logs_and_returns_nothing(redis_down, caplog):
+    assert services.buffer_flush() == 0
+    assert "analytics flush stopped" in caplog.text
