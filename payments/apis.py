@@ -126,13 +126,20 @@ class PaymentVerifyApi(APIView):
         return Response(PaymentDetailSerializer(payment).data)
 
 
-@extend_schema(operation_id="payments_list", summary="My payments, newest first")
 class PaymentListApi(generics.ListAPIView):
     serializer_class = PaymentOutputSerializer
     pagination_class = CreatedCursorPagination
 
     def get_queryset(self):
         return selectors.payment_list_for_user(user=self.request.user)
+
+    @extend_schema(
+        operation_id="payments_list",
+        summary="My payments, newest first",
+        responses={200: PaymentOutputSerializer(many=True), **error_responses(401)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class PaymentDetailApi(APIView):

@@ -70,6 +70,10 @@ def get_gateway() -> PaymentGateway:
 def gateway_for_payment(gateway_name: str) -> PaymentGateway:
     """The gateway a stored payment was made through (a sandbox order stays in the sandbox)."""
     if gateway_name == SandboxGateway.name:
+        # The sandbox's secrets are public defaults: with real keys set, a leftover sandbox order must
+        # never be "paid" by signing it locally.
+        if settings.RAZORPAY_KEY_ID:
+            raise GatewayError("Sandbox payments are disabled while Razorpay keys are configured.")
         return SandboxGateway()
     gateway = get_gateway()
     if gateway.name != gateway_name:

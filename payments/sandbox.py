@@ -14,7 +14,7 @@ import orjson
 from django.db import transaction
 
 from cerebrum.errors import Conflict, NotFound
-from payments.gateways import SandboxGateway
+from payments.gateways import SandboxGateway, gateway_for_payment
 from payments.models import Payment, Refund
 from payments.services import webhook_receive
 from payments.states import OPEN_STATUSES
@@ -29,7 +29,7 @@ def sandbox_checkout_complete(*, user, payment_id: int, succeeded: bool) -> dict
         raise NotFound("Payment not found.")
     if payment.status not in (*OPEN_STATUSES, S.FAILED):
         raise Conflict("This order is already settled.")
-    gateway = SandboxGateway()
+    gateway = gateway_for_payment(payment.gateway)  # refuses when real Razorpay keys are configured
     attempt = gateway.record_attempt(
         order_id=payment.razorpay_order_id, amount_paise=payment.amount_paise, succeeded=succeeded
     )

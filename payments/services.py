@@ -138,7 +138,10 @@ def payment_verify_checkout(
             order_id=razorpay_order_id,
             user_id=user.pk,
         )
-    gateway = gateway_for_payment(payment.gateway)
+    try:
+        gateway = gateway_for_payment(payment.gateway)
+    except GatewayError as exc:
+        raise reject("gateway_disabled", exc.message, payment_id=payment.pk) from exc
     if not gateway.verify_checkout_signature(
         order_id=payment.razorpay_order_id, payment_id=razorpay_payment_id, signature=razorpay_signature
     ):

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
+from cerebrum.celery import app as celery_app
 from communications.models import CommunicationLog
 from courses.models import Enrollment
 from payments import services
@@ -23,6 +24,9 @@ def _run_together(*calls) -> list[BaseException]:
     errors: list[BaseException] = []
 
     def run(call):
+        # Celery's current app is per thread; without this a new thread would fall back to an
+        # unconfigured default app (not eager, no broker) for the tasks enqueued after commit.
+        celery_app.set_current()
         try:
             barrier.wait(timeout=10)
             call()

@@ -271,3 +271,15 @@ def test_any_order_of_events_ends_valid_and_never_regresses(events):
     assert enrollment.status == (Enrollment.Status.ACTIVE if captured else Enrollment.Status.PENDING)
     receipts = CommunicationLog.objects.filter(template="payment_receipt", user=payment.user).count()
     assert receipts == (2 if captured else 0)
+
+
+@pytest.mark.django_db
+def test_a_leftover_sandbox_order_cannot_be_paid_once_real_keys_are_set(payment, settings):
+    settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = "rzp_live_key", "live-secret"
+
+    with pytest.raises(services.PaymentRejected) as error:
+        _verify(payment)  # signed with the sandbox's public default secret
+
+    assert error.value.code == "gateway_disabled"
+    payment.refresh_from_db()
+    assert payment.status == S.CREATED

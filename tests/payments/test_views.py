@@ -130,3 +130,21 @@ def test_result_of_someone_elses_payment_is_404(client, enrollment):
     client.force_login(UserFactory())
 
     assert client.get(reverse("payments:result", args=[Payment.objects.get().pk])).status_code == 404
+
+
+def test_sandbox_buttons_are_refused_once_real_keys_are_set(client, enrollment, settings):
+    _checkout(client, enrollment)
+    settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = "rzp_live_key", "live-secret"
+
+    response = client.post(reverse("payments:sandbox", args=[Payment.objects.get().pk]), {"outcome": "pay"})
+
+    assert response.status_code == 502
+    assert Payment.objects.get().status == S.CREATED
+
+
+def test_anonymous_checkout_redirects_to_login(client, enrollment):
+    response = client.get(reverse("payments:checkout", args=[enrollment.pk]))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+    assert not Payment.objects.exists()
