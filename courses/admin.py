@@ -107,6 +107,13 @@ class QuestionAdmin(admin.ModelAdmin):
     def short_text(self, obj: Question) -> str:
         return obj.text[:90]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # Cached papers and answer keys embed the question: every test that uses it gets a new version.
+            for test in PracticeTest.objects.filter(paper_items__question=obj).order_by("pk"):
+                practice_test_bump_paper(test=test)
+
     def get_urls(self):
         import_view = self.admin_site.admin_view(self.import_csv_view)
         return [path("import-csv/", import_view, name="courses_question_import_csv"), *super().get_urls()]

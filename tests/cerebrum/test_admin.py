@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from cerebrum.admin_tools import EXACT_COUNT_BELOW, EstimatedCountPaginator
 from courses import models as course_models
-from courses.models import Enrollment, PracticeTest
+from courses.models import Enrollment, PracticeTest, Question
 from tests import factories
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
@@ -277,3 +277,18 @@ def test_enrollment_status_cannot_be_edited_by_hand(staff_client):
     response = staff_client.get(_url(Enrollment, "change", enrollment.pk))
 
     assert "status" not in response.context["adminform"].form.fields
+
+
+def test_editing_a_question_bumps_the_paper_of_every_test_using_it(staff_client):
+    using, other = factories.PracticeTestFactory(question_count=1), factories.PracticeTestFactory(question_count=1)
+    question = using.paper_items.get().question
+    data = {field: getattr(question, field) for field in ("ncert_class", "chapter", "topic", "difficulty", "text")}
+    data |= {f"option_{key.lower()}": value for key, value in question.options.items()}
+    data |= {"correct_option": "B", "explanation": "Corrected key.", "is_active": "on"}
+
+    response = staff_client.post(_url(Question, "change", question.pk), data)
+
+    assert response.status_code == 302
+    using.refresh_from_db()
+    other.refresh_from_db()
+    assert (using.paper_version, other.paper_version) == (2, 1)
