@@ -36,7 +36,12 @@ class CommunicationLogAdmin(BigTableAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Retry selected failed messages", permissions=["view"])
+    def has_retry_permission(self, request) -> bool:
+        # Rows are read-only in the form, but retrying a dead letter is a change to the outbox.
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="Retry selected failed messages", permissions=["retry"])
     def retry_failed(self, request, queryset):
         retried, refused = 0, []
         for log in queryset.filter(status=CommunicationLog.Status.FAILED).order_by("pk"):

@@ -15,7 +15,8 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from accounts.models import ParentLink
-from communications.services import IST, message_enqueue_many
+from communications.models import Channel
+from communications.services import IST, message_enqueue_many, quiet_hours_release
 from courses.models import Enrollment, PracticeTest, TestAttempt
 
 User = get_user_model()
@@ -34,7 +35,11 @@ def scheduled_test_reminders_enqueue(*, now: datetime | None = None) -> int:
     for test in tests:
         starts_at = test.scheduled_start.astimezone(IST).strftime("%I:%M %p, %d %b")
         context = {"test": test.title, "starts_at": starts_at}
-        count += _enqueue_each(_test_learners(test), "test_reminder", context, f"test_reminder:{test.pk}:{{user}}")
+        # A WhatsApp held back by quiet hours until after the start is pointless: email only then.
+        late = quiet_hours_release(now) >= test.scheduled_start
+        channels = [Channel.EMAIL] if late else [Channel.EMAIL, Channel.WHATSAPP]
+        key = f"test_reminder:{test.pk}:{{user}}"
+        count += _enqueue_each(_test_learners(test), "test_reminder", context, key, channels)
     return count
 
 
@@ -77,11 +82,11 @@ def _test_learners(test: PracticeTest):
     return learners.filter(profile__grade=test.grade) if test.grade else learners
 
 
-def _enqueue_each(users, template: str, context: dict, key_pattern: str) -> int:
+def _enqueue_each(users, template: str, context: dict, key_pattern: str, channels: list[str] | None = None) -> int:
     count = 0
     for chunk in _chunks(users.order_by("pk").iterator(chunk_size=CHUNK), CHUNK):
         recipients = [(user, context, key_pattern.format(user=user.pk)) for user in chunk]
-        count += message_enqueue_many(template=template, recipients=recipients)
+        count += message_enqueue_many(template=template, recipients=recipients, channels=channels)
     return count
 
 

@@ -103,3 +103,19 @@ def test_message_templates_page_is_staff_only(client):
     response = client.get(reverse("admin:communications_message_templates"))
 
     assert response.status_code == 302
+
+
+def test_retry_action_needs_change_permission(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_communicationlog"))
+    client.force_login(viewer)
+    failed = make_rows(1, status=Status.FAILED)
+
+    client.post(
+        reverse("admin:communications_communicationlog_changelist"),
+        {"action": "retry_failed", "_selected_action": [failed[0].pk]},
+    )
+
+    assert CommunicationLog.objects.get(pk=failed[0].pk).status == Status.FAILED
