@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 from django.db import transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from communications.models import Channel
+from cerebrum.api_tools import StrictInputSerializer, error_responses
 from communications.selectors import channel_preferences_for_user
 from communications.services import channel_preference_set
 
 
 class PreferencesApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         EMAIL = serializers.BooleanField(required=False)
         WHATSAPP = serializers.BooleanField(required=False)
         SMS = serializers.BooleanField(required=False)
 
+    class OutputSerializer(serializers.Serializer):
+        channels = serializers.DictField(child=serializers.BooleanField(), help_text="channel → opted in")
+
+    @extend_schema(
+        operation_id="communication_preferences_read", responses={200: OutputSerializer, **error_responses(401, 429)}
+    )
     def get(self, request):
         return Response({"channels": channel_preferences_for_user(user=request.user)})
 
+    @extend_schema(
+        operation_id="communication_preferences_update",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 401, 429)},
+    )
     def put(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             for channel, opted_in in serializer.validated_data.items():
-                channel_preference_set(user=request.user, channel=Channel(channel), opted_in=opted_in)
+                channel_preference_set(user=request.user, channel=channel, opted_in=opted_in)
         return Response({"channels": channel_preferences_for_user(user=request.user)})

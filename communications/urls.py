@@ -12,5 +12,5 @@ urlpatterns: list = [
 
 # REST API, mounted under /api/v1/.
 api_urlpatterns: list = [
-    path("communications/preferences/", apis.PreferencesApi.as_view(), name="communication-preferences"),
+    path("communications/preferences", apis.PreferencesApi.as_view(), name="communication-preferences"),
 ]

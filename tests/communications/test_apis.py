@@ -6,7 +6,7 @@ from communications.models import ChannelPreference
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-URL = "/api/v1/communications/preferences/"
+URL = "/api/v1/communications/preferences"
 
 
 @pytest.fixture
@@ -44,3 +44,19 @@ def test_non_boolean_choice_is_a_400_with_field_errors(learner_client):
 
 def test_anonymous_is_refused(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+def test_unknown_channel_is_a_400_and_nothing_changes(learner_client):
+    response = learner_client.put(URL, {"PIGEON": True, "EMAIL": False}, format="json")
+
+    assert response.status_code == 400
+    assert "PIGEON" in response.json()["error"]["fields"]
+    assert ChannelPreference.objects.count() == 0
+
+
+def test_preferences_are_in_the_schema(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+
+    assert set(schema["paths"]["/api/v1/communications/preferences"]) == {"get", "put"}
