@@ -111,3 +111,17 @@ def test_concurrent_double_submits_score_each_attempt_once(exam, live_server):
     )
     assert submits == Counter(dict.fromkeys(attempt_ids, 1))
     assert caches.redis_client().zcard(caches.test_board_key(test.pk)) == len(sessions)
+
+
+def test_one_learner_pressing_start_in_five_tabs_gets_one_attempt(live_server):
+    # Given one learner with five tabs open on a test allowing three attempts
+    test = PracticeTestFactory(question_count=5, max_attempts=3)
+    session = _session_for(UserFactory(), live_server)
+    start_url = live_server.url + reverse("courses:test_start", args=[test.slug])
+
+    # When all five tabs press Start at once
+    responses = _all_at_once([session] * 5, lambda i: start_url)
+
+    # Then they all land on the same single attempt
+    assert {r.headers["Location"] for r in responses} == {reverse("courses:attempt", args=[Attempt.objects.get().pk])}
+    assert Attempt.objects.get().attempt_number == 1
