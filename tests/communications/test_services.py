@@ -404,3 +404,32 @@ def test_a_key_inserted_concurrently_does_not_drop_the_other_rows(django_capture
     assert existing[f"welcome:{user.pk}:WHATSAPP"].channel == "WHATSAPP"
     assert CommunicationLog.objects.count() == 2
     assert len(callbacks) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_row_send_it_once():
+    # Given one due row and eight workers racing for it on real PostgreSQL connections
+    import threading
+
+    from django.db import connection
+
+    row = make_row(scheduled_for=timezone.now() - timedelta(seconds=1))
+    barrier = threading.Barrier(8)
+
+    def race():
+        try:
+            barrier.wait()
+            message_deliver(log_id=row.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then exactly one claim won
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.SENT, 1)
+    assert len(mail.outbox) == 1
