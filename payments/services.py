@@ -81,6 +81,9 @@ def payment_order_create(*, user, enrollment: Enrollment) -> Payment:
     amount = locked.course.fees_paise
     if amount <= 0:
         raise Unprocessable("This course has no fee to pay.", fields={"enrollment_id": ["Course is free."]})
+    if Payment.objects.filter(enrollment=locked, status=S.AUTHORIZED).exists():
+        # Money is already authorized and about to be captured: a second order could charge twice.
+        raise Conflict("A payment for this enrollment is being processed.", fields={"enrollment_id": ["In progress."]})
     gateway = get_gateway()
     open_payment = (
         Payment.objects.filter(enrollment=locked, status__in=OPEN_STATUSES, amount_paise=amount, gateway=gateway.name)

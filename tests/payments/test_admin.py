@@ -36,14 +36,16 @@ def test_changelist_filters_by_status_date_and_course(staff_client):
     course = CourseFactory()
     _captured(enrollment__course=course)
     PaymentFactory()
+    # The "Today" link of the date filter: aware local midnights.
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
 
     response = staff_client.get(
         reverse("admin:payments_payment_changelist"),
         {
             "status__exact": "CAPTURED",
             "enrollment__course__id__exact": course.pk,
-            "created_at__gte": timezone.localdate().isoformat(),
-            "created_at__lt": (timezone.localdate() + timedelta(days=1)).isoformat(),
+            "created_at__gte": str(midnight),
+            "created_at__lt": str(midnight + timedelta(days=1)),
         },
     )
 

@@ -100,6 +100,25 @@ def test_order_create_refuses_someone_elses_enrollment():
 
 
 @pytest.mark.django_db
+def test_order_create_refuses_while_a_payment_is_authorized():
+    authorized = PaymentFactory(status=S.AUTHORIZED)
+
+    with pytest.raises(Conflict):
+        services.payment_order_create(user=authorized.user, enrollment=authorized.enrollment)
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_order_create_after_a_failure_makes_a_new_order():
+    failed = PaymentFactory(status=S.FAILED)
+
+    retry = services.payment_order_create(user=failed.user, enrollment=failed.enrollment)
+
+    assert retry.pk != failed.pk
+    assert retry.status == S.CREATED
+
+
+@pytest.mark.django_db
 def test_order_create_refuses_an_active_enrollment():
     enrollment = EnrollmentFactory(status=Enrollment.Status.ACTIVE)
 
