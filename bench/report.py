@@ -262,7 +262,7 @@ def profile(path: Path, top: int = 25) -> str:
     own: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     total = 0
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [frame for frame in stack.split(";") if frame]
         if not frames or not count.isdigit():

@@ -135,6 +135,9 @@ curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || { log "gunicorn did 
 # Warm every worker's imports and caches a little, as a deploy's health checks would.
 for _ in $(seq 30); do curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/courses/"; curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/bench/bare"; done
 
+log "warming leaderboards"
+BENCH_BASE_URL="http://127.0.0.1:$HTTP_PORT" timeout 300 "$PY" bench/prepare.py warm "$RUN/warm.json"
+
 cat >"$RUN/config.json" <<JSON
 {"command": "make bench$([ "$MODE" = quick ] && echo -quick)", "gunicorn": "$GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS",
  "locust_processes": $LOCUST_PROCESSES, "steady_users": $STEADY_USERS, "steady_ramp_seconds": $RAMP_SECONDS,
