@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 
 register = template.Library()
 
-TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 12
+TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 18
 
 
 @register.filter
@@ -58,7 +58,7 @@ def score_trend(history: list[dict]):
     ]
     return {
         "points": " ".join(f"{x},{y}" for x, y in points),
-        "dots": points,
+        "dots": [(x, y, value) for (x, y), value in zip(points, values, strict=True)],
         "values": values,
         "width": TREND_WIDTH,
         "height": TREND_HEIGHT,
