@@ -16,8 +16,8 @@ from django.db import transaction
 from cerebrum.errors import Conflict, NotFound
 from payments.gateways import SandboxGateway, gateway_for_payment
 from payments.models import Payment, Refund
-from payments.services import webhook_receive
 from payments.states import OPEN_STATUSES
+from payments.webhooks import webhook_receive
 
 S = Payment.Status
 

@@ -2,18 +2,15 @@
 
 Locking order (docs/payments.md): Payment row first, then its Refund rows, then the Enrollment (through
 `enrollment_activate`). Creating an order locks only the Enrollment, before its new Payment exists.
-Duplicates that locks cannot see are caught by unique columns (`PaymentEvent.provider_event_id`,
-`Payment.razorpay_payment_id`) and answered as success.
+A duplicate that the lock cannot see is caught by the unique `PaymentEvent.provider_event_id` and
+answered as success. Webhook parsing lives in payments/webhooks.py, reconciliation in payments/reconcile.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
-import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -28,7 +25,6 @@ from courses.services import enrollment_activate
 from payments.gateways import GatewayError, PaymentGateway, gateway_for_payment, get_gateway
 from payments.models import Payment, PaymentEvent, Refund
 from payments.states import (
-    GATEWAY_TO_STATUS,
     OPEN_STATUSES,
     PAID_STATUSES,
     gst_breakdown,
@@ -40,9 +36,6 @@ from payments.templatetags.money import rupees
 logger = logging.getLogger("payments")
 
 S = Payment.Status
-RECONCILE_AFTER = timedelta(minutes=15)
-# Older open orders are abandoned checkouts; asking the gateway about them forever is waste.
-RECONCILE_WINDOW = timedelta(days=7)
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
@@ -166,7 +159,7 @@ def payment_verify_checkout(
             field="razorpay_payment_id",
             payment_id=payment.pk,
         )
-    outcome = _apply(
+    outcome = payment_transition(
         payment_id=payment.pk,
         target=S.CAPTURED,
         event_id=f"checkout:{razorpay_payment_id}",
@@ -180,100 +173,9 @@ def payment_verify_checkout(
     return outcome.payment
 
 
-# --- Webhooks -------------------------------------------------------------------------------------
-def webhook_receive(*, body: bytes, signature: str, event_id: str, gateway: PaymentGateway | None = None) -> Outcome:
-    """Verify, parse and apply one Razorpay webhook; the event row is written with the state change."""
-    gateway = gateway or get_gateway()
-    if not signature or not gateway.verify_webhook_signature(body=body, signature=signature):
-        raise reject("bad_webhook_signature", "The webhook signature does not match.", event_id=event_id)
-    try:
-        data = orjson.loads(body)
-        event_type = str(data["event"])
-        payload = data.get("payload") or {}
-        if not isinstance(payload, dict):
-            raise TypeError("payload is not an object")
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-        raise reject("malformed_webhook", "The webhook body is not a Razorpay event.", event_id=event_id) from exc
-    event_id = event_id or f"body:{hashlib.sha256(body).hexdigest()}"
-    handler, target = WEBHOOK_HANDLERS.get(event_type, (_webhook_unhandled, ""))
-    try:
-        return handler(event_id=event_id, event_type=event_type, payload=payload, target=target)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise reject("malformed_webhook", "The webhook payload lacks its entity.", event_id=event_id) from exc
-
-
-def _webhook_payment(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
-    entity = payload["payment"]["entity"]
-    payment = Payment.objects.filter(razorpay_order_id=entity["order_id"]).first()
-    if payment is None:
-        return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
-    if int(entity["amount"]) != payment.amount_paise:
-        raise reject(
-            "amount_mismatch",
-            "The amount differs from the order.",
-            payment_id=payment.pk,
-            amount=entity["amount"],
-            event_id=event_id,
-        )
-    return _apply(
-        payment_id=payment.pk,
-        target=target,
-        event_id=event_id,
-        event_type=event_type,
-        source=PaymentEvent.Source.WEBHOOK,
-        payload=payload,
-        gateway_payment_id=str(entity["id"]),
-        failure_reason=str(entity.get("error_description") or ""),
-    )
-
-
-def _webhook_refund(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
-    entity = payload["refund"]["entity"]
-    payment = Payment.objects.filter(razorpay_payment_id=entity["payment_id"]).first()
-    if payment is None:
-        return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
-    return refund_apply(
-        payment_id=payment.pk,
-        razorpay_refund_id=str(entity["id"]),
-        amount_paise=int(entity["amount"]),
-        target=target,
-        event_id=event_id,
-        event_type=event_type,
-        payload=payload,
-    )
-
-
-def _webhook_unhandled(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
-    return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
-
-
-def _store_unmatched(*, event_id: str, event_type: str, payload: dict) -> Outcome:
-    """Unknown event types and events for orders that are not ours: stored and acknowledged."""
-    try:
-        with transaction.atomic():
-            PaymentEvent.objects.create(
-                provider_event_id=event_id, event_type=event_type, source=PaymentEvent.Source.WEBHOOK, payload=payload
-            )
-    except IntegrityError:
-        return Outcome(payment=None, duplicate=True)
-    logger.info("webhook %s (%s) stored without a payment", event_id, event_type)
-    return Outcome(payment=None)
-
-
-WEBHOOK_HANDLERS = {
-    "payment.authorized": (_webhook_payment, S.AUTHORIZED),
-    "payment.captured": (_webhook_payment, S.CAPTURED),
-    "payment.failed": (_webhook_payment, S.FAILED),
-    "order.paid": (_webhook_payment, S.CAPTURED),
-    "refund.created": (_webhook_refund, Refund.Status.CREATED),
-    "refund.processed": (_webhook_refund, Refund.Status.PROCESSED),
-    "refund.failed": (_webhook_refund, Refund.Status.FAILED),
-}
-
-
 # --- The state machine applied ----------------------------------------------------------------------
 @transaction.atomic
-def _apply(
+def payment_transition(
     *,
     payment_id: int,
     target: str,
@@ -494,46 +396,3 @@ def _refund_adopt(payment: Payment, razorpay_refund_id: str, amount_paise: int, 
     refund.full_clean(validate_constraints=False)
     refund.save()
     return refund
-
-
-# --- Reconciliation -------------------------------------------------------------------------------
-def payments_reconcile_stuck(*, now=None) -> int:
-    """Heal open orders whose webhook never came: ask the gateway, apply its view. Returns how many changed."""
-    now = now or timezone.now()
-    stuck = Payment.objects.filter(
-        status__in=OPEN_STATUSES, created_at__lt=now - RECONCILE_AFTER, created_at__gte=now - RECONCILE_WINDOW
-    ).values_list("pk", flat=True)
-    changed = 0
-    for payment_id in list(stuck[:500]):
-        try:
-            changed += payment_reconcile(payment_id=payment_id)
-        except GatewayError:
-            logger.warning("reconcile of payment %s skipped: gateway unavailable", payment_id)
-    return changed
-
-
-def payment_reconcile(*, payment_id: int) -> bool:
-    """Apply the gateway's view of one order through the same state machine (source RECONCILE)."""
-    payment = Payment.objects.get(pk=payment_id)
-    # Asked outside any transaction: no row lock is held while the gateway answers.
-    view = gateway_for_payment(payment.gateway).fetch_order(payment.razorpay_order_id)
-    attempts = [p for p in view["payments"] if p["status"] in GATEWAY_TO_STATUS]
-    # Successful attempts first, so a failed attempt on a paid order sends no "payment failed" message.
-    attempts.sort(key=lambda p: p["status"] not in ("captured", "authorized"))
-    changed = False
-    for attempt in attempts:
-        if int(attempt["amount"]) != payment.amount_paise:
-            logger.warning("reconcile: payment %s amount %s differs from the order", payment.pk, attempt["amount"])
-            continue
-        outcome = _apply(
-            payment_id=payment.pk,
-            target=GATEWAY_TO_STATUS[attempt["status"]],
-            event_id=f"reconcile:{payment.pk}:{attempt['id']}:{attempt['status']}",
-            event_type=f"reconcile.{attempt['status']}",
-            source=PaymentEvent.Source.RECONCILE,
-            payload={"order_status": view["status"], "payment": attempt},
-            gateway_payment_id=attempt["id"],
-            failure_reason=attempt.get("error") or "",
-        )
-        changed = changed or outcome.changed
-    return changed

@@ -1,8 +1,8 @@
-"""Payments tasks: thin, idempotent, the logic lives in payments.services."""
+"""Payments tasks: thin, idempotent, the logic lives in payments.reconcile (a service module)."""
 
 from celery import shared_task
 
-from payments.services import payments_reconcile_stuck
+from payments.reconcile import payments_reconcile_stuck
 
 
 @shared_task(name="payments.reconcile", acks_late=True)

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cerebrum.errors import DomainError, NotFound
-from payments import forms, selectors, services
+from payments import forms, selectors, services, webhooks
 from payments.gateways import gateway_for_payment
 from payments.sandbox import sandbox_checkout_complete
 
@@ -105,7 +105,7 @@ class ResultView(LoginRequiredMixin, View):
 def razorpay_webhook(request: HttpRequest) -> JsonResponse:
     """Razorpay retries anything but 2xx, so a known duplicate is 200 and only bad input is 400."""
     try:
-        outcome = services.webhook_receive(
+        outcome = webhooks.webhook_receive(
             body=request.body,
             signature=request.headers.get("X-Razorpay-Signature", ""),
             event_id=request.headers.get("X-Razorpay-Event-Id", "")[:100],

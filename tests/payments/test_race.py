@@ -10,7 +10,7 @@ from django.db import connection
 from cerebrum.celery import app as celery_app
 from communications.models import CommunicationLog
 from courses.models import Enrollment
-from payments import services
+from payments import services, webhooks
 from payments.models import Payment, PaymentEvent
 from tests.payments.conftest import checkout_signature, new_event_id, payment_webhook
 from tests.payments.factories import PaymentFactory
@@ -53,7 +53,7 @@ def _verify(payment: Payment):
 
 
 def _webhook(body: bytes, signature: str, event_id: str):
-    return lambda: services.webhook_receive(body=body, signature=signature, event_id=event_id)
+    return lambda: webhooks.webhook_receive(body=body, signature=signature, event_id=event_id)
 
 
 @pytest.mark.django_db(transaction=True)

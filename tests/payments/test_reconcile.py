@@ -12,7 +12,7 @@ from communications.models import CommunicationLog
 from courses.models import Enrollment
 from payments.gateways import SandboxGateway
 from payments.models import Payment, PaymentEvent
-from payments.services import payment_reconcile, payments_reconcile_stuck
+from payments.reconcile import payment_reconcile, payments_reconcile_stuck
 from payments.tasks import payments_reconcile
 from tests.conftest import wait_until
 from tests.payments.factories import PaymentFactory

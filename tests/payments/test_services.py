@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.models import CommunicationLog
 from courses.models import Enrollment
-from payments import services
+from payments import services, webhooks
 from payments.models import Payment, PaymentEvent, Refund
 from payments.states import gst_breakdown, next_status
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
@@ -276,7 +276,7 @@ def test_any_order_of_events_ends_valid_and_never_regresses(events):
         delivered.append((body, signature, event_id))
         # A refund for an unpaid payment or above the capture is refused and changes nothing.
         with contextlib.suppress(services.PaymentRejected):
-            services.webhook_receive(body=body, signature=signature, event_id=event_id)
+            webhooks.webhook_receive(body=body, signature=signature, event_id=event_id)
         payment.refresh_from_db()
         before = seen[-1]
         if before in (S.CAPTURED, S.PARTIALLY_REFUNDED, S.REFUNDED):

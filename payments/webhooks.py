@@ -1,0 +1,111 @@
+"""Razorpay webhooks: verify the signature over the raw body, parse, apply through the state machine.
+
+The event row is written in the same transaction as the state change (`payment_transition`,
+`refund_apply`); a known event id is a duplicate and answered as success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import orjson
+from django.db import IntegrityError, transaction
+
+from payments.gateways import PaymentGateway, get_gateway
+from payments.models import Payment, PaymentEvent, Refund
+from payments.services import Outcome, payment_transition, refund_apply, reject
+
+logger = logging.getLogger("payments")
+
+S = Payment.Status
+
+
+def webhook_receive(*, body: bytes, signature: str, event_id: str, gateway: PaymentGateway | None = None) -> Outcome:
+    """Verify, parse and apply one Razorpay webhook; the event row is written with the state change."""
+    gateway = gateway or get_gateway()
+    if not signature or not gateway.verify_webhook_signature(body=body, signature=signature):
+        raise reject("bad_webhook_signature", "The webhook signature does not match.", event_id=event_id)
+    try:
+        data = orjson.loads(body)
+        event_type = str(data["event"])
+        payload = data.get("payload") or {}
+        if not isinstance(payload, dict):
+            raise TypeError("payload is not an object")
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise reject("malformed_webhook", "The webhook body is not a Razorpay event.", event_id=event_id) from exc
+    event_id = event_id or f"body:{hashlib.sha256(body).hexdigest()}"
+    handler, target = WEBHOOK_HANDLERS.get(event_type, (_webhook_unhandled, ""))
+    try:
+        return handler(event_id=event_id, event_type=event_type, payload=payload, target=target)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise reject("malformed_webhook", "The webhook payload lacks its entity.", event_id=event_id) from exc
+
+
+def _webhook_payment(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
+    entity = payload["payment"]["entity"]
+    payment = Payment.objects.filter(razorpay_order_id=entity["order_id"]).first()
+    if payment is None:
+        return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
+    if int(entity["amount"]) != payment.amount_paise:
+        raise reject(
+            "amount_mismatch",
+            "The amount differs from the order.",
+            payment_id=payment.pk,
+            amount=entity["amount"],
+            event_id=event_id,
+        )
+    return payment_transition(
+        payment_id=payment.pk,
+        target=target,
+        event_id=event_id,
+        event_type=event_type,
+        source=PaymentEvent.Source.WEBHOOK,
+        payload=payload,
+        gateway_payment_id=str(entity["id"]),
+        failure_reason=str(entity.get("error_description") or ""),
+    )
+
+
+def _webhook_refund(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
+    entity = payload["refund"]["entity"]
+    payment = Payment.objects.filter(razorpay_payment_id=entity["payment_id"]).first()
+    if payment is None:
+        return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
+    return refund_apply(
+        payment_id=payment.pk,
+        razorpay_refund_id=str(entity["id"]),
+        amount_paise=int(entity["amount"]),
+        target=target,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload,
+    )
+
+
+def _webhook_unhandled(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
+    return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
+
+
+def _store_unmatched(*, event_id: str, event_type: str, payload: dict) -> Outcome:
+    """Unknown event types and events for orders that are not ours: stored and acknowledged."""
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(
+                provider_event_id=event_id, event_type=event_type, source=PaymentEvent.Source.WEBHOOK, payload=payload
+            )
+    except IntegrityError:
+        return Outcome(payment=None, duplicate=True)
+    logger.info("webhook %s (%s) stored without a payment", event_id, event_type)
+    return Outcome(payment=None)
+
+
+WEBHOOK_HANDLERS = {
+    "payment.authorized": (_webhook_payment, S.AUTHORIZED),
+    "payment.captured": (_webhook_payment, S.CAPTURED),
+    "payment.failed": (_webhook_payment, S.FAILED),
+    "order.paid": (_webhook_payment, S.CAPTURED),
+    "refund.created": (_webhook_refund, Refund.Status.CREATED),
+    "refund.processed": (_webhook_refund, Refund.Status.PROCESSED),
+    "refund.failed": (_webhook_refund, Refund.Status.FAILED),
+}
