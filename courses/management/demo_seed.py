@@ -20,7 +20,7 @@ from analytics.models import AnalyticsEvent
 from courses.management.demo_content import CHAPTERS, Chapter
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
 from courses.scoring import OPTIONS, Marking, score_answers
-from payments.models import Payment
+from payments.models import Payment, PaymentEvent
 
 DEMO_PASSWORD = "cerebrum-demo"
 DEMO_LOGINS = (
@@ -542,6 +542,22 @@ def payment_rows(*, now, limit: int = 10_000) -> list[Payment]:
             captured_at=enrolled,
         )
         for enrollment_id, user_id, fees, enrolled in paid
+    ]
+
+
+def payment_event_rows() -> list[PaymentEvent]:
+    """The append-only record of each seeded capture, as the payment services write for real ones."""
+    seeded = Payment.objects.filter(receipt_number__startswith="CBSEED-").values_list("id", "receipt_number")
+    return [
+        PaymentEvent(
+            payment_id=payment_id,
+            provider_event_id=f"seed:{receipt}",
+            event_type="payment.captured",
+            source=PaymentEvent.Source.SYSTEM,
+            to_status=Payment.Status.CAPTURED,
+            payload={"seed": True},
+        )
+        for payment_id, receipt in seeded
     ]
 
 

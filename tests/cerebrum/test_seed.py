@@ -18,7 +18,7 @@ from accounts.models import ParentLink, User
 from analytics.models import AnalyticsEvent
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question
 from courses.models import TestAttempt as Attempt
-from payments.models import Payment
+from payments.models import Payment, PaymentEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDED_MODELS = (
@@ -32,6 +32,7 @@ SEEDED_MODELS = (
     Enrollment,
     Attempt,
     Payment,
+    PaymentEvent,
     AnalyticsEvent,
 )
 
@@ -134,7 +135,9 @@ def test_demo_student_has_active_enrollments_paid_and_scored_attempts(seeded):
     attempts = Attempt.objects.filter(user=student, status=Attempt.Status.SUBMITTED).select_related("test")
 
     assert active.count() == 2
-    assert Payment.objects.filter(enrollment__in=active, status=Payment.Status.CAPTURED).count() == 2
+    payments = Payment.objects.filter(enrollment__in=active, status=Payment.Status.CAPTURED)
+    assert payments.count() == 2
+    assert PaymentEvent.objects.filter(payment__in=payments, to_status=Payment.Status.CAPTURED).count() == 2
     assert attempts.count() >= 4
     for attempt in attempts:
         paper_size = attempt.test.paper_items.count()

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import ParentLink, User
 from courses.management import demo_seed as seed
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
-from payments.models import Payment
+from payments.models import Payment, PaymentEvent
 
 SIZES = {
     "small": {"students": 24, "questions": 0, "bench_tests": 0, "courses_per_student": 2, "events": 2_000},
@@ -116,6 +116,7 @@ class Command(BaseCommand):
                 key=("user_id", "test_id", "attempt_number"),
             )
             self._insert("payments", Payment, seed.payment_rows(now=self.now), key=("receipt_number",))
+            self._insert("payment events", PaymentEvent, seed.payment_event_rows(), key=("provider_event_id",))
 
     def _seed_events(self, plan: dict) -> None:
         students = list(seed.learner_queryset().values_list("id", flat=True))
