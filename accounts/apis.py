@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenViewBase
 
@@ -102,9 +103,13 @@ class LogoutApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            RefreshToken(serializer.validated_data["refresh"]).blacklist()
+            token = RefreshToken(serializer.validated_data["refresh"])
+            token.blacklist()
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
+        # The token names its user; the log row needs only the id, so no user query.
+        user = User(pk=token.payload.get(api_settings.USER_ID_CLAIM))
+        services.auth_log_record(request=request, event=AuthLog.Event.LOGOUT, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

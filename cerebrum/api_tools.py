@@ -15,7 +15,7 @@ from django.core.cache import cache
 from drf_orjson_renderer.parsers import ORJSONParser
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import pagination, serializers, throttling
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -101,6 +101,13 @@ class CreatedCursorPagination(pagination.CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request):
+        # DRF answers a tampered cursor with 404, which reads as "the list is gone"; it is bad input.
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise serializers.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
 
 
 class AuthRateThrottle(throttling.SimpleRateThrottle):

@@ -9,6 +9,7 @@ import orjson
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.models import AuthLog
 from tests.factories import UserFactory
 
 PASSWORD = "s3cret-Pass!"
@@ -80,9 +81,11 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(api_client):
 
 @pytest.mark.django_db
 def test_logout_blacklists_the_refresh_token(api_client):
-    tokens = obtain(api_client, UserFactory().email).json()
+    user = UserFactory()
+    tokens = obtain(api_client, user.email).json()
     response = api_client.post(LOGOUT_URL, {"refresh": tokens["refresh"]}, format="json")
     assert response.status_code == 204
+    assert AuthLog.objects.filter(event="LOGOUT", user=user).count() == 1
     assert api_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json").status_code == 401
     assert api_client.post(LOGOUT_URL, {"refresh": tokens["refresh"]}, format="json").status_code == 401
 

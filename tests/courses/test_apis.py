@@ -77,6 +77,14 @@ def test_course_list_pages_with_a_cursor_and_caps_the_page_size(api_client):
     assert not {row["id"] for row in first["results"]} & {row["id"] for row in second["results"]}
 
 
+@pytest.mark.parametrize("cursor", ["garbage!", "bz1hYmM", "cj14"])
+def test_a_tampered_cursor_is_400(api_client, cursor):
+    CourseFactory()
+    response = api_client.get(f"/api/v1/courses?cursor={cursor}")
+    assert response.status_code == 400
+    assert "cursor" in response.json()["error"]["fields"]
+
+
 def test_course_detail_has_fees_breakdown_and_syllabus(api_client):
     course = CourseFactory(fees_paise=118_000, syllabus="Cell\n\nGenetics\n")
     body = api_client.get(f"/api/v1/courses/{course.slug}").json()
