@@ -25,6 +25,9 @@ PAPER_L1_SECONDS = 30
 DASHBOARD_TIMEOUT = 5 * 60
 LEADERBOARD_TOP = 10
 TOPIC_BOARD_TTL = 15 * 24 * 60 * 60  # a weekly board outlives its week by a week, for "last week" links
+TEST_BOARD_TTL = 24 * 60 * 60  # report 2.1; refreshed by every submit, rebuilt from PostgreSQL after
+# The "built" marker always dies before its board, so a board is never trusted after Redis dropped it.
+MARKER_HEADSTART = 60
 
 paper_builds_total = Counter("cerebrum_paper_builds_total", "Test papers built from PostgreSQL")
 
@@ -227,7 +230,10 @@ def leaderboard_record(*, test_id: int, user_id: int, score: int, topic_scores: 
         return
     try:
         pipe = client.pipeline(transaction=False)
-        pipe.zadd(test_board_key(test_id), {str(user_id): score}, gt=True)
+        board = test_board_key(test_id)
+        pipe.zadd(board, {str(user_id): score}, gt=True)
+        pipe.expire(board, TEST_BOARD_TTL)
+        pipe.expire(f"{board}:built", TEST_BOARD_TTL - MARKER_HEADSTART)
         for topic, topic_score in topic_scores.items():
             key = topic_board_key(slugify(topic), week)
             # Before the first rebuild the board does not exist: the rebuild will count this submit from
@@ -283,10 +289,9 @@ def _board_rebuild(client, key: str, rebuild) -> None:
             # GT keeps any best score a submit ZADDed while PostgreSQL was being read.
             pipe.zunionstore(key, {key: 1, temp: 1}, aggregate="MAX")
             pipe.delete(temp)
-        pipe.set(f"{key}:built", 1)
-        if key.startswith("lb:topic:"):
-            pipe.expire(key, TOPIC_BOARD_TTL)
-            pipe.expire(f"{key}:built", TOPIC_BOARD_TTL)
+        ttl = TOPIC_BOARD_TTL if key.startswith("lb:topic:") else TEST_BOARD_TTL
+        pipe.expire(key, ttl)
+        pipe.set(f"{key}:built", 1, ex=ttl - MARKER_HEADSTART)
         pipe.execute()
     finally:
         client.delete(lock)

@@ -129,3 +129,16 @@ def test_topic_board_refuses_malformed_week(week):
 
 def test_topic_board_for_a_past_week_reads_that_week():
     assert selectors.leaderboard_for_topic(topic="nucleus", week="2026-W01")["week"] == "2026-W01"
+
+
+def test_boards_expire_and_their_built_marker_expires_first(django_capture_on_commit_callbacks):
+    test = PracticeTestFactory(question_count=1)
+    _take(test, UserFactory(), "A", django_capture_on_commit_callbacks)
+    selectors.leaderboard_for_test(test=test)
+    redis = get_redis_connection("default")
+    key = caches.test_board_key(test.pk)
+
+    board_ttl, marker_ttl = redis.ttl(key), redis.ttl(f"{key}:built")
+
+    assert 24 * 3600 - 5 <= board_ttl <= 24 * 3600
+    assert marker_ttl == pytest.approx(board_ttl - 60, abs=5)
