@@ -107,3 +107,21 @@ def test_rates_come_from_the_environment():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "{'anon': '7/min', 'user': '8/min', 'auth': '9/min'}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "signed_in"),
+    [("/api/v1/auth/register", False), ("/api/v1/me/otp/request", True), ("/api/v1/me/otp/verify", True)],
+)
+def test_register_and_otp_share_the_auth_zone_of_10_per_minute(api_client, url, signed_in):
+    # given ten refused attempts (empty bodies) in a minute, signed in or not
+    if signed_in:
+        api_client.force_authenticate(UserFactory())
+    statuses = [api_client.post(url, {}, format="json").status_code for _ in range(10)]
+    assert set(statuses) == {400}
+    # when an eleventh arrives
+    response = api_client.post(url, {}, format="json")
+    # then it is throttled
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
