@@ -132,9 +132,14 @@ def attempt_for_learner(*, test: PracticeTest, user=None, free_user_id: int | No
 
 
 def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
-    """The paper's questions with this attempt's answers (and, after submit, the key and explanations)."""
+    """The paper's questions with this attempt's answers (and, after submit, the key and explanations).
+
+    The key is shown only for a finished attempt, and for a scheduled exam only once it has ended:
+    the rule lives here so the pages and the API cannot disagree.
+    """
     from courses.services import attempt_answers
 
+    reveal = reveal and attempt.status != TestAttempt.Status.IN_PROGRESS and solutions_open_at(attempt.test) is None
     paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
     if attempt.status == TestAttempt.Status.IN_PROGRESS:
         answers, marked = attempt_answers(attempt)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from cerebrum.errors import NotFound
 from courses import caches, selectors, services
@@ -227,3 +230,22 @@ def test_student_progress_for_parent_view():
     assert progress["student"] == {"id": student.pk, "name": student.name}
     assert progress["trend"] == [100.0]
     assert len(progress["recent_results"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("scheduled_minutes_ago", "submitted", "revealed"),
+    [(None, True, True), (None, False, False), (5, True, False), (40, True, True)],
+)
+def test_attempt_view_reveals_key_only_when_allowed(scheduled_minutes_ago, submitted, revealed):
+    start = timezone.now() - timedelta(minutes=scheduled_minutes_ago) if scheduled_minutes_ago else None
+    test = PracticeTestFactory(question_count=1, duration_minutes=30)
+    attempt = services.attempt_start(test=test, user=UserFactory())
+    if submitted:
+        attempt = services.attempt_submit(attempt=attempt)
+    test.scheduled_start = start
+    test.save(update_fields=["scheduled_start"])
+    attempt.test = test
+
+    row = selectors.attempt_view(attempt=attempt, reveal=True)[0]
+
+    assert ("correct" in row, "explanation" in row) == (revealed, revealed)
