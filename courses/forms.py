@@ -32,4 +32,5 @@ class AnswerForm(forms.Form):
     question_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     option = forms.ChoiceField(choices=OPTION_CHOICES, required=False, widget=forms.RadioSelect)
     marked_for_review = forms.BooleanField(required=False, label="Mark for review")
+    clear = forms.BooleanField(required=False, widget=forms.HiddenInput)
     next = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -315,7 +315,7 @@ class AttemptAnswerView(AttemptMixin, View):
             services.attempt_answer(
                 attempt=attempt,
                 question_id=data["question_id"],
-                option=data["option"],
+                option="" if data["clear"] else data["option"],
                 marked_for_review=data["marked_for_review"],
             )
         except DomainError as error:

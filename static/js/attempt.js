@@ -16,15 +16,18 @@
     var marked = form.querySelector("input[name=marked_for_review]:checked");
     pal.classList.toggle("answered", !!chosen);
     pal.classList.toggle("marked", !!marked);
+    pal.setAttribute("aria-label", "Question " + pal.textContent.trim() +
+      (chosen ? ", answered" : "") + (marked ? ", marked for review" : ""));
     var count = document.querySelectorAll(".palette .pal.answered").length;
     var counter = document.getElementById("answered-count");
     if (counter) counter.textContent = String(count);
   }
 
-  function save(form) {
+  function save(form, clear) {
     var status = form.querySelector(".save-status");
     var body = new FormData(form);
     body.delete("next");
+    if (clear) body.set("clear", "1");
     if (status) status.textContent = "Saving…";
     return fetch(form.action, {
       method: "POST",
@@ -44,7 +47,15 @@
   }
 
   document.querySelectorAll("form.answer-form").forEach(function (form) {
-    form.addEventListener("change", function () { save(form); });
+    form.addEventListener("change", function () { save(form, false); });
+    var clearButton = form.querySelector("button[name=clear]");
+    if (clearButton) {
+      clearButton.addEventListener("click", function (event) {
+        event.preventDefault();
+        form.querySelectorAll("input[name=option]").forEach(function (radio) { radio.checked = false; });
+        save(form, true);
+      });
+    }
   });
 
   var timer = document.getElementById("timer");

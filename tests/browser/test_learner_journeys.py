@@ -79,6 +79,14 @@ def test_b_student_takes_test_reloads_mid_test_submits_and_sees_score_and_leader
     page.get_by_label("Mark for review").check()
     expect(page.locator(".save-status")).to_have_text("Saved")
 
+    # ... answer Q3, then think again and clear it
+    page.get_by_role("link", name="Question 3", exact=True).click()
+    page.get_by_label("C. Golgi body").check()
+    expect(page.get_by_role("link", name="Question 3, answered")).to_be_visible()
+    page.get_by_role("button", name="Clear response").click()
+    expect(page.locator(".save-status")).to_have_text("Saved")
+    expect(page.get_by_label("C. Golgi body")).not_to_be_checked()
+
     # ... and reload in the middle of the test
     page.goto(page.url.split("?")[0] + "?view=all")
 
@@ -86,6 +94,7 @@ def test_b_student_takes_test_reloads_mid_test_submits_and_sees_score_and_leader
     expect(_option(page, 1, "A")).to_be_checked()
     expect(_option(page, 2, "B")).to_be_checked()
     expect(page.get_by_role("link", name="Question 2, answered, marked for review")).to_be_visible()
+    expect(_option(page, 3, "C")).not_to_be_checked()
 
     # When they submit
     page.get_by_role("button", name="Submit test").click()

@@ -452,3 +452,15 @@ def test_unknown_grade_or_chapter_is_404(client, path):
     ChapterNoteFactory(grade="11", chapter=CHAPTER)
 
     assert client.get(path).status_code == 404
+
+
+def test_clear_response_removes_the_answer_but_keeps_the_review_mark(client, student):
+    test = PracticeTestFactory(question_count=2)
+    attempt = services.attempt_start(test=test, user=student)
+    qid = caches.paper_get(test)["questions"][0]["id"]
+    url = reverse("courses:attempt_answer", args=[attempt.pk])
+    client.post(url, {"question_id": qid, "option": "C"})
+
+    client.post(url, {"question_id": qid, "option": "C", "marked_for_review": "on", "clear": "1"})
+
+    assert services.attempt_answers(attempt) == ({}, {str(qid)})
