@@ -322,6 +322,7 @@ SPECTACULAR_SETTINGS = {
         "GradeEnum": "accounts.models.Grade",
         "EnrollmentStatusEnum": "courses.models.Enrollment.Status",
         "AttemptStatusEnum": "courses.models.TestAttempt.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
     },
 }
 
