@@ -464,3 +464,23 @@ def test_clear_response_removes_the_answer_but_keeps_the_review_mark(client, stu
     client.post(url, {"question_id": qid, "option": "C", "marked_for_review": "on", "clear": "1"})
 
     assert services.attempt_answers(attempt) == ({}, {str(qid)})
+
+
+@pytest.mark.parametrize("questions", [1, 50])
+def test_saving_an_answer_costs_two_queries_and_no_write(client, student, questions, django_assert_num_queries):
+    # Given a running attempt whose paper is cached (as during an exam)
+    test = PracticeTestFactory(question_count=questions)
+    attempt = services.attempt_start(test=test, user=student)
+    qid = caches.paper_get(test)["questions"][-1]["id"]
+
+    # When: the session user and the attempt are read; the answer itself goes to Redis
+    with django_assert_num_queries(2):
+        response = client.post(
+            reverse("courses:attempt_answer", args=[attempt.pk]),
+            {"question_id": qid, "option": "D"},
+            headers={"accept": "application/json"},
+        )
+
+    # Then
+    assert response.json()["saved"] is True
+    assert Attempt.objects.get(pk=attempt.pk).answers == {}
