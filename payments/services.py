@@ -205,6 +205,11 @@ def payment_transition(
     if after == S.FAILED:
         payment.failure_reason = failure_reason[:300] or "Payment failed at the gateway."
         fields.append("failure_reason")
+    if after == S.CAPTURED:
+        payment.captured_at = timezone.now()
+        payment.receipt_number = f"CB{timezone.localdate(payment.captured_at):%Y%m%d}-{payment.pk:07d}"
+        payment.failure_reason = ""
+        fields += ["captured_at", "receipt_number", "failure_reason"]
     payment.save(update_fields=fields)
     if after == S.CAPTURED:
         _on_captured(payment)
@@ -234,10 +239,6 @@ def _event_insert(payment, event_id, event_type, source, payload, before, after)
 
 
 def _on_captured(payment: Payment) -> None:
-    payment.captured_at = timezone.now()
-    payment.receipt_number = f"CB{timezone.localdate(payment.captured_at):%Y%m%d}-{payment.pk:07d}"
-    payment.failure_reason = ""
-    payment.save(update_fields=["captured_at", "receipt_number", "failure_reason", "updated_at"])
     try:
         enrollment_activate(enrollment=payment.enrollment)
     except Conflict:
