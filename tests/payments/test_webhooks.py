@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from communications.models import CommunicationLog
 from courses.models import Enrollment
+from payments import services
 from payments.gateways import SandboxGateway, hmac_sha256_hex
 from payments.models import Payment, PaymentEvent
-from tests.payments.conftest import new_event_id, payment_webhook, signed_webhook
+from tests.payments.conftest import new_event_id, payment_webhook, refund_webhook, signed_webhook
 
 URL = reverse("payments:razorpay_webhook")
 S = Payment.Status
@@ -156,3 +157,39 @@ def test_webhook_for_an_order_that_is_not_ours_is_acknowledged(client, payment):
 @pytest.mark.django_db
 def test_get_is_not_allowed(client):
     assert client.get(URL).status_code == 405
+
+
+@pytest.mark.django_db
+def test_refund_failed_releases_the_reserved_amount(client, payment):
+    body, signature = payment_webhook("payment.captured", payment, gateway_payment_id="pay_R")
+    _post(client, body, signature, new_event_id())
+    payment.refresh_from_db()
+    refund = services.refund_create(payment=payment, amount_paise=payment.amount_paise)  # on_commit settle not run
+    assert services.refundable_paise(payment) == 0
+
+    body, signature = refund_webhook(
+        "refund.failed", refund_id=refund.razorpay_refund_id, gateway_payment_id="pay_R", amount=refund.amount_paise
+    )
+    response = _post(client, body, signature, new_event_id())
+
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert response.status_code == 200
+    assert (refund.status, payment.status, payment.refunded_paise) == ("FAILED", S.CAPTURED, 0)
+    assert services.refundable_paise(payment) == payment.amount_paise
+
+
+@pytest.mark.django_db
+def test_refund_made_at_the_gateway_is_adopted_from_its_webhook(client, payment):
+    body, signature = payment_webhook("payment.captured", payment, gateway_payment_id="pay_D")
+    _post(client, body, signature, new_event_id())
+
+    body, signature = refund_webhook(
+        "refund.processed", refund_id="rfnd_dash", gateway_payment_id="pay_D", amount=50_000
+    )
+    response = _post(client, body, signature, new_event_id())
+
+    payment.refresh_from_db()
+    assert response.status_code == 200
+    assert (payment.status, payment.refunded_paise) == (S.PARTIALLY_REFUNDED, 50_000)
+    assert payment.refunds.get().razorpay_refund_id == "rfnd_dash"
