@@ -97,6 +97,13 @@ def _learner(environment) -> dict:
     return users[(worker + PROCESSES * index) % len(users)]
 
 
+def _sign_in(user) -> None:
+    """Use one of the sessions bench/prepare.py wrote (cookie + CSRF secret, as the browser would hold)."""
+    user.me = _learner(user.environment)
+    user._csrf = user.me["csrf"]
+    user._headers = {"Cookie": f"sessionid={user.me['sessionid']}; csrftoken={user._csrf}", "X-CSRFToken": user._csrf}
+
+
 class CerebrumUser(FastHttpUser):
     abstract = True
     wait_time = think()
@@ -159,12 +166,7 @@ class Student(CerebrumUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.me = _learner(self.environment)
-        self._csrf = self.me["csrf"]
-        self._headers = {
-            "Cookie": f"sessionid={self.me['sessionid']}; csrftoken={self._csrf}",
-            "X-CSRFToken": self._csrf,
-        }
+        _sign_in(self)
 
     @task(6)
     def dashboard(self):
@@ -304,12 +306,7 @@ class ExamStudent(CerebrumUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.me = _learner(self.environment)
-        self._csrf = self.me["csrf"]
-        self._headers = {
-            "Cookie": f"sessionid={self.me['sessionid']}; csrftoken={self._csrf}",
-            "X-CSRFToken": self._csrf,
-        }
+        _sign_in(self)
 
     @task
     def sit_the_exam(self):
@@ -322,7 +319,10 @@ class HotDashboard(CerebrumUser):
 
     weight = 1
     wait_time = constant(0)
-    on_start = Student.on_start
+
+    def on_start(self) -> None:
+        super().on_start()
+        _sign_in(self)
 
     @task
     def dashboard(self):

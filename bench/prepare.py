@@ -59,7 +59,7 @@ def sessions(count: int) -> dict:
         "courses": list(Course.objects.filter(is_active=True).values_list("slug", flat=True)),
         "notes": list(ChapterNote.objects.filter(is_published=True).values_list("slug", flat=True)[:200]),
         "free_tests": _free_tests(),
-        "topics": sorted(set(_topic_slugs()))[:40],
+        "topics": sorted(set(_topic_slugs()))[:20],
         "storm": _storm_info(),
     }
 

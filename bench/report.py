@@ -237,7 +237,8 @@ def _verdict(phases: dict) -> dict:
         verdict["storm_start_p95_ms"] = _check(start and start["p95_ms"], "<", TARGETS["storm_start_p95_ms"])
         verdict["storm_errors"] = _check(storm["total"]["failures"], "==", 0)
         verdict["storm_paper_builds"] = _check(storm.get("paper_builds"), "<=", 1)
-        verdict["storm_answers_stored"] = _check(storm.get("answers_stored"), "==", storm.get("answers_sent"))
+        # Answers still in flight when the phase stopped are stored but never acknowledged: stored >= sent.
+        verdict["storm_answers_stored"] = _check(storm.get("answers_stored"), ">=", storm.get("answers_sent"))
     if phases.get("ceiling") and phases.get("capacity"):
         ratio = phases["capacity"]["total"]["rps"] / max(phases["ceiling"]["total"]["rps"], 1e-9)
         verdict["capacity_ratio"] = _check(round(ratio, 3), ">=", TARGETS["capacity_ratio"])
