@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from analytics.services import event_record
@@ -77,8 +76,11 @@ def enrollment_activate(*, enrollment: Enrollment) -> tuple[Enrollment, bool]:
 @transaction.atomic
 def practice_test_bump_paper(*, test: PracticeTest) -> PracticeTest:
     """Call after changing a test's questions: the next read builds a new paper under a new key."""
-    PracticeTest.objects.filter(pk=test.pk).update(paper_version=F("paper_version") + 1, updated_at=timezone.now())
-    test.refresh_from_db(fields=["paper_version", "updated_at"])
+    # save(), not queryset.update(): cacheops invalidates cached test reads only on save.
+    locked = PracticeTest.objects.select_for_update().get(pk=test.pk)
+    locked.paper_version += 1
+    locked.save(update_fields=["paper_version", "updated_at"])
+    test.paper_version, test.updated_at = locked.paper_version, locked.updated_at
     return test
 
 

@@ -13,8 +13,8 @@ from analytics.models import AnalyticsEvent
 from analytics.services import buffer_flush
 from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.models import CommunicationLog
-from courses import caches, services
-from courses.models import Enrollment
+from courses import caches, selectors, services
+from courses.models import Enrollment, PracticeTest
 from courses.models import TestAttempt as Attempt
 from tests.factories import (
     CourseFactory,
@@ -330,6 +330,16 @@ def test_paper_built_once_counts_in_redis_and_prometheus():
     assert REGISTRY.get_sample_value("cerebrum_paper_builds_total") == before + 1
     assert papers[0] == papers[2]
     assert set(papers[0]["questions"][0]) == {"id", "number", "text", "options", "topic", "chapter"}
+
+
+@pytest.mark.django_db(transaction=True)  # cacheops caches reads only outside a transaction
+def test_bump_reaches_cached_test_reads():
+    test = PracticeTestFactory(question_count=1)
+    assert selectors.test_get(slug=test.slug).paper_version == 1  # now in cacheops
+
+    services.practice_test_bump_paper(test=PracticeTest.objects.get(pk=test.pk))
+
+    assert selectors.test_get(slug=test.slug).paper_version == 2
 
 
 def test_practice_test_bump_paper_changes_paper_key():
