@@ -122,8 +122,10 @@ class RevenueView(View):
         form = forms.RevenueRangeForm(request.GET)
         if not form.is_valid():
             return render(request, "payments/revenue.html", {"form": form}, status=400)
-        summary = selectors.revenue_summary(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
-        return render(request, "payments/revenue.html", {"form": form, "summary": summary, "bars": _bars(summary)})
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        summary = selectors.revenue_summary(start=start, end=end)
+        shown = forms.RevenueRangeForm(initial={"start": start, "end": end})  # the effective range, defaults filled
+        return render(request, "payments/revenue.html", {"form": shown, "summary": summary, "bars": _bars(summary)})
 
 
 def _bars(summary: dict) -> list[dict]:
