@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -87,6 +89,21 @@ class EnrollmentAdmin(BigTableAdmin):
             self.message_user(request, "Not activated: " + " ".join(refused), messages.WARNING)
 
 
+EXAMPLE_ROW = (
+    "11",
+    "Biomolecules",
+    "Enzymes",
+    "MEDIUM",
+    "Malonate inhibits succinic dehydrogenase. This is an example of:",
+    "Competitive inhibition",
+    "Non-competitive inhibition",
+    "Feedback inhibition",
+    "Allosteric activation",
+    "A",
+    "Malonate resembles the substrate succinate and competes for the enzyme's active site.",
+)
+
+
 class QuestionImportForm(forms.Form):
     csv_file = forms.FileField(
         label="CSV file", help_text=f"UTF-8, a header row with the columns: {', '.join(COLUMNS)}."
@@ -116,7 +133,21 @@ class QuestionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         import_view = self.admin_site.admin_view(self.import_csv_view)
-        return [path("import-csv/", import_view, name="courses_question_import_csv"), *super().get_urls()]
+        template_view = self.admin_site.admin_view(self.import_template_view)
+        return [
+            path("import-csv/", import_view, name="courses_question_import_csv"),
+            path("import-csv/template.csv", template_view, name="courses_question_import_template"),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        """A file staff can fill in a spreadsheet: the header and one example row."""
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="cerebrum-questions-template.csv"'
+        writer = csv.writer(response)
+        writer.writerow(COLUMNS)
+        writer.writerow(EXAMPLE_ROW)
+        return response
 
     def import_csv_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):

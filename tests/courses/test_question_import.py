@@ -150,3 +150,14 @@ def test_question_changelist_links_to_the_import_page(staff_client):
     response = staff_client.get(reverse("admin:courses_question_changelist"))
 
     assert reverse("admin:courses_question_import_csv").encode() in response.content
+
+
+def test_the_downloadable_template_imports_as_is(staff_client):
+    template = staff_client.get(reverse("admin:courses_question_import_template"))
+    upload = SimpleUploadedFile("template.csv", template.content, content_type="text/csv")
+
+    response = staff_client.post(reverse("admin:courses_question_import_csv"), {"csv_file": upload})
+
+    assert template["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.status_code == 302
+    assert Question.objects.get().topic == "Enzymes"
