@@ -11,7 +11,7 @@ from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.services import message_enqueue
 from courses import caches
-from courses.models import Course, Enrollment, PracticeTest, TestAttempt
+from courses.models import Course, Enrollment, PracticeTest, PracticeTestQuestion, TestAttempt
 from courses.scoring import OPTIONS, Marking, score_answers
 
 # Slack for a slow phone network: an answer or submit arriving this late after the clock ran out still counts.
@@ -82,6 +82,17 @@ def practice_test_bump_paper(*, test: PracticeTest) -> PracticeTest:
     locked.save(update_fields=["paper_version", "updated_at"])
     test.paper_version, test.updated_at = locked.paper_version, locked.updated_at
     return test
+
+
+@transaction.atomic
+def question_papers_bump(*, question_ids: list[int]) -> int:
+    """After editing questions (text, options, key): every test that uses them gets a new paper version."""
+    test_ids = sorted(
+        set(PracticeTestQuestion.objects.filter(question_id__in=question_ids).values_list("test_id", flat=True))
+    )
+    for test_id in test_ids:  # primary-key order, like every multi-row lock here
+        practice_test_bump_paper(test=PracticeTest(pk=test_id))
+    return len(test_ids)
 
 
 @transaction.atomic

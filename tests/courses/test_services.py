@@ -398,3 +398,17 @@ def test_attempt_start_is_one_insert(django_assert_num_queries, django_capture_o
     inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
     assert statements == ["SELECT", "INSERT"]
     assert inserts[0].startswith('INSERT INTO "test_attempts"')
+
+
+def test_question_edit_bumps_every_test_that_uses_it():
+    shared = PracticeTestFactory(question_count=2)
+    other = PracticeTestFactory(question_count=1)
+    question_id = shared.paper_items.first().question_id
+    also = PracticeTestFactory(question_count=0)
+    also.paper_items.create(question_id=question_id, position=1)
+
+    bumped = services.question_papers_bump(question_ids=[question_id])
+
+    assert bumped == 2
+    versions = dict(PracticeTest.objects.values_list("pk", "paper_version"))
+    assert (versions[shared.pk], versions[also.pk], versions[other.pk]) == (2, 2, 1)
