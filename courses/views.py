@@ -19,7 +19,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.forms import form_add_domain_error
-from accounts.models import FreeUser, Grade
+from accounts.models import FreeUser
 from accounts.services import free_user_capture
 from analytics.attribution import first_touch, utm_from_request
 from cerebrum.errors import DomainError, NotFound
@@ -386,6 +386,11 @@ class TopicLeaderboardView(NotFoundMixin, TemplateView):
     template_name = "courses/leaderboard.html"
 
     def get_context_data(self, **kwargs) -> dict:
-        board = selectors.leaderboard_for_topic(topic=kwargs["topic"], user=self.request.user)
-        title = f"This week in {kwargs['topic'].replace('-', ' ').capitalize()} · {board['week']}"
-        return {**super().get_context_data(**kwargs), "board": board, "title": title, "grades": Grade.choices}
+        try:
+            board = selectors.leaderboard_for_topic(
+                topic=kwargs["topic"], user=self.request.user, week=self.request.GET.get("week")
+            )
+        except DomainError as error:
+            raise Http404(error.message) from error
+        title = f"{kwargs['topic'].replace('-', ' ').capitalize()} · week {board['week']}"
+        return {**super().get_context_data(**kwargs), "board": board, "title": title}

@@ -93,7 +93,7 @@ PAGES = [
     ("attempt", lambda o: reverse("courses:attempt", args=[o["running"].pk]), 2, "Submit test"),
     ("result", lambda o: reverse("courses:attempt_result", args=[o["done"].pk]), 2, "Topic breakdown"),
     ("leaderboard", lambda o: reverse("courses:leaderboard", args=[o["test"].slug]), 4, "Your rank"),
-    ("topic-board", lambda o: reverse("courses:topic_leaderboard", args=[slugify(o["topic"])]), 2, "This week in"),
+    ("topic-board", lambda o: reverse("courses:topic_leaderboard", args=[slugify(o["topic"])]), 2, "· week 20"),
 ]
 
 
@@ -484,3 +484,10 @@ def test_saving_an_answer_costs_two_queries_and_no_write(client, student, questi
     # Then
     assert response.json()["saved"] is True
     assert Attempt.objects.get(pk=attempt.pk).answers == {}
+
+
+@pytest.mark.parametrize(("week", "status"), [("2026-W01", 200), ("2026-W99", 404), ("last", 404)])
+def test_topic_board_for_a_chosen_week(client, week, status):
+    response = client.get(reverse("courses:topic_leaderboard", args=["nucleus"]), {"week": week})
+
+    assert response.status_code == status
