@@ -30,6 +30,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from cerebrum.cache import _MISSING, l1_get, l1_set, page_version_key
 from cerebrum.metrics import record_cache
 
+_MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
 # Headers that belong to one response, not to the cached page.
 _UNREPLAYED = {"set-cookie", "date", "x-response-time", "x-sql-queries", "x-cache", "etag", "cache-control"}
 
@@ -63,6 +64,8 @@ class PublicPageCacheMiddleware:
 
 def _cacheable_url_name(request: HttpRequest) -> str | None:
     if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
+    if _MESSAGES_COOKIE in request.COOKIES:  # a flash message (e.g. "logged out") waits to be shown
         return None
     if "HTTP_AUTHORIZATION" in request.META:
         return None

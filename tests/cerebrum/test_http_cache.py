@@ -161,6 +161,17 @@ def test_session_cookie_bypasses_cache_and_is_private(client):
 
 
 @pytest.mark.django_db
+def test_pending_flash_message_bypasses_cache(client):
+    CourseFactory()
+    client.get("/catalog/")
+    client.cookies["messages"] = "pending"
+
+    response = client.get("/catalog/")
+
+    assert "X-Cache" not in response
+
+
+@pytest.mark.django_db
 def test_authorization_header_bypasses_cache_and_is_private(client):
     CourseFactory()
     client.get("/catalog/")
