@@ -74,7 +74,8 @@ def _phase_sections(result: dict) -> list[str]:
             f"{total['p99_ms']} ms, {total['failures']} failures. Server: {server['sql_per_request']} SQL/request, "
             f"{server['sql_mean_ms']} ms mean SQL, cache hit ratio {server['cache_hit_ratio']}, "
             f"{server['redis_calls_per_request']} Redis calls/request, {server['gunicorn_cpu_ms_per_request']} gunicorn "
-            f"CPU-ms/request ({server['gunicorn_cpu_cores_used']} cores busy).",
+            f"CPU-ms/request ({server['gunicorn_cpu_cores_used']} cores busy); whole machine "
+            f"{server.get('machine_cpu_busy')} busy, load average {server.get('loadavg_end')} at the end.",
             "",
         ]
         for key in (

@@ -38,7 +38,14 @@ TARGETS = {
 
 
 def snapshot(out: Path) -> None:
-    data = {"time": time.time(), "metrics": _metrics(), "redis_calls": _redis_calls(), "cpu_ticks": _gunicorn_ticks()}
+    data = {
+        "time": time.time(),
+        "metrics": _metrics(),
+        "redis_calls": _redis_calls(),
+        "cpu_ticks": _gunicorn_ticks(),
+        "machine_ticks": _machine_ticks(),
+        "loadavg": float(Path("/proc/loadavg").read_text().split()[0]),
+    }
     out.write_text(json.dumps(data))
 
 
@@ -72,6 +79,13 @@ def _redis_calls() -> int:
         if line.startswith("cmdstat_") and not line.startswith(("cmdstat_info", "cmdstat_ping")):
             total += int(line.split("calls=")[1].split(",")[0])
     return total
+
+
+def _machine_ticks() -> dict[str, int]:
+    """All CPUs' busy and total ticks (/proc/stat): how busy the whole box was, whoever used it."""
+    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return {"busy": sum(values) - idle, "total": sum(values)}
 
 
 def _gunicorn_ticks() -> int:
@@ -146,6 +160,14 @@ def _ms(value: str) -> float | None:
     return None if value in ("", "N/A") else float(value)
 
 
+def _busy_share(before: dict, after: dict) -> float | None:
+    if "machine_ticks" not in before:
+        return None
+    busy = after["machine_ticks"]["busy"] - before["machine_ticks"]["busy"]
+    total = after["machine_ticks"]["total"] - before["machine_ticks"]["total"]
+    return round(busy / total, 3) if total else None
+
+
 def _server_numbers(before: dict, after: dict, client_requests: int) -> dict:
     def delta(key: str) -> float:
         return after["metrics"].get(key, 0.0) - before["metrics"].get(key, 0.0)
@@ -173,6 +195,8 @@ def _server_numbers(before: dict, after: dict, client_requests: int) -> dict:
         "redis_calls_per_request": round((after["redis_calls"] - before["redis_calls"]) / requests, 2),
         "gunicorn_cpu_ms_per_request": round(cpu_ms / requests, 2),
         "gunicorn_cpu_cores_used": round(cpu_ms / 1000 / max(after["time"] - before["time"], 1e-9), 2),
+        "machine_cpu_busy": _busy_share(before, after),
+        "loadavg_end": after.get("loadavg"),
         "client_requests": client_requests,
     }
 
