@@ -8,6 +8,11 @@
     return input ? input.value : "";
   }
 
+  function setCount(id, selector) {
+    var counter = document.getElementById(id);
+    if (counter) counter.textContent = String(document.querySelectorAll(selector).length);
+  }
+
   function paletteUpdate(form) {
     var id = form.getAttribute("data-question");
     var pal = document.getElementById("pal-" + id);
@@ -18,9 +23,8 @@
     pal.classList.toggle("marked", !!marked);
     pal.setAttribute("aria-label", "Question " + pal.textContent.trim() +
       (chosen ? ", answered" : "") + (marked ? ", marked for review" : ""));
-    var count = document.querySelectorAll(".palette .pal.answered").length;
-    var counter = document.getElementById("answered-count");
-    if (counter) counter.textContent = String(count);
+    setCount("answered-count", ".palette .pal.answered");
+    setCount("marked-count", ".palette .pal.marked");
   }
 
   function save(form, clear) {

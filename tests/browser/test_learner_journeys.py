@@ -78,6 +78,7 @@ def test_b_student_takes_test_reloads_mid_test_submits_and_sees_score_and_leader
     expect(page.locator(".save-status")).to_have_text("Saved")
     page.get_by_label("Mark for review").check()
     expect(page.locator(".save-status")).to_have_text("Saved")
+    expect(page.locator("#marked-count")).to_have_text("1")
 
     # ... answer Q3, then think again and clear it
     page.get_by_role("link", name="Question 3", exact=True).click()

@@ -262,7 +262,7 @@ def test_start_answer_plain_form_and_submit_shows_nta_score(client, student):
     assert saved.url == reverse("courses:attempt", args=[attempt.pk]) + "?q=2"
     assert 'value="A" checked' in page
     assert 'value="C" checked' in page
-    assert "1 marked for review" in page
+    assert '<span id="marked-count">1</span> marked for review' in page
     assert result.context["attempt"].score == 4 - 1
     assert 'id="score">3<' in result.content.decode()
 
