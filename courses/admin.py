@@ -16,7 +16,12 @@ from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
 from cerebrum.errors import DomainError
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
 from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
-from courses.services import enrollment_activate, enrollment_create, practice_test_bump_paper
+from courses.services import (
+    enrollment_activate,
+    enrollment_create,
+    practice_test_bump_paper,
+    question_papers_bump,
+)
 
 
 @admin.register(Course)
@@ -128,8 +133,7 @@ class QuestionAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change:
             # Cached papers and answer keys embed the question: every test that uses it gets a new version.
-            for test in PracticeTest.objects.filter(paper_items__question=obj).order_by("pk"):
-                practice_test_bump_paper(test=test)
+            question_papers_bump(question_ids=[obj.pk])
 
     def get_urls(self):
         import_view = self.admin_site.admin_view(self.import_csv_view)
