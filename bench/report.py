@@ -53,6 +53,7 @@ def _metrics() -> dict[str, float]:
     url = os.environ.get("BENCH_METRICS_URL", "http://127.0.0.1:8088/metrics")
     text = urllib.request.urlopen(url, timeout=30).read().decode()
     wanted = {
+        "django_http_requests_before_middlewares_total",
         "cerebrum_sql_queries_total",
         "cerebrum_sql_seconds_total",
         "cerebrum_requests_total",
