@@ -122,7 +122,9 @@ log "nginx on :$HTTP_PORT"
 mkdir -p "$RUN"/{client_body,proxy,fastcgi,uwsgi,scgi,cache}
 # nginx workers run as an unprivileged user when the master is root: they need these writable.
 chmod 755 "$RUN" && chmod 777 "$RUN"/{client_body,proxy,fastcgi,uwsgi,scgi,cache}
-sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#off#" \
+ACCESS_LOG=off
+[ -n "${BENCH_ACCESS_LOG:-}" ] && ACCESS_LOG="$RUN/nginx-access.log timed"
+sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#$ACCESS_LOG#" \
     -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
     -e "s#@@UPSTREAM_SERVERS@@#        server 127.0.0.1:$APP_PORT max_fails=3 fail_timeout=30s;#" \
     -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" \
