@@ -30,6 +30,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from cerebrum.cache import _MISSING, l1_get, l1_set, page_version_key
 from cerebrum.metrics import record_cache
 
+MAX_QUERY_STRING = 200
 _MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
 # Headers that belong to one response, not to the cached page.
 _UNREPLAYED = {"set-cookie", "date", "x-response-time", "x-sql-queries", "x-cache", "etag", "cache-control"}
@@ -70,6 +71,8 @@ def _cacheable_url_name(request: HttpRequest) -> str | None:
     if "HTTP_AUTHORIZATION" in request.META:
         return None
     if any(name.startswith("utm_") for name in request.GET):  # a campaign landing: attribution must run
+        return None
+    if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:  # junk query strings must not fill Redis
         return None
     url_name = _url_name_for_path(get_urlconf() or settings.ROOT_URLCONF, request.path_info)
     return url_name if url_name in settings.PUBLIC_CACHE_PAGES else None

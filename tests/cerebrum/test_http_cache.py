@@ -197,7 +197,12 @@ def test_responses_that_set_cookies_or_are_private_are_never_stored(client, url)
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "method"),
-    [("/uncached/", "get"), ("/catalog/?utm_source=ig", "get"), ("/catalog/", "post")],
+    [
+        ("/uncached/", "get"),
+        ("/catalog/?utm_source=ig", "get"),
+        ("/catalog/", "post"),
+        ("/catalog/?q=" + "x" * 300, "get"),
+    ],
 )
 def test_unlisted_pages_campaign_landings_and_posts_pass_through(client, url, method):
     CourseFactory()
