@@ -49,6 +49,8 @@ RAMP_SECONDS=$(( (STEADY_USERS + STEADY_SPAWN - 1) / STEADY_SPAWN ))
 PHASES="${BENCH_PHASES:-steady storm ceiling capacity}"
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # 10,000 simulated users hold 10,000 sockets, and so does nginx
+
 PIDS=()
 cleanup() {
   set +e
