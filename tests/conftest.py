@@ -14,6 +14,8 @@ import redis
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
+from tests.browser_fixtures import browser, page, pytest_runtest_makereport  # noqa: F401  (one browser for all)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -9,8 +9,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import browser, page  # noqa: F401  (the shared Playwright fixtures, for test_beacon)
-
 
 def client_event(**overrides) -> dict:
     event = {

@@ -16,7 +16,8 @@ PROBE = (
     "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'cacheops': s.CACHEOPS_ENABLED, 'email': s.EMAIL_BACKEND, "
     "'pool': 'pool' in s.DATABASES['default'].get('OPTIONS', {})}))"
 )
-CLEAN_KEYS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DATABASE_REPLICA_URLS", "EMAIL_BACKEND")
+# DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser fixture for this process only, never for a deployment.
+CLEAN_KEYS = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DATABASE_REPLICA_URLS", "EMAIL_BACKEND")
 
 
 def run_with_env(extra: dict[str, str], settings_module: str = "cerebrum.settings.base", code: str = PROBE):
