@@ -19,6 +19,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from analytics import services
 from analytics.models import AnalyticsEvent
 from cerebrum.api import error_body
+from cerebrum.api_tools import ErrorSerializer, error_responses
 
 MAX_EVENTS = 100
 MAX_PROPERTIES_BYTES = 4 * 1024
@@ -103,6 +104,14 @@ class BatchOutputSerializer(serializers.Serializer):
     rejected = serializers.ListField(child=serializers.DictField())
 
 
+class BatchRefusedSerializer(ErrorSerializer):
+    """400: the error shape, plus the per-event report when the body itself was a well-formed batch."""
+
+    accepted = serializers.IntegerField(required=False)
+    duplicates = serializers.IntegerField(required=False)
+    rejected = serializers.ListField(child=serializers.DictField(), required=False)
+
+
 class EventBatchApi(APIView):
     """Accepts what is valid, reports what is not (202); 400 only when nothing in the batch was valid."""
 
@@ -110,7 +119,10 @@ class EventBatchApi(APIView):
     authentication_classes = [JWTAuthentication, BeaconSessionAuthentication]
     throttle_classes = [EventBatchThrottle]
 
-    @extend_schema(request=BatchInputSerializer, responses={202: BatchOutputSerializer, 400: BatchOutputSerializer})
+    @extend_schema(
+        request=BatchInputSerializer,
+        responses={202: BatchOutputSerializer, 400: BatchRefusedSerializer, **error_responses(415, 429)},
+    )
     def post(self, request):
         batch = BatchInputSerializer(data=request.data if isinstance(request.data, dict) else {})
         batch.is_valid(raise_exception=True)

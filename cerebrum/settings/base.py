@@ -166,7 +166,7 @@ CACHEOPS = {
     "courses.chapternote": {"ops": "all"},
 }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "cerebrum.sessions"  # cached_db, refusing malformed keys
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

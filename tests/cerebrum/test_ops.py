@@ -157,3 +157,16 @@ def test_production_cookies_are_secure():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[true, true, true]"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/api/v1/courses", "/accounts/login/"])
+def test_malformed_session_cookie_is_no_session_not_a_500(client, path):
+    # given a session cookie holding a NUL byte (PostgreSQL refuses NUL in text)
+    client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
+
+    # when any page or endpoint is requested
+    response = client.get(path)
+
+    # then it is served as to a visitor without a session
+    assert response.status_code == 200
