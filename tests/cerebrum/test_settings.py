@@ -17,7 +17,14 @@ PROBE = (
     "'pool': 'pool' in s.DATABASES['default'].get('OPTIONS', {})}))"
 )
 # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser fixture for this process only, never for a deployment.
-CLEAN_KEYS = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DATABASE_REPLICA_URLS", "EMAIL_BACKEND")
+CLEAN_KEYS = (
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DATABASE_REPLICA_URLS",
+    "EMAIL_BACKEND",
+)
 
 
 def run_with_env(extra: dict[str, str], settings_module: str = "cerebrum.settings.base", code: str = PROBE):
