@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.errors import DomainError
 from payments.forms import RefundForm
 from payments.models import Payment, PaymentEvent, Refund
@@ -44,7 +45,7 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_display = ["id", "user", "course", "amount_paise", "refunded_paise", "status", "gateway", "created_at"]
     list_filter = [
         "status",
@@ -115,7 +116,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PaymentEvent)
-class PaymentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentEventAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_display = ["created_at", "event_type", "source", "payment", "from_status", "to_status", "provider_event_id"]
     list_filter = ["source", "event_type"]
     search_fields = ["=provider_event_id", "=payment__razorpay_order_id"]

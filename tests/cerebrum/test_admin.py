@@ -19,6 +19,7 @@ from cerebrum.admin_tools import EXACT_COUNT_BELOW, EstimatedCountPaginator
 from communications.models import CommunicationLog
 from courses import models as course_models
 from courses.models import Enrollment, PracticeTest, Question
+from payments.models import Payment, PaymentEvent
 from tests import factories
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
@@ -180,8 +181,10 @@ def test_estimated_paginator_caps_a_filtered_count():
         (course_models.TestAttempt, factories.TestAttemptFactory),
         (AnalyticsEvent, factories.AnalyticsEventFactory),
         (CommunicationLog, factories.CommunicationLogFactory),
+        (Payment, factories.PaymentFactory),
+        (PaymentEvent, factories.PaymentEventFactory),
     ],
-    ids=["attempts", "analytics_events", "communication_logs"],
+    ids=["attempts", "analytics_events", "communication_logs", "payments", "payment_events"],
 )
 def test_big_table_change_list_never_counts_the_whole_table(staff_client, model, model_factory):
     # Given a table the planner believes holds a million rows
