@@ -272,6 +272,7 @@ def test_profile_page_shows_and_saves_the_profile(client, django_assert_max_num_
         page = client.get(reverse("accounts:profile"))
     assert page.status_code == 200
     assert 'value="Kota"' in page.content.decode()
+    assert reverse("communications:preferences") in page.content.decode()
 
     response = client.post(
         reverse("accounts:profile"), {"name": "Asha V", "grade": "12", "target_year": "", "city": "Jaipur"}
