@@ -152,6 +152,20 @@ def test_course_only_attempts_belong_to_enrolled_learners(seeded):
         assert Enrollment.objects.filter(user_id=attempt.user_id, course_id=attempt.test.course_id).exists()
 
 
+def test_a_rerun_after_the_live_mock_moves_it_ahead_again(seeded):
+    # given the live mock's time has passed since the first run
+    PracticeTest.objects.filter(scheduled_start__isnull=False).update(
+        scheduled_start=timezone.now() - timedelta(days=1)
+    )
+
+    # when seed_demo runs again
+    _seed()
+
+    # then the live mock is an hour or so ahead again
+    scheduled = PracticeTest.objects.get(scheduled_start__isnull=False)
+    assert scheduled.scheduled_start >= timezone.now() + timedelta(minutes=59)
+
+
 def test_second_run_creates_nothing(seeded):
     before = _counts()
 

@@ -71,7 +71,15 @@ class Command(BaseCommand):
             courses = {course.slug: course for course in Course.objects.filter(slug__in=seed.course_slugs())}
             tests = seed.test_rows(courses=courses, now=self.now, bench_tests=plan["bench_tests"])
             self._insert("tests", PracticeTest, tests, key=("slug",))
+            self._reschedule_past_exams(tests)
             self._seed_papers(plan)
+
+    def _reschedule_past_exams(self, tests: list[PracticeTest]) -> None:
+        """On a re-run, a live mock whose time has passed moves to the new slot, so there is always one ahead."""
+        upcoming = {test.slug: test.scheduled_start for test in tests if test.scheduled_start}
+        for test in PracticeTest.objects.filter(slug__in=upcoming, scheduled_start__lt=self.now):
+            test.scheduled_start = upcoming[test.slug]
+            test.save(update_fields=["scheduled_start", "updated_at"])  # save(), so cacheops invalidates
 
     def _seed_papers(self, plan: dict) -> None:
         tests = PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"]))
