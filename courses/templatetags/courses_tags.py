@@ -7,6 +7,8 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
+from cerebrum.money import format_inr
+
 register = template.Library()
 
 TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 18
@@ -15,27 +17,7 @@ TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 18
 @register.filter
 def rupees(paise: int | None) -> str:
     """4999900 → "₹49,999" (Indian digit grouping; paise shown only when there are any)."""
-    if paise is None:
-        return ""
-    sign = "-" if paise < 0 else ""
-    rupee_part, paise_part = divmod(abs(int(paise)), 100)
-    text = _indian_grouping(str(rupee_part))
-    if paise_part:
-        text += f".{paise_part:02d}"
-    return f"{sign}₹{text}"
-
-
-def _indian_grouping(digits: str) -> str:
-    if len(digits) <= 3:
-        return digits
-    head, tail = digits[:-3], digits[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ",".join([*groups, tail])
+    return format_inr(paise)
 
 
 @register.filter
