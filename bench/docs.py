@@ -73,7 +73,7 @@ def _phase_sections(result: dict) -> list[str]:
             f"{total['requests']} requests, {total['rps']} req/s, p50/p95/p99 {total['p50_ms']}/{total['p95_ms']}/"
             f"{total['p99_ms']} ms, {total['failures']} failures. Server: {server['sql_per_request']} SQL/request, "
             f"{server['sql_mean_ms']} ms mean SQL, cache hit ratio {server['cache_hit_ratio']}, "
-            f"{server['redis_calls_per_request']} Redis calls/request, {server['gunicorn_cpu_ms_per_request']} gunicorn "
+            f"{server['redis_calls_per_request']} Redis commands/request (a pipeline counts each command), {server['gunicorn_cpu_ms_per_request']} gunicorn "
             f"CPU-ms/request ({server['gunicorn_cpu_cores_used']} cores busy); whole machine "
             f"{server.get('machine_cpu_busy')} busy, load average {server.get('loadavg_end')} at the end.",
             "",
