@@ -188,23 +188,6 @@ CELERY_TASK_ROUTES = {
 # Redis broker: a task not acked within this window is redelivered (must exceed the longest task).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "communications-relay": {"task": "communications.outbox_relay", "schedule": 30.0},
-        "communications-test-reminders": {"task": "communications.scheduled_test_reminders_enqueue", "schedule": 300.0},
-        # 04:30 UTC = 10:00 IST, inside WhatsApp waking hours.
-        "communications-parent-digest": {
-            "task": "communications.parent_digests_enqueue",
-            "schedule": crontab(minute=30, hour=4, day_of_week="sun"),
-        },
-        "communications-inactivity-nudge": {
-            "task": "communications.inactivity_nudges_enqueue",
-            "schedule": crontab(minute=30, hour=4),
-        },
-    }
-)
-
 # Analytics (analytics/buffer.py, docs/analytics.md): buffer flush, rollups, retention.
 ANALYTICS_FLUSH_BATCH_SIZE = int_from_env("ANALYTICS_FLUSH_BATCH_SIZE", 1000)
 # A crashed flusher's lock expires after this long; then the next one redoes its processing list.
@@ -213,30 +196,33 @@ ANALYTICS_FLUSH_INTERVAL_SECONDS = int_from_env("ANALYTICS_FLUSH_INTERVAL_SECOND
 ANALYTICS_ROLLUP_DAYS = int_from_env("ANALYTICS_ROLLUP_DAYS", 3)
 ANALYTICS_ROLLUP_STATEMENT_TIMEOUT_MS = int_from_env("ANALYTICS_ROLLUP_STATEMENT_TIMEOUT_MS", 120_000)
 ANALYTICS_RETENTION_DAYS = int_from_env("ANALYTICS_RETENTION_DAYS", 400)
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "analytics-buffer-flush": {
-            "task": "analytics.buffer_flush",
-            "schedule": float(ANALYTICS_FLUSH_INTERVAL_SECONDS),
-        },
-        "analytics-rollups": {"task": "analytics.rollups_rebuild", "schedule": 300.0},
-        # 21:30 UTC = 03:00 IST, the quietest hour.
-        "analytics-retention": {"task": "analytics.events_purge", "schedule": crontab(minute=30, hour=21)},
-    }
-)
-# Courses: close attempts whose clock ran out; build papers of scheduled tests before their T0.
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "courses-attempts-expire": {"task": "courses.attempts_expire_overdue", "schedule": 60.0},
-        "courses-papers-prewarm": {"task": "courses.papers_prewarm", "schedule": 60.0},
-    }
-)
-# Payments: heal orders stuck in CREATED/ATTEMPTED for 15+ minutes from the gateway's view.
-CELERY_BEAT_SCHEDULE.update({"payments-reconcile": {"task": "payments.reconcile", "schedule": 300.0}})
-# Accounts: phone codes expired over a week ago are deleted at 03:00 IST.
-CELERY_BEAT_SCHEDULE.update(
-    {"accounts-otp-purge": {"task": "accounts.otp_purge", "schedule": crontab(minute=30, hour=21)}}
-)
+
+# Periodic tasks (celery beat). Times are UTC; 04:30 UTC = 10:00 IST, 21:30 UTC = 03:00 IST.
+CELERY_BEAT_SCHEDULE = {
+    # Communications: re-send outbox rows whose enqueue was lost; journeys.
+    "communications-relay": {"task": "communications.outbox_relay", "schedule": 30.0},
+    "communications-test-reminders": {"task": "communications.scheduled_test_reminders_enqueue", "schedule": 300.0},
+    # Inside WhatsApp waking hours.
+    "communications-parent-digest": {
+        "task": "communications.parent_digests_enqueue",
+        "schedule": crontab(minute=30, hour=4, day_of_week="sun"),
+    },
+    "communications-inactivity-nudge": {
+        "task": "communications.inactivity_nudges_enqueue",
+        "schedule": crontab(minute=30, hour=4),
+    },
+    # Analytics: drain the Redis buffer, refresh rollups, delete old raw events at the quietest hour.
+    "analytics-buffer-flush": {"task": "analytics.buffer_flush", "schedule": float(ANALYTICS_FLUSH_INTERVAL_SECONDS)},
+    "analytics-rollups": {"task": "analytics.rollups_rebuild", "schedule": 300.0},
+    "analytics-retention": {"task": "analytics.events_purge", "schedule": crontab(minute=30, hour=21)},
+    # Courses: close attempts whose clock ran out; build papers of scheduled tests before their T0.
+    "courses-attempts-expire": {"task": "courses.attempts_expire_overdue", "schedule": 60.0},
+    "courses-papers-prewarm": {"task": "courses.papers_prewarm", "schedule": 60.0},
+    # Payments: heal orders stuck in CREATED/ATTEMPTED for 15+ minutes from the gateway's view.
+    "payments-reconcile": {"task": "payments.reconcile", "schedule": 300.0},
+    # Accounts: phone codes expired over a week ago.
+    "accounts-otp-purge": {"task": "accounts.otp_purge", "schedule": crontab(minute=30, hour=21)},
+}
 
 # --- Auth and security ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

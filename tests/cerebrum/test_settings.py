@@ -110,3 +110,13 @@ def test_production_settings_pass_deploy_check():
 def test_suite_runs_on_postgresql_and_redis(settings):
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+
+
+def test_every_periodic_task_names_a_registered_task(settings):
+    from cerebrum.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled - set(app.tasks) == set()
+    assert len(scheduled) == 11
