@@ -10,6 +10,7 @@ from django.contrib import admin
 from analytics.models import AnalyticsEvent, Campaign, DailyMetric
 from analytics.services import campaign_upsert
 from cerebrum.admin_tools import BigTableAdmin
+from cerebrum.money import format_inr
 
 
 class CampaignForm(forms.ModelForm):
@@ -41,15 +42,17 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="Cost")
     def cost_display(self, obj: Campaign) -> str:
-        return f"₹{obj.cost_paise / 100:,.2f}"
+        return format_inr(obj.cost_paise, always_paise=True)
 
     def save_model(self, request, obj: Campaign, form, change: bool) -> None:
         saved = campaign_upsert(
-            utm_source=obj.utm_source, utm_campaign=obj.utm_campaign, cost_paise=obj.cost_paise, name=obj.name
+            utm_source=obj.utm_source,
+            utm_campaign=obj.utm_campaign,
+            cost_paise=obj.cost_paise,
+            name=obj.name,
+            starts_on=obj.starts_on,
+            ends_on=obj.ends_on,
         )
-        if obj.starts_on != saved.starts_on or obj.ends_on != saved.ends_on:
-            saved.starts_on, saved.ends_on = obj.starts_on, obj.ends_on
-            saved.save(update_fields=["starts_on", "ends_on", "updated_at"])
         obj.pk = saved.pk
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -167,12 +167,22 @@ def events_purge(*, older_than_days: int, batch_size: int = 10_000, max_batches:
 
 
 @transaction.atomic
-def campaign_upsert(*, utm_source: str, utm_campaign: str, cost_paise: int, name: str = "") -> Campaign:
+@transaction.atomic
+def campaign_upsert(
+    *,
+    utm_source: str,
+    utm_campaign: str,
+    cost_paise: int,
+    name: str = "",
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> Campaign:
     """Create or update what staff entered for a campaign (its cost drives cost per enrollment)."""
     campaign = Campaign.objects.select_for_update().filter(utm_source=utm_source, utm_campaign=utm_campaign).first()
     campaign = campaign or Campaign(utm_source=utm_source, utm_campaign=utm_campaign)
     campaign.cost_paise = cost_paise
     campaign.name = name or campaign.name
+    campaign.starts_on, campaign.ends_on = starts_on, ends_on
     campaign.full_clean()
     campaign.save()
     return campaign

@@ -176,3 +176,23 @@ def test_killing_the_flush_worker_mid_batch_loses_nothing_and_doubles_nothing(an
 def test_flush_with_redis_down_logs_and_returns_nothing(redis_down, caplog):
     assert services.buffer_flush() == 0
     assert "analytics flush stopped" in caplog.text
+
+
+@pytest.mark.django_db
+def test_campaign_upsert_updates_cost_and_dates_in_one_row():
+    from datetime import date
+
+    from analytics.models import Campaign
+    from analytics.services import campaign_upsert
+
+    # given a campaign staff entered once
+    campaign_upsert(utm_source="google", utm_campaign="neet-2027", cost_paise=100_00)
+
+    # when its cost and dates are entered again
+    campaign_upsert(
+        utm_source="google", utm_campaign="neet-2027", cost_paise=250_00, starts_on=date(2026, 11, 1), ends_on=None
+    )
+
+    # then the same row holds the new values
+    campaign = Campaign.objects.get()
+    assert (campaign.cost_paise, campaign.starts_on, campaign.ends_on) == (250_00, date(2026, 11, 1), None)
