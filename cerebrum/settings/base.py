@@ -179,7 +179,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("communications", "analytics", "payments", "default")
 CELERY_TASK_ROUTES = {
     "communications.*": {"queue": "communications"},
     "analytics.*": {"queue": "analytics"},
