@@ -40,10 +40,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: $(STAMP) services
+bench: $(STAMP) services browser
 	bash bench/run.sh full
 
-bench-quick: $(STAMP) services
+bench-quick: $(STAMP) services browser
 	bash bench/run.sh quick
 
 clean:
