@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from accounts.backends import session_user_key
 from accounts.models import AuthLog, FreeUser, Grade, ParentLink, PhoneOTP, User
 from analytics.services import event_record
 from cerebrum.errors import DomainError
@@ -164,8 +165,7 @@ def user_profile_update(
         errors.update(error.message_dict)
     if errors:
         raise DomainError("Please correct the errors below.", fields=errors)
-    locked.save(update_fields=["name", "profile"])
-    transaction.on_commit(lambda: user_caches_invalidate(user_id=locked.pk))
+    locked.save(update_fields=["name", "profile"])  # the save drops the cached copies (accounts.backends)
     return locked
 
 
@@ -215,8 +215,8 @@ def _city_clean(value) -> str:
 
 
 def user_caches_invalidate(*, user_id: int) -> None:
-    """Drop the cached profile/role and the learner's dashboard after a change."""
-    cache.delete_many([key.format(user_id) for key in PROFILE_CACHE_KEYS])
+    """Drop the cached session user, profile/role and the learner's dashboard after a change."""
+    cache.delete_many([session_user_key(user_id), *(key.format(user_id) for key in PROFILE_CACHE_KEYS)])
     try:
         caches = import_module("courses.caches")
     except ImportError:
@@ -264,8 +264,7 @@ def otp_verify(*, user: User, code: str) -> User:
     user, refusal = _otp_check(user=user, code=(code or "").strip())
     if refusal is not None:
         raise refusal
-    transaction.on_commit(lambda: user_caches_invalidate(user_id=user.pk))
-    return user
+    return user  # the phone's save dropped the cached copies (accounts.backends)
 
 
 @transaction.atomic

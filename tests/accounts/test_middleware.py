@@ -26,7 +26,7 @@ def test_first_request_marks_the_user_active_and_later_ones_do_not_write(client,
 
     client.get(reverse("accounts:profile"))
     first = User.objects.get(pk=user.pk).last_active_at
-    with django_assert_num_queries(1):  # only the session's user row: no UPDATE this time
+    with django_assert_num_queries(0):  # the session's user comes from Redis, and no UPDATE this time
         client.get(reverse("accounts:profile"))
 
     assert first is not None

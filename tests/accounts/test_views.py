@@ -366,8 +366,8 @@ def test_parent_children_page_same_queries_for_1_and_50(client, django_assert_nu
     client.force_login(parent)
     client.get(reverse("accounts:parent_children"))  # warm the session and last-active marks
 
-    # The user row and one query for all children (the session is read from Redis).
-    with django_assert_num_queries(2):
+    # One query for all children (the session and its user are read from Redis).
+    with django_assert_num_queries(1):
         response = client.get(reverse("accounts:parent_children"))
 
     content = response.content.decode()
@@ -397,10 +397,10 @@ def test_parent_sees_the_childs_courses_results_and_trend(
     client.get(reverse("accounts:parent_children"))
 
     # When the parent opens the child's page, first with a cold dashboard cache
-    # (parent, linked child, then the child's dashboard: counts, enrollments, attempts)
-    with django_assert_num_queries(5):
+    # (linked child, then the child's dashboard: counts, enrollments, attempts; the parent is in Redis)
+    with django_assert_num_queries(4):
         response = client.get(reverse("accounts:parent_child", args=[child.pk]))
-    with django_assert_num_queries(2):  # the dashboard now comes from Redis
+    with django_assert_num_queries(1):  # the linked child; the dashboard now comes from Redis
         client.get(reverse("accounts:parent_child", args=[child.pk]))
 
     # Then courses, results and the trend are there
