@@ -114,9 +114,21 @@ def page_version_key(area: str) -> str:
     return f"pagever:{area}"
 
 
+def user_pages_version_key(user_id: int) -> str:
+    return f"pagever:user:{user_id}"
+
+
+def user_pages_bump(user_id: int) -> None:
+    """Make every cached personal page of one user stale (PERSONAL_CACHE_PAGES); after their data changed."""
+    _version_bump(user_pages_version_key(user_id))
+
+
 def page_cache_bump(area: str) -> None:
-    """Make every cached public page of `area` (an app label) stale; call after a content write commits."""
-    key = page_version_key(area)
+    """Make every cached page of `area` (an app label) stale; call after a content write commits."""
+    _version_bump(page_version_key(area))
+
+
+def _version_bump(key: str) -> None:
     try:
         cache.incr(key)
     except ValueError:  # no version yet, or evicted: start from the clock so no old entry can match

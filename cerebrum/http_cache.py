@@ -14,26 +14,40 @@ the ETag (304) every time, so they never hold a page longer than that.
 
 One Redis round trip per request: MGET of the area version and the page (or GET of the version
 when the page body is already in the in-process L1).
+
+Signed-in learners (MemberPageCacheMiddleware, after the auth and message middleware): pages in
+MEMBER_CACHE_PAGES render the same for every learner of one role — the nav differs by role, and the
+only other personal thing, the CSRF token of the page's forms, is put in per request — so one copy
+per role serves them all. Pages in PERSONAL_CACHE_PAGES (the dashboard) are kept per learner and
+also carry the learner's own version (`pagever:user:<id>`), which the services bump after any
+change the page shows (courses.caches.dashboard_invalidate). A pending flash message, a campaign
+link or an Authorization header always goes to the view.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
-from cerebrum.cache import _MISSING, l1_get, l1_set, page_version_key
+from cerebrum.cache import _MISSING, l1_get, l1_set, page_version_key, user_pages_version_key
 from cerebrum.metrics import record_cache
 
 MAX_QUERY_STRING = 200
 _MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
 # Headers that belong to one response, not to the cached page.
 _UNREPLAYED = {"set-cookie", "date", "x-response-time", "x-sql-queries", "x-cache", "etag", "cache-control"}
+# A member page is stored with this in place of its CSRF token, and served with the request's own.
+_CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_CSRF_MARK = b"__cerebrum_csrf_token__"
 
 
 class PublicPageCacheMiddleware:
@@ -49,33 +63,87 @@ class PublicPageCacheMiddleware:
             _mark_private_if_personal(request, response)
             return response
         seconds = settings.PUBLIC_CACHE_PAGES[url_name]
-        area = url_name.split(":", 1)[0].removesuffix("_api")
         key = f"page:{request.get_host()}:{request.get_full_path()}"
-        version, entry = _lookup(area, key)
+        version, entry = _lookup([page_version_key(_area(url_name))], key, in_process=True)
         if entry is not None:
             record_cache(hit=True, cache="page")
-            return _conditional(request, _replay(entry), "HIT", seconds)
+            response = _replay(entry)
+            response["ETag"] = entry["etag"]
+            return _conditional(request, response, "HIT", seconds)
         record_cache(hit=False, cache="page")
         response = self.get_response(request)
         if _storable(response):
-            _store(key, response, version, seconds)
+            entry = _store(key, response, version, seconds, in_process=True)
+            response["ETag"] = entry["etag"]
             return _conditional(request, response, "MISS", seconds)
         return response
 
 
+class MemberPageCacheMiddleware:
+    """Place after AuthenticationMiddleware and MessageMiddleware (a HIT skips the view and its template)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        rule = _member_rule(request)
+        if rule is None:
+            return self.get_response(request)
+        key, version_keys, seconds, shared = rule
+        version, entry = _lookup(version_keys, key, in_process=shared)
+        if entry is not None:
+            record_cache(hit=True, cache="page")
+            response = _replay(entry, csrf_token=get_token(request) if entry["csrf"] else None)
+            response["X-Cache"] = "HIT"
+            return response
+        record_cache(hit=False, cache="page")
+        response = self.get_response(request)
+        if _storable(response):
+            _store(key, response, version, seconds, in_process=shared, csrf=True)
+            response["X-Cache"] = "MISS"
+        return response
+
+
 def _cacheable_url_name(request: HttpRequest) -> str | None:
-    if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
         return None
     if _MESSAGES_COOKIE in request.COOKIES:  # a flash message (e.g. "logged out") waits to be shown
         return None
-    if "HTTP_AUTHORIZATION" in request.META:
+    return _cacheable_get(request, settings.PUBLIC_CACHE_PAGES)
+
+
+def _member_rule(request: HttpRequest) -> tuple[str, list[str], int, bool] | None:
+    """(cache key, version keys, seconds, shared by every learner of the role?) or None: not cacheable."""
+    url_name = _cacheable_get(request, {**settings.MEMBER_CACHE_PAGES, **settings.PERSONAL_CACHE_PAGES})
+    if url_name is None:
+        return None
+    user = request.user
+    if not user.is_authenticated or len(get_messages(request)):  # len() does not mark messages as shown
+        return None
+    versions = [page_version_key(_area(url_name))]
+    if url_name in settings.PERSONAL_CACHE_PAGES:
+        owner, seconds, shared = f"user:{user.pk}", settings.PERSONAL_CACHE_PAGES[url_name], False
+        versions.append(user_pages_version_key(user.pk))
+    else:  # the role decides the nav (a parent sees "My children"); nothing else on these pages is personal
+        owner, seconds, shared = f"role:{user.role}:{int(user.is_staff)}", settings.MEMBER_CACHE_PAGES[url_name], True
+    return f"mpage:{request.get_host()}:{request.get_full_path()}:{owner}", versions, seconds, shared
+
+
+def _cacheable_get(request: HttpRequest, pages: dict[str, int]) -> str | None:
+    """The URL name when this is a plain GET of one of `pages`, else None."""
+    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
         return None
     if any(name.startswith("utm_") for name in request.GET):  # a campaign landing: attribution must run
         return None
     if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:  # junk query strings must not fill Redis
         return None
     url_name = _url_name_for_path(get_urlconf() or settings.ROOT_URLCONF, request.path_info)
-    return url_name if url_name in settings.PUBLIC_CACHE_PAGES else None
+    return url_name if url_name in pages else None
+
+
+def _area(url_name: str) -> str:
+    """The content area whose version a page carries: the URL namespace, without `_api`."""
+    return url_name.split(":", 1)[0].removesuffix("_api")
 
 
 @lru_cache(maxsize=4096)
@@ -86,13 +154,15 @@ def _url_name_for_path(urlconf: str, path: str) -> str | None:
         return None
 
 
-def _lookup(area: str, key: str) -> tuple[int, dict | None]:
-    entry = l1_get(key)
+def _lookup(version_keys: list[str], key: str, *, in_process: bool) -> tuple[list, dict | None]:
+    """(current versions, the entry when it is there and still current): one Redis round trip."""
+    entry = l1_get(key) if in_process else _MISSING
     if entry is not _MISSING:
-        version = cache.get(page_version_key(area), 0)
+        found = cache.get_many(version_keys)
     else:
-        found = cache.get_many([page_version_key(area), key])
-        version, entry = found.get(page_version_key(area), 0), found.get(key)
+        found = cache.get_many([*version_keys, key])
+        entry = found.get(key)
+    version = [found.get(name, 0) for name in version_keys]
     if entry is None or entry["version"] != version:
         return version, None
     return version, entry
@@ -105,24 +175,33 @@ def _storable(response: HttpResponse) -> bool:
     return not any(word in cache_control for word in ("private", "no-store", "no-cache"))
 
 
-def _store(key: str, response: HttpResponse, version: int, seconds: int) -> None:
+def _store(
+    key: str, response: HttpResponse, version: list, seconds: int, *, in_process: bool, csrf: bool = False
+) -> dict:
     body = response.content
+    if csrf:
+        body, tokens = _CSRF_FIELD.subn(rb"\1" + _CSRF_MARK + rb"\2", body)
+        csrf = tokens > 0
     entry = {
         "version": version,
         "body": body,
+        "csrf": csrf,
         "etag": f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"',
         "headers": [(name, value) for name, value in response.items() if name.lower() not in _UNREPLAYED],
     }
     cache.set(key, entry, seconds)
-    l1_set(key, entry, seconds)
-    response["ETag"] = entry["etag"]
+    if in_process:
+        l1_set(key, entry, seconds)
+    return entry
 
 
-def _replay(entry: dict) -> HttpResponse:
-    response = HttpResponse(entry["body"])
+def _replay(entry: dict, *, csrf_token: str | None = None) -> HttpResponse:
+    body = entry["body"]
+    if csrf_token is not None:
+        body = body.replace(_CSRF_MARK, csrf_token.encode())
+    response = HttpResponse(body)
     for name, value in entry["headers"]:
         response[name] = value
-    response["ETag"] = entry["etag"]
     return response
 
 

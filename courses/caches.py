@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from cerebrum.cache import get_or_build
+from cerebrum.cache import get_or_build, user_pages_bump
 from courses.models import PracticeTestQuestion
 
 logger = logging.getLogger(__name__)
@@ -195,8 +195,10 @@ def dashboard_get_or_build(user_id: int, builder) -> dict:
 
 
 def dashboard_invalidate(user_id: int | None) -> None:
+    """The learner's dashboard data and their cached personal pages (the dashboard page) are stale."""
     if user_id:
         cache.delete(dashboard_key(user_id))
+        user_pages_bump(user_id)
 
 
 # --- Leaderboards (Redis sorted sets, report 2.1) ---------------------------------------------

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LastActiveMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cerebrum.http_cache.MemberPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -388,6 +389,17 @@ PUBLIC_CACHE_PAGES = {
     "courses_api:note_list": 300,
     "courses_api:note_detail": 300,
 }
+# Signed-in pages whose HTML is the same for every learner of a role except the CSRF token (seconds in
+# Redis + L1); and pages of one learner, kept until their data changes (cerebrum.http_cache).
+MEMBER_CACHE_PAGES = {
+    "courses:home": 60,
+    "courses:catalog": 60,
+    "courses:course_detail": 60,
+    "courses:notes": 300,
+    "courses:note_detail": 300,
+    "courses:tests": 60,
+}
+PERSONAL_CACHE_PAGES = {"courses:dashboard": 300}
 # What nginx or a CDN may keep without asking (browsers always revalidate with the ETag).
 PUBLIC_CACHE_S_MAXAGE = int_from_env("PUBLIC_CACHE_S_MAXAGE", 10)
 

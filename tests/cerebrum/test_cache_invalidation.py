@@ -34,7 +34,7 @@ def student(client):
     return user
 
 
-@pytest.mark.parametrize(
+PRICED_PAGES = pytest.mark.parametrize(
     "url",
     [
         lambda course: reverse("courses:catalog"),
@@ -43,6 +43,9 @@ def student(client):
     ],
     ids=["catalog", "course", "home"],
 )
+
+
+@PRICED_PAGES
 def test_price_change_shows_at_once_on_cached_anonymous_pages(client, url):
     course = CourseFactory(fees_paise=4_500_000, is_featured=True)
     page = url(course)
@@ -53,6 +56,24 @@ def test_price_change_shows_at_once_on_cached_anonymous_pages(client, url):
 
     course.fees_paise = 3_900_000
     course.save(update_fields=["fees_paise"])  # what the admin's change form does
+    after = client.get(page)
+
+    assert after["X-Cache"] == "MISS"
+    assert rupees(3_900_000) in after.content.decode()
+    assert rupees(4_500_000) not in after.content.decode()
+
+
+@PRICED_PAGES
+def test_price_change_shows_at_once_on_cached_signed_in_pages(client, student, url):
+    course = CourseFactory(fees_paise=4_500_000, is_featured=True)
+    page = url(course)
+    client.get(page)
+    cached = client.get(page)
+    assert cached["X-Cache"] == "HIT"
+    assert rupees(4_500_000) in cached.content.decode()
+
+    course.fees_paise = 3_900_000
+    course.save(update_fields=["fees_paise"])
     after = client.get(page)
 
     assert after["X-Cache"] == "MISS"
@@ -76,11 +97,14 @@ def test_price_change_shows_at_once_in_the_public_api(api_client):
 def test_new_enrollment_shows_at_once_on_the_dashboard(client, student):
     course = CourseFactory(name="NEET 2027 Crash Course")
     client.get(reverse("courses:dashboard"))
-    assert "NEET 2027 Crash Course" not in client.get(reverse("courses:dashboard")).content.decode()
+    cached = client.get(reverse("courses:dashboard"))
+    assert cached["X-Cache"] == "HIT"  # the rendered page, kept for this learner
+    assert "NEET 2027 Crash Course" not in cached.content.decode()
 
     services.enrollment_create(user=student, course=course)
     page = client.get(reverse("courses:dashboard"))
 
+    assert page["X-Cache"] == "MISS"
     assert "NEET 2027 Crash Course" in page.content.decode()
     assert page["Cache-Control"] == "private, no-store"
 
@@ -102,7 +126,9 @@ def test_submitted_attempt_shows_at_once_on_dashboard_and_leaderboard(client, st
     board_url = reverse("courses:leaderboard", args=[test.slug])
     client.get(reverse("courses:dashboard"))
     client.get(board_url)
-    assert "Genetics Sprint" not in client.get(reverse("courses:dashboard")).content.decode()
+    cached = client.get(reverse("courses:dashboard"))
+    assert cached["X-Cache"] == "HIT"
+    assert "Genetics Sprint" not in cached.content.decode()
 
     attempt = services.attempt_start(test=test, user=student)
     for question in caches.paper_get(test)["questions"]:

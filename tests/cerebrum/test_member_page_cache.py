@@ -1,0 +1,108 @@
+"""Signed-in pages from the page cache: one copy per role with each request's own CSRF token, the
+dashboard per learner, and nothing served across learners, roles or pending messages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpRequest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from cerebrum.http_cache import _url_name_for_path
+from courses.models import Enrollment
+from tests.factories import CourseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _fresh_resolver_cache():
+    _url_name_for_path.cache_clear()
+
+
+def signed_in(user: User) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/")  # the once-per-5-minutes last-active write happens here
+    return client
+
+
+def test_learners_share_one_copy_each_with_a_csrf_token_that_works_for_them(django_assert_num_queries):
+    course = CourseFactory(name="NEET 2027 Foundation")
+    page = reverse("courses:course_detail", args=[course.slug])
+    asha, ravi = signed_in(UserFactory(name="Asha")), signed_in(UserFactory(name="Ravi"))
+
+    first = asha.get(page)
+    with django_assert_num_queries(0):  # session, user and page all come from Redis
+        second = ravi.get(page)
+
+    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
+    first_tokens = CSRF_INPUT.findall(first.content.decode())
+    second_tokens = CSRF_INPUT.findall(second.content.decode())
+    assert len(second_tokens) == len(first_tokens) == 2  # the enroll form and the nav's log-out form
+    assert set(first_tokens).isdisjoint(second_tokens)
+    assert CSRF_INPUT.sub("", first.content.decode()) == CSRF_INPUT.sub("", second.content.decode())
+    assert second["Cache-Control"] == "private, no-store"
+    # Ravi's token from the cached copy is accepted for Ravi's own POST.
+    enrolled = ravi.post(reverse("courses:enroll", args=[course.slug]), {"csrfmiddlewaretoken": second_tokens[0]})
+    assert enrolled.status_code == 302
+    assert Enrollment.objects.filter(user__name="Ravi", course=course).exists()
+
+
+def test_a_parent_gets_the_parent_nav_not_a_learners_copy():
+    learner = signed_in(UserFactory())
+    parent = signed_in(UserFactory(role=User.Role.PARENT))
+    learner.get(reverse("courses:catalog"))
+
+    learner_page = learner.get(reverse("courses:catalog"))
+    parent_page = parent.get(reverse("courses:catalog"))
+
+    assert learner_page["X-Cache"] == "HIT"
+    assert parent_page["X-Cache"] == "MISS"
+    assert "My children" in parent_page.content.decode()
+    assert "My children" not in learner_page.content.decode()
+
+
+def test_the_dashboard_is_kept_per_learner(django_assert_num_queries):
+    asha, ravi = UserFactory(name="Asha Verma"), UserFactory(name="Ravi Kumar")
+    asha_client, ravi_client = signed_in(asha), signed_in(ravi)
+
+    asha_client.get(reverse("courses:dashboard"))
+    with django_assert_num_queries(0):
+        asha_again = asha_client.get(reverse("courses:dashboard"))
+    ravi_page = ravi_client.get(reverse("courses:dashboard"))
+
+    assert asha_again["X-Cache"] == "HIT"
+    assert ravi_page["X-Cache"] == "MISS"
+    assert "Ravi Kumar" in ravi_page.content.decode()
+    assert "Asha Verma" not in ravi_page.content.decode()
+
+
+def test_a_pending_message_is_shown_not_a_cached_page():
+    client = signed_in(UserFactory())
+    client.get(reverse("courses:catalog"))
+    client.cookies["messages"] = CookieStorage(HttpRequest())._encode([Message(constants.SUCCESS, "Profile saved.")])
+
+    page = client.get(reverse("courses:catalog"))
+
+    assert page.get("X-Cache") != "HIT"
+    assert "Profile saved." in page.content.decode()
+    assert "Profile saved." not in client.get(reverse("courses:catalog")).content.decode()  # shown once
+
+
+def test_a_deactivated_learner_is_signed_out_at_once():
+    user = UserFactory()
+    client = signed_in(user)
+    assert client.get(reverse("courses:dashboard")).status_code == 200
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])  # what the admin's change form does
+
+    assert client.get(reverse("courses:dashboard")).status_code == 302
