@@ -9,6 +9,7 @@ finish DIR MODE  Writes bench/results/<timestamp>-<mode>.json and regenerates do
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
 import platform
@@ -90,10 +91,14 @@ def _machine_ticks() -> dict[str, int]:
 
 
 def _gunicorn_ticks() -> int:
-    master = int(Path(os.environ["BENCH_GUNICORN_PIDFILE"]).read_text().strip())
-    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    """CPU ticks of every gunicorn master (BENCH_GUNICORN_PIDFILES, a glob) and its workers."""
+    pids = []
+    for pidfile in glob.glob(os.environ["BENCH_GUNICORN_PIDFILES"]):
+        master = int(Path(pidfile).read_text().strip())
+        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        pids += [master, *map(int, children)]
     ticks = 0
-    for pid in [master, *map(int, children)]:
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:

@@ -35,6 +35,10 @@ LOCUST_PROCESSES="${BENCH_LOCUST_PROCESSES:-1}"
 export GUNICORN_WORKER_CLASS="${GUNICORN_WORKER_CLASS:-gthread}"
 export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}"
 export GUNICORN_THREADS="${GUNICORN_THREADS:-8}"
+# gunicorn masters, each on its own port and listed as its own nginx upstream server (least_conn then
+# balances requests across them; one master's workers share a socket, and nginx's kept-alive
+# connections stay with whichever worker accepted them).
+INSTANCES="${GUNICORN_INSTANCES:-1}"
 
 case "$MODE" in
   quick) STEADY_USERS=1000; STEADY_SPAWN=250; STEADY_SECONDS=30; STORM_USERS=1000; STORM_SECONDS=45
@@ -55,7 +59,7 @@ PIDS=()
 cleanup() {
   set +e
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  [ -f "$RUN/gunicorn.pid" ] && kill -TERM "$(cat "$RUN/gunicorn.pid")" 2>/dev/null
+  for pidfile in "$RUN"/gunicorn-*.pid; do [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null; done
   [ -f "$RUN/nginx.pid" ] && kill -QUIT "$(cat "$RUN/nginx.pid")" 2>/dev/null
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1
   redis-cli -p "$BROKER_PORT" shutdown nosave >/dev/null 2>&1
@@ -78,8 +82,8 @@ export CELERY_BROKER_URL="redis://127.0.0.1:$BROKER_PORT/0"
 export PROMETHEUS_MULTIPROC_DIR="$RUN/prometheus"
 export BENCH_MODE=1 SQL_COUNT_HEADER=1
 export THROTTLE_ANON=1000000/min THROTTLE_USER=1000000/min THROTTLE_AUTH=1000000/min AXES_FAILURE_LIMIT=1000000
-export GUNICORN_BIND="127.0.0.1:$APP_PORT" GUNICORN_MAX_REQUESTS=0
-export BENCH_GUNICORN_PIDFILE="$RUN/gunicorn.pid" BENCH_METRICS_URL="http://127.0.0.1:$HTTP_PORT/metrics"
+export GUNICORN_MAX_REQUESTS=0
+export BENCH_GUNICORN_PIDFILES="$RUN/gunicorn-*.pid" BENCH_METRICS_URL="http://127.0.0.1:$HTTP_PORT/metrics"
 export BENCH_REDIS_PORT="$REDIS_PORT" BENCH_PROCESSES="$LOCUST_PROCESSES"
 mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
@@ -112,10 +116,15 @@ SESSIONS=$(( STEADY_USERS > STORM_USERS ? STEADY_USERS : STORM_USERS ))
 log "sessions for $SESSIONS learners"
 BENCH_SESSIONS="$SESSIONS" timeout 600 "$PY" bench/prepare.py sessions "$RUN/data.json"
 
-log "gunicorn $GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS on :$APP_PORT"
-.venv/bin/gunicorn cerebrum.wsgi:application -c deploy/gunicorn.conf.py --pid "$RUN/gunicorn.pid" \
-  >"$RUN/gunicorn.log" 2>&1 &
-PIDS+=($!)
+log "gunicorn ${INSTANCES} x $GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS from :$APP_PORT"
+UPSTREAMS=""
+for i in $(seq 0 $(( INSTANCES - 1 ))); do
+  port=$(( APP_PORT + i ))
+  GUNICORN_BIND="127.0.0.1:$port" .venv/bin/gunicorn cerebrum.wsgi:application -c deploy/gunicorn.conf.py \
+    --pid "$RUN/gunicorn-$i.pid" >"$RUN/gunicorn-$i.log" 2>&1 &
+  PIDS+=($!)
+  UPSTREAMS+="        server 127.0.0.1:$port max_fails=3 fail_timeout=30s;\n"
+done
 .venv/bin/celery -A cerebrum worker -Q communications,analytics,payments,default -c 1 --without-heartbeat \
   --without-gossip --without-mingle -l WARNING >"$RUN/celery.log" 2>&1 &
 PIDS+=($!)
@@ -128,14 +137,14 @@ ACCESS_LOG=off
 [ -n "${BENCH_ACCESS_LOG:-}" ] && ACCESS_LOG="$RUN/nginx-access.log timed"
 sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#$ACCESS_LOG#" \
     -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
-    -e "s#@@UPSTREAM_SERVERS@@#        server 127.0.0.1:$APP_PORT max_fails=3 fail_timeout=30s;#" \
+    -e "s#@@UPSTREAM_SERVERS@@#${UPSTREAMS%\\n}#" \
     -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" \
     -e "s#@@PROXY_CACHE@@#${BENCH_PROXY_CACHE:-off}#g" deploy/nginx.conf.template >"$RUN/nginx.conf"
 nginx -t -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;" 2>>"$RUN/nginx-error.log"
 nginx -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;"
 
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null && break; sleep 0.5; done
-curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || { log "gunicorn did not come up"; tail -50 "$RUN/gunicorn.log"; exit 1; }
+curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null || { log "gunicorn did not come up"; tail -50 "$RUN"/gunicorn-*.log; exit 1; }
 # Warm every worker's imports and caches a little, as a deploy's health checks would.
 for _ in $(seq 30); do curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/courses/"; curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/bench/bare"; done
 
@@ -143,7 +152,7 @@ log "warming leaderboards"
 BENCH_BASE_URL="http://127.0.0.1:$HTTP_PORT" timeout 300 "$PY" bench/prepare.py warm "$RUN/warm.json"
 
 cat >"$RUN/config.json" <<JSON
-{"command": "make bench$([ "$MODE" = quick ] && echo -quick)", "gunicorn": "$GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS",
+{"command": "make bench$([ "$MODE" = quick ] && echo -quick)", "gunicorn": "$GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS", "gunicorn_instances": $INSTANCES,
  "locust_processes": $LOCUST_PROCESSES, "steady_users": $STEADY_USERS, "steady_ramp_seconds": $RAMP_SECONDS,
  "steady_measured_seconds": $STEADY_SECONDS, "storm_users": $STORM_USERS, "storm_answers": $STORM_ANSWERS,
  "full_load_users": $FULL_LOAD_USERS, "full_load_seconds": $FULL_LOAD_SECONDS, "seed_size": "$SEED_SIZE",
@@ -169,8 +178,11 @@ locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classe
   "$PY" bench/report.py snapshot "$RUN/$name-before.json" || log "snapshot before $name failed"
   if [ -n "${BENCH_PYSPY:-}" ] && [ "$name" = "$BENCH_PYSPY" ]; then
     # Where the workers' CPU goes at full load: stacks of the thread holding the GIL, every worker.
-    timeout $(( seconds + 30 )) .venv/bin/py-spy record --pid "$(cat "$RUN/gunicorn.pid")" --subprocesses \
-      --duration $(( seconds - 2 )) --rate 100 --gil --nonblocking --format raw --output "$RUN/$name-pyspy.txt" >"$RUN/pyspy.log" 2>&1 || true
+    for pidfile in "$RUN"/gunicorn-*.pid; do
+      timeout $(( seconds + 30 )) .venv/bin/py-spy record --pid "$(cat "$pidfile")" --subprocesses \
+        --duration $(( seconds - 2 )) --rate 100 --gil --nonblocking --format raw \
+        --output "$RUN/$name-pyspy-$(basename "$pidfile" .pid).txt" >>"$RUN/pyspy.log" 2>&1 &
+    done
   fi
   wait "$locust_pid" || log "locust $name exited with $? (see $RUN/$name-locust.log)"
   "$PY" bench/report.py snapshot "$RUN/$name-after.json" || log "snapshot after $name failed"
@@ -202,7 +214,8 @@ export BENCH_THINK=0
 want ceiling && locust_phase ceiling "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 BareCeiling
 want hot && locust_phase hot "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 HotDashboard
 want capacity && locust_phase capacity "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 Student Visitor FreeVisitor
-if [ -n "${BENCH_PYSPY:-}" ] && [ -f "$RUN/$BENCH_PYSPY-pyspy.txt" ]; then
+if [ -n "${BENCH_PYSPY:-}" ] && ls "$RUN/$BENCH_PYSPY"-pyspy-*.txt >/dev/null 2>&1; then
+  cat "$RUN/$BENCH_PYSPY"-pyspy-*.txt >"$RUN/$BENCH_PYSPY-pyspy.txt"
   "$PY" bench/report.py profile "$RUN/$BENCH_PYSPY-pyspy.txt" >"$RUN/profile-top.txt"
   cp "$RUN/profile-top.txt" "bench/results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE-profile-$BENCH_PYSPY.txt"
 fi
