@@ -17,7 +17,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import gevent
 from locust import FastHttpUser, between, constant, events, task
+from locust.runners import WorkerRunner
 
 
 def _load(variable: str, default):
@@ -29,6 +31,9 @@ STORM = _load("BENCH_STORM", None)
 THINK = float(os.environ.get("BENCH_THINK", "10"))
 STORM_ANSWERS = int(os.environ.get("BENCH_STORM_ANSWERS", "10"))
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", "1"))
+# Seconds from the start before anything counts (ramp-up plus settling); bench/run.sh takes the
+# server-side "before" snapshot at the same moment.
+RESET_AFTER = float(os.environ.get("BENCH_RESET_AFTER", "0"))
 ATTEMPT_PATH = re.compile(r"/attempts/(\d+)/")
 SESSION_COOKIE = re.compile(r"sessionid=([a-z0-9]+)")
 
@@ -57,6 +62,17 @@ def _count_headers(request_type, name, response, exception, **kwargs):
         row[f"cache_{outcome.lower()}"] += 1
     if 500 <= (response.status_code or 0) < 600:
         row["status_5xx"] += 1
+
+
+@events.test_start.add_listener
+def _count_from_reset_after(environment, **kwargs):
+    if RESET_AFTER and not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn_later(RESET_AFTER, _reset, environment)
+
+
+def _reset(environment) -> None:
+    environment.runner.stats.reset_all()
+    _tally.clear()
 
 
 @events.report_to_master.add_listener

@@ -41,9 +41,9 @@ export GUNICORN_THREADS="${GUNICORN_THREADS:-8}"
 INSTANCES="${GUNICORN_INSTANCES:-1}"
 
 case "$MODE" in
-  quick) STEADY_USERS=1000; STEADY_SPAWN=250; STEADY_SECONDS=30; STORM_USERS=1000; STORM_SECONDS=45
+  quick) STEADY_USERS=1000; STEADY_SPAWN=250; STEADY_SECONDS=30; SETTLE_SECONDS=10; STORM_USERS=1000; STORM_SECONDS=45
          STORM_ANSWERS=5; FULL_LOAD_USERS=48; FULL_LOAD_SECONDS=12 ;;
-  full)  STEADY_USERS=10000; STEADY_SPAWN=200; STEADY_SECONDS=130; STORM_USERS=10000; STORM_SECONDS=90
+  full)  STEADY_USERS=10000; STEADY_SPAWN=200; STEADY_SECONDS=130; SETTLE_SECONDS=20; STORM_USERS=10000; STORM_SECONDS=90
          STORM_ANSWERS=10; FULL_LOAD_USERS=96; FULL_LOAD_SECONDS=30 ;;
   *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
 esac
@@ -135,12 +135,20 @@ mkdir -p "$RUN"/{client_body,proxy,fastcgi,uwsgi,scgi,cache}
 chmod 755 "$RUN" && chmod 777 "$RUN"/{client_body,proxy,fastcgi,uwsgi,scgi,cache}
 ACCESS_LOG=off
 [ -n "${BENCH_ACCESS_LOG:-}" ] && ACCESS_LOG="$RUN/nginx-access.log timed"
-sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#$ACCESS_LOG#" \
-    -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
-    -e "s#@@UPSTREAM_SERVERS@@#${UPSTREAMS%\\n}#" \
-    -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" \
-    -e "s#@@PROXY_CACHE@@#${BENCH_PROXY_CACHE:-off}#g" deploy/nginx.conf.template >"$RUN/nginx.conf"
-nginx -t -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;" 2>>"$RUN/nginx-error.log"
+# Anonymous pages come from nginx's cache in the steady and storm phases, as deployed; the ceiling and
+# capacity phases send everything to Django (BENCH_FULL_LOAD_PROXY_CACHE=off) so both measure Django
+# alike, and closed-loop visitors answered by nginx in a millisecond do not swamp the mix.
+PROXY_CACHE="${BENCH_PROXY_CACHE:-pages}"
+FULL_LOAD_PROXY_CACHE="${BENCH_FULL_LOAD_PROXY_CACHE:-off}"
+render_nginx() {  # proxy_cache mode (pages|off)
+  sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#$ACCESS_LOG#" \
+      -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
+      -e "s#@@UPSTREAM_SERVERS@@#${UPSTREAMS%\\n}#" \
+      -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" \
+      -e "s#@@PROXY_CACHE@@#$1#g" deploy/nginx.conf.template >"$RUN/nginx.conf"
+  nginx -t -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;" 2>>"$RUN/nginx-error.log"
+}
+render_nginx "$PROXY_CACHE"
 nginx -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;"
 
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null && break; sleep 0.5; done
@@ -156,7 +164,7 @@ cat >"$RUN/config.json" <<JSON
  "locust_processes": $LOCUST_PROCESSES, "steady_users": $STEADY_USERS, "steady_ramp_seconds": $RAMP_SECONDS,
  "steady_measured_seconds": $STEADY_SECONDS, "storm_users": $STORM_USERS, "storm_answers": $STORM_ANSWERS,
  "full_load_users": $FULL_LOAD_USERS, "full_load_seconds": $FULL_LOAD_SECONDS, "seed_size": "$SEED_SIZE",
- "database": "$DB", "proxy_cache": "${BENCH_PROXY_CACHE:-off}"}
+ "database": "$DB", "proxy_cache": "$PROXY_CACHE", "full_load_proxy_cache": "$FULL_LOAD_PROXY_CACHE"}
 JSON
 
 # --- phases -------------------------------------------------------------------------------------
@@ -165,10 +173,10 @@ locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classe
   local total=$(( ramp + seconds ))
   local options=()
   [ "$LOCUST_PROCESSES" -gt 1 ] && options+=(--processes "$LOCUST_PROCESSES")
-  # Steady-state phases count only after ramp-up; the storm's spawn IS the measurement.
-  [ "$ramp" -gt 0 ] && options+=(--reset-stats)
+  # Steady-state phases count only after ramp-up and settling (locust resets its statistics at
+  # BENCH_RESET_AFTER, when the "before" snapshot is taken); the storm's spawn IS the measurement.
   log "phase $name: $users users ($*), spawn $rate/s, ramp ${ramp}s + ${seconds}s measured"
-  BENCH_EXTRA_OUT="$RUN/$name-tally.json" timeout $(( total + 90 )) .venv/bin/locust -f bench/locustfile.py \
+  BENCH_RESET_AFTER="$ramp" BENCH_EXTRA_OUT="$RUN/$name-tally.json" timeout $(( total + 90 )) .venv/bin/locust -f bench/locustfile.py \
     --headless --host "http://127.0.0.1:$HTTP_PORT" -u "$users" -r "$rate" --run-time "${total}s" \
     --stop-timeout 5 --csv "$RUN/$name" --only-summary --loglevel WARNING "${options[@]}" "$@" \
     >"$RUN/$name-locust.log" 2>&1 &
@@ -191,7 +199,7 @@ locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classe
 }
 
 export BENCH_DATA="$RUN/data.json" BENCH_THINK=10
-want steady && locust_phase steady "$STEADY_USERS" "$STEADY_SPAWN" "$STEADY_SECONDS" "$RAMP_SECONDS" Student Visitor FreeVisitor
+want steady && locust_phase steady "$STEADY_USERS" "$STEADY_SPAWN" "$STEADY_SECONDS" "$(( RAMP_SECONDS + SETTLE_SECONDS ))" Student Visitor FreeVisitor
 
 if want storm; then
 log "storm: opening the scheduled exam now and pre-warming its paper"
@@ -211,6 +219,12 @@ PY
 fi
 
 export BENCH_THINK=0
+if [ "$FULL_LOAD_PROXY_CACHE" != "$PROXY_CACHE" ] && { want ceiling || want hot || want capacity; }; then
+  log "nginx: proxy_cache $FULL_LOAD_PROXY_CACHE for the full-load phases"
+  render_nginx "$FULL_LOAD_PROXY_CACHE"
+  nginx -s reload -c "$RUN/nginx.conf" -p "$RUN" -g "error_log $RUN/nginx-error.log;"
+  sleep 2
+fi
 want ceiling && locust_phase ceiling "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 BareCeiling
 want hot && locust_phase hot "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 HotDashboard
 want capacity && locust_phase capacity "$FULL_LOAD_USERS" "$FULL_LOAD_USERS" "$FULL_LOAD_SECONDS" 2 Student Visitor FreeVisitor

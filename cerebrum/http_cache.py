@@ -18,7 +18,8 @@ when the page body is already in the in-process L1).
 Signed-in learners (MemberPageCacheMiddleware, after the auth and message middleware): pages in
 MEMBER_CACHE_PAGES render the same for every learner of one role — the nav differs by role, and the
 only other personal thing, the CSRF token of the page's forms, is put in per request — so one copy
-per role serves them all. Pages in PERSONAL_CACHE_PAGES (the dashboard) are kept per learner and
+per role serves them all; visitors whose session holds no login (free-test takers) share a "guest"
+copy. Pages in PERSONAL_CACHE_PAGES (the dashboard) are kept per learner and
 also carry the learner's own version (`pagever:user:<id>`), which the services bump after any
 change the page shows (courses.caches.dashboard_invalidate). A pending flash message, a campaign
 link or an Authorization header always goes to the view.
@@ -117,15 +118,19 @@ def _member_rule(request: HttpRequest) -> tuple[str, list[str], int, bool] | Non
     url_name = _cacheable_get(request, {**settings.MEMBER_CACHE_PAGES, **settings.PERSONAL_CACHE_PAGES})
     if url_name is None:
         return None
-    user = request.user
-    if not user.is_authenticated or len(get_messages(request)):  # len() does not mark messages as shown
+    if len(get_messages(request)):  # len() does not mark the messages as shown
         return None
+    user = request.user
     versions = [page_version_key(_area(url_name))]
     if url_name in settings.PERSONAL_CACHE_PAGES:
+        if not user.is_authenticated:
+            return None
         owner, seconds, shared = f"user:{user.pk}", settings.PERSONAL_CACHE_PAGES[url_name], False
         versions.append(user_pages_version_key(user.pk))
-    else:  # the role decides the nav (a parent sees "My children"); nothing else on these pages is personal
+    elif user.is_authenticated:  # the role decides the nav (a parent sees "My children"); nothing else is personal
         owner, seconds, shared = f"role:{user.role}:{int(user.is_staff)}", settings.MEMBER_CACHE_PAGES[url_name], True
+    else:  # a visitor with a session (a free-test taker): the visitors' page, which holds nothing of theirs
+        owner, seconds, shared = "guest", settings.MEMBER_CACHE_PAGES[url_name], True
     return f"mpage:{request.get_host()}:{request.get_full_path()}:{owner}", versions, seconds, shared
 
 

@@ -389,8 +389,9 @@ PUBLIC_CACHE_PAGES = {
     "courses_api:note_list": 300,
     "courses_api:note_detail": 300,
 }
-# Signed-in pages whose HTML is the same for every learner of a role except the CSRF token (seconds in
-# Redis + L1); and pages of one learner, kept until their data changes (cerebrum.http_cache).
+# Pages whose HTML is the same for every signed-in learner of a role (and for visitors with a session)
+# except the CSRF token, kept these seconds in Redis + L1; and pages of one learner, kept until their
+# data changes (cerebrum.http_cache).
 MEMBER_CACHE_PAGES = {
     "courses:home": 60,
     "courses:catalog": 60,

@@ -106,3 +106,19 @@ def test_a_deactivated_learner_is_signed_out_at_once():
     user.save(update_fields=["is_active"])  # what the admin's change form does
 
     assert client.get(reverse("courses:dashboard")).status_code == 302
+
+
+def test_a_visitor_with_a_session_shares_the_guest_copy_never_a_learners():
+    signed_in(UserFactory()).get(reverse("courses:catalog"))  # a learner's copy exists
+    first, second = Client(), Client()
+    for visitor in (first, second):  # free-test takers: a session holding no login
+        session = visitor.session
+        session["free_user_id"] = 1
+        session.save()
+        visitor.cookies["sessionid"] = session.session_key
+
+    pages = [visitor.get(reverse("courses:catalog")) for visitor in (first, second)]
+
+    assert [page["X-Cache"] for page in pages] == ["MISS", "HIT"]
+    assert "Log in" in pages[1].content.decode()
+    assert "Log out" not in pages[1].content.decode()
