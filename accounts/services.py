@@ -25,6 +25,7 @@ from accounts.models import AuthLog, FreeUser, Grade, ParentLink, PhoneOTP, User
 from analytics.services import event_record
 from cerebrum.errors import DomainError
 from communications.services import message_enqueue
+from courses.caches import attempts_forget
 from courses.models import TestAttempt
 
 OTP_TTL = timedelta(minutes=5)
@@ -133,7 +134,9 @@ def _free_user_adopt(*, free_user: FreeUser, user: User) -> None:
         return  # already someone's account: never hand another person's attempts over
     locked.user = user
     locked.save(update_fields=["user"])
+    moved = list(TestAttempt.objects.filter(free_user=locked).values_list("pk", flat=True))
     TestAttempt.objects.filter(free_user=locked).update(user=user, free_user=None)
+    transaction.on_commit(lambda: attempts_forget(moved))  # their cached copies name the old owner
 
 
 # --- Profile --------------------------------------------------------------------------------

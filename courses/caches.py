@@ -11,6 +11,7 @@ import time
 from datetime import date
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.text import slugify
 from prometheus_client import Counter
 from redis.exceptions import RedisError
@@ -180,6 +181,41 @@ def answers_delete(attempt_id: int) -> None:
         client.delete(answers_key(attempt_id))
     except RedisError:
         logger.warning("could not delete answers of attempt %s; their TTL removes them", attempt_id)
+
+
+# --- Running attempts ---------------------------------------------------------------------------
+# Every exam request (page, answer, submit) starts by reading its attempt; during a live mock that is
+# thousands of identical primary-key SELECTs a second. A running attempt (with its test) is kept in
+# Redis; any save or delete of the row drops it (courses.apps connects the signals), and whoever
+# moves attempts with QuerySet.update() calls attempts_forget.
+
+ATTEMPT_TIMEOUT = 30 * 60
+
+
+def attempt_key(attempt_id) -> str:
+    return f"attempt:v1:{attempt_id}"
+
+
+def attempt_get_or_load(attempt_id: int, loader):
+    """The attempt from Redis, else loader(); only attempts still in progress are kept."""
+    attempt = cache.get(attempt_key(attempt_id))
+    if attempt is None:
+        attempt = loader()
+        if attempt is not None and attempt.status == attempt.Status.IN_PROGRESS:
+            cache.set(attempt_key(attempt_id), attempt, ATTEMPT_TIMEOUT)
+    return attempt
+
+
+def attempts_forget(attempt_ids) -> None:
+    if attempt_ids:
+        cache.delete_many([attempt_key(attempt_id) for attempt_id in attempt_ids])
+
+
+def _attempt_forget_on_change(sender, instance, **kwargs) -> None:
+    """Dropped now and again after the commit, so a reader of the old row cannot leave it behind."""
+    attempt_id = instance.pk
+    attempts_forget([attempt_id])
+    transaction.on_commit(lambda: attempts_forget([attempt_id]), robust=True)
 
 
 # --- Dashboard ----------------------------------------------------------------------------------

@@ -109,11 +109,12 @@ def attempt_list_for_user(*, user) -> QuerySet:
 def attempt_get_for_user(*, user, attempt_id: int, free_user_id: int | None = None) -> TestAttempt:
     """Own (or the session's free user's), a linked parent's child's, or staff; else NotFound.
 
-    Read by primary key and checked here: every exam request (page, answer, submit) passes through
-    this, and one plain SELECT compiles far cheaper than the OR of a parent-link subquery. Only a
-    parent opening a child's attempt costs a second query.
+    Read by primary key (a running attempt from Redis) and checked here: every exam request (page,
+    answer, submit) passes through this. Only a parent opening a child's attempt costs a query.
     """
-    attempt = TestAttempt.objects.select_related("test").filter(pk=attempt_id).first()
+    attempt = caches.attempt_get_or_load(
+        attempt_id, lambda: TestAttempt.objects.select_related("test").filter(pk=attempt_id).first()
+    )
     if attempt is None or not _may_see_attempt(attempt, user, free_user_id):
         raise NotFound("No such attempt.")
     return attempt

@@ -141,7 +141,10 @@ if REDIS_URL:
                 "SOCKET_TIMEOUT": 0.5,
                 "COMPRESSOR": "cerebrum.cache.BigValueZlibCompressor",
                 "IGNORE_EXCEPTIONS": True,
-                "CONNECTION_POOL_KWARGS": {"max_connections": 64, "retry_on_timeout": False},
+                # At most 64 connections per process; a thread beyond that waits up to a second for one
+                # (the default pool fails at once with "Too many connections", which would trip the breaker).
+                "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+                "CONNECTION_POOL_KWARGS": {"max_connections": 64, "timeout": 1, "retry_on_timeout": False},
             },
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cb"),
         }

@@ -101,6 +101,25 @@ def test_signup_keeps_the_free_users_attempts_and_the_campaign(client):
     assert "free_user_id" not in client.session
 
 
+def test_a_running_free_attempt_opens_for_the_new_account_after_sign_up(client, django_capture_on_commit_callbacks):
+    # Given a lead in the middle of a free test, whose exam page (and so the cached attempt) is open
+    lead = FreeUserFactory()
+    attempt = Attempt.objects.create(
+        free_user=lead, test=PracticeTestFactory(question_count=2), expires_at="2030-01-01T00:00:00Z"
+    )
+    session = client.session
+    session["free_user_id"] = lead.pk
+    session.save()
+    assert client.get(reverse("courses:attempt", args=[attempt.pk])).status_code == 200
+
+    # When they sign up mid-test
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:signup"), _signup_data())
+
+    # Then the same exam page opens for the account (no stale copy naming the lead)
+    assert client.get(reverse("courses:attempt", args=[attempt.pk])).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [

@@ -487,6 +487,13 @@ def test_saving_an_answer_costs_one_query_and_no_write(client, student, question
     # Then
     assert response.json()["saved"] is True
     assert Attempt.objects.get(pk=attempt.pk).answers == {}
+    with django_assert_num_queries(0):  # the running attempt is in Redis from now on
+        again = client.post(
+            reverse("courses:attempt_answer", args=[attempt.pk]),
+            {"question_id": qid, "option": "A"},
+            headers={"accept": "application/json"},
+        )
+    assert again.json()["saved"] is True
 
 
 @pytest.mark.parametrize(("week", "status"), [("2026-W01", 200), ("2026-W99", 404), ("last", 404)])
