@@ -63,6 +63,13 @@ def _verdict_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _others(server: dict) -> str:
+    cores = server.get("other_cores_used")
+    if not cores:
+        return ""
+    return " Cores used by the rest: " + ", ".join(f"{name} {value}" for name, value in cores.items()) + "."
+
+
 def _phase_sections(result: dict) -> list[str]:
     out = []
     for name, phase in result["phases"].items():
@@ -75,7 +82,8 @@ def _phase_sections(result: dict) -> list[str]:
             f"{server['sql_mean_ms']} ms mean SQL, cache hit ratio {server['cache_hit_ratio']}, "
             f"{server['redis_calls_per_request']} Redis commands/request (a pipeline counts each command), {server['gunicorn_cpu_ms_per_request']} gunicorn "
             f"CPU-ms/request ({server['gunicorn_cpu_cores_used']} cores busy); whole machine "
-            f"{server.get('machine_cpu_busy')} busy, load average {server.get('loadavg_end')} at the end.",
+            f"{server.get('machine_cpu_busy')} busy, load average {server.get('loadavg_end')} at the end."
+            + _others(server),
             "",
         ]
         for key in (

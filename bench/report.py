@@ -44,6 +44,7 @@ def snapshot(out: Path) -> None:
         "metrics": _metrics(),
         "redis_calls": _redis_calls(),
         "cpu_ticks": _gunicorn_ticks(),
+        "component_ticks": _component_ticks(),
         "machine_ticks": _machine_ticks(),
         "loadavg": float(Path("/proc/loadavg").read_text().split()[0]),
     }
@@ -88,6 +89,32 @@ def _machine_ticks() -> dict[str, int]:
     values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]
     return {"busy": sum(values) - idle, "total": sum(values)}
+
+
+# Who else uses the 2 cores: process command lines → component (gunicorn is counted by its pid files).
+_COMPONENTS = (
+    ("locust", "locust"),
+    ("postgres", "postgres"),
+    ("redis", "redis-server"),
+    ("nginx", "nginx"),
+    ("celery", "celery"),
+)
+
+
+def _component_ticks() -> dict[str, int]:
+    """CPU ticks of the load generator, PostgreSQL, Redis, nginx and Celery, summed over their processes."""
+    ticks = dict.fromkeys((name for name, _ in _COMPONENTS), 0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        for name, needle in _COMPONENTS:
+            if needle in command:
+                ticks[name] += sum(int(value) for value in fields[11:13])  # utime stime (children counted apart)
+                break
+    return ticks
 
 
 def _gunicorn_ticks() -> int:
@@ -174,6 +201,17 @@ def _busy_share(before: dict, after: dict) -> float | None:
     return round(busy / total, 3) if total else None
 
 
+def _component_cores(before: dict, after: dict) -> dict[str, float] | None:
+    """Cores each other component used during the phase (processes that ended meanwhile are missed)."""
+    if "component_ticks" not in before:
+        return None
+    seconds = max(after["time"] - before["time"], 1e-9)
+    return {
+        name: round(max(after["component_ticks"].get(name, 0) - ticks, 0) / CLOCK_TICKS / seconds, 2)
+        for name, ticks in before["component_ticks"].items()
+    }
+
+
 def _server_numbers(before: dict, after: dict, client_requests: int) -> dict:
     def delta(key: str) -> float:
         return after["metrics"].get(key, 0.0) - before["metrics"].get(key, 0.0)
@@ -202,6 +240,7 @@ def _server_numbers(before: dict, after: dict, client_requests: int) -> dict:
         "gunicorn_cpu_ms_per_request": round(cpu_ms / requests, 2),
         "gunicorn_cpu_cores_used": round(cpu_ms / 1000 / max(after["time"] - before["time"], 1e-9), 2),
         "machine_cpu_busy": _busy_share(before, after),
+        "other_cores_used": _component_cores(before, after),
         "loadavg_end": after.get("loadavg"),
         "client_requests": client_requests,
     }
