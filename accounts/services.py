@@ -38,7 +38,7 @@ TARGET_YEAR_SPAN = 6
 CITY_MAX_LENGTH = 80
 INDIA_CODE = 91
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-PROFILE_CACHE_KEYS = ("accounts:profile:{}", "accounts:role:{}")
+PROFILE_CACHE_KEYS = ("accounts:profile:{}", "accounts:role:{}", "accounts:name:{}")
 
 
 # --- Registration ---------------------------------------------------------------------------

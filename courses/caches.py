@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from cerebrum.cache import get_or_build, user_pages_bump
+from cerebrum.cache import get_or_build, page_version_key, user_pages_bump
 from courses.models import PracticeTestQuestion
 
 logger = logging.getLogger(__name__)
@@ -181,6 +181,28 @@ def answers_delete(attempt_id: int) -> None:
         client.delete(answers_key(attempt_id))
     except RedisError:
         logger.warning("could not delete answers of attempt %s; their TTL removes them", attempt_id)
+
+
+# --- Content objects ----------------------------------------------------------------------------
+# A practice test by slug is read on every test page, start and leaderboard; cacheops would cache the
+# row, but its key is the compiled SQL, which costs more than the lookup saves. These entries carry
+# the courses area's page version instead, bumped after any content save (cerebrum.cache).
+
+CONTENT_TIMEOUT = 10 * 60
+
+
+def content_get_or_load(key: str, loader):
+    """loader()'s value, kept in Redis while the courses content version stays the same (one round trip)."""
+    version_key = page_version_key("courses")
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key, 0)
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = loader()
+    if value is not None:
+        cache.set(key, (version, value), CONTENT_TIMEOUT)
+    return value
 
 
 # --- Running attempts ---------------------------------------------------------------------------

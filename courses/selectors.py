@@ -7,12 +7,12 @@ import re
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import ParentLink
+from accounts.selectors import user_names
 from cerebrum.errors import DomainError, NotFound
 from courses import caches
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, Question, TestAttempt
@@ -91,7 +91,10 @@ def test_list(*, user=None) -> QuerySet:  # noqa: PT028 - "test" is the domain w
 
 
 def test_get(*, slug: str) -> PracticeTest:
-    test = PracticeTest.objects.select_related("course").filter(slug=slug, is_published=True).first()
+    test = caches.content_get_or_load(
+        f"test:slug:{slug}",
+        lambda: PracticeTest.objects.select_related("course").filter(slug=slug, is_published=True).first(),
+    )
     if test is None:
         raise NotFound("No such test.")
     return test
@@ -401,7 +404,7 @@ def _board_from_scores(scores: dict[int, int], user_id: int | None) -> dict:
 
 
 def _board_with_names(board: dict) -> dict:
-    names = dict(get_user_model().objects.filter(pk__in=[m for m, _ in board["top"]]).values_list("id", "name"))
+    names = user_names(user_ids=[member for member, _ in board["top"]])
     top = [
         {"rank": rank, "user_id": member, "name": names.get(member, "Learner"), "score": score}
         for rank, (member, score) in enumerate(board["top"], start=1)

@@ -139,3 +139,16 @@ def test_submitted_attempt_shows_at_once_on_dashboard_and_leaderboard(client, st
 
     assert "Genetics Sprint" in dashboard
     assert "Asha Verma" in board
+
+
+def test_unpublishing_a_test_closes_its_pages_at_once(client, student):
+    test = PracticeTestFactory(question_count=2)
+    board_url = reverse("courses:leaderboard", args=[test.slug])
+    assert client.get(board_url).status_code == 200
+    assert client.get(board_url).status_code == 200  # the test itself now comes from Redis
+
+    test.is_published = False
+    test.save(update_fields=["is_published"])  # the admin's change form
+
+    assert client.get(board_url).status_code == 404
+    assert client.post(reverse("courses:test_start", args=[test.slug])).status_code == 404
