@@ -20,7 +20,6 @@ from redis.exceptions import RedisError
 
 from analytics import buffer
 from analytics.models import AnalyticsEvent, Campaign
-from courses.caches import dashboard_invalidate
 
 logger = logging.getLogger(__name__)
 
@@ -207,14 +206,17 @@ def _events_write_direct(events: list[dict]) -> int:
 
 
 def _events_write(events: list[dict]) -> int:
-    """Insert in one transaction, skipping event ids already stored; then refresh those learners' dashboards."""
+    """Insert in one transaction, skipping event ids already stored.
+
+    No dashboard is dropped here: the report's dashboard listed raw events, but ours shows what the
+    learner did from enrollments and attempts, whose services refresh it. Dropping it on every flush
+    rebuilt each active learner's dashboard every few seconds for nothing.
+    """
     if not events:
         return 0
     rows = [_event_row(event) for event in events]
     with transaction.atomic():
         created = AnalyticsEvent.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    for user_id in {event["user_id"] for event in events if event.get("user_id")}:
-        dashboard_invalidate(user_id)
     return len(created)
 
 
