@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -70,9 +71,13 @@ def _count_from_reset_after(environment, **kwargs):
         gevent.spawn_later(RESET_AFTER, _reset, environment)
 
 
+_generator = {"cpu": time.process_time(), "wall": time.time()}
+
+
 def _reset(environment) -> None:
     environment.runner.stats.reset_all()
     _tally.clear()
+    _generator.update(cpu=time.process_time(), wall=time.time())
 
 
 @events.report_to_master.add_listener
@@ -95,8 +100,12 @@ def _merge_tally(client_id, data):
 def _write_tally(environment, **kwargs):
     target = os.environ.get("BENCH_EXTRA_OUT")
     if target and not environment.parsed_options.worker:
+        tally = {name: dict(row) for name, row in _tally.items()}
+        # This process's own CPU while counting (one Locust process; with --processes the workers' is missed).
+        wall = max(time.time() - _generator["wall"], 1e-9)
+        tally["_generator"] = {"cores": round((time.process_time() - _generator["cpu"]) / wall, 2)}
         with open(target, "w") as out:
-            json.dump({name: dict(row) for name, row in _tally.items()}, out)
+            json.dump(tally, out)
 
 
 # --- who is who ----------------------------------------------------------------------------------

@@ -156,6 +156,8 @@ def phase(name: str, directory: Path) -> dict:
             row["x_cache_hit_ratio"] = round(hits / (hits + misses), 3)
         row["errors_5xx"] = int(extra.get("status_5xx", 0))
     server = _server_numbers(before, after, total["requests"])
+    if server.get("other_cores_used") is not None and "_generator" in tally:
+        server["other_cores_used"]["locust"] = tally["_generator"]["cores"]  # it has exited by "after"
     result = {"phase": name, "total": total, "server": server, "endpoints": endpoints}
     extra_file = directory / f"{name}-extra.json"
     if extra_file.exists():
