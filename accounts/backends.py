@@ -10,6 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import User
+from cerebrum.metrics import record_cache
 
 # Every signed-in request needs its user; a users SELECT (and its ORM compilation) was ~15 % of a
 # cached page's CPU. Redis only, no in-process copy: a deactivation or a password change must end
@@ -47,6 +48,7 @@ class EmailOrPhoneBackend(ModelBackend):
         """
         key = session_user_key(user_id)
         user = cache.get(key)
+        record_cache(hit=user is not None, cache="session-user")
         if user is None:
             user = super().get_user(user_id)
             if user is not None:

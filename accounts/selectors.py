@@ -8,6 +8,7 @@ from django.db.models import F, QuerySet
 from accounts.models import User
 from cerebrum.cache import get_or_build
 from cerebrum.errors import NotFound
+from cerebrum.metrics import record_cache
 
 # Cache-aside (design.md, report 2.2): the profile changes rarely and only through the profile service,
 # which deletes these keys; the role changes only in the admin, so it may lag by up to two hours.
@@ -36,6 +37,8 @@ def user_names(*, user_ids: list[int]) -> dict[int, str]:
     found = cache.get_many(list(keys.values()))
     names = {user_id: found[key] for user_id, key in keys.items() if key in found}
     missing = [user_id for user_id in user_ids if user_id not in names]
+    if user_ids:
+        record_cache(hit=not missing, cache="names")
     if missing:
         loaded = dict(User.objects.filter(pk__in=missing).values_list("id", "name"))
         cache.set_many({NAME_KEY.format(user_id): name for user_id, name in loaded.items()}, NAME_CACHE_SECONDS)

@@ -34,7 +34,7 @@ SQL_SECONDS_TOTAL = Counter("cerebrum_sql_seconds_total", "Seconds spent in SQL 
 REQUESTS_TOTAL = Counter("cerebrum_requests_total", "Requests measured by the SQL middleware")
 CACHE_REQUESTS = Counter(
     "cerebrum_cache_requests_total", "Cache lookups by outcome", ["result", "cache"]
-)  # result: hit|miss; cache: page|object
+)  # result: hit|miss; cache: page|object|session-user|attempt|content|names
 
 
 class _RequestStats:
@@ -50,11 +50,17 @@ class _RequestStats:
 _current: contextvars.ContextVar[_RequestStats | None] = contextvars.ContextVar("cerebrum_request_stats", default=None)
 
 
+# The lookups that decide a response's X-Cache header: its page, or the objects it was built from.
+# The session's user, a running attempt, a test by slug and leaderboard names are counted in the
+# metrics only; they are read on nearly every request and would make every X-Cache say HIT.
+_RESPONSE_CACHES = frozenset({"page", "object"})
+
+
 def record_cache(*, hit: bool, cache: str = "object") -> None:
-    """Count one cache lookup; inside a request it also decides the response's X-Cache header."""
+    """Count one cache lookup; page and object lookups inside a request also decide its X-Cache header."""
     CACHE_REQUESTS.labels(result="hit" if hit else "miss", cache=cache).inc()
     stats = _current.get()
-    if stats is not None:
+    if stats is not None and cache in _RESPONSE_CACHES:
         if hit:
             stats.cache_hits += 1
         else:

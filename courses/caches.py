@@ -17,6 +17,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from cerebrum.cache import get_or_build, page_version_key, user_pages_bump
+from cerebrum.metrics import record_cache
 from courses.models import PracticeTestQuestion
 
 logger = logging.getLogger(__name__)
@@ -197,7 +198,9 @@ def content_get_or_load(key: str, loader):
     found = cache.get_many([version_key, key])
     version = found.get(version_key, 0)
     entry = found.get(key)
-    if entry is not None and entry[0] == version:
+    current = entry is not None and entry[0] == version
+    record_cache(hit=current, cache="content")
+    if current:
         return entry[1]
     value = loader()
     if value is not None:
@@ -221,6 +224,7 @@ def attempt_key(attempt_id) -> str:
 def attempt_get_or_load(attempt_id: int, loader):
     """The attempt from Redis, else loader(); only attempts still in progress are kept."""
     attempt = cache.get(attempt_key(attempt_id))
+    record_cache(hit=attempt is not None, cache="attempt")
     if attempt is None:
         attempt = loader()
         if attempt is not None and attempt.status == attempt.Status.IN_PROGRESS:

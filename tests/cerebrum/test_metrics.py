@@ -108,3 +108,15 @@ def test_authenticated_responses_are_private(client):
     response = client.get("/three/")
 
     assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_session_user_lookup_is_counted_but_does_not_decide_x_cache(client):
+    client.force_login(UserFactory())
+    client.get("/three/")  # the first request caches the session's user
+    labels = {"result": "hit", "cache": "session-user"}
+    before = REGISTRY.get_sample_value("cerebrum_cache_requests_total", labels) or 0.0
+
+    response = client.get("/three/")
+
+    assert (REGISTRY.get_sample_value("cerebrum_cache_requests_total", labels) or 0.0) - before == 1
+    assert "X-Cache" not in response
