@@ -326,7 +326,8 @@ def _check(value, op: str, target) -> dict:
 def _write_docs() -> None:
     from bench.docs import write_performance_md
 
-    write_performance_md(sorted((ROOT / "bench" / "results").glob("*.json")))
+    runs = (ROOT / "bench" / "results").glob("*.json")
+    write_performance_md(sorted(path for path in runs if path.stem.endswith(("-quick", "-full"))))
 
 
 def profile(path: Path, top: int = 25) -> str:
