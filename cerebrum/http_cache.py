@@ -115,6 +115,8 @@ def _cacheable_url_name(request: HttpRequest) -> str | None:
 
 def _member_rule(request: HttpRequest) -> tuple[str, list[str], int, bool] | None:
     """(cache key, version keys, seconds, shared by every learner of the role?) or None: not cacheable."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:  # no session: the public page cache's request
+        return None
     url_name = _cacheable_get(request, {**settings.MEMBER_CACHE_PAGES, **settings.PERSONAL_CACHE_PAGES})
     if url_name is None:
         return None

@@ -122,3 +122,14 @@ def test_a_visitor_with_a_session_shares_the_guest_copy_never_a_learners():
     assert [page["X-Cache"] for page in pages] == ["MISS", "HIT"]
     assert "Log in" in pages[1].content.decode()
     assert "Log out" not in pages[1].content.decode()
+
+
+def test_a_visitor_without_a_session_is_left_to_the_public_cache():
+    Client().get(reverse("courses:catalog"))  # stored once, by the public page cache
+    with_session = Client()
+    session = with_session.session
+    session["free_user_id"] = 1
+    session.save()
+    with_session.cookies["sessionid"] = session.session_key
+
+    assert with_session.get(reverse("courses:catalog"))["X-Cache"] == "MISS"  # no guest copy was made
