@@ -6,6 +6,7 @@ fall back to PostgreSQL, so a Redis outage slows learners down but never loses a
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from datetime import date
@@ -230,6 +231,14 @@ def attempt_get_or_load(attempt_id: int, loader):
         if attempt is not None and attempt.status == attempt.Status.IN_PROGRESS:
             cache.set(attempt_key(attempt_id), attempt, ATTEMPT_TIMEOUT)
     return attempt
+
+
+def attempt_remember(attempt) -> None:
+    """Keep a just-started attempt as attempt_get_or_load would have loaded it: with its test only."""
+    kept = copy.copy(attempt)
+    kept._state = copy.copy(attempt._state)
+    kept._state.fields_cache = {"test": attempt.test}  # not the learner: the session holds them
+    cache.set(attempt_key(attempt.pk), kept, ATTEMPT_TIMEOUT)
 
 
 def attempts_forget(attempt_ids) -> None:

@@ -470,6 +470,20 @@ def test_clear_response_removes_the_answer_but_keeps_the_review_mark(client, stu
     assert services.attempt_answers(attempt) == ({}, {str(qid)})
 
 
+def test_the_exam_page_after_start_costs_no_query(
+    client, student, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    test = PracticeTestFactory(question_count=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(reverse("courses:test_start", args=[test.slug]))
+
+    with django_assert_num_queries(0):  # the new attempt went to Redis when the start committed
+        page = client.get(started["Location"])
+
+    assert page.status_code == 200
+    assert "Submit test" in page.content.decode()
+
+
 @pytest.mark.parametrize("questions", [1, 50])
 def test_saving_an_answer_costs_one_query_and_no_write(client, student, questions, django_assert_num_queries):
     # Given a running attempt whose paper is cached (as during an exam)
