@@ -117,7 +117,7 @@ def _member_rule(request: HttpRequest) -> tuple[str, list[str], int, bool] | Non
     """(cache key, version keys, seconds, shared by every learner of the role?) or None: not cacheable."""
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:  # no session: the public page cache's request
         return None
-    url_name = _cacheable_get(request, {**settings.MEMBER_CACHE_PAGES, **settings.PERSONAL_CACHE_PAGES})
+    url_name = _cacheable_get(request, settings.MEMBER_CACHE_PAGES, settings.PERSONAL_CACHE_PAGES)
     if url_name is None:
         return None
     if len(get_messages(request)):  # len() does not mark the messages as shown
@@ -136,8 +136,8 @@ def _member_rule(request: HttpRequest) -> tuple[str, list[str], int, bool] | Non
     return f"mpage:{request.get_host()}:{request.get_full_path()}:{owner}", versions, seconds, shared
 
 
-def _cacheable_get(request: HttpRequest, pages: dict[str, int]) -> str | None:
-    """The URL name when this is a plain GET of one of `pages`, else None."""
+def _cacheable_get(request: HttpRequest, *pages: dict[str, int]) -> str | None:
+    """The URL name when this is a plain GET of a page listed in one of `pages`, else None."""
     if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
         return None
     if any(name.startswith("utm_") for name in request.GET):  # a campaign landing: attribution must run
@@ -145,7 +145,7 @@ def _cacheable_get(request: HttpRequest, pages: dict[str, int]) -> str | None:
     if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:  # junk query strings must not fill Redis
         return None
     url_name = _url_name_for_path(get_urlconf() or settings.ROOT_URLCONF, request.path_info)
-    return url_name if url_name in pages else None
+    return url_name if any(url_name in listed for listed in pages) else None
 
 
 def _area(url_name: str) -> str:
