@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError, connections
 
+from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.test import override_settings
+
+from accounts.hashers import Argon2idHasher
 from accounts.models import User
 from cerebrum.settings import base as base_settings
 
@@ -80,7 +84,42 @@ def test_metrics_expose_django_request_counters(client):
 
 
 def test_argon2_is_the_password_hasher_outside_tests():
-    assert base_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert base_settings.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idHasher"
+
+
+def test_argon2id_hashes_carry_the_owasp_parameters_and_old_hashes_are_upgraded():
+    hasher = Argon2idHasher()
+    encoded = hasher.encode("a-long-passphrase", hasher.salt())
+
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert hasher.verify("a-long-passphrase", encoded)
+    assert not hasher.verify("another-passphrase", encoded)
+    assert not hasher.must_update(encoded)
+    # A hash made with Django's default parameters still verifies, and is re-hashed at the next login.
+    django_default = Argon2PasswordHasher().encode("a-long-passphrase", hasher.salt())
+    assert hasher.verify("a-long-passphrase", django_default)
+    assert hasher.must_update(django_default)
+
+
+@pytest.mark.django_db
+def test_a_login_rehashes_a_django_default_argon2_password(client):
+    # Given a learner whose password was hashed with Django's default Argon2 parameters
+    user = User.objects.create_user("old-hash@cerebrum.test", "a-long-passphrase", name="Old Hash")
+    user.password = Argon2PasswordHasher().encode("a-long-passphrase", Argon2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+
+    # When they sign in with the production hashers
+    with override_settings(PASSWORD_HASHERS=base_settings.PASSWORD_HASHERS):
+        response = client.post(
+            "/api/v1/auth/token",
+            {"username": user.email, "password": "a-long-passphrase"},
+            content_type="application/json",
+        )
+
+    # Then the login works and the stored hash now carries the OWASP parameters
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert "$m=19456,t=2,p=1$" in user.password
 
 
 @pytest.mark.django_db
