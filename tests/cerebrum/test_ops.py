@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import OperationalError, connections
-
 from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.db import OperationalError, connections
 from django.test import override_settings
 
 from accounts.hashers import Argon2idHasher
