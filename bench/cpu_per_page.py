@@ -6,7 +6,7 @@ Runs Django's full middleware stack (django.test.Client) with the production set
 benchmark database (BENCH_DB, default cerebrum_bench, seeded by `make bench`) and a Redis database
 (BENCH_PROFILE_REDIS, default redis://127.0.0.1:6379/3, flushed first). Pages are measured warm (the
 same learner repeats the request); exam requests are measured once per learner, as a real exam
-makes them. `time.process_time` counts this process only: PostgreSQL's and Redis's own CPU is not
+makes them, and so are a login and a learner's first dashboard of the day. `time.process_time` counts this process only: PostgreSQL's and Redis's own CPU is not
 included, nor gunicorn's and nginx's share (bench/run.sh measures those). `--profile NAME` prints
 cProfile's top functions for one row.
 """
@@ -34,6 +34,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "cpu-per-page-" + "x" * 40)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("BENCH_MODE", "1")
+for throttle in ("THROTTLE_ANON", "THROTTLE_USER", "THROTTLE_AUTH"):  # as bench/run.sh: one client IP
+    os.environ.setdefault(throttle, "1000000/min")
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/cerebrum-cpu-per-page")
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
@@ -46,6 +48,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from courses import caches  # noqa: E402
+from courses.management.demo_seed import DEMO_PASSWORD  # noqa: E402
 from courses.models import ChapterNote, Course, PracticeTest, TestAttempt  # noqa: E402
 
 BACKEND = "accounts.backends.EmailOrPhoneBackend"
@@ -109,7 +112,16 @@ def _exam(learners: int, profile: str | None) -> list[dict]:
         ]
         return clients[index].post("/api/v1/events", {"events": batch}, content_type="application/json")
 
+    anonymous = Client()  # one client: a new one loads the middleware again (WhiteNoise scans static/)
+
+    def login(index: int):
+        credentials = {"username": users[index].email, "password": DEMO_PASSWORD}
+        return anonymous.post("/api/v1/auth/token", credentials, content_type="application/json")
+
     steps = [
+        ("login (API token)", login),
+        ("dashboard (first visit)", lambda i: clients[i].get("/dashboard/")),
+        ("dashboard API (first visit)", lambda i: clients[i].get("/api/v1/dashboard")),
         ("event batch (5)", events),
         ("exam start", start),
         ("exam page", lambda i: clients[i].get(f"/attempts/{attempts[i]}/")),

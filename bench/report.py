@@ -20,6 +20,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,8 +53,6 @@ def snapshot(out: Path) -> None:
 
 
 def _metrics() -> dict[str, float]:
-    url = os.environ.get("BENCH_METRICS_URL", "http://127.0.0.1:8088/metrics")
-    text = urllib.request.urlopen(url, timeout=30).read().decode()
     wanted = {
         "django_http_requests_before_middlewares_total",
         "cerebrum_sql_queries_total",
@@ -63,13 +62,25 @@ def _metrics() -> dict[str, float]:
         "cerebrum_paper_builds_total",
     }
     values: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
+    for family in _metric_families():
         for sample in family.samples:
             if sample.name in wanted:
                 labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()) if k in {"result", "cache"})
                 key = f"{sample.name}{{{labels}}}" if labels else sample.name
                 values[key] = values.get(key, 0.0) + sample.value
     return values
+
+
+def _metric_families():
+    """The workers' samples, read from the multiprocess directory when there is one: an overloaded
+    server answers /metrics behind every queued request, after the phase has ended."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)
+        return registry.collect()
+    url = os.environ.get("BENCH_METRICS_URL", "http://127.0.0.1:8088/metrics")
+    return text_string_to_metric_families(urllib.request.urlopen(url, timeout=30).read().decode())
 
 
 def _redis_calls() -> int:
@@ -347,11 +358,25 @@ def profile(path: Path, top: int = 25) -> str:
             inclusive[frame] = inclusive.get(frame, 0) + samples
     lines = [f"{total} samples", "", "own time:"]
     lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
+    lines += ["", "own time by package:"]
+    by_package: dict[str, int] = {}
+    for frame, n in own.items():
+        by_package[_package(frame)] = by_package.get(_package(frame), 0) + n
+    lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]]
     lines += ["", "inclusive time:"]
     lines += [
         f"{100 * n / total:5.1f}%  {frame}" for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
     ]
     return "\n".join(lines)
+
+
+def _package(frame: str) -> str:
+    """'render (django/template/base.py:1017)' -> 'django.template'; our own modules keep two levels too."""
+    path = frame.rpartition("(")[2].split(":")[0]
+    if "/" not in path:
+        return path or frame
+    parts = path.removesuffix(".py").split("/")
+    return ".".join(parts[:2]) if len(parts) > 2 else parts[0]
 
 
 if __name__ == "__main__":
