@@ -371,7 +371,7 @@ def profile(path: Path, top: int = 25) -> str:
 
 
 def _package(frame: str) -> str:
-    """'render (django/template/base.py:1017)' -> 'django.template'; our own modules keep two levels too."""
+    """'render (django/template/base.py:1017)' -> 'django.template'; 'get (courses/views.py:9)' -> 'courses'."""
     path = frame.rpartition("(")[2].split(":")[0]
     if "/" not in path:
         return path or frame
