@@ -246,8 +246,13 @@ def attempts_forget(attempt_ids) -> None:
         cache.delete_many([attempt_key(attempt_id) for attempt_id in attempt_ids])
 
 
-def _attempt_forget_on_change(sender, instance, **kwargs) -> None:
-    """Dropped now and again after the commit, so a reader of the old row cannot leave it behind."""
+def _attempt_forget_on_change(sender, instance, created: bool = False, **kwargs) -> None:
+    """Dropped now and again after the commit, so a reader of the old row cannot leave it behind.
+
+    A row just inserted has no old version anyone could have cached (it is invisible until commit).
+    """
+    if created:
+        return
     attempt_id = instance.pk
     attempts_forget([attempt_id])
     transaction.on_commit(lambda: attempts_forget([attempt_id]), robust=True)

@@ -244,8 +244,7 @@ def _attempt_insert(*, test: PracticeTest, learner: dict, number: int, now, expi
         if existing is None:
             raise Conflict("Another start of this test is in progress; try again.", code="attempt_race") from None
         return existing
-    # Its exam page is the learner's next request: have the attempt in Redis by then (after the
-    # commit, and after the save signal's own after-commit drop).
+    # Its exam page is the learner's next request: have the attempt in Redis by then (after the commit).
     transaction.on_commit(lambda: caches.attempt_remember(attempt))
     event_record(
         event_type="TEST_START",
