@@ -393,15 +393,11 @@ PUBLIC_CACHE_PAGES = {
     "courses_api:note_detail": 300,
 }
 # Pages whose HTML is the same for every signed-in learner of a role (and for visitors with a session)
-# except the CSRF token, kept these seconds in Redis + L1; and pages of one learner, kept until their
-# data changes (cerebrum.http_cache).
+# except the CSRF token, kept these seconds in Redis + L1: the public pages above without the API
+# (signed-in API answers are marked private and never cached); and pages of one learner, kept until
+# their data changes (cerebrum.http_cache).
 MEMBER_CACHE_PAGES = {
-    "courses:home": 60,
-    "courses:catalog": 60,
-    "courses:course_detail": 60,
-    "courses:notes": 300,
-    "courses:note_detail": 300,
-    "courses:tests": 60,
+    name: seconds for name, seconds in PUBLIC_CACHE_PAGES.items() if not name.startswith("courses_api:")
 }
 PERSONAL_CACHE_PAGES = {"courses:dashboard": 300}
 # What nginx or a CDN may keep without asking (browsers always revalidate with the ETag).
