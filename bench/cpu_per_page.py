@@ -144,7 +144,7 @@ def _exam(learners: int, profile: str | None) -> list[dict]:
 
 
 def _measure(name: str, calls: list, profile: str | None) -> dict:
-    profiler = cProfile.Profile() if profile == name else None
+    profiler = cProfile.Profile(time.process_time) if profile == name else None
     started = time.process_time()
     if profiler:
         profiler.enable()
@@ -154,7 +154,7 @@ def _measure(name: str, calls: list, profile: str | None) -> dict:
         profiler.disable()
     cpu_ms = (time.process_time() - started) * 1000 / len(calls)
     if profiler:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(50)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", "50")))
     return {"name": name, "cpu_ms": round(cpu_ms, 2), "status": last.status_code, "x_cache": last.get("X-Cache")}
 
 

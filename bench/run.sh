@@ -34,7 +34,7 @@ SEED_SIZE="${BENCH_SEED_SIZE:-large}"
 LOCUST_PROCESSES="${BENCH_LOCUST_PROCESSES:-1}"
 export GUNICORN_WORKER_CLASS="${GUNICORN_WORKER_CLASS:-gthread}"
 export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}"
-export GUNICORN_THREADS="${GUNICORN_THREADS:-8}"
+export GUNICORN_THREADS="${GUNICORN_THREADS:-2}"
 # gunicorn masters, each on its own port and listed as its own nginx upstream server (least_conn then
 # balances requests across them; one master's workers share a socket, and nginx's kept-alive
 # connections stay with whichever worker accepted them).

@@ -1,8 +1,9 @@
 """gunicorn for Cerebrum: every knob from the environment, defaults chosen by bench/ measurements.
 
-Default: `gthread`, 2 workers per core, 8 threads each. Requests spend most of their time waiting
-on Redis and PostgreSQL, so threads overlap that wait cheaply; separate processes use the cores.
-docs/performance.md records the sync vs gthread comparison behind these defaults.
+Default: `gthread`, one worker per core plus one, 2 threads each. A request waits on Redis and
+PostgreSQL for well under a millisecond at a time, so two threads cover that wait; more threads only
+fight over the GIL: with 8 threads the mix cost 15 % more CPU per request and served 13 % fewer
+requests, and a fourth worker on 2 cores cost as much (docs/performance.md, "gunicorn shapes").
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2)))
-threads = int(os.environ.get("GUNICORN_THREADS", "8")) if worker_class == "gthread" else 1
+workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() + 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", "2")) if worker_class == "gthread" else 1
 # gunicorn's own default. At 10,000 users 4,000 took every connection but served fewer requests in
 # time than letting nginx fail fast on a full listen queue (docs/performance.md).
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
