@@ -169,9 +169,22 @@ cat >"$RUN/config.json" <<JSON
 JSON
 
 # --- phases -------------------------------------------------------------------------------------
+drain() {
+  # An overloaded phase leaves gunicorn working through requests whose clients have gone; the next
+  # phase must not measure that backlog. /health goes straight to gunicorn, behind whatever is queued:
+  # wait (at most 180 s) until two in a row answer within 100 ms.
+  local fast=0 deadline=$(( SECONDS + 180 )) took
+  while [ "$fast" -lt 2 ] && [ "$SECONDS" -lt "$deadline" ]; do
+    took=$(curl -s -o /dev/null -m 10 -w '%{time_total}' "http://127.0.0.1:$APP_PORT/health" || echo 10)
+    if awk -v t="$took" 'BEGIN { exit !(t < 0.1) }'; then fast=$(( fast + 1 )); else fast=0; sleep 1; fi
+  done
+  [ "$fast" -ge 2 ] || log "gunicorn still busy after 180 s; measuring anyway"
+}
+
 locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classes...
   local name="$1" users="$2" rate="$3" seconds="$4" ramp="$5"; shift 5
   local total=$(( ramp + seconds ))
+  drain
   local options=()
   [ "$LOCUST_PROCESSES" -gt 1 ] && options+=(--processes "$LOCUST_PROCESSES")
   # Steady-state phases count only after ramp-up and settling (locust resets its statistics at
