@@ -161,7 +161,7 @@ log "warming leaderboards"
 BENCH_BASE_URL="http://127.0.0.1:$HTTP_PORT" timeout 300 "$PY" bench/prepare.py warm "$RUN/warm.json"
 
 cat >"$RUN/config.json" <<JSON
-{"command": "make bench$([ "$MODE" = quick ] && echo -quick)", "gunicorn": "$GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS connections=${GUNICORN_WORKER_CONNECTIONS:-1000} keepalive=${GUNICORN_KEEPALIVE:-75}", "gunicorn_instances": $INSTANCES,
+{"command": "make bench$([ "$MODE" = quick ] && echo -quick)", "gunicorn": "$GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS connections=${GUNICORN_WORKER_CONNECTIONS:-1000} keepalive=${GUNICORN_KEEPALIVE:-75} reuse_port=${GUNICORN_REUSE_PORT:-1}", "gunicorn_instances": $INSTANCES,
  "locust_processes": $LOCUST_PROCESSES, "steady_users": $STEADY_USERS, "steady_ramp_seconds": $RAMP_SECONDS,
  "steady_measured_seconds": $STEADY_SECONDS, "storm_users": $STORM_USERS, "storm_answers": $STORM_ANSWERS,
  "full_load_users": $FULL_LOAD_USERS, "full_load_seconds": $FULL_LOAD_SECONDS, "seed_size": "$SEED_SIZE",

@@ -8,6 +8,7 @@ requests, and a fourth worker on 2 cores cost as much (docs/performance.md, "gun
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -20,6 +21,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2")) if worker_class == "gthre
 # time than letting nginx fail fast on a full listen queue (docs/performance.md).
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "4096"))
+# Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections across
+# them; on one shared socket, nginx's kept-alive connections piled onto whichever worker accepted
+# first (one worker served 80 % of the requests) and 1,000 learners saw p95 170–200 ms instead of
+# 77–95 ms. A worker that exits drops the connections still waiting in its own accept queue.
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 # nginx keeps upstream connections alive; the timeout must outlast nginx's keepalive_timeout.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
@@ -52,3 +58,10 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker) -> None:
+    # What the worker loaded at boot (modules, settings, URL patterns: ~110,000 objects) lives as long
+    # as the worker; frozen, a full collection scans only what requests made since. Measured at 1,000
+    # learners: the longest pause went from 130–350 ms to 40–80 ms, at the same total GC time.
+    gc.freeze()
