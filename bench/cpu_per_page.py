@@ -154,7 +154,9 @@ def _measure(name: str, calls: list, profile: str | None) -> dict:
         profiler.disable()
     cpu_ms = (time.process_time() - started) * 1000 / len(calls)
     if profiler:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", "50")))
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(
+            int(os.environ.get("PROFILE_LINES", "50"))
+        )
     return {"name": name, "cpu_ms": round(cpu_ms, 2), "status": last.status_code, "x_cache": last.get("X-Cache")}
 
 
