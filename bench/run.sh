@@ -36,8 +36,8 @@ export GUNICORN_WORKER_CLASS="${GUNICORN_WORKER_CLASS:-gthread}"
 export GUNICORN_WORKERS="${GUNICORN_WORKERS:-3}"
 export GUNICORN_THREADS="${GUNICORN_THREADS:-2}"
 # gunicorn masters, each on its own port and listed as its own nginx upstream server (least_conn then
-# balances requests across them; one master's workers share a socket, and nginx's kept-alive
-# connections stay with whichever worker accepted them).
+# balances requests across them; within one master the kernel spreads connections over the workers'
+# SO_REUSEPORT sockets, and nginx's kept-alive connections stay with the worker that accepted them).
 INSTANCES="${GUNICORN_INSTANCES:-1}"
 
 case "$MODE" in

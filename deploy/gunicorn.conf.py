@@ -3,7 +3,7 @@
 Default: `gthread`, one worker per core plus one, 2 threads each. A request waits on Redis and
 PostgreSQL for well under a millisecond at a time, so two threads cover that wait; more threads only
 fight over the GIL: with 8 threads the mix cost 15 % more CPU per request and served 13 % fewer
-requests, and a fourth worker on 2 cores cost as much (docs/performance.md, "gunicorn shapes").
+requests, and a fourth worker on 2 cores cost as much (docs/performance.md, "Session 4").
 """
 
 from __future__ import annotations
