@@ -171,14 +171,18 @@ JSON
 # --- phases -------------------------------------------------------------------------------------
 drain() {
   # An overloaded phase leaves gunicorn working through requests whose clients have gone; the next
-  # phase must not measure that backlog. /health goes straight to gunicorn, behind whatever is queued:
-  # wait (at most 180 s) until two in a row answer within 100 ms.
-  local fast=0 deadline=$(( SECONDS + 180 )) took
-  while [ "$fast" -lt 2 ] && [ "$SECONDS" -lt "$deadline" ]; do
-    took=$(curl -s -o /dev/null -m 10 -w '%{time_total}' "http://127.0.0.1:$APP_PORT/health" || echo 10)
-    if awk -v t="$took" 'BEGIN { exit !(t < 0.1) }'; then fast=$(( fast + 1 )); else fast=0; sleep 1; fi
+  # phase must not measure that backlog. /health goes straight to each gunicorn master, behind
+  # whatever is queued: wait (at most 180 s in all) until two in a row answer within 100 ms.
+  local deadline=$(( SECONDS + 180 )) i fast took
+  for (( i = 0; i < INSTANCES; i++ )); do
+    fast=0
+    while [ "$fast" -lt 2 ] && [ "$SECONDS" -lt "$deadline" ]; do
+      # A refused or failed request counts as slow, whatever time curl reports for it.
+      took=$(curl -sf -o /dev/null -m 10 -w '%{time_total}' "http://127.0.0.1:$(( APP_PORT + i ))/health") || took=10
+      if awk -v t="$took" 'BEGIN { exit !(t < 0.1) }'; then fast=$(( fast + 1 )); else fast=0; sleep 1; fi
+    done
+    [ "$fast" -ge 2 ] || log "gunicorn :$(( APP_PORT + i )) still busy after 180 s; measuring anyway"
   done
-  [ "$fast" -ge 2 ] || log "gunicorn still busy after 180 s; measuring anyway"
 }
 
 locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classes...
