@@ -75,6 +75,10 @@ log() { echo "bench [$(date -u +%H:%M:%S)] $*"; }
 
 export DJANGO_SETTINGS_MODULE=cerebrum.settings.production
 export DJANGO_SECRET_KEY="bench-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# Production refuses to start without gateway and webhook secrets; the benchmark never pays or receives webhooks.
+for var in RAZORPAY_KEY_ID RAZORPAY_KEY_SECRET RAZORPAY_WEBHOOK_SECRET WHATSAPP_APP_SECRET WHATSAPP_VERIFY_TOKEN; do
+  export "$var=${!var:-bench-$var-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+done
 export DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"
 export DJANGO_SECURE_SSL_REDIRECT=0
 export DATABASE_URL="$PG_BASE/$DB"

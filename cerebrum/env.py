@@ -48,3 +48,28 @@ def int_from_env(var: str, default: int) -> int:
         return env.int(var, default=default)
     except (ValueError, ImproperlyConfigured) as exc:
         raise ImproperlyConfigured(f"{var} is malformed: expected an integer") from exc
+
+
+# Secrets the embedded default runs on. They are public (in this file), so production refuses every one
+# of them (cerebrum/settings/production.py) and `check --deploy` reports them (cerebrum/checks.py).
+EMBEDDED_SECRETS: dict[str, str] = {
+    "DJANGO_SECRET_KEY": "embedded-default-insecure-key-change-me-in-production",
+    "WHATSAPP_APP_SECRET": "embedded-whatsapp-secret",
+    "WHATSAPP_VERIFY_TOKEN": "embedded-verify-token",
+    "SANDBOX_KEY_SECRET": "sandbox-key-secret",
+    "SANDBOX_WEBHOOK_SECRET": "sandbox-webhook-secret",
+}
+
+
+def secret_from_env(var: str) -> str:
+    """The variable's value, or its embedded default (only good for `make run` and tests)."""
+    return env.str(var, default=EMBEDDED_SECRETS.get(var, ""))
+
+
+def secret_problem(var: str, value: str) -> str | None:
+    """Why `value` cannot be production's `var` (unset, or one of the public embedded values), else None."""
+    if not value:
+        return f"{var} must be set in production"
+    if value in EMBEDDED_SECRETS.values() or value.startswith("embedded-default"):
+        return f"{var} must be set in production: it equals a public embedded default"
+    return None

@@ -57,13 +57,15 @@ def hmac_sha256_hex(secret: str, message: bytes) -> str:
 
 
 def get_gateway() -> PaymentGateway:
-    """Razorpay when its keys are configured, else the local sandbox."""
+    """Razorpay when its keys are configured, else the local sandbox where it is enabled (never in production)."""
     if settings.RAZORPAY_KEY_ID and settings.RAZORPAY_KEY_SECRET:
         return RazorpayGateway(
             key_id=settings.RAZORPAY_KEY_ID,
             key_secret=settings.RAZORPAY_KEY_SECRET,
             webhook_secret=settings.RAZORPAY_WEBHOOK_SECRET,
         )
+    if not settings.PAYMENT_SANDBOX_ENABLED:
+        raise GatewayError("No payment gateway is configured on this server.")
     return SandboxGateway()
 
 
@@ -72,8 +74,8 @@ def gateway_for_payment(gateway_name: str) -> PaymentGateway:
     if gateway_name == SandboxGateway.name:
         # The sandbox's secrets are public defaults: with real keys set, a leftover sandbox order must
         # never be "paid" by signing it locally.
-        if settings.RAZORPAY_KEY_ID:
-            raise GatewayError("Sandbox payments are disabled while Razorpay keys are configured.")
+        if settings.RAZORPAY_KEY_ID or not settings.PAYMENT_SANDBOX_ENABLED:
+            raise GatewayError("Sandbox payments are disabled on this server.")
         return SandboxGateway()
     gateway = get_gateway()
     if gateway.name != gateway_name:

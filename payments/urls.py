@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from payments import apis, views
@@ -8,11 +9,14 @@ app_name = "payments"
 urlpatterns: list = [
     path("checkout/<int:enrollment_id>/", views.CheckoutView.as_view(), name="checkout"),
     path("checkout/verify/", views.VerifyView.as_view(), name="verify"),
-    path("sandbox/<int:payment_id>/", views.SandboxCompleteView.as_view(), name="sandbox"),
     path("result/<int:payment_id>/", views.ResultView.as_view(), name="result"),
     path("webhooks/razorpay/", views.razorpay_webhook, name="razorpay_webhook"),
     path("staff/revenue/", views.RevenueView.as_view(), name="revenue"),
 ]
+
+# The local sandbox gateway's Pay/Fail page exists only where the sandbox does (never in production).
+if settings.PAYMENT_SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/<int:payment_id>/", views.SandboxCompleteView.as_view(), name="sandbox"))
 
 # REST API, mounted under /api/v1/.
 api_urlpatterns: list = [

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
-from cerebrum.env import database_from_env, database_from_url, env, int_from_env, redis_url_from_env, url_list_from_env
+from cerebrum.env import (
+    database_from_env,
+    database_from_url,
+    env,
+    int_from_env,
+    redis_url_from_env,
+    secret_from_env,
+    url_list_from_env,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 environ_file = BASE_DIR / ".env"
@@ -20,7 +28,7 @@ if environ_file.exists():
     env.read_env(str(environ_file))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="embedded-default-insecure-key-change-me-in-production")
+SECRET_KEY = secret_from_env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -47,6 +55,7 @@ INSTALLED_APPS = [
     "payments",
     "analytics",
     "communications",
+    "cerebrum",  # system checks (cerebrum/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -328,8 +337,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cerebrum <no-reply@c
 WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_API_URL = env.str("WHATSAPP_API_URL", default="https://graph.facebook.com/v21.0")
-WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="embedded-whatsapp-secret")
-WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="embedded-verify-token")
+WHATSAPP_APP_SECRET = secret_from_env("WHATSAPP_APP_SECRET")
+WHATSAPP_VERIFY_TOKEN = secret_from_env("WHATSAPP_VERIFY_TOKEN")
 
 # Communications outbox (docs/communications.md). A claim older than the lease is presumed dead (it must
 # outlast the send task's hard time limit); a QUEUED row not picked up within RELAY_AFTER is re-enqueued.
@@ -343,8 +352,11 @@ WHATSAPP_TIMEOUT_SECONDS = 10
 RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
 RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
 RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
-SANDBOX_KEY_SECRET = env.str("SANDBOX_KEY_SECRET", default="sandbox-key-secret")
-SANDBOX_WEBHOOK_SECRET = env.str("SANDBOX_WEBHOOK_SECRET", default="sandbox-webhook-secret")
+# The local sandbox gateway (payments/gateways.py): its pages are mounted and it is chosen only while this is
+# True; production sets it False and requires the Razorpay keys instead.
+PAYMENT_SANDBOX_ENABLED = True
+SANDBOX_KEY_SECRET = secret_from_env("SANDBOX_KEY_SECRET")
+SANDBOX_WEBHOOK_SECRET = secret_from_env("SANDBOX_WEBHOOK_SECRET")
 GST_RATE_PERCENT = 18
 
 # --- i18n, static -----------------------------------------------------------------------------

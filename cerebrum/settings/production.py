@@ -1,13 +1,33 @@
-"""Production: the base settings plus what only holds behind TLS. Differs only by environment."""
+"""Production: the base settings plus what only holds behind TLS. Differs only by environment.
+
+Startup stops with ImproperlyConfigured, naming the variable, when a gateway key or webhook secret is
+unset or equals a public embedded default (cerebrum/env.py EMBEDDED_SECRETS): with them anyone could sign a
+`payment.captured` webhook or a WhatsApp delivery receipt. The sandbox gateway does not exist here.
+"""
 
 from django.core.exceptions import ImproperlyConfigured
 
+from cerebrum.env import secret_problem
 from cerebrum.settings.base import *  # noqa: F403
-from cerebrum.settings.base import SECRET_KEY, env
+from cerebrum.settings.base import SIMPLE_JWT, env
 
 DEBUG = False
-if SECRET_KEY.startswith("embedded-default"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
+
+# Every secret production runs on, by its environment variable (JWT_SIGNING_KEY defaults to the secret key).
+REQUIRED_SECRETS = {
+    "DJANGO_SECRET_KEY": SECRET_KEY,  # noqa: F405
+    "JWT_SIGNING_KEY": SIMPLE_JWT["SIGNING_KEY"],
+    "RAZORPAY_KEY_ID": RAZORPAY_KEY_ID,  # noqa: F405
+    "RAZORPAY_KEY_SECRET": RAZORPAY_KEY_SECRET,  # noqa: F405
+    "RAZORPAY_WEBHOOK_SECRET": RAZORPAY_WEBHOOK_SECRET,  # noqa: F405
+    "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,  # noqa: F405
+    "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,  # noqa: F405
+}
+for _variable, _value in REQUIRED_SECRETS.items():
+    if problem := secret_problem(_variable, _value):
+        raise ImproperlyConfigured(problem)
+
+PAYMENT_SANDBOX_ENABLED = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

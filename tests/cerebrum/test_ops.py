@@ -15,6 +15,7 @@ from django.test import override_settings
 from accounts.hashers import Argon2idHasher
 from accounts.models import User
 from cerebrum.settings import base as base_settings
+from tests.cerebrum.test_production_secrets import STRONG as PRODUCTION_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -186,7 +187,7 @@ def test_production_cookies_are_secure():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cerebrum.settings.production",
-        "DJANGO_SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+        **PRODUCTION_SECRETS,
     }
 
     result = subprocess.run(

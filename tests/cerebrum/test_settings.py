@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cerebrum.test_production_secrets import STRONG as PRODUCTION_SECRETS
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import django, json; django.setup(); from django.conf import settings as s; "
@@ -86,7 +88,7 @@ def test_test_settings_refuse_sqlite():
 
 def test_production_settings_pass_deploy_check():
     env = {
-        "DJANGO_SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+        **PRODUCTION_SECRETS,
         "DJANGO_ALLOWED_HOSTS": "cerebrum.academy",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/cerebrum",
         "REDIS_URL": "redis://127.0.0.1:6379/3",

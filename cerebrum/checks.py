@@ -1,0 +1,44 @@
+"""System checks. `manage.py check --deploy` errors on any secret left at its public embedded default."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+from cerebrum.env import secret_problem
+
+# Settings that hold a secret, by the environment variable that sets them; the sandbox's only while it runs.
+SECRET_SETTINGS = {
+    "DJANGO_SECRET_KEY": lambda: settings.SECRET_KEY,
+    "JWT_SIGNING_KEY": lambda: settings.SIMPLE_JWT["SIGNING_KEY"],
+    "RAZORPAY_KEY_ID": lambda: settings.RAZORPAY_KEY_ID,
+    "RAZORPAY_KEY_SECRET": lambda: settings.RAZORPAY_KEY_SECRET,
+    "RAZORPAY_WEBHOOK_SECRET": lambda: settings.RAZORPAY_WEBHOOK_SECRET,
+    "WHATSAPP_APP_SECRET": lambda: settings.WHATSAPP_APP_SECRET,
+    "WHATSAPP_VERIFY_TOKEN": lambda: settings.WHATSAPP_VERIFY_TOKEN,
+}
+SANDBOX_SECRET_SETTINGS = {
+    "SANDBOX_KEY_SECRET": lambda: settings.SANDBOX_KEY_SECRET,
+    "SANDBOX_WEBHOOK_SECRET": lambda: settings.SANDBOX_WEBHOOK_SECRET,
+}
+
+
+@register(Tags.security, deploy=True)
+def embedded_secrets_check(app_configs, **kwargs) -> list[Error]:
+    """cerebrum.E001 for each secret that is unset or a public embedded default; E002 for a mounted sandbox."""
+    errors = []
+    for variable, read in SECRET_SETTINGS.items():
+        if problem := secret_problem(variable, read()):
+            errors.append(Error(problem, hint=f"Set {variable} in the environment.", id="cerebrum.E001"))
+    if settings.PAYMENT_SANDBOX_ENABLED:
+        errors.append(
+            Error(
+                "The sandbox payment gateway is enabled: its pages sign payments with public secrets.",
+                hint="Deploy with DJANGO_SETTINGS_MODULE=cerebrum.settings.production.",
+                id="cerebrum.E002",
+            )
+        )
+        for variable, read in SANDBOX_SECRET_SETTINGS.items():
+            if problem := secret_problem(variable, read()):
+                errors.append(Error(problem, hint=f"Set {variable} in the environment.", id="cerebrum.E001"))
+    return errors
