@@ -10,15 +10,26 @@ from django.urls import path
 from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.errors import DomainError
 from communications.catalog import CATALOG
-from communications.models import ChannelPreference, CommunicationLog
+from communications.models import ChannelPreference, CommunicationLog, Suppression
 from communications.services import message_retry
 
 
 @admin.register(CommunicationLog)
 class CommunicationLogAdmin(BigTableAdmin):
-    list_display = ("id", "created_at", "channel", "template", "recipient", "status", "attempts", "sent_at", "user")
-    # The FAILED status filter is the dead-letter queue.
-    list_filter = ("status", "channel", "template")
+    list_display = (
+        "id",
+        "created_at",
+        "channel",
+        "template",
+        "category",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+        "user",
+    )
+    # The FAILED status filter is the dead-letter queue; SKIPPED shows what consent stopped, and why.
+    list_filter = ("status", "channel", "category", "template")
     # Exact matches only: both columns are indexed, a LIKE '%…%' would scan the table.
     search_fields = ("=recipient", "=provider_message_id", "=idempotency_key")
     list_select_related = ("user",)
@@ -68,11 +79,25 @@ class CommunicationLogAdmin(BigTableAdmin):
 
 @admin.register(ChannelPreference)
 class ChannelPreferenceAdmin(admin.ModelAdmin):
-    list_display = ("user", "channel", "opted_in", "updated_at")
-    list_filter = ("channel", "opted_in")
+    list_display = ("user", "channel", "opted_in", "marketing_opted_in", "marketing_source", "updated_at")
+    list_filter = ("channel", "opted_in", "marketing_opted_in")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     search_fields = ("=user__email", "=user__phone")
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """The suppression list: hard bounces stop every message to an address, the others marketing only.
+    Deleting a row lets the address be mailed again (e.g. after the learner fixed their mailbox)."""
+
+    list_display = ("address", "channel", "scope", "reason", "created_at")
+    list_filter = ("channel", "scope", "reason")
+    search_fields = ("=address",)
+    readonly_fields = ("channel", "address", "scope", "reason", "detail", "created_at", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 def _template_source(path_name: str) -> str:

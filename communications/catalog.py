@@ -14,6 +14,7 @@ from django.template import Context, Template
 from django.template.loader import render_to_string
 
 from cerebrum.errors import DomainError
+from communications.models import Category
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class MessageTemplate:
     description: str
     subject: str
     params: tuple[str, ...]
+    # The default category (a caller may pass another, e.g. a reminder of an open test is marketing).
+    category: str = Category.TRANSACTIONAL
     # OTP must reach the learner now: it ignores quiet hours and channel opt-outs.
     urgent: bool = False
     # Not worth sending after this long (a code that has expired); None: always worth sending.
@@ -58,6 +61,15 @@ CATALOG: dict[str, MessageTemplate] = {
             secret_params=("code",),
         ),
         MessageTemplate(
+            "password_reset",
+            "A link to choose a new password (accounts.services.password_reset_request)",
+            "Reset your Cerebrum password",
+            ("name", "url"),
+            urgent=True,
+            lifetime=timedelta(hours=24),
+            secret_params=("url",),
+        ),
+        MessageTemplate(
             "enrollment_confirmed", "Enrollment activated", "You are enrolled in {{ course }}", ("name", "course")
         ),
         MessageTemplate(
@@ -73,6 +85,18 @@ CATALOG: dict[str, MessageTemplate] = {
             ("name", "course", "retry_url"),
         ),
         MessageTemplate(
+            "payment_anomaly",
+            "Money received that could not be applied (a second payment, a wrong amount): it will be refunded",
+            "We will refund {{ amount }} for {{ course }}",
+            ("name", "course", "amount", "reason"),
+        ),
+        MessageTemplate(
+            "refund_issued",
+            "A refund was requested at the gateway",
+            "Refund of {{ amount }} for {{ course }}",
+            ("name", "course", "amount", "reference"),
+        ),
+        MessageTemplate(
             "test_result", "Test submitted", "Your result in {{ test }}: {{ score }}", ("name", "test", "score")
         ),
         MessageTemplate(
@@ -82,9 +106,25 @@ CATALOG: dict[str, MessageTemplate] = {
             ("name", "test", "starts_at"),
         ),
         MessageTemplate(
-            "parent_digest", "Weekly progress of a parent's children", "This week at Cerebrum", ("name", "summary")
+            "parent_digest",
+            "Weekly progress of a parent's children",
+            "This week at Cerebrum",
+            ("name", "summary"),
+            category=Category.MARKETING,
         ),
-        MessageTemplate("inactivity_nudge", "Learner inactive for 7 days", "We miss you, {{ name }}", ("name", "url")),
+        MessageTemplate(
+            "inactivity_nudge",
+            "Learner inactive for 7 days",
+            "We miss you, {{ name }}",
+            ("name", "url"),
+            category=Category.MARKETING,
+        ),
+        MessageTemplate(
+            "marketing_optout_confirmed",
+            "Confirms a WhatsApp STOP (or Meta's stop-promotions) once",
+            "You will not get offers from Cerebrum on {{ channel }}",
+            ("name", "channel"),
+        ),
     )
 }
 

@@ -15,7 +15,7 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from accounts.models import ParentLink
-from communications.models import Channel
+from communications.models import Category
 from communications.services import IST, message_enqueue_many, quiet_hours_release
 from courses.models import Enrollment, PracticeTest, TestAttempt
 
@@ -35,11 +35,14 @@ def scheduled_test_reminders_enqueue(*, now: datetime | None = None) -> int:
     for test in tests:
         starts_at = test.scheduled_start.astimezone(IST).strftime("%I:%M %p, %d %b")
         context = {"test": test.title, "starts_at": starts_at}
-        # A WhatsApp held back by quiet hours until after the start is pointless: email only then.
-        late = quiet_hours_release(now) >= test.scheduled_start
-        channels = [Channel.EMAIL] if late else [Channel.EMAIL, Channel.WHATSAPP]
+        # A course's test is a notice its learners asked for by enrolling (transactional, never held);
+        # an open test is announced to every student of the grade: marketing, held by quiet hours,
+        # and pointless once the hold outlasts the start.
+        category = Category.TRANSACTIONAL if test.course_id else Category.MARKETING
+        if category == Category.MARKETING and quiet_hours_release(now) >= test.scheduled_start:
+            continue
         key = f"test_reminder:{test.pk}:{{user}}"
-        count += _enqueue_each(_test_learners(test), "test_reminder", context, key, channels)
+        count += _enqueue_each(_test_learners(test), "test_reminder", context, key, category=category)
     return count
 
 
@@ -82,11 +85,11 @@ def _test_learners(test: PracticeTest):
     return learners.filter(profile__grade=test.grade) if test.grade else learners
 
 
-def _enqueue_each(users, template: str, context: dict, key_pattern: str, channels: list[str] | None = None) -> int:
+def _enqueue_each(users, template: str, context: dict, key_pattern: str, category: str | None = None) -> int:
     count = 0
     for chunk in _chunks(users.order_by("pk").iterator(chunk_size=CHUNK), CHUNK):
         recipients = [(user, context, key_pattern.format(user=user.pk)) for user in chunk]
-        count += message_enqueue_many(template=template, recipients=recipients, channels=channels)
+        count += message_enqueue_many(template=template, recipients=recipients, category=category)
     return count
 
 

@@ -12,6 +12,18 @@ class Channel(models.TextChoices):
     SMS = "SMS", "SMS"
 
 
+class Category(models.TextChoices):
+    """Why a message is sent, which decides the rules it obeys (docs/communications.md, "Categories").
+
+    TRANSACTIONAL: what the learner did or asked for (receipts, enrollment, OTP, results, exam-time
+    notices); never held by quiet hours, and sent even after a marketing opt-out. MARKETING: what the
+    academy wants to say (nudges, digests, campaigns); obeys opt-outs, unsubscribes and quiet hours.
+    """
+
+    TRANSACTIONAL = "TRANSACTIONAL", "Transactional"
+    MARKETING = "MARKETING", "Marketing"
+
+
 class CommunicationLog(models.Model):
     """The outbox: written in the business transaction, sent by a Celery task after commit."""
 
@@ -21,6 +33,8 @@ class CommunicationLog(models.Model):
         DELIVERED = "DELIVERED", "Delivered"
         READ = "READ", "Read"
         FAILED = "FAILED", "Failed"
+        # Consent decided at send time said no (opt-out, unsubscribe, suppressed address): never sent.
+        SKIPPED = "SKIPPED", "Skipped"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="communications"
@@ -28,6 +42,7 @@ class CommunicationLog(models.Model):
     # The report's idx_communication_user_type names this column "type"; it is the channel.
     channel = models.CharField(max_length=10, choices=Channel.choices)
     template = models.CharField(max_length=60)
+    category = models.CharField(max_length=13, choices=Category.choices, default=Category.TRANSACTIONAL)
     params = models.JSONField(default=dict, blank=True)
     recipient = models.CharField(max_length=254)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -37,7 +52,7 @@ class CommunicationLog(models.Model):
     error = models.TextField(blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
-    # Quiet hours defer a WhatsApp message to 09:00 IST; a retry defers it by its backoff.
+    # Quiet hours defer a marketing message to 09:00 IST; a retry defers it by its backoff.
     scheduled_for = models.DateTimeField(default=timezone.now, help_text="not sent before this time")
     # When a send task was last published (or will become due); the relay re-publishes stale ones.
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -59,11 +74,19 @@ class CommunicationLog(models.Model):
 
 
 class ChannelPreference(models.Model):
-    """A learner's or parent's choice for one channel; no row means opted in."""
+    """A learner's or parent's choice for one channel; no row means opted in to everything.
+
+    `opted_in` False: nothing on this channel, except transactional mail when no other channel is
+    left (email is the fallback). `marketing_opted_in` False: no marketing on this channel (the
+    preferences page, an email unsubscribe link, a WhatsApp STOP or Meta's "stop promotions").
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_preferences")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     opted_in = models.BooleanField(default=True)
+    marketing_opted_in = models.BooleanField(default=True)
+    # Where the last marketing change came from ("preferences", "one-click unsubscribe", "WhatsApp STOP", ...).
+    marketing_source = models.CharField(max_length=40, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -72,3 +95,35 @@ class ChannelPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.channel} {'in' if self.opted_in else 'out'}"
+
+
+class Suppression(models.Model):
+    """An address no message may go to (scope ALL: a hard bounce) or no marketing may go to.
+
+    Consulted at send time for every row, whoever enqueued it. Email addresses are stored lower-case.
+    """
+
+    class Scope(models.TextChoices):
+        ALL = "ALL", "All messages"
+        MARKETING = "MARKETING", "Marketing only"
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "HARD_BOUNCE", "Hard bounce"
+        COMPLAINT = "COMPLAINT", "Spam complaint"
+        UNSUBSCRIBE = "UNSUBSCRIBE", "Unsubscribed"
+        WHATSAPP_STOP = "WHATSAPP_STOP", "WhatsApp STOP"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "communication_suppressions"
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="communication_suppression_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.address} ({self.get_reason_display()}, {self.scope})"

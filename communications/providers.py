@@ -14,10 +14,12 @@ from email.utils import parseaddr
 
 import requests
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
 
 from communications.catalog import template_get
-from communications.models import Channel, CommunicationLog
+from communications.models import Category, Channel, CommunicationLog
+from communications.unsubscribe import list_unsubscribe_headers, unsubscribe_token, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,22 @@ class TemporaryError(Exception):
 
 
 class PermanentError(Exception):
-    """The provider will never accept this message (invalid number, refused address)."""
+    """The provider will never accept this message (invalid number, refused address).
+
+    `kind` tells the outbox what else the refusal means: HARD_BOUNCE (the address does not exist:
+    suppress it), MARKETING_STOPPED (the WhatsApp user stopped marketing messages: an opt-out).
+    """
+
+    HARD_BOUNCE = "hard_bounce"
+    MARKETING_STOPPED = "marketing_stopped"
+
+    def __init__(self, message: str, *, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind
+
+
+# Cloud API error 131050: "the user has chosen to stop receiving marketing messages".
+WHATSAPP_MARKETING_STOPPED_CODE = 131050
 
 
 def send(row: CommunicationLog) -> str:
@@ -50,28 +67,60 @@ def email_message_id(row: CommunicationLog) -> str:
 
 
 def send_email(row: CommunicationLog) -> str:
-    template = template_get(row.template)
-    message_id = email_message_id(row)
-    message = EmailMessage(
-        subject=template.render_subject(row.params),
-        body=template.render_body(row.params).strip() + "\n",
-        to=[row.recipient],
-        headers={"Message-ID": message_id},
-        connection=get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT),
-    )
+    """One SMTP delivery of the row's email (HTML with a plain-text alternative, see `email_message`)."""
+    message = email_message(row)
+    message.connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        error = PermanentError if all(500 <= code < 600 for code in codes) else TemporaryError
-        raise error(f"recipient refused: {exc.recipients}") from exc
+        replies = list(exc.recipients.values())
+        if not all(500 <= code < 600 for code, _ in replies):
+            raise TemporaryError(f"recipient refused: {exc.recipients}") from exc
+        hard = any(_is_hard_bounce(code, text) for code, text in replies)
+        kind = PermanentError.HARD_BOUNCE if hard else ""
+        raise PermanentError(f"recipient refused: {exc.recipients}", kind=kind) from exc
     except smtplib.SMTPResponseException as exc:
-        # 5xx is a final answer from the server; 4xx asks to come back later.
-        error = PermanentError if 500 <= exc.smtp_code < 600 else TemporaryError
-        raise error(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+        # 5xx is a final answer from the server; 4xx asks to come back later. A refused sender is
+        # our own problem, never the recipient's.
+        if not 500 <= exc.smtp_code < 600:
+            raise TemporaryError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+        hard = not isinstance(exc, smtplib.SMTPSenderRefused) and _is_hard_bounce(exc.smtp_code, exc.smtp_error)
+        kind = PermanentError.HARD_BOUNCE if hard else ""
+        raise PermanentError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", kind=kind) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise TemporaryError(f"SMTP unavailable: {exc}") from exc
-    return message_id
+    return message.extra_headers["Message-ID"]
+
+
+def email_message(row: CommunicationLog) -> EmailMultiAlternatives:
+    """The row's email: the plain text from the template's body file, and an HTML part rendered from
+    the same text in templates/emails/base.html. Marketing mail adds a visible unsubscribe link to both
+    parts and the List-Unsubscribe / List-Unsubscribe-Post (one-click, RFC 8058) headers."""
+    template = template_get(row.template)
+    text = template.render_body(row.params).strip()
+    headers = {"Message-ID": email_message_id(row)}
+    link = ""
+    if row.category == Category.MARKETING:
+        token = unsubscribe_token(channel=Channel.EMAIL, user_id=row.user_id, address=row.recipient)
+        link = unsubscribe_url(token)
+        headers.update(list_unsubscribe_headers(token))
+    footer = f"\n\n--\nYou get this because you study with Cerebrum. Unsubscribe: {link}" if link else ""
+    subject = template.render_subject(row.params)
+    html = render_to_string("emails/base.html", {"subject": subject, "body": text, "unsubscribe_url": link})
+    message = EmailMultiAlternatives(subject=subject, body=text + footer + "\n", to=[row.recipient], headers=headers)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _is_hard_bounce(code: int, text) -> bool:
+    """A permanent failure that says the address itself is bad (RFC 3463 enhanced codes 5.1.x and
+    5.2.1, or a bare 550/551/553 without an enhanced code); policy refusals (5.7.x) are not."""
+    text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    if "5.7." in text:
+        return False
+    if any(status in text for status in ("5.1.", "5.2.1")):
+        return True
+    return code in (550, 551, 553) and "5." not in text[:6]
 
 
 def send_whatsapp(row: CommunicationLog) -> str:
@@ -95,7 +144,8 @@ def send_whatsapp(row: CommunicationLog) -> str:
     detail = f"WhatsApp {response.status_code} code {error.get('code')}: {error.get('message', response.text[:200])}"
     if response.status_code == 429 or response.status_code >= 500 or error.get("code") in WHATSAPP_TEMPORARY_CODES:
         raise TemporaryError(detail)
-    raise PermanentError(detail)
+    kind = PermanentError.MARKETING_STOPPED if error.get("code") == WHATSAPP_MARKETING_STOPPED_CODE else ""
+    raise PermanentError(detail, kind=kind)
 
 
 def whatsapp_payload(row: CommunicationLog) -> dict:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -21,8 +22,15 @@ from django.utils import timezone
 from cerebrum.errors import DomainError
 from communications import providers
 from communications.catalog import MessageTemplate, template_get
-from communications.models import Channel, ChannelPreference, CommunicationLog
-from communications.selectors import opted_out_channels, opted_out_channels_by_user
+from communications.models import Category, Channel, ChannelPreference, CommunicationLog, Suppression
+from communications.selectors import (
+    DEFAULT_CHANNELS,
+    Consent,
+    consent_by_user,
+    consent_for_user,
+    normalized_address,
+    suppression_for,
+)
 from communications.validators import recipient_error
 
 logger = logging.getLogger(__name__)
@@ -41,24 +49,32 @@ def message_enqueue(
     user=None,
     channels: list[str] | None = None,
     recipient: str | None = None,
+    category: str | None = None,
 ) -> list[CommunicationLog]:
     """Write one outbox row per channel in the caller's transaction; each is sent after commit.
 
-    Idempotent by `idempotency_key` (per channel). A channel the user opted out of, or has no address
-    for, is skipped. An invalid explicit `recipient` is refused with a DomainError; an invalid address
-    on the user's profile gives a FAILED row at once (visible in the admin) instead of failing the
-    caller's business transaction.
+    Idempotent by `idempotency_key` (per channel). `category` defaults to the template's. The channels
+    are the ones the user's consent allows now (Consent.channels_for: marketing only where accepted,
+    transactional on the accepted channels or else email); whether a row really leaves is decided
+    again at send time. An invalid explicit `recipient` is refused with a DomainError; an invalid
+    address on the user's profile gives a FAILED row at once (visible in the admin) instead of failing
+    the caller's business transaction.
     """
     spec = template_get(template)
-    wanted = _channels_for(spec, user, channels or [Channel.EMAIL, Channel.WHATSAPP])
+    category = _category(spec, category)
+    requested = _known_channels(channels or list(DEFAULT_CHANNELS))
     if recipient is not None:
-        _refuse_bad_recipient(wanted, recipient)
+        _refuse_bad_recipient(requested, recipient)
+        addresses = dict.fromkeys(requested, recipient)
+        wanted = requested
+    else:
+        addresses = {channel: _address(user, channel) for channel in Channel.values}
+        wanted = _channels_for(spec, category, user, requested, addresses)
     params = _params_for(spec, context, user)
-    addresses = {channel: recipient if recipient is not None else _address(user, channel) for channel in wanted}
-    keys = {channel: f"{idempotency_key}:{channel}" for channel, to in addresses.items() if to}
+    keys = {channel: f"{idempotency_key}:{channel}" for channel in wanted if addresses.get(channel)}
     existing = {row.idempotency_key: row for row in CommunicationLog.objects.filter(idempotency_key__in=keys.values())}
     fresh = [
-        _outbox_row(spec, channel, addresses[channel], params, user, key)
+        _outbox_row(spec, category, channel, addresses[channel], params, user, key)
         for channel, key in keys.items()
         if key not in existing
     ]
@@ -67,21 +83,30 @@ def message_enqueue(
 
 
 @transaction.atomic
-def message_enqueue_many(*, template: str, recipients: list[tuple], channels: list[str] | None = None) -> int:
+def message_enqueue_many(
+    *, template: str, recipients: list[tuple], channels: list[str] | None = None, category: str | None = None
+) -> int:
     """message_enqueue for many users at once (journeys): `recipients` holds (user, context, key).
 
     A fixed number of queries per call instead of several per user; returns how many rows were written.
     """
     spec = template_get(template)
-    wanted = list(dict.fromkeys(channels or [Channel.EMAIL, Channel.WHATSAPP]))
-    opted_out = opted_out_channels_by_user(user_ids=[user.pk for user, _, _ in recipients])
+    category = _category(spec, category)
+    requested = _known_channels(channels or list(DEFAULT_CHANNELS))
+    consents = consent_by_user(user_ids=[user.pk for user, _, _ in recipients])
     fresh = {}
     for user, context, key in recipients:
         params = _params_for(spec, context, user)
-        for channel in wanted:
-            address = _address(user, channel)
-            if address and (spec.urgent or channel not in opted_out.get(user.pk, ())):
-                fresh[f"{key}:{channel}"] = _outbox_row(spec, channel, address, params, user, f"{key}:{channel}")
+        addresses = {channel: _address(user, channel) for channel in Channel.values}
+        consent = consents.get(user.pk, Consent())
+        allowed = (
+            requested
+            if spec.urgent
+            else consent.channels_for(category=category, requested=requested, addresses=addresses)
+        )
+        for channel in allowed:
+            row_key = f"{key}:{channel}"
+            fresh[row_key] = _outbox_row(spec, category, channel, addresses[channel], params, user, row_key)
     existing = {row.idempotency_key: row for row in CommunicationLog.objects.filter(idempotency_key__in=list(fresh))}
     new_rows = [row for key, row in fresh.items() if key not in existing]
     _insert_new(new_rows, existing)
@@ -90,6 +115,10 @@ def message_enqueue_many(*, template: str, recipients: list[tuple], channels: li
 
 def message_deliver(*, log_id: int) -> float | None:
     """Claim and send one row. Returns seconds until a retry is due, or None when nothing is left to do.
+
+    Every claim (first send, retry, relay, release after quiet hours) decides consent again from the
+    learner's current choices and the suppression list: a row that may no longer go ends SKIPPED with
+    the reason, without calling the provider; a marketing row claimed in quiet hours waits for 09:00 IST.
 
     No transaction around the network call: the claim and the outcome are each one conditional UPDATE,
     so a crash at any point leaves a row that the relay heals once the claim's lease expires.
@@ -102,10 +131,13 @@ def message_deliver(*, log_id: int) -> float | None:
     if spec.lifetime and row.created_at + spec.lifetime < claimed_at:
         _finish(row, claimed_at, status=Status.FAILED, error="expired before it could be sent")
         return None
+    if _held_by_consent(row, spec, claimed_at):
+        return None
     try:
         provider_id = providers.send(row)
     except providers.PermanentError as exc:
         _finish(row, claimed_at, status=Status.FAILED, error=str(exc))
+        _learn_from_refusal(row, exc)
         return None
     except Exception as exc:  # noqa: BLE001 — every other error (timeouts, 5xx, soft time limit) is retried
         return _retry_or_fail(row, claimed_at, error=f"{type(exc).__name__}: {exc}")
@@ -181,22 +213,165 @@ def delivery_receipts_record(*, receipts: list[dict]) -> int:
         if new_status == Status.FAILED:
             changes["error"] = error or "failed after sending (provider receipt)"
         moved += CommunicationLog.objects.filter(provider_message_id__in=ids, status__in=allowed_from).update(**changes)
+    _marketing_stopped_receipts(receipts)
     return moved
 
 
+def _marketing_stopped_receipts(receipts: list[dict]) -> None:
+    """A message refused with WhatsApp's 131050 (the user stopped marketing): record the opt-out."""
+    stopped = [
+        r["provider_message_id"] for r in receipts if r.get("error_code") == providers.WHATSAPP_MARKETING_STOPPED_CODE
+    ]
+    if not stopped:
+        return
+    rows = CommunicationLog.objects.filter(provider_message_id__in=stopped, channel=Channel.WHATSAPP)
+    for user_id, recipient in rows.values_list("user_id", "recipient").distinct():
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        marketing_opt_out(
+            channel=Channel.WHATSAPP, user=user, address=recipient, source="WhatsApp stop promotions", confirm=True
+        )
+
+
 @transaction.atomic
-def channel_preference_set(*, user, channel: str, opted_in: bool) -> ChannelPreference:
+def channel_preference_set(
+    *, user, channel: str, opted_in: bool | None = None, marketing_opted_in: bool | None = None, source: str = ""
+) -> ChannelPreference:
+    """Change a user's choice for one channel (None leaves that part as it is).
+
+    `opted_in` accepts or refuses the channel; `marketing_opted_in` accepts or refuses marketing on it.
+    Read again by every send, so a change applies to messages already queued.
+    """
     if channel not in Channel.values:
         raise DomainError("Unknown channel.", fields={"channel": [f"Choose one of {', '.join(Channel.values)}."]})
     preference, _ = ChannelPreference.objects.select_for_update().get_or_create(user=user, channel=channel)
-    preference.opted_in = opted_in
+    fields = ["updated_at"]
+    if opted_in is not None:
+        preference.opted_in = opted_in
+        fields.append("opted_in")
+    if marketing_opted_in is not None and marketing_opted_in != preference.marketing_opted_in:
+        preference.marketing_opted_in = marketing_opted_in
+        preference.marketing_source = (source or "preferences")[:40]
+        fields += ["marketing_opted_in", "marketing_source"]
     preference.full_clean(validate_constraints=False)
-    preference.save(update_fields=["opted_in", "updated_at"])
+    preference.save(update_fields=fields)
     return preference
 
 
+@transaction.atomic
+def marketing_opt_out(*, channel: str, user=None, address: str = "", source: str, confirm: bool = False) -> int:
+    """Record a marketing opt-out on `channel` for `user`, or for every user with `address` there.
+
+    Safe to repeat: only a change counts, and only a change is confirmed (`confirm`, once, on the
+    same channel, as a transactional message). An address that belongs to no user gets a
+    MARKETING suppression instead. Returns how many users or addresses changed.
+    """
+    users = [user] if user is not None else list(_users_with_address(channel, address))
+    changed = 0
+    for person in users:
+        preference, _ = ChannelPreference.objects.select_for_update().get_or_create(user=person, channel=channel)
+        if not preference.marketing_opted_in:
+            continue
+        preference = channel_preference_set(user=person, channel=channel, marketing_opted_in=False, source=source)
+        changed += 1
+        if confirm:
+            _confirm_opt_out(channel, f"{person.pk}:{int(preference.updated_at.timestamp())}", user=person)
+    if not users and address:
+        created = suppression_add(
+            channel=channel, address=address, reason=_OPT_OUT_REASON.get(channel, Suppression.Reason.UNSUBSCRIBE)
+        )
+        changed += int(created)
+        if created and confirm:
+            _confirm_opt_out(channel, normalized_address(channel, address), recipient=address)
+    return changed
+
+
+@transaction.atomic
+def marketing_opt_in(*, channel: str, address: str, source: str) -> int:
+    """Undo a marketing opt-out on `channel` for the users with `address` there (a WhatsApp START)."""
+    changed = 0
+    for person in _users_with_address(channel, address):
+        preference = ChannelPreference.objects.filter(user=person, channel=channel, marketing_opted_in=False).first()
+        if preference:
+            channel_preference_set(user=person, channel=channel, marketing_opted_in=True, source=source)
+            changed += 1
+    Suppression.objects.filter(
+        channel=channel, address=normalized_address(channel, address), scope=Suppression.Scope.MARKETING
+    ).delete()
+    return changed
+
+
+@transaction.atomic
+def whatsapp_choices_record(*, choices: list[dict]) -> int:
+    """Apply the STOP / START replies and Meta's stop-promotions notices of one webhook call."""
+    changed = 0
+    for choice in choices:
+        if choice["action"] == "stop":
+            changed += marketing_opt_out(
+                channel=Channel.WHATSAPP, address=choice["phone"], source=choice["source"], confirm=True
+            )
+        else:
+            changed += marketing_opt_in(channel=Channel.WHATSAPP, address=choice["phone"], source=choice["source"])
+    return changed
+
+
+@transaction.atomic
+def email_bounces_record(*, events: list[dict]) -> int:
+    """A provider's bounce/complaint notices: a hard bounce suppresses the address for everything,
+    a complaint for marketing; soft bounces are left to the retries. Returns how many were new."""
+    added = 0
+    for event in events:
+        reason = _BOUNCE_REASONS.get(event["kind"])
+        if reason:
+            added += suppression_add(
+                channel=Channel.EMAIL, address=event["email"], reason=reason, detail=event.get("detail", "")
+            )
+    return added
+
+
+_BOUNCE_REASONS = {"hard_bounce": Suppression.Reason.HARD_BOUNCE, "complaint": Suppression.Reason.COMPLAINT}
+
+
+@transaction.atomic
+def suppression_add(*, channel: str, address: str, reason: str, detail: str = "") -> bool:
+    """Put an address on the suppression list; True when it was not there. Hard bounces stop every
+    message to it, complaints and unsubscribes only marketing. Idempotent."""
+    scope = Suppression.Scope.ALL if reason == Suppression.Reason.HARD_BOUNCE else Suppression.Scope.MARKETING
+    suppression, created = Suppression.objects.select_for_update().get_or_create(
+        channel=channel,
+        address=normalized_address(channel, address),
+        defaults={"scope": scope, "reason": reason, "detail": detail[:500]},
+    )
+    if not created and scope == Suppression.Scope.ALL and suppression.scope != scope:
+        suppression.scope, suppression.reason, suppression.detail = scope, reason, detail[:500]
+        suppression.save(update_fields=["scope", "reason", "detail", "updated_at"])
+    return created
+
+
+_OPT_OUT_REASON = {Channel.WHATSAPP: Suppression.Reason.WHATSAPP_STOP, Channel.EMAIL: Suppression.Reason.UNSUBSCRIBE}
+
+
+def _users_with_address(channel: str, address: str):
+    if not address:
+        return get_user_model().objects.none()
+    if channel == Channel.EMAIL:
+        return get_user_model().objects.filter(email__iexact=address.strip()).order_by("pk")
+    return get_user_model().objects.filter(phone=address.strip()).order_by("pk")
+
+
+def _confirm_opt_out(channel: str, key: str, *, user=None, recipient: str | None = None) -> None:
+    message_enqueue(
+        template="marketing_optout_confirmed",
+        context={"channel": Channel(channel).label},
+        idempotency_key=f"marketing_optout_confirmed:{channel}:{key}",
+        user=user,
+        recipient=recipient,
+        channels=[channel],
+    )
+
+
 def quiet_hours_release(moment: datetime) -> datetime:
-    """When a non-urgent WhatsApp message created at `moment` may go out (09:00 IST after quiet hours)."""
+    """When a marketing message due at `moment` may go out: `moment` itself between 09:00 and 21:00
+    IST, else the next 09:00 IST (quiet hours, 21:00-09:00 IST, the academy's rule for learners)."""
     local = moment.astimezone(IST)
     if QUIET_END_HOUR <= local.hour < QUIET_START_HOUR:
         return moment
@@ -215,14 +390,24 @@ def retry_delay(attempt: int) -> float:
 # --- internals ---------------------------------------------------------------------------------
 
 
-def _channels_for(spec: MessageTemplate, user, channels: list[str]) -> list[str]:
+def _category(spec: MessageTemplate, category: str | None) -> str:
+    category = category or spec.category
+    if category not in Category.values:
+        raise DomainError("Unknown category.", fields={"category": [f"Choose one of {', '.join(Category.values)}."]})
+    return category
+
+
+def _known_channels(channels: list[str]) -> list[str]:
     unknown = [c for c in channels if c not in Channel.values]
     if unknown:
         raise DomainError("Unknown channel.", fields={"channels": [f"Unknown channel(s): {', '.join(unknown)}."]})
+    return list(dict.fromkeys(channels))
+
+
+def _channels_for(spec: MessageTemplate, category: str, user, channels: list[str], addresses: dict) -> list[str]:
     if spec.urgent or user is None:
-        return list(dict.fromkeys(channels))
-    opted_out = opted_out_channels(user=user)
-    return [c for c in dict.fromkeys(channels) if c not in opted_out]
+        return channels
+    return consent_for_user(user_id=user.pk).channels_for(category=category, requested=channels, addresses=addresses)
 
 
 def _refuse_bad_recipient(channels: list[str], recipient: str) -> None:
@@ -244,13 +429,19 @@ def _params_for(spec: MessageTemplate, context: dict, user) -> dict:
     return {key: str(value) for key, value in params.items()}
 
 
-def _outbox_row(spec, channel: str, to: str, params: dict, user, key: str) -> CommunicationLog:
+def _outbox_row(spec, category: str, channel: str, to: str, params: dict, user, key: str) -> CommunicationLog:
     now = timezone.now()
     error = recipient_error(channel, to)
     row = CommunicationLog(
-        user=user, channel=channel, template=spec.name, params=params, recipient=to, idempotency_key=key
+        user=user,
+        channel=channel,
+        template=spec.name,
+        category=category,
+        params=params,
+        recipient=to,
+        idempotency_key=key,
     )
-    row.scheduled_for = now if spec.urgent or channel != Channel.WHATSAPP else quiet_hours_release(now)
+    row.scheduled_for = quiet_hours_release(now) if _waits_for_quiet_hours(spec, category) else now
     row.status = Status.FAILED if error else Status.QUEUED
     row.error = f"refused at creation: {error}" if error else ""
     row.enqueued_at = now if not error and row.scheduled_for <= now else None
@@ -330,10 +521,102 @@ def _retry_or_fail(row: CommunicationLog, claimed_at: datetime, *, error: str) -
         return None
     delay = retry_delay(row.attempts)
     due = timezone.now() + timedelta(seconds=delay)
+    if _waits_for_quiet_hours(template_get(row.template), row.category) and quiet_hours_release(due) > due:
+        # A marketing retry falling in quiet hours waits for 09:00 IST; the relay publishes it then.
+        _mine(row, claimed_at).update(
+            claimed_at=None,
+            error=error,
+            scheduled_for=quiet_hours_release(due),
+            enqueued_at=None,
+            updated_at=timezone.now(),
+        )
+        return None
     _mine(row, claimed_at).update(
         claimed_at=None, error=error, scheduled_for=due, enqueued_at=due, updated_at=timezone.now()
     )
     return delay
+
+
+def _waits_for_quiet_hours(spec: MessageTemplate, category: str) -> bool:
+    """Marketing waits out quiet hours on every channel; transactional and urgent messages never wait."""
+    return category == Category.MARKETING and not spec.urgent
+
+
+def _held_by_consent(row: CommunicationLog, spec: MessageTemplate, claimed_at: datetime) -> bool:
+    """Decide at send time whether `row` may leave now; if not, record why (SKIPPED, or deferred) and say so."""
+    reason = _refusal_reason(row, spec)
+    if reason:
+        _finish(row, claimed_at, status=Status.SKIPPED, error=reason)
+        if row.category == Category.TRANSACTIONAL and row.user_id and not spec.urgent:
+            _transactional_fallback(row)
+        return True
+    if _waits_for_quiet_hours(spec, row.category) and quiet_hours_release(claimed_at) > claimed_at:
+        # Not an attempt: give the attempt back and let the relay publish the row at 09:00 IST.
+        _mine(row, claimed_at).update(
+            claimed_at=None,
+            attempts=F("attempts") - 1,
+            scheduled_for=quiet_hours_release(claimed_at),
+            enqueued_at=None,
+            updated_at=timezone.now(),
+        )
+        return True
+    return False
+
+
+def _refusal_reason(row: CommunicationLog, spec: MessageTemplate) -> str:
+    """Why `row` may not be sent now ("" when it may), from the suppression list and current consent."""
+    suppression = suppression_for(channel=row.channel, address=row.recipient, category=row.category)
+    if suppression:
+        return f"suppressed address: {suppression.get_reason_display().lower()} {suppression.detail}".strip()
+    if row.user_id is None or spec.urgent:
+        return ""
+    consent = consent_for_user(user_id=row.user_id)
+    if row.category == Category.MARKETING:
+        if row.channel in consent.opted_out:
+            return f"the learner opted out of {row.channel}"
+        if row.channel in consent.marketing_opted_out:
+            return f"the learner opted out of marketing on {row.channel}"
+        return ""
+    if row.channel not in consent.opted_out:
+        return ""
+    allowed = consent.channels_for(
+        category=row.category, requested=[*DEFAULT_CHANNELS, row.channel], addresses=_current_addresses(row.user_id)
+    )
+    return "" if row.channel in allowed else f"the learner opted out of {row.channel}"
+
+
+def _transactional_fallback(row: CommunicationLog) -> None:
+    """A skipped transactional row: write the same message on the channels the learner accepts now."""
+    user = get_user_model().objects.filter(pk=row.user_id).first()
+    if user is None:
+        return
+    base_key = row.idempotency_key.rpartition(":")[0]
+    message_enqueue(
+        template=row.template,
+        context=row.params,
+        idempotency_key=base_key,
+        user=user,
+        channels=list(DEFAULT_CHANNELS),
+        category=row.category,
+    )
+
+
+def _current_addresses(user_id: int) -> dict[str, str]:
+    user = get_user_model().objects.filter(pk=user_id).only("email", "phone").first()
+    return {channel: _address(user, channel) for channel in Channel.values}
+
+
+def _learn_from_refusal(row: CommunicationLog, exc: providers.PermanentError) -> None:
+    """A hard bounce suppresses the address; WhatsApp's "stopped marketing" error is a marketing opt-out."""
+    if exc.kind == providers.PermanentError.HARD_BOUNCE:
+        suppression_add(
+            channel=row.channel, address=row.recipient, reason=Suppression.Reason.HARD_BOUNCE, detail=str(exc)[:500]
+        )
+    elif exc.kind == providers.PermanentError.MARKETING_STOPPED:
+        user = get_user_model().objects.filter(pk=row.user_id).first() if row.user_id else None
+        marketing_opt_out(
+            channel=row.channel, user=user, address=row.recipient, source="WhatsApp stop promotions", confirm=True
+        )
 
 
 def _mine(row: CommunicationLog, claimed_at: datetime):

@@ -8,6 +8,8 @@ app_name = "communications"
 urlpatterns: list = [
     path("whatsapp/webhook/", views.whatsapp_webhook, name="whatsapp-webhook"),
     path("preferences/", views.PreferencesView.as_view(), name="preferences"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("email/bounces/", views.email_bounce_webhook, name="email-bounces"),
 ]
 
 # REST API, mounted under /api/v1/.

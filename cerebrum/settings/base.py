@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cerebrum.middleware.ResponseTimeMiddleware",
+    "cerebrum.middleware.ControlCharacterMiddleware",  # before anything reads input (issue 14 item 7)
     "cerebrum.metrics.QueryMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "analytics.middleware.UTMAttributionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "cerebrum.api.QueryParameterMiddleware",  # the API's one rule for query parameters (docs/api.md)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LastActiveMiddleware",
@@ -255,12 +257,21 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "courses:dashboard"
 LOGOUT_REDIRECT_URL = "courses:home"
 
+# How many proxies of ours stand in front of gunicorn (1 behind the shipped nginx): the one setting
+# from which lockouts, throttles and auth logs take the client address (cerebrum/client_ip.py).
+TRUSTED_PROXY_COUNT = int_from_env("TRUSTED_PROXY_COUNT", int_from_env("API_NUM_PROXIES", 0))
+
+# Lockout (accounts/lockout.py): one (account, client address) pair is locked after 5 failures for
+# 15 minutes, so other people's failures never lock a learner out; accounts.backends adds the
+# per-account cap of 100 failed checks an hour (OWASP ASVS V2.2.1).
 AXES_FAILURE_LIMIT = int_from_env("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "cerebrum.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -269,7 +280,7 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # API bodies are small; a bigger one is refused with 400
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # API bodies are small; a bigger one is refused with 413
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -282,8 +293,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["cerebrum.api_tools.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "cerebrum.api.CerebrumAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "cerebrum.api_tools.AnonRateThrottle",
+        "cerebrum.api_tools.UserRateThrottle",
     ],
     # Overridable because the load benchmark sends thousands of learners from 127.0.0.1.
     "DEFAULT_THROTTLE_RATES": {
@@ -291,8 +302,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
     },
-    # Client IP for throttles: 0 = REMOTE_ADDR (X-Forwarded-For is spoofable); 1 behind nginx.
-    "NUM_PROXIES": int_from_env("API_NUM_PROXIES", 0),
+    # Throttles read the client address through cerebrum.client_ip; DRF's own get_ident agrees.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "cerebrum.api_tools.CreatedCursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "cerebrum.api.exception_handler",
@@ -306,6 +317,9 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "UPDATE_LAST_LOGIN": False,
+    # Tokens carry a digest of the password hash: a new password ends every access token at once,
+    # and accounts.tokens.refresh_token_rotate refuses refresh tokens minted before it.
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cerebrum API",
@@ -347,6 +361,11 @@ COMMUNICATIONS_RELAY_AFTER_SECONDS = int_from_env("COMMUNICATIONS_RELAY_AFTER_SE
 COMMUNICATIONS_MAX_ATTEMPTS = int_from_env("COMMUNICATIONS_MAX_ATTEMPTS", 6)
 COMMUNICATIONS_RETRY_BASE_SECONDS = int_from_env("COMMUNICATIONS_RETRY_BASE_SECONDS", 30)
 COMMUNICATIONS_SEND_TIME_LIMIT = int_from_env("COMMUNICATIONS_SEND_TIME_LIMIT", 60)
+# Marketing mail's List-Unsubscribe may add a mailto: address (optional; the https one-click link is always there).
+COMMUNICATIONS_UNSUBSCRIBE_MAILTO = env.str("COMMUNICATIONS_UNSUBSCRIBE_MAILTO", default="")
+# HMAC-SHA256 key of the bounce webhook (/communications/email/bounces/), shared with the mail provider;
+# empty (the default) refuses every call.
+COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET = env.str("COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET", default="")
 WHATSAPP_TIMEOUT_SECONDS = 10
 
 RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")

@@ -115,14 +115,14 @@ def test_journeys_respect_opt_outs():
     assert logs("inactivity_nudge") == [(idle.pk, "EMAIL")]
 
 
-def test_reminder_for_an_early_morning_test_goes_by_email_only():
-    # 06:15 IST: WhatsApp would wait for 09:00, after the 07:00 IST start
+def test_open_test_reminder_held_past_the_start_by_quiet_hours_is_not_sent():
+    # 06:15 IST: an open test's reminder is marketing and would wait for 09:00, after the 07:00 IST start
     early = datetime(2026, 11, 26, 0, 45, tzinfo=UTC)
     test = PracticeTestFactory(question_count=0, grade="12", scheduled_start=early + timedelta(minutes=45))
-    learner = UserFactory(profile={"grade": "12"})
+    UserFactory(profile={"grade": "12"})
 
     with mock.patch.object(timezone, "now", return_value=early):
         scheduled_test_reminders_enqueue()
 
-    assert logs("test_reminder") == [(learner.pk, "EMAIL")]
+    assert logs("test_reminder") == []
     assert test.pk

@@ -151,7 +151,9 @@ def test_unknown_template_or_missing_context_is_refused(template, context, field
     assert CommunicationLog.objects.count() == 0
 
 
-def test_opted_out_channel_is_skipped_but_otp_still_goes(django_capture_on_commit_callbacks, daytime):
+def test_both_channels_opted_out_transactional_falls_back_to_email_and_otp_still_goes(
+    django_capture_on_commit_callbacks, daytime
+):
     user = UserFactory()
     channel_preference_set(user=user, channel=Channel.WHATSAPP, opted_in=False)
     channel_preference_set(user=user, channel=Channel.EMAIL, opted_in=False)
@@ -162,8 +164,11 @@ def test_opted_out_channel_is_skipped_but_otp_still_goes(django_capture_on_commi
             template="otp", context={"code": "482913"}, idempotency_key="otp:1", user=user, channels=["WHATSAPP"]
         )
 
-    assert welcome == []
-    assert [(r.channel, r.template) for r in CommunicationLog.objects.all()] == [("WHATSAPP", "otp")]
+    assert [r.channel for r in welcome] == ["EMAIL"]
+    assert sorted((r.channel, r.template, r.status) for r in CommunicationLog.objects.all()) == [
+        ("EMAIL", "welcome", Status.SENT),
+        ("WHATSAPP", "otp", Status.SENT),
+    ]
     assert CommunicationLog.objects.get(pk=otp[0].pk).status == Status.SENT
 
 
@@ -193,25 +198,30 @@ def test_quiet_hours_release_at_nine_ist(created, released):
     assert quiet_hours_release(created) == released
 
 
-def test_whatsapp_at_night_waits_for_nine_but_email_and_otp_go_now(django_capture_on_commit_callbacks):
+def test_marketing_at_night_waits_for_nine_on_every_channel_but_transactional_and_otp_go_now(
+    django_capture_on_commit_callbacks,
+):
     user = UserFactory()
     night = ist(26, 23, 0)
 
     with mock.patch.object(timezone, "now", return_value=night), django_capture_on_commit_callbacks(execute=True):
         enqueue_welcome(user)
+        message_enqueue(template="inactivity_nudge", context={}, idempotency_key="nudge:1", user=user)
         message_enqueue(
             template="otp", context={"code": "111111"}, idempotency_key="otp:1", user=user, channels=["WHATSAPP"]
         )
 
     rows = {(r.template, r.channel): r for r in CommunicationLog.objects.all()}
-    deferred = rows["welcome", "WHATSAPP"]
-    assert (deferred.status, deferred.scheduled_for, deferred.enqueued_at) == (Status.QUEUED, ist(27, 9, 0), None)
-    assert rows["welcome", "EMAIL"].status == Status.SENT
+    for channel in ("EMAIL", "WHATSAPP"):
+        held = rows["inactivity_nudge", channel]
+        assert (held.status, held.scheduled_for, held.enqueued_at) == (Status.QUEUED, ist(27, 9, 0), None)
+        assert rows["welcome", channel].status == Status.SENT
     assert rows["otp", "WHATSAPP"].status == Status.SENT
+    deferred = rows["inactivity_nudge", "WHATSAPP"]
     assert outbox_relay(now=ist(27, 8, 59)) == []
     # At 09:00 the relay publishes it (tasks run inline here) and it is sent.
     with mock.patch.object(timezone, "now", return_value=ist(27, 9, 0)):
-        assert outbox_relay() == [deferred.pk]
+        assert sorted(outbox_relay()) == sorted(r.pk for (t, _), r in rows.items() if t == "inactivity_nudge")
     assert CommunicationLog.objects.get(pk=deferred.pk).status == Status.SENT
 
 
@@ -372,10 +382,11 @@ def test_enqueue_query_count_is_flat(django_assert_max_num_queries, daytime):
         enqueue_welcome(user)
 
 
-def test_send_uses_three_queries(django_assert_num_queries, daytime):
-    row = make_row()
+def test_send_uses_five_queries(django_assert_num_queries, daytime):
+    # claim UPDATE, read the row, suppression list, the learner's consent, record UPDATE
+    row = make_row(user=UserFactory())
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         message_deliver(log_id=row.pk)
 
 
@@ -389,7 +400,13 @@ def test_a_key_inserted_concurrently_does_not_drop_the_other_rows(django_capture
     theirs = make_row(idempotency_key=f"welcome:{user.pk}:EMAIL")
     fresh = [
         services._outbox_row(
-            template_get("welcome"), channel, to, {"name": "Asha"}, user, f"welcome:{user.pk}:{channel}"
+            template_get("welcome"),
+            "TRANSACTIONAL",
+            channel,
+            to,
+            {"name": "Asha"},
+            user,
+            f"welcome:{user.pk}:{channel}",
         )
         for channel, to in (("EMAIL", user.email), ("WHATSAPP", user.phone))
     ]
