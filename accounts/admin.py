@@ -5,9 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
+from accounts import selectors, services, tokens
+from accounts.identity import email_normalize, identity_normalize, phone_normalize
 from accounts.models import AuthLog, FreeUser, ParentLink, PhoneOTP, User
 from cerebrum.admin_tools import BigTableAdmin
 
@@ -20,8 +23,20 @@ class UserCreationForm(BaseUserCreationForm):
         fields = PERSON_FIELDS
 
     def clean_email(self) -> str | None:
-        email = self.cleaned_data.get("email")
-        return email.lower() if email else None
+        return email_normalize(self.cleaned_data.get("email"))
+
+    def clean_phone(self) -> str | None:
+        return _phone_clean(self.cleaned_data.get("phone"))
+
+
+class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
+    """The admin's "change password": every refresh token of the learner ends with the old password."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            tokens.user_tokens_revoke(user=user)
+        return user
 
 
 class UserChangeForm(DjangoUserChangeForm):
@@ -43,8 +58,20 @@ class UserChangeForm(DjangoUserChangeForm):
         )
 
     def clean_email(self) -> str | None:
-        email = self.cleaned_data.get("email")
-        return email.lower() if email else None
+        return email_normalize(self.cleaned_data.get("email"))
+
+    def clean_phone(self) -> str | None:
+        return _phone_clean(self.cleaned_data.get("phone"))
+
+
+def _phone_clean(phone: str | None) -> str | None:
+    """Staff may type 098123 45678; it is stored as +919812345678 (accounts.identity)."""
+    if not phone:
+        return None
+    try:
+        return phone_normalize(phone)
+    except ValueError as error:
+        raise forms.ValidationError(str(error)) from error
 
 
 class ParentLinkInline(admin.TabularInline):
@@ -74,6 +101,16 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": (*PERSON_FIELDS, "password1", "password2")}),)
     inlines = [ParentLinkInline]
     show_full_result_count = False
+    change_password_form = AdminPasswordChangeForm
+
+    def get_search_results(self, request, queryset, search_term):
+        # "98123 45678" or "Asha@X.com" find the account stored as +919812345678 / asha@x.com.
+        return super().get_search_results(request, queryset, identity_normalize(search_term) or search_term)
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.user_deactivate(user=obj)  # no refresh token of a switched-off account keeps working
 
 
 @admin.register(ParentLink)
@@ -85,14 +122,38 @@ class ParentLinkAdmin(admin.ModelAdmin):
     autocomplete_fields = ("parent", "student")
 
 
+class LeadPerPhoneFilter(admin.SimpleListFilter):
+    """Each browser session has its own lead row (a typed phone is a claim); staff count people by phone."""
+
+    title = "rows"
+    parameter_name = "rows"
+
+    def lookups(self, request, model_admin):
+        return [("all", "Every session's lead")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Latest per phone",
+        }
+        yield from list(super().choices(changelist))[1:]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() == "all" else selectors.lead_rows_latest_per_phone(queryset)
+
+
 @admin.register(FreeUser)
 class FreeUserAdmin(BigTableAdmin):
     list_display = ("name", "phone", "email", "grade", "utm_source", "utm_campaign", "user", "created_at")
     list_select_related = ("user",)
-    list_filter = ("grade",)
+    list_filter = (LeadPerPhoneFilter, "grade")
     search_fields = ("^phone", "^utm_campaign")
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at",)
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, identity_normalize(search_term) or search_term)
 
 
 @admin.register(AuthLog)

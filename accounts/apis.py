@@ -12,12 +12,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenViewBase
 
-from accounts import selectors, services
+from accounts import selectors, services, tokens
+from accounts.identity import identity_normalize
 from accounts.models import AuthLog, Grade, User
 from accounts.selectors import PROFILE_FIELDS
 from analytics.attribution import utm_from_request
@@ -53,7 +54,8 @@ class TokenObtainApi(TokenViewBase):
     )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        identifier = str(request.data.get("username", "")) if isinstance(request.data, dict) else ""
+        typed = request.data.get("username", "") if isinstance(request.data, dict) else ""
+        identifier = identity_normalize(str(typed))
         try:
             serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
@@ -66,14 +68,11 @@ class TokenObtainApi(TokenViewBase):
 
 
 class TokenRefreshApi(TokenViewBase):
-    """Trade a refresh token for a new pair; the old refresh token is blacklisted (rotation)."""
+    """Trade a refresh token for a new pair. The old one is used up: of simultaneous refreshes of one
+    token exactly one succeeds, a reused one is refused, and so is one minted before a password change."""
 
-    class InputSerializer(StrictInputSerializer, TokenRefreshSerializer):
-        def validate(self, attrs):
-            try:
-                return super().validate(attrs)
-            except User.DoesNotExist as exc:
-                raise InvalidToken("The token's user no longer exists.") from exc
+    class InputSerializer(StrictInputSerializer):
+        refresh = serializers.CharField()
 
     serializer_class = InputSerializer
 
@@ -82,8 +81,10 @@ class TokenRefreshApi(TokenViewBase):
         request=InputSerializer,
         responses={200: TokenPairOutputSerializer, **error_responses(400, 401, 429)},
     )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(tokens.refresh_token_rotate(refresh=serializer.validated_data["refresh"]))
 
 
 class LogoutApi(APIView):
@@ -243,6 +244,83 @@ class OtpVerifyApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = services.otp_verify(user=request.user, code=serializer.validated_data["code"])
         return Response(user_output(user))
+
+
+class PasswordResetApi(APIView):
+    """Email a link to choose a new password. Always 202, whether or not an account uses the address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(StrictInputSerializer):
+        email = serializers.EmailField()
+
+    @extend_schema(
+        operation_id="auth_password_reset",
+        request=InputSerializer,
+        responses={
+            202: OpenApiResponse(description="If an account uses it, a link is on its way."),
+            **error_responses(400, 415, 429),
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetOtpRequestApi(APIView):
+    """Send a reset code by WhatsApp to an account's mobile number. Always 202 for a valid Indian mobile."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(StrictInputSerializer):
+        phone = serializers.CharField(max_length=20)
+
+    @extend_schema(
+        operation_id="auth_password_reset_otp_request",
+        request=InputSerializer,
+        responses={
+            202: OpenApiResponse(description="If an account uses it, a code is on its way."),
+            **error_responses(400, 415, 429),
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_otp_request(phone=serializer.validated_data["phone"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetOtpConfirmApi(APIView):
+    """Set a new password with the code; every earlier refresh token of the account stops working."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(StrictInputSerializer):
+        phone = serializers.CharField(max_length=20)
+        code = serializers.CharField(max_length=10)
+        password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+
+    @extend_schema(
+        operation_id="auth_password_reset_otp_confirm",
+        request=InputSerializer,
+        responses={
+            204: OpenApiResponse(description="Password changed; sign in with it."),
+            **error_responses(400, 415, 429),
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_otp_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ChildOutputSerializer(serializers.Serializer):

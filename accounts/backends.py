@@ -1,14 +1,17 @@
-"""Log in with an email or a phone number; find a session's user in Redis instead of PostgreSQL."""
+"""Log in with an email or a phone number (one account key, `accounts.identity`); find a session's user in Redis."""
 
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.identity import identity_normalize
+from accounts.lockout import account_attempt_reserve, account_capped_mark
 from accounts.models import User
 from cerebrum.metrics import record_cache
 
@@ -22,21 +25,23 @@ def session_user_key(user_id) -> str:
     return f"accounts:session-user:v1:{user_id}"
 
 
-def normalize_identifier(identifier: str) -> str:
-    identifier = (identifier or "").strip()
-    return identifier.lower() if "@" in identifier else identifier.replace(" ", "")
-
-
 class EmailOrPhoneBackend(ModelBackend):
+    """Web login, API token login and anything else calling `authenticate()` go through here."""
+
     def authenticate(self, request, username: str | None = None, password: str | None = None, **kwargs):
         if not username or not password:
             return None
-        identifier = normalize_identifier(username)
-        user = User.objects.filter(Q(email=identifier) | Q(phone=identifier)).first()
+        identity = identity_normalize(username)
+        reservation = account_attempt_reserve(identity)
+        if reservation is None:
+            account_capped_mark(request, identity)
+            raise PermissionDenied("This account had too many failed logins in the last hour.")
+        user = User.objects.filter(Q(email=identity) | Q(phone=identity)).first()
         if user is None:
             User().set_password(password)  # same work either way: no user enumeration by timing
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
+            reservation.release()  # only failed checks count towards the account's hourly cap
             return user
         return None
 

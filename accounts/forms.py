@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils import timezone
 
+from accounts import services
+from accounts.identity import identity_normalize
 from accounts.models import Grade, User
-from accounts.services import phone_normalize
 from cerebrum.errors import DomainError
 
 GRADE_CHOICES = [("", "Choose…"), *Grade.choices]
@@ -71,14 +72,8 @@ class LoginForm(AuthenticationForm):
     }
 
     def clean_username(self) -> str:
-        # Typing "98123 45678" should find the account stored as +919812345678.
-        username = self.cleaned_data["username"].strip()
-        if "@" in username:
-            return username.lower()
-        try:
-            return phone_normalize(username)
-        except ValueError:
-            return username
+        # Typing "098123 45678" finds the account stored as +919812345678 (accounts.identity).
+        return identity_normalize(self.cleaned_data["username"])
 
 
 class ProfileForm(forms.Form):
@@ -111,3 +106,42 @@ class OtpVerifyForm(forms.Form):
         error_messages={"invalid": "Enter the 6 digits from the message."},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6}),
     )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class PasswordSetForm(SetPasswordForm):
+    """Django's new-password form, saved through `user_password_set` so every refresh token ends too."""
+
+    def save(self, commit: bool = True) -> User:
+        return services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class PasswordResetPhoneForm(forms.Form):
+    phone = forms.CharField(
+        max_length=20,
+        label="Mobile number",
+        help_text="The number of your account. We send a 6-digit code on WhatsApp.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
+    )
+
+
+class PasswordResetCodeForm(forms.Form):
+    code = OtpVerifyForm.base_fields["code"]
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        help_text="At least 8 characters, not only numbers, not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="New password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("new_password1") and cleaned.get("new_password1") != cleaned.get("new_password2"):
+            self.add_error("new_password2", "The two passwords differ.")
+        return cleaned

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models import Q
 
+from accounts.identity import email_normalize, indian_mobile_validator
 from cerebrum.models import UTMFields
 
 
@@ -17,7 +18,7 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, email: str | None = None, password: str | None = None, **fields) -> User:
-        email = self.normalize_email(email).lower() if email else None
+        email = email_normalize(email)
         user = self.model(email=email, **fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
@@ -40,7 +41,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     # Unique when present: NULL never collides, so a phone-only learner has no email and vice versa.
     email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
-    phone = models.CharField(max_length=16, unique=True, null=True, blank=True, help_text="E.164, e.g. +919812345678")
+    phone = models.CharField(
+        max_length=16,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[indian_mobile_validator],
+        help_text="E.164, e.g. +919812345678",
+    )
     name = models.CharField(max_length=150)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
     email_verified = models.BooleanField(default=False)
@@ -115,7 +123,9 @@ class FreeUser(UTMFields):
     """A lead who used free resources before signing up; linked to the User once they do."""
 
     name = models.CharField(max_length=150)
-    phone = models.CharField(max_length=16)
+    # What the visitor typed, normalized: a claim, not an identity. Each browser session has its own
+    # row (accounts.services.free_user_capture); staff reports de-duplicate by this column.
+    phone = models.CharField(max_length=16, validators=[indian_mobile_validator])
     email = models.EmailField(blank=True, default="")
     grade = models.CharField(max_length=10, choices=Grade.choices, blank=True, default="")
     first_touch = models.JSONField(default=dict, blank=True)
@@ -156,10 +166,15 @@ class AuthLog(models.Model):
 
 
 class PhoneOTP(models.Model):
-    """A one-time code for phone verification. Only its hash is stored."""
+    """A one-time code for phone verification or a password reset by phone. Only its hash is stored."""
+
+    class Purpose(models.TextChoices):
+        VERIFY_PHONE = "VERIFY_PHONE", "Verify a phone number"
+        PASSWORD_RESET = "PASSWORD_RESET", "Reset the password"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_otps")
     phone = models.CharField(max_length=16)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.VERIFY_PHONE)
     code_hash = models.CharField(max_length=128)
     attempts = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
-from accounts.models import User
+from accounts.models import FreeUser, User
 from cerebrum.cache import get_or_build
 from cerebrum.errors import NotFound
 from cerebrum.metrics import record_cache
@@ -77,3 +77,14 @@ def child_get_for_parent(*, parent: User, student_id: int) -> User:
     if child is None:
         raise NotFound("No such student.")
     return child
+
+
+def lead_rows_latest_per_phone(leads: QuerySet[FreeUser] | None = None) -> QuerySet[FreeUser]:
+    """One lead row per phone number, the newest: staff reports count people, not browser sessions.
+
+    Every browser session keeps its own lead row (a typed phone is a claim, `free_user_capture`), so
+    the same number can have several; the phone index answers the NOT EXISTS per row.
+    """
+    leads = FreeUser.objects.all() if leads is None else leads
+    newer = FreeUser.objects.filter(phone=OuterRef("phone"), pk__gt=OuterRef("pk"))
+    return leads.filter(~Exists(newer))

@@ -6,23 +6,31 @@ students (or parents when the caller decides so), and only `otp_verify` sets `ph
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from importlib import import_module
 
-import phonenumbers
-from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.backends import session_user_key
+from accounts.identity import email_normalize, identity_normalize, is_email, phone_normalize
+from accounts.lockout import account_failures_clear
 from accounts.models import AuthLog, FreeUser, Grade, ParentLink, PhoneOTP, User
+from accounts.tokens import user_tokens_revoke
 from analytics.services import event_record
+from cerebrum.client_ip import client_ip
 from cerebrum.errors import DomainError
 from communications.services import message_enqueue
 from courses.caches import attempts_forget
@@ -36,8 +44,9 @@ OTP_KEEP = timedelta(days=7)  # support can still see recent sends in the admin
 SELF_SERVICE_ROLES = (User.Role.STUDENT, User.Role.PARENT)
 TARGET_YEAR_SPAN = 6
 CITY_MAX_LENGTH = 80
-INDIA_CODE = 91
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+PASSWORD_RESET_LIMIT = 3
+PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
 PROFILE_CACHE_KEYS = ("accounts:profile:{}", "accounts:role:{}", "accounts:name:{}")
 
 
@@ -240,15 +249,32 @@ def otp_request(*, user: User, phone: str) -> PhoneOTP:
     User.objects.select_for_update().filter(pk=user.pk).first()
     if User.objects.filter(phone=phone).exclude(pk=user.pk).exists():
         raise DomainError("This phone number belongs to another account.", fields={"phone": ["Already in use."]})
-    since = timezone.now() - OTP_RATE_WINDOW
-    recent = PhoneOTP.objects.filter(created_at__gte=since, user=user).count()
-    recent_for_phone = PhoneOTP.objects.filter(created_at__gte=since, phone=phone).count()
-    if max(recent, recent_for_phone) >= OTP_RATE_LIMIT:
+    if _otp_recent(user=user, phone=phone) >= OTP_RATE_LIMIT:
         raise DomainError(
             "Too many codes requested. Wait 10 minutes and try again.", code="rate_limited", fields={"phone": []}
         )
+    return _otp_send(user=user, phone=phone, purpose=PhoneOTP.Purpose.VERIFY_PHONE)
+
+
+def otp_verify(*, user: User, code: str) -> User:
+    """Check the latest code; a wrong code uses up one of 5 tries, and that count survives the refusal."""
+    user, refusal = _otp_check(user=user, code=(code or "").strip(), purpose=PhoneOTP.Purpose.VERIFY_PHONE)
+    if refusal is not None:
+        raise refusal
+    return user  # the phone's save dropped the cached copies (accounts.backends)
+
+
+def _otp_recent(*, user: User, phone: str) -> int:
+    since = timezone.now() - OTP_RATE_WINDOW
+    recent = PhoneOTP.objects.filter(created_at__gte=since, user=user).count()
+    return max(recent, PhoneOTP.objects.filter(created_at__gte=since, phone=phone).count())
+
+
+def _otp_send(*, user: User, phone: str, purpose: str) -> PhoneOTP:
     code = f"{secrets.randbelow(10**6):06d}"
-    otp = PhoneOTP(user=user, phone=phone, code_hash=otp_hash(phone, code), expires_at=timezone.now() + OTP_TTL)
+    otp = PhoneOTP(
+        user=user, phone=phone, purpose=purpose, code_hash=otp_hash(phone, code), expires_at=timezone.now() + OTP_TTL
+    )
     otp.full_clean()
     otp.save()
     message_enqueue(
@@ -262,19 +288,14 @@ def otp_request(*, user: User, phone: str) -> PhoneOTP:
     return otp
 
 
-def otp_verify(*, user: User, code: str) -> User:
-    """Check the latest code; a wrong code uses up one of 5 tries, and that count survives the refusal."""
-    user, refusal = _otp_check(user=user, code=(code or "").strip())
-    if refusal is not None:
-        raise refusal
-    return user  # the phone's save dropped the cached copies (accounts.backends)
-
-
 @transaction.atomic
-def _otp_check(*, user: User, code: str) -> tuple[User, DomainError | None]:
+def _otp_check(*, user: User, code: str, purpose: str) -> tuple[User, DomainError | None]:
     # Returns the refusal instead of raising it so the attempts counter is committed, not rolled back.
     otp = (
-        PhoneOTP.objects.select_for_update().filter(user=user, consumed_at__isnull=True).order_by("-created_at").first()
+        PhoneOTP.objects.select_for_update()
+        .filter(user=user, purpose=purpose, consumed_at__isnull=True)
+        .order_by("-created_at")
+        .first()
     )
     now = timezone.now()
     if otp is None:
@@ -313,19 +334,141 @@ def otp_hash(phone: str, code: str) -> str:
     return salted_hmac("accounts.otp", f"{phone}:{code}", algorithm="sha256").hexdigest()
 
 
+# --- Passwords, deactivation, password reset -----------------------------------------------------
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """A new password (reset by email or OTP, the admin): every refresh token ends and the lockout clears.
+
+    Other sessions end too: Django checks each session's password hash on every request, and the
+    save drops the cached session user (accounts.backends).
+    """
+    try:
+        password_validation.validate_password(password or "", user)
+    except ValidationError as error:
+        raise DomainError("Please correct the errors below.", fields={"password": list(error.messages)}) from error
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_tokens_revoke(user=user)
+    identities = [key for key in (user.email, user.phone) if key]
+    transaction.on_commit(lambda: [account_failures_clear(key) for key in identities])
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Switch an account off: no login, no session, no access or refresh token keeps working."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user_tokens_revoke(user=user)
+    return user
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> int:
+    """Queue a reset link through the outbox for each active account with this email; returns how many.
+
+    The caller answers the same whether or not an account exists, and nothing is sent inside the
+    request (the outbox row is written here, the email sent by a task after commit), so neither the
+    answer nor its timing tells a visitor which addresses have accounts. At most 3 per address per hour.
+    Links use SITE_URL, never the request's Host header (which a visitor chooses).
+    """
+    identity = identity_normalize(email)
+    if not is_email(identity) or not _reset_allowed(identity):
+        return 0
+    users = [u for u in User.objects.filter(email=identity, is_active=True) if u.has_usable_password()]
+    for user in users:
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+        message_enqueue(
+            template="password_reset",
+            channels=["EMAIL"],
+            context={"name": user.name, "url": f"{settings.SITE_URL.rstrip('/')}{path}"},
+            idempotency_key=f"password-reset:{user.pk}:{secrets.token_hex(8)}",
+            user=user,
+        )
+    return len(users)
+
+
+@transaction.atomic
+def password_reset_otp_request(*, phone: str) -> PhoneOTP | None:
+    """Send a reset code by WhatsApp to the active account with this mobile number, if there is one.
+
+    For phone-only learners (no email to receive a link). None when no account has the number or the
+    number already had 3 codes in 10 minutes; callers answer alike in every case.
+    """
+    phone = _phone_field(phone, "phone")
+    user = User.objects.select_for_update().filter(phone=phone, is_active=True).first()
+    if user is None or _otp_recent(user=user, phone=phone) >= OTP_RATE_LIMIT:
+        return None
+    return _otp_send(user=user, phone=phone, purpose=PhoneOTP.Purpose.PASSWORD_RESET)
+
+
+def password_reset_otp_confirm(*, phone: str, code: str, password: str) -> User:
+    """Set a new password with the code sent to the account's mobile number; proves the number too.
+
+    A wrong code uses up one of 5 tries (committed, so it survives the refusal); an unknown number
+    gets the same refusal as a wrong code.
+    """
+    phone = _phone_field(phone, "phone")
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    if user is None:
+        raise _otp_refusal("Wrong or expired code. Request a new one.", "otp_wrong")
+    try:
+        password_validation.validate_password(password or "", user)
+    except ValidationError as error:
+        raise DomainError("Please correct the errors below.", fields={"password": list(error.messages)}) from error
+    _, refusal = _otp_check(user=user, code=(code or "").strip(), purpose=PhoneOTP.Purpose.PASSWORD_RESET)
+    if refusal is not None:
+        raise refusal
+    return user_password_set(user=User.objects.get(pk=user.pk), password=password)
+
+
+def _reset_allowed(identity: str) -> bool:
+    """At most 3 reset emails per address per hour, so the form cannot be used to flood an inbox."""
+    key = "accounts:password-reset:" + hashlib.sha256(identity.encode()).hexdigest()
+    cache.add(key, 0, PASSWORD_RESET_WINDOW_SECONDS)
+    try:
+        return cache.incr(key) <= PASSWORD_RESET_LIMIT
+    except ValueError:  # the key vanished (Redis down or evicted): let the reset through
+        return True
+
+
 # --- Free users (leads) ---------------------------------------------------------------------
 
 
 @transaction.atomic
-def free_user_capture(*, name: str, phone: str, email: str = "", grade: str = "", utm: dict | None = None) -> FreeUser:
-    """A lead from a free resource; the same phone (not yet signed up) reuses its lead row."""
+def free_user_capture(
+    *,
+    name: str,
+    phone: str,
+    email: str = "",
+    grade: str = "",
+    utm: dict | None = None,
+    session_free_user_id: int | None = None,
+) -> FreeUser:
+    """The lead of this browser session: its own row updated, or a new row.
+
+    A phone number typed into a form is a claim, not an identity (issue 14 item 2): only the lead the
+    same session created (`session_free_user_id`, kept in the server-side session) is reused. Another
+    browser typing the same number gets a lead of its own, so it can neither read, answer nor rename
+    the first visitor's attempts, nor take them into its account at sign-up. Staff still count people
+    once: reports and the admin de-duplicate leads by phone (`lead_rows_latest_per_phone`).
+    """
     phone = _phone_field(phone, "phone")
     touches = _touches(utm)
-    free_user = (
-        FreeUser.objects.select_for_update().filter(phone=phone, user__isnull=True).order_by("-created_at").first()
-    )
+    free_user = None
+    if session_free_user_id:
+        free_user = FreeUser.objects.select_for_update().filter(pk=session_free_user_id, user__isnull=True).first()
     if free_user is None:
-        free_user = FreeUser(phone=phone, first_touch=touches["first"], **_utm_columns(touches["first"]))
+        free_user = FreeUser(first_touch=touches["first"], **_utm_columns(touches["first"]))
+    free_user.phone = phone
     free_user.name = (name or "").strip()
     free_user.email = email_normalize(email) or ""
     free_user.grade = grade or free_user.grade
@@ -348,7 +491,7 @@ def auth_log_record(*, request: HttpRequest, event: str, user: User | None = Non
         user=user if user is not None and user.pk else None,
         identifier=(identifier or "")[:254],
         event=event,
-        ip_address=get_client_ip_address(request),
+        ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
     )
 
@@ -370,22 +513,6 @@ def parent_link_create(*, parent: User, student: User, relation: str = ParentLin
 
 
 # --- Normalizing ----------------------------------------------------------------------------
-
-
-def email_normalize(email: str | None) -> str | None:
-    email = (email or "").strip().lower()
-    return email or None
-
-
-def phone_normalize(phone: str) -> str:
-    """E.164 for an Indian mobile (+91XXXXXXXXXX); raises ValueError when it is not one."""
-    try:
-        number = phonenumbers.parse((phone or "").strip(), "IN")
-    except phonenumbers.NumberParseException as error:
-        raise ValueError("Enter a valid mobile number, e.g. +91 98123 45678.") from error
-    if number.country_code != INDIA_CODE or not phonenumbers.is_valid_number(number):
-        raise ValueError("Enter a valid mobile number, e.g. +91 98123 45678.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _phone_field(phone: str, field: str) -> str:

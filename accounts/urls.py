@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/phone/", views.PasswordResetPhoneView.as_view(), name="password_reset_phone"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
@@ -26,6 +27,11 @@ api_urlpatterns: list = [
     path("auth/token/refresh", apis.TokenRefreshApi.as_view(), name="token-refresh"),
     path("auth/logout", apis.LogoutApi.as_view(), name="logout"),
     path("auth/register", apis.RegisterApi.as_view(), name="register"),
+    path("auth/password/reset", apis.PasswordResetApi.as_view(), name="password-reset"),
+    path("auth/password/reset/otp", apis.PasswordResetOtpRequestApi.as_view(), name="password-reset-otp"),
+    path(
+        "auth/password/reset/otp/confirm", apis.PasswordResetOtpConfirmApi.as_view(), name="password-reset-otp-confirm"
+    ),
     path("me", apis.MeApi.as_view(), name="me"),
     path("me/otp/request", apis.OtpRequestApi.as_view(), name="otp-request"),
     path("me/otp/verify", apis.OtpVerifyApi.as_view(), name="otp-verify"),

@@ -6,14 +6,11 @@ here with `auth_log_record` (no auth signals in this codebase).
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -23,7 +20,18 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts import selectors, services
-from accounts.forms import LoginForm, OtpRequestForm, OtpVerifyForm, ProfileForm, SignupForm, form_add_domain_error
+from accounts.forms import (
+    LoginForm,
+    OtpRequestForm,
+    OtpVerifyForm,
+    PasswordResetCodeForm,
+    PasswordResetPhoneForm,
+    PasswordResetRequestForm,
+    PasswordSetForm,
+    ProfileForm,
+    SignupForm,
+    form_add_domain_error,
+)
 from accounts.models import AuthLog, FreeUser, User
 from analytics.attribution import utm_from_request
 from cerebrum.errors import DomainError, NotFound
@@ -31,8 +39,6 @@ from courses.selectors import student_progress
 
 LOGIN_BACKEND = "accounts.backends.EmailOrPhoneBackend"
 TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 10
-PASSWORD_RESET_LIMIT = 3
-PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
 
 
 def home_url() -> str:
@@ -124,33 +130,76 @@ class LogoutView(auth_views.LogoutView):
         return super().post(request, *args, **kwargs)
 
 
-# --- Password reset (Django's views; the email goes through EMAIL_BACKEND) ---------------------
+# --- Password reset: a link by email through the outbox, or a code to the mobile number ----------
 
 
-class PasswordResetView(auth_views.PasswordResetView):
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
+class PasswordResetView(FormView):
+    """Ask for a reset link. Known and unknown addresses get the same redirect, and nothing is sent
+    inside the request: the email is an outbox row sent by a task after commit."""
+
+    template_name = "registration/password_reset_form.html"
+    form_class = PasswordResetRequestForm
     success_url = reverse_lazy("accounts:password_reset_done")
 
-    def form_valid(self, form) -> HttpResponse:
-        if not password_reset_allowed(form.cleaned_data["email"]):
-            # Same answer as a sent email: the page must not reveal whether anything was sent.
-            return HttpResponseRedirect(self.get_success_url())
-        return super().form_valid(form)
-
-
-def password_reset_allowed(email: str) -> bool:
-    """At most 3 reset emails per address per hour, so the form cannot be used to flood an inbox."""
-    key = "accounts:password-reset:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    cache.add(key, 0, PASSWORD_RESET_WINDOW_SECONDS)
-    try:
-        return cache.incr(key) <= PASSWORD_RESET_LIMIT
-    except ValueError:  # the key vanished (Redis down or evicted): let the reset through
-        return True
+    def form_valid(self, form: PasswordResetRequestForm) -> HttpResponse:
+        services.password_reset_request(email=form.cleaned_data["email"])
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = PasswordSetForm
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetPhoneView(View):
+    """For learners with a mobile number only: step 1 sends a code on WhatsApp, step 2 takes the code
+    and the new password. Unknown numbers get the same "code sent" step, so the page reveals nothing."""
+
+    template_name = "registration/password_reset_phone.html"
+    session_key = "password_reset_phone"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(PasswordResetPhoneForm(), PasswordResetCodeForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.POST.get("action") == "confirm":
+            return self._confirm(PasswordResetCodeForm(request.POST))
+        return self._send(PasswordResetPhoneForm(request.POST))
+
+    def _send(self, form: PasswordResetPhoneForm) -> HttpResponse:
+        if form.is_valid():
+            try:
+                services.password_reset_otp_request(phone=form.cleaned_data["phone"])
+            except DomainError as error:
+                form_add_domain_error(form, error)
+            else:
+                self.request.session[self.session_key] = form.cleaned_data["phone"]
+                messages.info(self.request, PHONE_RESET_SENT)
+                return self._render(form, PasswordResetCodeForm(), code_sent=True)
+        return self._render(form, PasswordResetCodeForm(), status=400)
+
+    def _confirm(self, form: PasswordResetCodeForm) -> HttpResponse:
+        phone = self.request.session.get(self.session_key, "")
+        if form.is_valid() and phone:
+            try:
+                services.password_reset_otp_confirm(
+                    phone=phone, code=form.cleaned_data["code"], password=form.cleaned_data["new_password1"]
+                )
+            except DomainError as error:
+                form_add_domain_error(form, error)
+            else:
+                self.request.session.pop(self.session_key, None)
+                return redirect("accounts:password_reset_complete")
+        elif not phone:
+            form.add_error(None, "Enter your mobile number first.")
+        return self._render(PasswordResetPhoneForm(initial={"phone": phone}), form, code_sent=bool(phone), status=400)
+
+    def _render(self, phone_form, code_form, *, code_sent: bool = False, status: int = 200) -> HttpResponse:
+        context = {"phone_form": phone_form, "code_form": code_form, "code_sent": code_sent}
+        return render(self.request, self.template_name, context, status=status)
+
+
+PHONE_RESET_SENT = "If an account uses this mobile number, a 6-digit code is on its way on WhatsApp (valid 5 minutes)."
 
 
 # --- Profile and phone verification -----------------------------------------------------------

@@ -97,7 +97,8 @@ def _events(window) -> Iterable[Row]:
 def _free_tests(window) -> Iterable[Row]:
     started = TestAttempt.objects.filter(test__is_free=True, started_at__gte=window[0], started_at__lt=window[1])
     grouped = started.annotate(day=_day("started_at")).values("day")
-    counted = grouped.annotate(leads=Count("free_user_id", distinct=True), users=Count("user_id", distinct=True))
+    # A lead per browser session (accounts.services.free_user_capture): people are counted by phone.
+    counted = grouped.annotate(leads=Count("free_user__phone", distinct=True), users=Count("user_id", distinct=True))
     for row in counted.order_by():
         yield row["day"], M.FREE_TESTS, "", row["leads"] + row["users"]
 
@@ -116,7 +117,7 @@ def _leads(window) -> Iterable[Row]:
     """Free users not (yet) signed up; together with sign-ups they are the campaign's leads."""
     captured = FreeUser.objects.filter(user__isnull=True, created_at__gte=window[0], created_at__lt=window[1])
     grouped = captured.annotate(day=_day("created_at")).values("day", "utm_source", "utm_campaign")
-    for row in grouped.annotate(n=Count("id")).order_by():
+    for row in grouped.annotate(n=Count("phone", distinct=True)).order_by():  # one per person, not per session
         yield from _with_campaign(row["day"], M.LEADS, row["utm_source"], row["utm_campaign"], row["n"])
 
 

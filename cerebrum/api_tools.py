@@ -18,6 +18,8 @@ from rest_framework import pagination, serializers, throttling
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 
+from cerebrum.client_ip import client_ip
+
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 
@@ -110,7 +112,22 @@ class CreatedCursorPagination(pagination.CursorPagination):
             raise serializers.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
 
 
-class AuthRateThrottle(throttling.SimpleRateThrottle):
+class ClientIPMixin:
+    """Throttles see the client address of `cerebrum.client_ip` (TRUSTED_PROXY_COUNT), like axes does."""
+
+    def get_ident(self, request) -> str | None:
+        return client_ip(request)
+
+
+class AnonRateThrottle(ClientIPMixin, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(ClientIPMixin, throttling.UserRateThrottle):
+    pass
+
+
+class AuthRateThrottle(ClientIPMixin, throttling.SimpleRateThrottle):
     """Login, register and OTP: 10/min per client IP, signed in or not (report §6 auth zone)."""
 
     scope = "auth"
@@ -159,7 +176,7 @@ def idempotent(view_method):
 
 
 def _idempotency_scope(request, key: str) -> str:
-    caller = f"u{request.user.pk}" if request.user.is_authenticated else f"ip{request.META.get('REMOTE_ADDR', '')}"
+    caller = f"u{request.user.pk}" if request.user.is_authenticated else f"ip{client_ip(request)}"
     return hashlib.sha256(f"{caller}|{request.path}|{key}".encode()).hexdigest()
 
 

@@ -219,7 +219,7 @@ class AttemptStartView(NotFoundMixin, View):
     def _learner(self, request: HttpRequest) -> dict | None:
         if request.user.is_authenticated:
             return {"user": request.user}
-        free_user = FreeUser.objects.filter(pk=request.session.get("free_user_id") or 0).first()
+        free_user = FreeUser.objects.filter(pk=request.session.get("free_user_id") or 0, user__isnull=True).first()
         return {"free_user": free_user} if free_user else None
 
     def _free_user_form(self, request: HttpRequest, test) -> HttpResponse:
@@ -228,7 +228,11 @@ class AttemptStartView(NotFoundMixin, View):
             return redirect(f"{reverse('accounts:login')}?next={reverse('courses:test_detail', args=[test.slug])}")
         if form.is_valid():
             try:
-                free_user = free_user_capture(**form.cleaned_data, utm=utm_from_request(request))
+                free_user = free_user_capture(
+                    **form.cleaned_data,
+                    utm=utm_from_request(request),
+                    session_free_user_id=request.session.get("free_user_id"),  # only this browser's own lead
+                )
             except DomainError as error:
                 form_add_domain_error(form, error)
             else:

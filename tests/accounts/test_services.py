@@ -162,11 +162,15 @@ def test_profile_update_refuses_bad_values_and_changes_nothing(kwargs, field):
     assert (stored.name, stored.profile) == ("Asha", {"grade": "11"})
 
 
-def test_free_user_capture_reuses_an_unlinked_lead_with_the_same_phone():
+def test_free_user_capture_updates_only_the_sessions_own_lead():
     first = services.free_user_capture(name="Asha", phone="9812345678", grade="11", utm=UTM)
 
     again = services.free_user_capture(
-        name="Asha V", phone="+91 98123 45678", email="A@x.com", utm={"utm_source": "yt"}
+        name="Asha V",
+        phone="+91 98123 45678",
+        email="A@x.com",
+        utm={"utm_source": "yt"},
+        session_free_user_id=first.pk,
     )
 
     assert again.pk == first.pk
@@ -174,6 +178,29 @@ def test_free_user_capture_reuses_an_unlinked_lead_with_the_same_phone():
     assert (again.name, again.email, again.grade, again.utm_campaign) == ("Asha V", "a@x.com", "11", "neet27")
     assert again.last_touch["utm_source"] == "yt"
     assert FreeUser.objects.count() == 1
+
+
+def test_free_user_capture_with_someone_elses_phone_starts_a_new_lead_and_leaves_theirs_alone():
+    # Issue 14 item 2: a phone number typed into a form is a claim, not an identity.
+    victim = services.free_user_capture(name="Asha", phone="9876502222", grade="11", utm=UTM)
+
+    other = services.free_user_capture(name="Attacker", phone="98765 02222", session_free_user_id=None)
+
+    assert other.pk != victim.pk
+    victim.refresh_from_db()
+    assert (victim.name, victim.grade) == ("Asha", "11")
+    assert FreeUser.objects.filter(phone="+919876502222").count() == 2
+
+
+def test_free_user_capture_never_reuses_another_sessions_lead_even_by_id():
+    victim = services.free_user_capture(name="Asha", phone="9876502222")
+    signed_up = services.free_user_capture(name="Ravi", phone="9876503333")
+    FreeUser.objects.filter(pk=signed_up.pk).update(user=UserFactory())
+
+    # a session whose lead was adopted at sign-up gets a new lead, never the adopted row
+    fresh = services.free_user_capture(name="Ravi", phone="9876503333", session_free_user_id=signed_up.pk)
+
+    assert fresh.pk not in (victim.pk, signed_up.pk)
 
 
 def test_free_user_capture_starts_a_new_lead_when_the_old_one_signed_up():
