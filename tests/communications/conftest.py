@@ -33,7 +33,12 @@ class SmtpSink:
         parsed = message_from_bytes(envelope.content)
         with self._lock:
             self.messages.append(
-                {"message_id": parsed["Message-ID"], "to": envelope.rcpt_tos, "subject": parsed["Subject"]}
+                {
+                    "message_id": parsed["Message-ID"],
+                    "to": envelope.rcpt_tos,
+                    "subject": parsed["Subject"],
+                    "parsed": parsed,
+                }
             )
         return "250 Message accepted for delivery"
 
