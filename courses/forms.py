@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 
 from accounts.models import Grade
 from courses.models import Course
@@ -29,8 +30,39 @@ class FreeTestForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
+    """One press of an exam-screen button without JavaScript (NTA's buttons; see contract-exam.md).
+
+    `option` is the canonical letter the radio carries (the learner may see the options in another
+    order). `seq` is the page's client sequence number; blank lets the service assign a newer one.
+    """
+
+    class Action(models.TextChoices):
+        SAVE_NEXT = "save_next", "Save & Next"
+        MARK_NEXT = "mark_next", "Mark for Review & Next"
+        CLEAR = "clear", "Clear Response"
+        BACK = "back", "Back"
+
     question_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     option = forms.ChoiceField(choices=OPTION_CHOICES, required=False, widget=forms.RadioSelect)
-    marked_for_review = forms.BooleanField(required=False, label="Mark for review")
-    clear = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    next = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    seq = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # A form posted by an old page (or a hand-made request) without an action means Save & Next.
+    action = forms.ChoiceField(choices=Action.choices, required=False)
+
+    def clean_action(self) -> str:
+        return self.cleaned_data.get("action") or self.Action.SAVE_NEXT
+
+
+class AnswerBatchItemForm(forms.Form):
+    """One item of attempt.js's queued batch (`AnswerInput` in contract-exam.md)."""
+
+    question_id = forms.IntegerField(min_value=1)
+    option = forms.ChoiceField(choices=[("", "none"), *OPTION_CHOICES], required=False)
+    marked_for_review = forms.BooleanField(required=False)
+    seq = forms.IntegerField(min_value=1)
+    time_spent_seconds = forms.IntegerField(required=False, min_value=0, max_value=24 * 3600)
+
+
+class SubmitForm(forms.Form):
+    """The confirmation step: "Yes, submit" carries confirm=1; without it the summary page is shown."""
+
+    confirm = forms.BooleanField(required=False)

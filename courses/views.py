@@ -9,6 +9,8 @@ Thin: forms check shape, services write, selectors read and decide access. A ser
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -23,10 +25,11 @@ from accounts.models import FreeUser
 from accounts.services import free_user_capture
 from analytics.attribution import first_touch, utm_from_request
 from cerebrum.errors import DomainError, NotFound
-from courses import selectors, services
+from courses import caches, selectors, services
 from courses.caches import paper_get
-from courses.forms import AnswerForm, CatalogFilterForm, FreeTestForm
+from courses.forms import AnswerBatchItemForm, AnswerForm, CatalogFilterForm, FreeTestForm, SubmitForm
 from courses.models import NcertClass, TestAttempt
+from courses.scoring import Marking, max_score
 
 
 class NotFoundMixin:
@@ -268,7 +271,13 @@ class AttemptMixin(NotFoundMixin):
 
 
 class AttemptView(AttemptMixin, TemplateView):
-    """The exam page: palette of all questions, one question at a time (or all with ?view=all)."""
+    """The NTA exam screen: one question (`?q=N`) or the read-only question paper (`?view=paper`).
+
+    The question comes first and the palette after it (a phone user reaches the options without
+    tabbing through 90 palette links; a skip link jumps to the palette). Without JavaScript every
+    button posts a plain form; attempt.js takes over when it runs (docs/exam.md). Reads: the attempt
+    (Redis), the paper (cache) and one query for the answers, whatever the paper's size.
+    """
 
     template_name = "courses/attempt.html"
 
@@ -280,19 +289,18 @@ class AttemptView(AttemptMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         attempt = kwargs["attempt"]
-        questions = selectors.attempt_view(attempt=attempt)
-        show_all = self.request.GET.get("view") == "all"
-        number = _int(self.request.GET.get("q"), 1, len(questions))
+        state = selectors.attempt_state(attempt=attempt)
+        number = _int(self.request.GET.get("q"), 1, len(state["paper"]))
+        screen = exam_screen(state, number=number)
+        screen["exam"].update(
+            answer_url=reverse("courses:attempt_answer", args=[attempt.pk]),
+            result_url=reverse("courses:attempt_result", args=[attempt.pk]),
+        )
         return {
             **super().get_context_data(**kwargs),
+            **screen,
             "test": attempt.test,
-            "questions": questions,
-            "shown": questions if show_all else questions[number - 1 : number],
-            "show_all": show_all,
-            "number": number,
-            "seconds_left": selectors.seconds_left(attempt),
-            "answered": sum(1 for q in questions if q["chosen"]),
-            "marked": sum(1 for q in questions if q["marked"]),
+            "show_paper": self.request.GET.get("view") in ("paper", "all"),
         }
 
 
@@ -304,49 +312,141 @@ def _int(value: str | None, low: int, high: int) -> int:
 
 
 class AttemptAnswerView(AttemptMixin, View):
-    """POST one answer: JSON for attempt.js's fetch, a redirect back for the plain form."""
+    """POST answers: attempt.js's queued batch as JSON, or one press of a button of the plain form.
+
+    JSON body `{"answers": [AnswerInput, ...]}` → `{"saved", "acknowledged_seq"}` (contract-exam.md); its
+    errors are JSON too, including a session that has ended (401), so the page can say so plainly.
+    The plain form maps NTA's buttons onto the same service and redirects to the next question.
+    """
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.content_type == "application/json":
+            return self._batch(request)
         attempt = self.get_attempt(owner=True)
         form = AnswerForm(request.POST)
-        wants_json = "application/json" in request.headers.get("Accept", "")
         if not form.is_valid():
-            return _answer_refused(request, attempt, wants_json, "Please choose A, B, C or D.", form.errors)
-        data = form.cleaned_data
+            messages.error(request, "Please choose A, B, C or D.")
+            return redirect("courses:attempt", pk=attempt.pk)
         try:
-            services.attempt_answer(
-                attempt=attempt,
-                question_id=data["question_id"],
-                option="" if data["clear"] else data["option"],
-                marked_for_review=data["marked_for_review"],
-            )
+            number = _answer_from_form(attempt, form.cleaned_data)
         except DomainError as error:
-            return _answer_refused(request, attempt, wants_json, error.message, error.fields, status=error.status)
-        if wants_json:
-            return JsonResponse({"saved": True, "question_id": data["question_id"], "option": data["option"]})
-        target = reverse("courses:attempt", args=[attempt.pk])
-        return HttpResponseRedirect(f"{target}?q={data['next']}" if data["next"] else target)
+            return _refused_page(request, attempt, error)
+        return HttpResponseRedirect(f"{reverse('courses:attempt', args=[attempt.pk])}?q={number}#question")
+
+    def _batch(self, request: HttpRequest) -> JsonResponse:
+        try:
+            attempt = self.get_attempt(owner=True)
+        except (Http404, NotFound):
+            return _json_error(*_NO_ATTEMPT if _has_learner(request) else _SESSION_ENDED)
+        try:
+            items = answer_batch_parse(request.body)
+            return JsonResponse(services.attempt_answers_save(attempt=attempt, answers=items))
+        except DomainError as error:
+            return _json_error(error.status, error.code, error.message, error.fields)
 
 
-def _answer_refused(request, attempt, wants_json: bool, message: str, fields, status: int = 400) -> HttpResponse:
-    if wants_json:
-        body = {"error": {"code": "invalid", "message": message, "fields": dict(fields or {})}}
-        return JsonResponse(body, status=status)
-    messages.error(request, message)
+_SESSION_ENDED = (401, "session_expired", "Your session has ended. Sign in again: your answers wait on this device.")
+_NO_ATTEMPT = (404, "not_found", "No such attempt.")
+
+
+def _has_learner(request: HttpRequest) -> bool:
+    return request.user.is_authenticated or bool(request.session.get("free_user_id"))
+
+
+def _json_error(status: int, code: str, message: str, fields=None) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "fields": dict(fields or {})}}, status=status)
+
+
+def answer_batch_parse(body: bytes) -> list[dict]:
+    """The JSON batch as AnswerInput items; any malformed item refuses the whole batch (nothing saved)."""
+    try:
+        payload = json.loads(body or b"null")
+        items = payload["answers"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise DomainError('Send {"answers": [...]}.', fields={"answers": ["Required."]}) from error
+    if not isinstance(items, list) or not 1 <= len(items) <= services.MAX_ANSWERS_PER_SAVE:
+        raise DomainError("Send 1 to 200 answers at a time.", fields={"answers": ["Wrong number of answers."]})
+    parsed = []
+    for item in items:
+        form = AnswerBatchItemForm(item if isinstance(item, dict) else {})
+        if not form.is_valid():
+            raise DomainError("An answer was not understood.", fields=form.errors.get_json_data(escape_html=True))
+        parsed.append({**form.cleaned_data, "time_spent_seconds": form.cleaned_data["time_spent_seconds"] or 0})
+    return parsed
+
+
+def _answer_from_form(attempt: TestAttempt, data: dict) -> int:
+    """Save one plain-form button press the NTA way; returns the question number to show next.
+
+    Save & Next stores the choice (and lifts a review mark), Mark for Review & Next stores it marked,
+    Clear Response removes the choice and keeps the mark, Back keeps what was saved (an unsaved
+    choice is dropped, as on NTA's screen) and records the visit.
+    """
+    state = selectors.attempt_state(attempt=attempt)
+    order = [question["id"] for question in state["paper"]]
+    question_id = data["question_id"]
+    if question_id not in order:
+        raise DomainError("That question is not in this paper.", fields={"question_id": ["Not in this paper."]})
+    saved = state["answers"].get(str(question_id)) or {"option": "", "marked_for_review": False}
+    action, Action = data["action"], AnswerForm.Action
+    option, marked = {
+        Action.SAVE_NEXT: (data["option"], False),
+        Action.MARK_NEXT: (data["option"], True),
+        Action.CLEAR: ("", saved["marked_for_review"]),
+        Action.BACK: (saved["option"], saved["marked_for_review"]),
+    }[action]
+    item = {"question_id": question_id, "option": option, "marked_for_review": marked, "seq": data["seq"]}
+    services.attempt_answers_save(attempt=attempt, answers=[item])
+    number = order.index(question_id) + 1
+    step = {Action.SAVE_NEXT: 1, Action.MARK_NEXT: 1, Action.CLEAR: 0, Action.BACK: -1}[action]
+    return min(max(number + step, 1), len(order))
+
+
+def _refused_page(request: HttpRequest, attempt: TestAttempt, error: DomainError) -> HttpResponse:
+    messages.error(request, error.message)
+    if error.code == "attempt_closed":
+        return redirect("courses:attempt_result", pk=attempt.pk)
     return redirect("courses:attempt", pk=attempt.pk)
 
 
-class AttemptSubmitView(AttemptMixin, View):
-    http_method_names = ["post"]
+class AttemptSubmitView(AttemptMixin, TemplateView):
+    """GET: NTA's confirmation with the summary (the page without JavaScript). POST with confirm=1: submit.
+
+    attempt.js shows the same summary in a dialog and posts confirm=1 itself; a POST without it
+    (an old page, a stray click) only shows the confirmation.
+    """
+
+    template_name = "courses/attempt_confirm.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        attempt = self.get_attempt(owner=True)
+        if attempt.status != TestAttempt.Status.IN_PROGRESS:
+            return redirect("courses:attempt_result", pk=attempt.pk)
+        state = selectors.attempt_state(attempt=attempt)
+        summary = selectors.attempt_summary(attempt=attempt, state=state)
+        context = {
+            "attempt": attempt,
+            "test": attempt.test,
+            "exam": _timer(state),
+            "time_left": _clock(state["seconds_left"]),
+            "summary": summary,
+            "summary_rows": summary_rows(summary),
+        }
+        return self.render_to_response(context)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        attempt = services.attempt_submit(attempt=self.get_attempt(owner=True))
+        attempt = self.get_attempt(owner=True)
+        if not SubmitForm(request.POST).is_valid() or request.POST.get("confirm") != "1":
+            return redirect("courses:attempt_submit", pk=attempt.pk)
+        attempt = services.attempt_submit(attempt=attempt)
         return redirect("courses:attempt_result", pk=attempt.pk)
 
 
 class AttemptResultView(AttemptMixin, TemplateView):
+    """Score, sections, topics and (once allowed) solutions, in the order this learner saw them."""
+
     template_name = "courses/attempt_result.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -357,16 +457,157 @@ class AttemptResultView(AttemptMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         attempt = kwargs["attempt"]
-        solutions_at = selectors.solutions_open_at(attempt.test)
+        solutions_at = selectors.results_open_at(attempt.test)
         questions = selectors.attempt_view(attempt=attempt, reveal=solutions_at is None)
         return {
             **super().get_context_data(**kwargs),
             "test": attempt.test,
             "questions": questions,
             "solutions_at": solutions_at,
-            "max_score": len(questions) * attempt.test.marks_correct,
+            "max_score": _max_score(attempt, len(questions)),
             "topics": sorted(attempt.topic_breakdown.items()),
+            "sections": _section_rows(attempt),
         }
+
+
+def _max_score(attempt: TestAttempt, question_count: int) -> int:
+    test = attempt.test
+    paper = caches.paper_get_by_id(test_id=test.pk, version=attempt.paper_version)
+    marking = Marking(correct=test.marks_correct, wrong=test.marks_wrong, unanswered=test.marks_unanswered)
+    return max_score(question_count=question_count, marking=marking, sections=paper.get("sections"))
+
+
+def _section_rows(attempt: TestAttempt) -> list[tuple[str, dict]]:
+    """Per-section results in the paper's order (the JSON column does not keep its keys' order)."""
+    breakdown = attempt.section_breakdown or {}
+    if len(breakdown) < 2:
+        return []
+    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+    names = [section["name"] for section in paper.get("sections", [])]
+    return sorted(breakdown.items(), key=lambda item: names.index(item[0]) if item[0] in names else len(names))
+
+
+# --- The exam screen's context (pure: state in, template context out) -----------------------------
+
+STATE_LABELS = {
+    "not_visited": "Not visited",
+    "not_answered": "Not answered",
+    "answered": "Answered",
+    "marked_for_review": "Marked for review",
+    "answered_and_marked": "Answered and marked for review (will be scored)",
+}
+
+
+def exam_screen(state: dict, *, number: int) -> dict:
+    """Palette, sections, legend and the current question from `selectors.attempt_state`'s dict.
+
+    Palette states are NTA's (selectors.palette_state); the question on screen counts as visited.
+    `exam` is the JSON attempt.js starts from (the paper in this learner's order, answers with seq).
+    """
+    paper, answers, visited = state["paper"], state["answers"], set(state["visited"])
+    section_of = {qid: index for index, section in enumerate(state["sections"]) for qid in section["question_ids"]}
+    current_id = paper[number - 1]["id"]
+    visited.add(current_id)
+    states = {q["id"]: selectors.palette_state(answers.get(str(q["id"])), q["id"] in visited) for q in paper}
+    palette = [
+        {"name": section["name"] if len(state["sections"]) > 1 else "", "items": []} for section in state["sections"]
+    ]
+    for question in paper:
+        qid = question["id"]
+        palette[section_of.get(qid, 0)]["items"].append(
+            {
+                "id": qid,
+                "number": question["number"],
+                "state": states[qid],
+                "label": STATE_LABELS[states[qid]],
+                "current": qid == current_id,
+            }
+        )
+    counts = dict.fromkeys(STATE_LABELS, 0)
+    for code in states.values():
+        counts[code] += 1
+    return {
+        "questions": [_question(q, state["sections"], section_of) for q in paper],
+        "current": _current(paper[number - 1], answers, states, state["sections"], section_of),
+        "sections": _sections(palette, section_of.get(current_id, 0), state["sections"]),
+        "palette": palette,
+        "legend": [{"code": code, "label": label, "count": counts[code]} for code, label in STATE_LABELS.items()],
+        "exam": {**_timer(state), **_client_state(state, section_of)},
+        "time_left": _clock(state["seconds_left"]),
+    }
+
+
+def _question(question: dict, sections: list[dict], section_of: dict) -> dict:
+    index = section_of.get(question["id"], 0)
+    return {
+        "id": question["id"],
+        "number": question["number"],
+        "text": question["text"],
+        "options": [{"letter": letter, "text": text} for letter, text in question["options"].items()],
+        "section_name": sections[index]["name"] if len(sections) > 1 else "",
+    }
+
+
+def _current(question: dict, answers: dict, states: dict, sections: list[dict], section_of: dict) -> dict:
+    saved = answers.get(str(question["id"])) or {}
+    return {
+        **_question(question, sections, section_of),
+        "chosen": saved.get("option", ""),
+        "marked": saved.get("marked_for_review", False),
+        "state_label": STATE_LABELS[states[question["id"]]],
+    }
+
+
+def _sections(palette: list[dict], current_index: int, sections: list[dict]) -> list[dict]:
+    answered = ("answered", "answered_and_marked")
+    return [
+        {
+            "name": section["name"],
+            "count": len(items["items"]),
+            "answered": sum(1 for item in items["items"] if item["state"] in answered),
+            "first_number": items["items"][0]["number"] if items["items"] else 1,
+            "attempt_any": section.get("attempt_any"),
+            "current": index == current_index,
+        }
+        for index, (section, items) in enumerate(zip(sections, palette, strict=True))
+    ]
+
+
+def _timer(state: dict) -> dict:
+    return {"deadline": state["deadline"].isoformat(), "server_now": state["server_now"].isoformat()}
+
+
+def _client_state(state: dict, section_of: dict) -> dict:
+    return {
+        "attempt_id": state["id"],
+        "last_seq": state["last_seq"],
+        "answers": state["answers"],
+        "visited": state["visited"],
+        "sections": [{"name": s["name"], "attempt_any": s.get("attempt_any")} for s in state["sections"]],
+        "paper": [
+            {
+                "id": q["id"],
+                "n": q["number"],
+                "t": q["text"],
+                "o": list(q["options"].values()),
+                "s": section_of.get(q["id"], 0),
+            }
+            for q in state["paper"]
+        ],
+        "labels": STATE_LABELS,
+    }
+
+
+def _clock(seconds: int) -> str:
+    """Seconds left as NTA's clock shows them, h:mm:ss (the page without JavaScript shows this once)."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def summary_rows(summary: dict) -> list[dict]:
+    """The confirmation's rows in NTA's order, with the same labels as the palette's legend."""
+    order = ("answered", "not_answered", "marked_for_review", "answered_and_marked", "not_visited")
+    return [{"code": code, "label": STATE_LABELS[code], "count": summary[code]} for code in order]
 
 
 # --- Leaderboards ---------------------------------------------------------------------------------
