@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,9 +14,10 @@ from django.utils.html import format_html
 
 from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.errors import DomainError
+from cerebrum.money import format_inr
 from payments.forms import RefundForm
-from payments.models import Payment, PaymentEvent, Refund
-from payments.services import refund_create, refundable_paise
+from payments.models import Payment, PaymentEvent, PaymentToRefund, Refund
+from payments.services import REFUNDABLE_STATUSES, refund_create, refundable_paise
 
 
 class ReadOnlyAdminMixin:
@@ -46,9 +50,10 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
-    list_display = ["id", "user", "course", "amount_paise", "refunded_paise", "status", "gateway", "created_at"]
+    list_display = ["id", "user", "course", "amount", "refunded", "status", "anomaly", "gateway", "created_at"]
     list_filter = [
         "status",
+        "anomaly",
         ("created_at", admin.DateFieldListFilter),
         ("enrollment__course", admin.RelatedOnlyFieldListFilter),
         "gateway",
@@ -58,7 +63,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [
         "user", "enrollment", "amount_paise", "refunded_paise", "currency", "status", "gateway",
-        "razorpay_order_id", "razorpay_payment_id", "receipt_number", "failure_reason", "captured_at",
+        "razorpay_order_id", "razorpay_payment_id", "receipt_number", "failure_reason", "anomaly", "order_payment",
+        "captured_at",
         "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "created_at", "updated_at",
         "refund_link",
     ]  # fmt: skip
@@ -69,9 +75,17 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     def course(self, payment: Payment) -> str:
         return payment.enrollment.course.name
 
+    @admin.display(description="Amount", ordering="amount_paise")
+    def amount(self, payment: Payment) -> str:
+        return format_inr(payment.amount_paise, always_paise=True)
+
+    @admin.display(description="Refunded", ordering="refunded_paise")
+    def refunded(self, payment: Payment) -> str:
+        return format_inr(payment.refunded_paise, always_paise=True)
+
     @admin.display(description="Refund")
     def refund_link(self, payment: Payment) -> str:
-        if payment.status not in (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED):
+        if payment.status not in REFUNDABLE_STATUSES:
             return "—"
         return format_html(
             '<a class="button" href="{}">Refund…</a>', reverse("admin:payments_payment_refund", args=[payment.pk])
@@ -131,3 +145,129 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=razorpay_refund_id", "=payment__razorpay_payment_id"]
     list_select_related = ["payment", "created_by"]
     raw_id_fields = ["payment", "created_by"]
+
+
+@admin.register(PaymentToRefund)
+class PaymentToRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Money captured that could not be applied (issue 14 item 6), until it is refunded in full.
+
+    "Refund in full" (a row's button or the action for several) shows a confirmation page first, then
+    calls `refund_create` for each: the same service and gateway call as any staff refund.
+    """
+
+    list_display = [
+        "id", "user", "course", "anomaly", "amount", "refundable", "razorpay_payment_id", "order_payment_link",
+        "captured_at", "refund_button",
+    ]  # fmt: skip
+    list_filter = ["anomaly", "gateway"]
+    search_fields = ["=razorpay_payment_id", "=user__email", "=user__phone"]
+    list_select_related = ["user", "enrollment__course", "order_payment"]
+    ordering = ["-created_at"]
+    actions = ["refund_in_full"]
+
+    def get_queryset(self, request) -> QuerySet:
+        pending = (
+            Refund.objects.filter(payment=OuterRef("pk"), status=Refund.Status.CREATED)
+            .values("payment")
+            .annotate(total=Sum("amount_paise"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(anomaly=Payment.Anomaly.NONE)
+            .filter(status__in=REFUNDABLE_STATUSES)
+            .annotate(pending_refund_paise=Coalesce(Subquery(pending), 0))
+        )
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("payments.view_payment")
+
+    @admin.display(ordering="enrollment__course__name")
+    def course(self, payment: Payment) -> str:
+        return payment.enrollment.course.name
+
+    @admin.display(description="Amount", ordering="amount_paise")
+    def amount(self, payment: Payment) -> str:
+        return format_inr(payment.amount_paise, always_paise=True)
+
+    @admin.display(description="Left to refund")
+    def refundable(self, payment: Payment) -> str:
+        left = payment.amount_paise - payment.refunded_paise - payment.pending_refund_paise
+        return format_inr(left, always_paise=True)
+
+    @admin.display(description="Order's payment")
+    def order_payment_link(self, payment: Payment) -> str:
+        target = payment.order_payment or payment
+        return format_html('<a href="{}">{}</a>', reverse("admin:payments_payment_change", args=[target.pk]), target.pk)
+
+    @admin.display(description="Refund")
+    def refund_button(self, payment: Payment) -> str:
+        if payment.amount_paise - payment.refunded_paise - payment.pending_refund_paise <= 0:
+            return "in flight"
+        url = reverse("admin:payments_paymenttorefund_refund", args=[payment.pk])
+        return format_html('<a class="button" href="{}">Refund in full…</a>', url)
+
+    @admin.action(description="Refund the selected payments in full…", permissions=["refund"])
+    def refund_in_full(self, request, queryset):
+        return self._refund_in_full(request, queryset, confirm_url=None)
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm("payments.add_refund")
+
+    def get_urls(self):
+        refund = path(
+            "<int:payment_id>/refund/",
+            self.admin_site.admin_view(self.refund_one_view),
+            name="payments_paymenttorefund_refund",
+        )
+        return [refund, *super().get_urls()]
+
+    def refund_one_view(self, request, payment_id: int):
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request).filter(pk=payment_id)
+        if not queryset.exists():
+            self.message_user(request, "That payment has nothing left to refund.", messages.WARNING)
+            return redirect("admin:payments_paymenttorefund_changelist")
+        return self._refund_in_full(request, queryset, confirm_url=request.path)
+
+    def _refund_in_full(self, request, queryset, *, confirm_url: str | None):
+        """First a confirmation page listing what will be refunded; on "post" the refunds, one per payment."""
+        payments = list(queryset.select_related("user", "enrollment__course").order_by("pk"))
+        # refund_create checks the amount again under the payment's lock.
+        plans = [
+            (payment, payment.amount_paise - payment.refunded_paise - payment.pending_refund_paise)
+            for payment in payments
+        ]
+        plans = [(payment, amount) for payment, amount in plans if amount > 0]
+        if request.POST.get("post") == "yes":
+            return self._refund_confirmed(request, plans)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Refund in full?",
+            "plans": plans,
+            "total_paise": sum(amount for _, amount in plans),
+            "confirm_url": confirm_url,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/payments/paymenttorefund/refund_confirm.html", context)
+
+    def _refund_confirmed(self, request, plans):
+        for payment, amount in plans:
+            try:
+                refund = refund_create(
+                    payment=payment,
+                    amount_paise=amount,
+                    reason=f"Anomaly: {payment.get_anomaly_display()}",
+                    created_by=request.user,
+                )
+            except DomainError as error:
+                self.message_user(request, f"Payment {payment.pk}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Payment {payment.pk}: refund {refund.razorpay_refund_id} of {format_inr(amount, always_paise=True)} requested.",
+                )
+        return redirect("admin:payments_paymenttorefund_changelist")

@@ -34,6 +34,7 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
             "razorpay_payment_id",
             "receipt_number",
             "failure_reason",
+            "anomaly",
             "created_at",
             "captured_at",
         ]

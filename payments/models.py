@@ -21,6 +21,15 @@ class Payment(UTMFields):
         RAZORPAY = "RAZORPAY", "Razorpay"
         SANDBOX = "SANDBOX", "Local sandbox"
 
+    class Anomaly(models.TextChoices):
+        """Why money the gateway captured could not be applied: staff refund it (docs/payments.md)."""
+
+        NONE = "", "None"
+        DUPLICATE_CAPTURE = "DUPLICATE_CAPTURE", "Second capture for an order already paid"
+        AMOUNT_MISMATCH = "AMOUNT_MISMATCH", "Captured amount differs from the order"
+        ENROLLMENT_NOT_PENDING = "ENROLLMENT_NOT_PENDING", "Enrollment cancelled or not awaiting payment"
+        ENROLLMENT_ALREADY_PAID = "ENROLLMENT_ALREADY_PAID", "Enrollment already paid by another order"
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
     enrollment = models.ForeignKey("courses.Enrollment", on_delete=models.PROTECT, related_name="payments")
     amount_paise = models.PositiveIntegerField()
@@ -28,10 +37,19 @@ class Payment(UTMFields):
     currency = models.CharField(max_length=3, default="INR")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
     gateway = models.CharField(max_length=10, choices=Gateway.choices, default=Gateway.SANDBOX)
+    # The learner's first and last attributed visits (any device) when the order was made, the moment
+    # the learner chose to pay (analytics.attribution.touches_for_user); {} when none.
+    first_touch = models.JSONField(default=dict, blank=True)
+    last_touch = models.JSONField(default=dict, blank=True)
     razorpay_order_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     razorpay_payment_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     receipt_number = models.CharField(max_length=40, unique=True, null=True, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True, default="")
+    anomaly = models.CharField(max_length=30, choices=Anomaly.choices, blank=True, default=Anomaly.NONE)
+    # A stray capture (second payment on an order, wrong amount) is its own row: this is the order's payment.
+    order_payment = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="stray_captures"
+    )
     captured_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -52,6 +70,8 @@ class Payment(UTMFields):
                 name="idx_payments_razorpay_order",
                 condition=Q(razorpay_order_id__isnull=False),
             ),
+            # The staff's "to refund" list: anomalies are rare, so the partial index stays tiny.
+            models.Index(fields=["status", "-created_at"], name="idx_payments_anomalies", condition=~Q(anomaly="")),
         ]
 
     def __str__(self) -> str:
@@ -108,3 +128,12 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund ₹{self.amount_paise / 100:,.2f} of payment {self.payment_id} ({self.status})"
+
+
+class PaymentToRefund(Payment):
+    """The staff's "Payments to refund" list: captures flagged with an anomaly that still hold money."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "payment to refund"
+        verbose_name_plural = "payments to refund"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from payments.gateways import GatewayError, gateway_for_payment
 from payments.models import Payment, PaymentEvent
-from payments.services import payment_transition
+from payments.services import payment_capture_apply, payment_transition
 from payments.states import GATEWAY_TO_STATUS, OPEN_STATUSES
 
 logger = logging.getLogger("payments")
@@ -44,18 +44,27 @@ def payment_reconcile(*, payment_id: int) -> bool:
     attempts.sort(key=lambda p: p["status"] not in ("captured", "authorized"))
     changed = False
     for attempt in attempts:
-        if int(attempt["amount"]) != payment.amount_paise:
-            logger.warning("reconcile: payment %s amount %s differs from the order", payment.pk, attempt["amount"])
+        event = {
+            "event_id": f"reconcile:{payment.pk}:{attempt['id']}:{attempt['status']}",
+            "event_type": f"reconcile.{attempt['status']}",
+            "source": PaymentEvent.Source.RECONCILE,
+            "payload": {"order_status": view["status"], "payment": attempt},
+        }
+        if attempt["status"] == "captured":
+            # A second capture or a wrong amount becomes an anomaly for staff to refund, never skipped.
+            outcome = payment_capture_apply(
+                payment_id=payment.pk, gateway_payment_id=attempt["id"], amount_paise=int(attempt["amount"]), **event
+            )
+        elif int(attempt["amount"]) != payment.amount_paise:
+            logger.warning("reconcile: payment %s attempt %s amount differs; no money moved", payment.pk, attempt["id"])
             continue
-        outcome = payment_transition(
-            payment_id=payment.pk,
-            target=GATEWAY_TO_STATUS[attempt["status"]],
-            event_id=f"reconcile:{payment.pk}:{attempt['id']}:{attempt['status']}",
-            event_type=f"reconcile.{attempt['status']}",
-            source=PaymentEvent.Source.RECONCILE,
-            payload={"order_status": view["status"], "payment": attempt},
-            gateway_payment_id=attempt["id"],
-            failure_reason=attempt.get("error") or "",
-        )
+        else:
+            outcome = payment_transition(
+                payment_id=payment.pk,
+                target=GATEWAY_TO_STATUS[attempt["status"]],
+                gateway_payment_id=attempt["id"],
+                failure_reason=attempt.get("error") or "",
+                **event,
+            )
         changed = changed or outcome.changed
     return changed

@@ -38,8 +38,9 @@ def enrollment_get_own(*, user, enrollment_id: int, pending_only: bool = False) 
 
 
 def payment_receipt(payment: Payment) -> dict | None:
-    """The receipt of a paid payment (GST breakdown in paise); None before capture."""
-    if payment.status not in PAID_STATUSES:
+    """The receipt of a paid payment (GST breakdown in paise); None before capture and for an anomaly
+    (money that could not be applied is refunded, not receipted)."""
+    if payment.status not in PAID_STATUSES or payment.anomaly:
         return None
     return {**payment_receipt_context(payment), "refunded_paise": payment.refunded_paise}
 

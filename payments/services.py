@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.attribution import touches_for_user, utm_columns
 from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound, Unprocessable
 from communications.services import message_enqueue
@@ -36,6 +37,7 @@ from payments.templatetags.money import rupees
 logger = logging.getLogger("payments")
 
 S = Payment.Status
+REFUNDABLE_STATUSES = (S.CAPTURED, S.PARTIALLY_REFUNDED)
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
@@ -51,6 +53,8 @@ class Outcome:
     payment: Payment | None
     changed: bool = False
     duplicate: bool = False
+    # Set when the money could not be applied and was surfaced for a refund (Payment.Anomaly).
+    anomaly: str = ""
 
 
 def reject(reason: str, message: str, *, field: str = "non_field_errors", **context) -> PaymentRejected:
@@ -90,13 +94,18 @@ def payment_order_create(*, user, enrollment: Enrollment) -> Payment:
 
 def _payment_create(*, user, enrollment: Enrollment, amount: int, gateway: PaymentGateway) -> Payment:
     order_id = gateway.create_order(amount, f"enr{enrollment.pk}-{timezone.now():%y%m%d%H%M%S}")
+    # First and last touch as of now, when the learner chose to pay, on whichever device (issue 22).
+    touches = touches_for_user(user_id=user.pk)
+    utm = utm_columns(touches["first"]) if touches["first"] else {key: getattr(enrollment, key) for key in UTM_KEYS}
     payment = Payment(
         user=user,
         enrollment=enrollment,
         amount_paise=amount,
         gateway=gateway.name,
         razorpay_order_id=order_id,
-        **{key: getattr(enrollment, key) for key in UTM_KEYS},
+        first_touch=touches["first"] or enrollment.first_touch,
+        last_touch=touches["last"] or enrollment.last_touch,
+        **utm,
     )
     payment.full_clean(validate_constraints=False)
     payment.save()
@@ -152,25 +161,142 @@ def payment_verify_checkout(
             payment_id=payment.pk,
             amount=amount_paise,
         )
-    if payment.status in PAID_STATUSES and payment.razorpay_payment_id not in (None, razorpay_payment_id):
-        raise reject(
-            "already_paid",
-            "This order was already paid by another payment.",
-            field="razorpay_payment_id",
-            payment_id=payment.pk,
-        )
-    outcome = payment_transition(
+    outcome = payment_capture_apply(
         payment_id=payment.pk,
-        target=S.CAPTURED,
+        gateway_payment_id=razorpay_payment_id,
+        amount_paise=None,  # the callback carries no amount signed by the gateway
         event_id=f"checkout:{razorpay_payment_id}",
         event_type="checkout.verified",
         source=PaymentEvent.Source.CHECKOUT,
         payload={"razorpay_order_id": razorpay_order_id, "razorpay_payment_id": razorpay_payment_id},
-        gateway_payment_id=razorpay_payment_id,
     )
     if outcome.duplicate:
         logger.info("replayed checkout callback for payment %s ignored", payment.pk)
     return outcome.payment
+
+
+# --- Captures: applied to the order, or surfaced as an anomaly ---------------------------------------
+@transaction.atomic
+def payment_capture_apply(
+    *,
+    payment_id: int,
+    gateway_payment_id: str,
+    amount_paise: int | None,
+    event_id: str,
+    event_type: str,
+    source: str,
+    payload: dict,
+) -> Outcome:
+    """Money the gateway captured (`gateway_payment_id`, `amount_paise`) on the order of `payment_id`.
+
+    Applied to the order when it fits. Money that cannot be applied is never absorbed (issue 14 item 6):
+    a second payment id on an order already paid or refunded, or an amount other than the order's,
+    becomes its own CAPTURED payment with an `anomaly`, `order_payment` pointing at the order. A capture
+    for an enrollment that cannot take it flags the order's payment itself (`_on_captured`). Either
+    way it is logged at ERROR, listed in the admin's "Payments to refund", and the learner is told.
+    `amount_paise` None: the caller has no amount from the gateway (the Checkout callback).
+    """
+    order = _payment_lock(payment_id)
+    known = Payment.objects.filter(razorpay_payment_id=gateway_payment_id).exclude(pk=order.pk).first()
+    if known is not None:  # a stray capture already recorded: its own row carries this event
+        return payment_event_note(
+            payment=known, event_id=event_id, event_type=event_type, source=source, payload=payload
+        )
+    same_payment = order.razorpay_payment_id == gateway_payment_id
+    wrong_amount = amount_paise is not None and amount_paise != order.amount_paise
+    anomaly = ""
+    if not same_payment and wrong_amount:
+        anomaly = Payment.Anomaly.AMOUNT_MISMATCH
+    elif not same_payment and order.status in PAID_STATUSES:
+        anomaly = Payment.Anomaly.DUPLICATE_CAPTURE
+    if anomaly:
+        return _stray_capture_record(
+            order=order,
+            anomaly=anomaly,
+            gateway_payment_id=gateway_payment_id,
+            amount_paise=order.amount_paise if amount_paise is None else amount_paise,
+            event=(event_id, event_type, source, payload),
+        )
+    if wrong_amount:
+        logger.error("payment %s: gateway reports %s paise for %s", order.pk, amount_paise, gateway_payment_id)
+    return _transition_apply(
+        order, target=S.CAPTURED, event=(event_id, event_type, source, payload), gateway_payment_id=gateway_payment_id
+    )
+
+
+@transaction.atomic
+def payment_event_note(*, payment: Payment, event_id: str, event_type: str, source: str, payload: dict) -> Outcome:
+    """Record a gateway event that changes nothing on `payment` (from = to), exactly once per `event_id`."""
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if not _event_insert(locked, event_id, event_type, source, payload, locked.status, locked.status):
+        return Outcome(payment=locked, duplicate=True)
+    return Outcome(payment=locked)
+
+
+def _stray_capture_record(
+    *, order: Payment, anomaly: str, gateway_payment_id: str, amount_paise: int, event: tuple
+) -> Outcome:
+    """A capture that cannot be applied to `order` (locked): its own CAPTURED payment, to be refunded."""
+    event_id, event_type, source, payload = event
+    stray = Payment(
+        user=order.user,
+        enrollment=order.enrollment,
+        amount_paise=amount_paise,
+        status=S.CAPTURED,
+        gateway=order.gateway,
+        razorpay_payment_id=gateway_payment_id,
+        anomaly=anomaly,
+        order_payment=order,
+        captured_at=timezone.now(),
+        **{key: getattr(order, key) for key in UTM_KEYS},
+    )
+    stray.full_clean(validate_constraints=False)
+    stray.save()
+    _event_insert(stray, event_id, event_type, source, payload, "", S.CAPTURED)
+    PaymentEvent.objects.create(
+        payment=order,
+        provider_event_id=f"anomaly:{stray.pk}",
+        event_type="anomaly.recorded",
+        source=PaymentEvent.Source.SYSTEM,
+        from_status=order.status,
+        to_status=order.status,
+        payload={"stray_payment_id": stray.pk, "razorpay_payment_id": gateway_payment_id, "anomaly": anomaly},
+    )
+    _anomaly_surface(stray)
+    return Outcome(payment=stray, changed=True, anomaly=anomaly)
+
+
+def _anomaly_surface(payment: Payment) -> None:
+    """Staff see it (ERROR log, the "Payments to refund" list) and the learner is told, once."""
+    logger.error(
+        "payment anomaly %s: payment %s (%s, %s paise, order payment %s, enrollment %s) needs a refund",
+        payment.anomaly,
+        payment.pk,
+        payment.razorpay_payment_id,
+        payment.amount_paise,
+        payment.order_payment_id or payment.pk,
+        payment.enrollment_id,
+    )
+    message_enqueue(
+        template="payment_anomaly",
+        context={
+            "name": payment.user.name,
+            "course": payment.enrollment.course.name,
+            "amount": rupees(payment.amount_paise),
+            "reason": ANOMALY_REASONS[payment.anomaly],
+        },
+        idempotency_key=f"payment_anomaly:{payment.pk}",
+        user=payment.user,
+    )
+
+
+# What the learner reads about each anomaly (the message says the money will be refunded in full).
+ANOMALY_REASONS = {
+    Payment.Anomaly.DUPLICATE_CAPTURE: "this order had already been paid, so this second payment was not needed",
+    Payment.Anomaly.AMOUNT_MISMATCH: "the amount received differs from the course fee",
+    Payment.Anomaly.ENROLLMENT_NOT_PENDING: "the enrollment was no longer awaiting payment",
+    Payment.Anomaly.ENROLLMENT_ALREADY_PAID: "the course had already been paid for",
+}
 
 
 # --- The state machine applied ----------------------------------------------------------------------
@@ -186,11 +312,32 @@ def payment_transition(
     gateway_payment_id: str = "",
     failure_reason: str = "",
 ) -> Outcome:
-    """Move one payment towards `target` (forward only), exactly once per `event_id`."""
+    """Move one payment towards `target` (forward only), exactly once per `event_id`.
+
+    A capture goes through `payment_capture_apply`, which checks it can be applied first.
+    """
+    payment = _payment_lock(payment_id)
+    return _transition_apply(
+        payment,
+        target=target,
+        event=(event_id, event_type, source, payload),
+        gateway_payment_id=gateway_payment_id,
+        failure_reason=failure_reason,
+    )
+
+
+def _payment_lock(payment_id: int) -> Payment:
     # of=("self",): lock the payment row only, not the joined course and user every buyer shares.
-    payment = (
+    return (
         Payment.objects.select_for_update(of=("self",)).select_related("enrollment__course", "user").get(pk=payment_id)
     )
+
+
+def _transition_apply(
+    payment: Payment, *, target: str, event: tuple, gateway_payment_id: str = "", failure_reason: str = ""
+) -> Outcome:
+    """The state machine on a payment locked by the caller; `event` is (id, type, source, payload)."""
+    event_id, event_type, source, payload = event
     before = payment.status
     after = next_status(before, target)
     if not _event_insert(payment, event_id, event_type, source, payload, before, after):
@@ -215,7 +362,7 @@ def payment_transition(
         _on_captured(payment)
     elif after == S.FAILED:
         _on_failed(payment)
-    return Outcome(payment=payment, changed=True)
+    return Outcome(payment=payment, changed=True, anomaly=payment.anomaly)
 
 
 def _event_insert(payment, event_id, event_type, source, payload, before, after) -> bool:
@@ -239,11 +386,13 @@ def _event_insert(payment, event_id, event_type, source, payload, before, after)
 
 
 def _on_captured(payment: Payment) -> None:
-    try:
-        enrollment_activate(enrollment=payment.enrollment)
-    except Conflict:
-        # The money is taken either way; staff see the payment and refund it.
-        logger.error("payment %s captured for enrollment %s that is not pending", payment.pk, payment.enrollment_id)
+    anomaly = _enrollment_anomaly(payment)
+    if anomaly:
+        # The money is taken either way: the payment stays CAPTURED, flagged for staff to refund.
+        payment.anomaly = anomaly
+        payment.save(update_fields=["anomaly", "updated_at"])
+        _anomaly_surface(payment)
+        return
     message_enqueue(
         template="payment_receipt",
         context=_receipt_message_context(payment),
@@ -262,6 +411,23 @@ def _on_captured(payment: Payment) -> None:
         },
         utm={key: getattr(payment, key) for key in UTM_KEYS},
     )
+
+
+def _enrollment_anomaly(payment: Payment) -> str:
+    """Activate the payment's enrollment; the anomaly when it cannot take this money, else ""."""
+    try:
+        _, changed = enrollment_activate(enrollment=payment.enrollment)
+    except Conflict:
+        return Payment.Anomaly.ENROLLMENT_NOT_PENDING
+    if changed:
+        return ""
+    # Already ACTIVE: fine after a staff activation, a double payment when another order paid for it.
+    paid_elsewhere = (
+        Payment.objects.filter(enrollment_id=payment.enrollment_id, anomaly="", status__in=REFUNDABLE_STATUSES)
+        .exclude(pk=payment.pk)
+        .exists()
+    )
+    return Payment.Anomaly.ENROLLMENT_ALREADY_PAID if paid_elsewhere else ""
 
 
 def _on_failed(payment: Payment) -> None:
@@ -307,7 +473,7 @@ def payment_receipt_context(payment: Payment) -> dict:
 def refund_create(*, payment: Payment, amount_paise: int, reason: str = "", created_by=None) -> Refund:
     """Staff refund (full or partial) through the gateway; its webhooks move it to PROCESSED or FAILED."""
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
-    if locked.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED):
+    if locked.status not in REFUNDABLE_STATUSES:
         raise Conflict("Only a captured payment can be refunded.", fields={"amount_paise": ["Not refundable."]})
     refundable = refundable_paise(locked)
     if not 0 < amount_paise <= refundable:
@@ -383,7 +549,7 @@ def refund_apply(
 
 def _refund_adopt(payment: Payment, razorpay_refund_id: str, amount_paise: int, event_id: str) -> Refund:
     """A refund made outside Cerebrum (the gateway's dashboard): recorded if it fits what is refundable."""
-    if payment.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED) or amount_paise > refundable_paise(payment):
+    if payment.status not in REFUNDABLE_STATUSES or amount_paise > refundable_paise(payment):
         raise reject(
             "refund_exceeds_capture",
             "The refund exceeds what was captured.",

@@ -112,7 +112,9 @@ def razorpay_webhook(request: HttpRequest) -> JsonResponse:
         )
     except services.PaymentRejected as error:
         return JsonResponse({"error": {"code": error.code, "message": error.message, "fields": {}}}, status=400)
-    return JsonResponse({"status": "duplicate" if outcome.duplicate else "ok"})
+    # An anomaly (money that could not be applied) is still a 200: it is recorded for a refund.
+    state = "duplicate" if outcome.duplicate else "anomaly" if outcome.anomaly else "ok"
+    return JsonResponse({"status": state})
 
 
 @method_decorator(staff_member_required, name="dispatch")

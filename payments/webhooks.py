@@ -14,7 +14,14 @@ from django.db import IntegrityError, transaction
 
 from payments.gateways import PaymentGateway, get_gateway
 from payments.models import Payment, PaymentEvent, Refund
-from payments.services import Outcome, payment_transition, refund_apply, reject
+from payments.services import (
+    Outcome,
+    payment_capture_apply,
+    payment_event_note,
+    payment_transition,
+    refund_apply,
+    reject,
+)
 
 logger = logging.getLogger("payments")
 
@@ -44,26 +51,28 @@ def webhook_receive(*, body: bytes, signature: str, event_id: str, gateway: Paym
 
 def _webhook_payment(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
     entity = payload["payment"]["entity"]
+    amount = int(entity["amount"])
+    if amount <= 0:
+        raise ValueError("a payment amount is positive")
     payment = Payment.objects.filter(razorpay_order_id=entity["order_id"]).first()
     if payment is None:
         return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
-    if int(entity["amount"]) != payment.amount_paise:
-        raise reject(
-            "amount_mismatch",
-            "The amount differs from the order.",
-            payment_id=payment.pk,
-            amount=entity["amount"],
-            event_id=event_id,
+    common = {"event_id": event_id, "event_type": event_type, "source": PaymentEvent.Source.WEBHOOK, "payload": payload}
+    if target == S.CAPTURED:
+        # Signed by the gateway, so the money is real: applied, or surfaced for a refund (never a 400).
+        return payment_capture_apply(
+            payment_id=payment.pk, gateway_payment_id=str(entity["id"]), amount_paise=amount, **common
         )
+    if amount != payment.amount_paise:
+        # No money moved yet (authorized / failed): noted on the payment, nothing changes.
+        logger.warning("webhook %s: %s paise for payment %s of %s", event_id, amount, payment.pk, payment.amount_paise)
+        return payment_event_note(payment=payment, **common)
     return payment_transition(
         payment_id=payment.pk,
         target=target,
-        event_id=event_id,
-        event_type=event_type,
-        source=PaymentEvent.Source.WEBHOOK,
-        payload=payload,
         gateway_payment_id=str(entity["id"]),
         failure_reason=str(entity.get("error_description") or ""),
+        **common,
     )
 
 
@@ -96,10 +105,15 @@ def _store_unmatched(*, event_id: str, event_type: str, payload: dict) -> Outcom
             )
     except IntegrityError:
         return Outcome(payment=None, duplicate=True)
-    logger.info("webhook %s (%s) stored without a payment", event_id, event_type)
+    if event_type in CAPTURE_EVENTS:
+        # Money captured on an order Cerebrum does not know: staff refund it from the gateway's dashboard.
+        logger.error("webhook %s: %s for an unknown order, stored without a payment", event_id, event_type)
+    else:
+        logger.info("webhook %s (%s) stored without a payment", event_id, event_type)
     return Outcome(payment=None)
 
 
+CAPTURE_EVENTS = ("payment.captured", "order.paid")
 WEBHOOK_HANDLERS = {
     "payment.authorized": (_webhook_payment, S.AUTHORIZED),
     "payment.captured": (_webhook_payment, S.CAPTURED),
