@@ -30,6 +30,11 @@ for _variable, _value in REQUIRED_SECRETS.items():
 PAYMENT_SANDBOX_ENABLED = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the shipped nginx (deploy/nginx.conf.template): one proxy of ours, so lockouts and throttles
+# take the client from X-Forwarded-For's last entry (cerebrum/client_ip.py), never nginx's address.
+# Set 0 only when gunicorn faces clients directly.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": TRUSTED_PROXY_COUNT}  # noqa: F405
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
