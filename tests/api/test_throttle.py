@@ -125,3 +125,61 @@ def test_register_and_otp_share_the_auth_zone_of_10_per_minute(api_client, url, 
     # then it is throttled
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
+
+
+# --- Behind nginx: throttles see the same client address as the lockout (issue 14 item 4) -----------
+
+NGINX = "10.0.0.254"
+
+
+@pytest.mark.django_db
+def test_behind_nginx_the_auth_throttle_is_per_client_not_per_proxy(api_client, settings):
+    # Before: every request had nginx's address, so ten logins by anyone throttled the whole site.
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = UserFactory()
+    body = {"username": user.email, "password": PASSWORD}
+    for _ in range(10):
+        api_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR="203.0.113.5")
+
+    busy = api_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    other = api_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    assert (busy.status_code, other.status_code) == (429, 200)
+
+
+@pytest.mark.django_db
+def test_behind_nginx_a_spoofed_forwarded_for_does_not_bypass_the_throttle(api_client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = UserFactory()
+    body = {"username": user.email, "password": PASSWORD}
+    for n in range(10):
+        spoofed = f"192.0.2.{n}, 203.0.113.5"  # the client's own claim, then what nginx saw
+        api_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR=spoofed)
+
+    response = api_client.post(
+        TOKEN_URL, body, format="json", REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.5"
+    )
+
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_behind_nginx_the_anonymous_rate_is_per_client(api_client, settings, throttle_rates):
+    settings.TRUSTED_PROXY_COUNT = 1
+    throttle_rates(anon="2/min")
+    statuses = [
+        api_client.post(
+            "/api/v1/auth/logout",
+            {"refresh": "x"},
+            format="json",
+            REMOTE_ADDR=NGINX,
+            HTTP_X_FORWARDED_FOR="203.0.113.5",
+        ).status_code
+        for _ in range(3)
+    ]
+    other = api_client.post(
+        "/api/v1/auth/logout", {"refresh": "x"}, format="json", REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+
+    assert statuses == [401, 401, 429]
+    assert other.status_code == 401
