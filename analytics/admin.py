@@ -1,4 +1,4 @@
-"""Admin for analytics: campaign costs (staff enter them), read-only events and rollups."""
+"""Admin for analytics: campaign costs (staff enter them), read-only events and rollups, dead letters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 
-from analytics.models import AnalyticsEvent, Campaign, DailyMetric
+from analytics.models import AnalyticsEvent, Campaign, DailyMetric, DeadLetterEvent
 from analytics.services import campaign_upsert
 from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.money import format_inr
@@ -93,4 +93,19 @@ class DailyMetricAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DeadLetterEvent)
+class DeadLetterEventAdmin(admin.ModelAdmin):
+    """Events the buffer flusher could not write, set aside so the rest was stored; staff read and delete."""
+
+    list_display = ("created_at", "error", "payload")
+    ordering = ("-created_at",)
+    readonly_fields = ("created_at", "error", "payload")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -117,7 +117,7 @@ class Flusher:
         items = self.redis.lrange(PROCESSING_KEY, 0, -1) or self._move(
             keys=[BUFFER_KEY, PROCESSING_KEY], args=[self.batch_size]
         )
-        return [orjson.loads(item) for item in items]
+        return [_decoded(item) for item in items]
 
     def done(self) -> bool:
         """The batch is committed to PostgreSQL: forget it, unless the lock was lost meanwhile.
@@ -127,3 +127,12 @@ class Flusher:
         """
         token = self.lock.local.token
         return bool(self._done(keys=[LOCK_KEY, PROCESSING_KEY], args=[token]))
+
+
+def _decoded(item: bytes) -> dict:
+    """A buffered event; an undecodable item stays a dict the writer refuses, so it is set aside, not fatal."""
+    try:
+        event = orjson.loads(item)
+    except orjson.JSONDecodeError:
+        return {"undecodable": item.decode("utf-8", errors="replace")}
+    return event if isinstance(event, dict) else {"undecodable": repr(event)}

@@ -114,3 +114,22 @@ class DailyMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.metric}[{self.dimension}] = {self.value}"
+
+
+class DeadLetterEvent(models.Model):
+    """A buffered event the flusher could not write, set aside so the rest of its batch is stored.
+
+    `payload` is the event as it travelled through the buffer, JSON-encoded (a NUL appears as the six
+    characters \\u0000, which PostgreSQL text accepts); staff see these in the admin.
+    """
+
+    payload = models.TextField()
+    error = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "analytics_dead_letter_events"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"dead letter {self.pk} @ {self.created_at:%Y-%m-%d %H:%M}: {self.error[:60]}"

@@ -12,14 +12,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import orjson
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from redis.exceptions import RedisError
 
 from analytics import buffer
-from analytics.models import AnalyticsEvent, Campaign
+from analytics.models import AnalyticsEvent, Campaign, DeadLetterEvent
+from cerebrum.text import without_control_characters
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +106,14 @@ def event_payload(
     return {
         "event_id": event_id,
         "event_type": event_type,
-        "event_name": name[:100],
+        "event_name": _clean(name, 100),
         "user_id": user_id,
-        "anonymous_id": (anonymous_id or "")[:64],
+        "anonymous_id": _clean(anonymous_id, 64),
         "properties": properties or {},
-        "utm_source": (utm.get("utm_source") or "")[:100] or None,
-        "utm_medium": (utm.get("utm_medium") or "")[:100] or None,
-        "utm_campaign": (utm.get("utm_campaign") or "")[:150] or None,
-        "path": (path or "")[:500],
+        "utm_source": _clean(utm.get("utm_source"), 100) or None,
+        "utm_medium": _clean(utm.get("utm_medium"), 100) or None,
+        "utm_campaign": _clean(utm.get("utm_campaign"), 150) or None,
+        "path": _clean(path, 500),
         "created_at": created_at.isoformat(),
     }
 
@@ -136,7 +139,7 @@ def buffer_flush(*, max_batches: int = FLUSH_MAX_BATCHES) -> int:
                 batch = holder.next_batch()
                 if not batch:
                     break
-                written += _events_write(batch)
+                written += _events_write_setting_aside(batch)
                 holder.done()
     except (buffer.BufferUnavailable, RedisError) as error:
         logger.warning("analytics flush stopped after %d events: %s", written, error)
@@ -201,8 +204,53 @@ def _events_write_direct(events: list[dict]) -> int:
     ids = [event["event_id"] for event in events]
     existing = {str(pk) for pk in AnalyticsEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True)}
     fresh = [event for event in events if event["event_id"] not in existing]
-    _events_write(fresh)
+    _events_write_setting_aside(fresh)
     return len(events) - len(fresh)
+
+
+# What a row itself can be refused for (its values, its shape); connection errors and timeouts are not
+# among them and propagate, leaving the batch in the processing list for the next flush.
+_BAD_ROW_ERRORS = (DataError, IntegrityError, ValidationError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def _events_write_setting_aside(events: list[dict]) -> int:
+    """Write the events; if any row is refused, write them one by one and set the refused ones aside.
+
+    One bad event can never stop ingestion: the rest of its batch is stored, and the bad one becomes a
+    DeadLetterEvent staff see in the admin (issue 14 item 7). Returns how many rows were written.
+    """
+    try:
+        return _events_write(events)
+    except _BAD_ROW_ERRORS as error:
+        logger.warning("analytics batch of %d refused (%s); writing row by row", len(events), type(error).__name__)
+    written, refused = 0, []
+    for event in events:
+        try:
+            written += _events_write([event])
+        except _BAD_ROW_ERRORS as error:
+            refused.append((event, error))
+    events_dead_letter(refused=refused)
+    return written
+
+
+def events_dead_letter(*, refused: list[tuple[dict, Exception]]) -> int:
+    """Keep refused buffer events as DeadLetterEvent rows (payload JSON-escaped, so a NUL is storable)."""
+    rows = [
+        DeadLetterEvent(
+            payload=orjson.dumps(event, default=repr).decode(),
+            error=without_control_characters(f"{type(error).__name__}: {error}")[:500],
+        )
+        for event, error in refused
+    ]
+    for event, error in refused:
+        logger.error("analytics event set aside: %s (%s)", type(error).__name__, str(event.get("event_id", "?"))[:64])
+    DeadLetterEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _clean(value: str | None, max_length: int) -> str:
+    """A text field of an event: no control characters (PostgreSQL refuses NUL), cut to the column."""
+    return without_control_characters(value or "")[:max_length]
 
 
 def _events_write(events: list[dict]) -> int:
