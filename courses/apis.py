@@ -5,7 +5,7 @@ Thin by design: validate input, call courses.selectors (which decide access) or 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -363,20 +363,13 @@ class AttemptOutputSerializer(serializers.ModelSerializer):
         return selectors.seconds_left(attempt) if attempt.status == TestAttempt.Status.IN_PROGRESS else 0
 
 
-class AttemptWithPaperSerializer(AttemptOutputSerializer):
-    questions = serializers.SerializerMethodField()
-
-    class Meta(AttemptOutputSerializer.Meta):
-        fields = [*AttemptOutputSerializer.Meta.fields, "questions"]
-        read_only_fields = fields
-
-    @extend_schema_field(PaperQuestionSerializer(many=True))
-    def get_questions(self, attempt: TestAttempt) -> list[dict]:
-        return selectors.attempt_view(attempt=attempt)
-
-
 class AttemptResultSerializer(AttemptOutputSerializer):
+    """Pass selectors.attempt_for_result(attempt): a live mock's score stays blank until results open."""
+
     questions = serializers.SerializerMethodField()
+    results_open_at = serializers.DateTimeField(
+        allow_null=True, default=None, help_text="Set while a live mock's results are still hidden."
+    )
 
     class Meta(AttemptOutputSerializer.Meta):
         fields = [
@@ -386,6 +379,8 @@ class AttemptResultSerializer(AttemptOutputSerializer):
             "wrong_count",
             "unanswered_count",
             "topic_breakdown",
+            "section_breakdown",
+            "results_open_at",
             "questions",
         ]
         read_only_fields = fields
@@ -395,10 +390,100 @@ class AttemptResultSerializer(AttemptOutputSerializer):
         return selectors.attempt_view(attempt=attempt, reveal=True)
 
 
+class PaperItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    text = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField(), help_text="In this learner's order, A to D.")
+    topic = serializers.CharField()
+    chapter = serializers.CharField()
+    section = serializers.CharField(allow_blank=True)
+
+
+class SectionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    question_ids = serializers.ListField(child=serializers.IntegerField())
+    attempt_any = serializers.IntegerField(allow_null=True, help_text="NTA's attempt any N of the section.")
+
+
+class StoredAnswerSerializer(serializers.Serializer):
+    option = serializers.CharField(allow_blank=True)
+    marked_for_review = serializers.BooleanField()
+    seq = serializers.IntegerField()
+
+
+class AttemptStateSerializer(AttemptOutputSerializer):
+    """The exam screen's state (docs/exam.md); `questions` is the older shape, kept for existing apps."""
+
+    deadline = serializers.DateTimeField(source="expires_at", help_text="UTC, with any extra time granted.")
+    server_now = serializers.SerializerMethodField()
+    paper = serializers.SerializerMethodField()
+    sections = serializers.SerializerMethodField()
+    answers = serializers.SerializerMethodField()
+    visited = serializers.SerializerMethodField()
+    last_seq = serializers.SerializerMethodField()
+    questions = serializers.SerializerMethodField()
+
+    class Meta(AttemptOutputSerializer.Meta):
+        fields = [
+            *AttemptOutputSerializer.Meta.fields,
+            "deadline",
+            "server_now",
+            "paper",
+            "sections",
+            "answers",
+            "visited",
+            "last_seq",
+            "questions",
+        ]
+        read_only_fields = fields
+
+    def _state(self, attempt: TestAttempt) -> dict:
+        if not hasattr(attempt, "_exam_state"):
+            attempt._exam_state = selectors.attempt_state(attempt=attempt)
+        return attempt._exam_state
+
+    def get_server_now(self, attempt: TestAttempt) -> datetime:
+        return self._state(attempt)["server_now"]
+
+    @extend_schema_field(PaperItemSerializer(many=True))
+    def get_paper(self, attempt: TestAttempt) -> list[dict]:
+        return self._state(attempt)["paper"]
+
+    @extend_schema_field(SectionSerializer(many=True))
+    def get_sections(self, attempt: TestAttempt) -> list[dict]:
+        return self._state(attempt)["sections"]
+
+    @extend_schema_field(serializers.DictField(child=StoredAnswerSerializer()))
+    def get_answers(self, attempt: TestAttempt) -> dict:
+        return self._state(attempt)["answers"]
+
+    def get_visited(self, attempt: TestAttempt) -> list[int]:
+        return self._state(attempt)["visited"]
+
+    def get_last_seq(self, attempt: TestAttempt) -> int:
+        return self._state(attempt)["last_seq"]
+
+    @extend_schema_field(PaperQuestionSerializer(many=True))
+    def get_questions(self, attempt: TestAttempt) -> list[dict]:
+        state = self._state(attempt)
+        visited = set(state["visited"])
+        return [
+            {
+                **question,
+                "chosen": state["answers"].get(str(question["id"]), {}).get("option", ""),
+                "marked": state["answers"].get(str(question["id"]), {}).get("marked_for_review", False),
+                "visited": question["id"] in visited,
+            }
+            for question in state["paper"]
+        ]
+
+
 def own_attempt(request, attempt_id: int) -> TestAttempt:
     """Only the learner who started an attempt may answer or submit it (a parent or staff may only read it)."""
-    attempt = selectors.attempt_list_for_user(user=request.user).filter(pk=attempt_id).first()
-    if attempt is None:
+    # The running attempt comes from Redis (selectors.attempt_get_for_user): no query on the exam's hot path.
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    if attempt.user_id is None or attempt.user_id != request.user.pk:
         raise NotFound("No such attempt.")
     return attempt
 
@@ -410,43 +495,72 @@ class AttemptStartApi(APIView):
         operation_id="attempts_start",
         parameters=[IDEMPOTENCY_HEADER],
         request=None,
-        responses={201: AttemptWithPaperSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
+        responses={201: AttemptStateSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
     )
     @idempotent
     def post(self, request, slug: str):
         attempt = services.attempt_start(test=selectors.test_get(slug=slug), user=request.user)
-        return Response(AttemptWithPaperSerializer(attempt).data, status=status.HTTP_201_CREATED)
+        return Response(AttemptStateSerializer(attempt).data, status=status.HTTP_201_CREATED)
 
 
 class AttemptDetailApi(APIView):
-    """An attempt and its paper with the answers saved so far (the app resumes from this)."""
+    """An attempt's state for the exam screen: deadline, paper in the learner's order, answers, seqs."""
 
     @extend_schema(
-        operation_id="attempts_read", responses={200: AttemptWithPaperSerializer, **error_responses(401, 404, 429)}
+        operation_id="attempts_read", responses={200: AttemptStateSerializer, **error_responses(401, 404, 429)}
     )
     def get(self, request, attempt_id: int):
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-        return Response(AttemptWithPaperSerializer(attempt).data)
+        return Response(AttemptStateSerializer(attempt).data)
+
+
+class AnswerItemSerializer(StrictInputSerializer):
+    question_id = serializers.IntegerField(min_value=1)
+    option = serializers.ChoiceField(
+        choices=["A", "B", "C", "D", ""],
+        allow_blank=True,
+        help_text="The letter as this learner saw the option (their order); empty clears the answer.",
+    )
+    marked_for_review = serializers.BooleanField(required=False, default=False)
+    seq = serializers.IntegerField(
+        min_value=1, max_value=2_000_000_000, help_text="Per attempt, increasing; per question the highest wins."
+    )
+    time_spent_seconds = serializers.IntegerField(
+        min_value=0, max_value=86_400, required=False, default=0, help_text="Seconds on it since the last send."
+    )
 
 
 class AttemptAnswerApi(APIView):
-    """Save one answer (an empty option clears it); the clock and the paper are checked by the service."""
+    """Save answers: a batch with the client's seq (newest per question wins; retries are harmless).
+
+    The older body, one answer without seq, is still accepted and stored as the newest. 409
+    `attempt_closed` once the attempt is submitted or its time (+ grace) is up.
+    """
 
     class InputSerializer(StrictInputSerializer):
+        answers = AnswerItemSerializer(many=True, allow_empty=False, max_length=services.MAX_ANSWERS_PER_SAVE)
+
+    class SingleInputSerializer(StrictInputSerializer):
         question_id = serializers.IntegerField(min_value=1)
         option = serializers.ChoiceField(choices=["A", "B", "C", "D", ""], allow_blank=True, allow_null=True)
         marked_for_review = serializers.BooleanField(required=False, default=False)
 
+    class OutputSerializer(serializers.Serializer):
+        saved = serializers.IntegerField(help_text="Rows written (older or repeated seqs write nothing).")
+        acknowledged_seq = serializers.IntegerField(help_text="The highest seq stored for this attempt.")
+
     @extend_schema(
         operation_id="attempts_answer",
         request=InputSerializer,
-        responses={204: None, **error_responses(400, 401, 404, 409, 415, 429)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 404, 409, 415, 429)},
     )
     def post(self, request, attempt_id: int):
-        serializer = self.InputSerializer(data=request.data)
+        batch = isinstance(request.data, dict) and "answers" in request.data
+        serializer = (self.InputSerializer if batch else self.SingleInputSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.attempt_answer(attempt=own_attempt(request, attempt_id), **serializer.validated_data)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        answers = serializer.validated_data["answers"] if batch else [{**serializer.validated_data, "seq": None}]
+        result = services.attempt_answers_save(attempt=own_attempt(request, attempt_id), answers=answers)
+        return Response(self.OutputSerializer(result).data)
 
 
 class AttemptSubmitApi(APIView):
@@ -461,7 +575,7 @@ class AttemptSubmitApi(APIView):
     @idempotent
     def post(self, request, attempt_id: int):
         attempt = services.attempt_submit(attempt=own_attempt(request, attempt_id))
-        return Response(AttemptResultSerializer(attempt).data)
+        return Response(AttemptResultSerializer(selectors.attempt_for_result(attempt)).data)
 
 
 class AttemptResultApi(APIView):
@@ -474,7 +588,7 @@ class AttemptResultApi(APIView):
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
         if attempt.status == TestAttempt.Status.IN_PROGRESS:
             raise Conflict("Submit the attempt to see its result.", code="attempt_running")
-        return Response(AttemptResultSerializer(attempt).data)
+        return Response(AttemptResultSerializer(selectors.attempt_for_result(attempt)).data)
 
 
 # --- Leaderboards ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""Cache keys the courses app owns: test papers, answer keys, in-attempt answers, dashboards, leaderboards.
+"""Cache keys the courses app owns: test papers, answer keys, running attempts, dashboards, leaderboards.
 
 Everything here fails soft: when Redis is missing (embedded default) or down, callers get None/False and
-fall back to PostgreSQL, so a Redis outage slows learners down but never loses an answer or a score.
+fall back to PostgreSQL. Answers are not here: PostgreSQL is their store of record (docs/exam.md), so
+Redis losing its data, or coming back with old data, cannot lose or revert an answer.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from datetime import date
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from cerebrum.cache import get_or_build, page_version_key, user_pages_bump
 from cerebrum.metrics import record_cache
-from courses.models import PracticeTestQuestion
+from courses.models import PaperVersion, PracticeTestQuestion
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def paper_get(test) -> dict:
 def paper_get_by_id(*, test_id: int, version: int) -> dict:
     paper, _ = get_or_build(
         paper_key(test_id, version),
-        lambda: _paper_build(test_id, version),
+        lambda: paper_snapshot(test_id, version)["paper"],
         timeout=PAPER_TIMEOUT,
         l1_seconds=PAPER_L1_SECONDS,
         lock_seconds=15,
@@ -73,11 +75,15 @@ def answer_key_get(*, test_id: int, version: int) -> dict[str, dict]:
     """question id (str) → {correct, explanation, topic, chapter}; only scoring and result pages read it."""
     key, _ = get_or_build(
         f"paperkey:{test_id}:v{version}",
-        lambda: _answer_key_build(test_id),
+        lambda: paper_snapshot(test_id, version)["answer_key"],
         timeout=PAPER_TIMEOUT,
         l1_seconds=PAPER_L1_SECONDS,
     )
     return key
+
+
+def paper_question_ids(paper: dict) -> set[int]:
+    return {question["id"] for question in paper["questions"]}
 
 
 def paper_builds(test_id: int) -> int:
@@ -88,11 +94,38 @@ def paper_builds(test_id: int) -> int:
         return 0
 
 
+def paper_snapshot(test_id: int, version: int) -> dict:
+    """{"paper", "answer_key"} of one version, frozen in PostgreSQL (PaperVersion) at its first build.
+
+    The cache is rebuilt from the frozen row, so an attempt keeps the paper it started with even after
+    the questions change and Redis loses the blob. A paper with no questions yet is not frozen.
+    """
+    row = PaperVersion.objects.filter(test_id=test_id, version=version).values("paper", "answer_key").first()
+    if row is not None:
+        return row
+    rows = list(_paper_rows(test_id))
+    paper, answer_key = _paper_build(test_id, version, rows), _answer_key_build(rows)
+    if paper["questions"]:
+        PaperVersion.objects.bulk_create(
+            [PaperVersion(test_id=test_id, version=version, paper=paper, answer_key=answer_key)],
+            ignore_conflicts=True,
+        )
+        row = PaperVersion.objects.filter(test_id=test_id, version=version).values("paper", "answer_key").first()
+        if row is not None:  # a concurrent builder froze it first: theirs is the paper
+            return row
+    return {"paper": paper, "answer_key": answer_key}
+
+
 def _paper_rows(test_id: int):
-    return PracticeTestQuestion.objects.filter(test_id=test_id).select_related("question").order_by("position")
+    # Sections in their order, then positions: a section's questions are always contiguous.
+    return (
+        PracticeTestQuestion.objects.filter(test_id=test_id)
+        .select_related("question", "section")
+        .order_by(F("section__position").asc(nulls_last=True), "position")
+    )
 
 
-def _paper_build(test_id: int, version: int) -> dict:
+def _paper_build(test_id: int, version: int, rows: list) -> dict:
     paper_builds_total.inc()
     _count_build(test_id)
     questions = [
@@ -103,10 +136,28 @@ def _paper_build(test_id: int, version: int) -> dict:
             "options": item.question.options,
             "topic": item.question.topic,
             "chapter": item.question.chapter,
+            "section": item.section.name if item.section_id else "",
         }
-        for number, item in enumerate(_paper_rows(test_id), start=1)
+        for number, item in enumerate(rows, start=1)
     ]
-    return {"test_id": test_id, "version": version, "questions": questions}
+    return {"test_id": test_id, "version": version, "questions": questions, "sections": _sections(rows)}
+
+
+def _sections(rows: list) -> list[dict]:
+    """[{"name", "question_ids", "attempt_any"}] in paper order; a test without sections has one."""
+    sections: dict = {}
+    for item in rows:
+        section = item.section
+        entry = sections.setdefault(
+            item.section_id,
+            {
+                "name": section.name if section else ("Other" if sections else "Questions"),
+                "question_ids": [],
+                "attempt_any": section.attempt_any if section else None,
+            },
+        )
+        entry["question_ids"].append(item.question_id)
+    return list(sections.values())
 
 
 def _count_build(test_id: int) -> None:
@@ -119,7 +170,7 @@ def _count_build(test_id: int) -> None:
         logger.warning("paper build counter unavailable for test %s", test_id)
 
 
-def _answer_key_build(test_id: int) -> dict[str, dict]:
+def _answer_key_build(rows: list) -> dict[str, dict]:
     return {
         str(item.question_id): {
             "correct": item.question.correct_option,
@@ -127,62 +178,8 @@ def _answer_key_build(test_id: int) -> dict[str, dict]:
             "topic": item.question.topic,
             "chapter": item.question.chapter,
         }
-        for item in _paper_rows(test_id)
+        for item in rows
     }
-
-
-# --- Answers during an attempt ----------------------------------------------------------------
-
-
-def answers_key(attempt_id: int) -> str:
-    return f"attempt:{attempt_id}:answers"
-
-
-def answers_save(*, attempt_id: int, question_id: int, option: str, marked: bool, ttl_seconds: int) -> bool:
-    """HSET the answer and its review mark in one round trip; False when Redis cannot take it."""
-    client = redis_client()
-    if client is None:
-        return False
-    key = answers_key(attempt_id)
-    try:
-        pipe = client.pipeline(transaction=False)
-        pipe.hset(key, mapping={f"q:{question_id}": option, f"m:{question_id}": "1" if marked else "0"})
-        pipe.expire(key, max(ttl_seconds, 60))
-        pipe.execute()
-    except RedisError:
-        logger.warning("answers for attempt %s go to PostgreSQL: Redis unavailable", attempt_id)
-        return False
-    return True
-
-
-def answers_load(attempt_id: int) -> tuple[dict[str, str], set[str]] | None:
-    """(question id → option, marked question ids) from Redis; None when Redis is unavailable."""
-    client = redis_client()
-    if client is None:
-        return None
-    try:
-        raw = client.hgetall(answers_key(attempt_id))
-    except RedisError:
-        return None
-    answers, marked = {}, set()
-    for field, value in raw.items():
-        kind, question_id = field.decode().split(":", 1)
-        value = value.decode()
-        if kind == "q":
-            answers[question_id] = value
-        elif value == "1":
-            marked.add(question_id)
-    return answers, marked
-
-
-def answers_delete(attempt_id: int) -> None:
-    client = redis_client()
-    if client is None:
-        return
-    try:
-        client.delete(answers_key(attempt_id))
-    except RedisError:
-        logger.warning("could not delete answers of attempt %s; their TTL removes them", attempt_id)
 
 
 # --- Content objects ----------------------------------------------------------------------------

@@ -58,6 +58,10 @@ class Enrollment(UTMFields):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     enrollment_date = models.DateTimeField(default=timezone.now)
+    # The learner's first and last attributed visits (any device) when the enrollment was made:
+    # {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "at"}; {} when none.
+    first_touch = models.JSONField(default=dict, blank=True)
+    last_touch = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,7 +141,17 @@ class PracticeTest(models.Model):
     is_free = models.BooleanField(default=False, help_text="Free tests are open to everyone, including free users")
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="tests")
     scheduled_start = models.DateTimeField(null=True, blank=True, help_text="Exam mode: everyone starts at this time")
-    max_attempts = models.PositiveSmallIntegerField(default=3)
+    max_attempts = models.PositiveSmallIntegerField(
+        default=3, help_text="Ignored for a scheduled (live) mock: there every learner has one attempt"
+    )
+    shuffle = models.BooleanField(
+        default=False,
+        help_text="Each learner gets the questions (within a section) and the options in their own order",
+    )
+    # The longest extra time staff granted one learner: a live mock's results open only after it too.
+    extra_seconds_max = models.PositiveIntegerField(default=0, editable=False)
+    # Set when a live mock's results were sent to its learners (services.live_results_announce).
+    results_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_published = models.BooleanField(default=True)
     # Bumped by the services whenever the paper changes; the cached paper's key carries it.
     paper_version = models.PositiveIntegerField(default=1)
@@ -155,11 +169,45 @@ class PracticeTest(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_live(self) -> bool:
+        """A scheduled mock: everyone writes in the same window, one attempt each, results after it."""
+        return self.scheduled_start is not None
+
+
+class TestSection(models.Model):
+    """A part of a paper (NEET: Physics, Chemistry, Botany, Zoology), in the paper's order.
+
+    `attempt_any` is NTA's "attempt any N of M": only the first N answered questions of the section
+    (in the learner's order) are scored; M is the number of the section's questions.
+    """
+
+    test = models.ForeignKey(PracticeTest, on_delete=models.CASCADE, related_name="sections")
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField()
+    attempt_any = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Blank: every question counts. N: only the first N answered count."
+    )
+
+    class Meta:
+        db_table = "test_sections"
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["test", "position"], name="test_section_position_unique"),
+            models.CheckConstraint(condition=Q(attempt_any__gt=0), name="test_section_attempt_any_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
 
 class PracticeTestQuestion(models.Model):
     test = models.ForeignKey(PracticeTest, on_delete=models.CASCADE, related_name="paper_items")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="paper_items")
     position = models.PositiveSmallIntegerField()
+    section = models.ForeignKey(
+        TestSection, null=True, blank=True, on_delete=models.SET_NULL, related_name="paper_items"
+    )
 
     class Meta:
         db_table = "practice_test_questions"
@@ -197,7 +245,14 @@ class TestAttempt(models.Model):
     wrong_count = models.PositiveSmallIntegerField(default=0)
     unanswered_count = models.PositiveSmallIntegerField(default=0)
     topic_breakdown = models.JSONField(default=dict, blank=True)
+    section_breakdown = models.JSONField(default=dict, blank=True)
     paper_version = models.PositiveIntegerField(default=1)
+    # Staff-granted extra time, already part of expires_at (AttemptTimeGrant logs each grant).
+    extra_seconds = models.PositiveIntegerField(default=0)
+    # This learner's order (empty: the paper's own order): question ids, and per question the
+    # canonical option letters in the order shown as A, B, C, D ({"17": "CADB"}).
+    question_order = models.JSONField(default=list, blank=True)
+    option_orders = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -222,6 +277,71 @@ class TestAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.pk} of {self.test_id} ({self.status})"
+
+
+class AttemptAnswer(models.Model):
+    """The store of record for answers during an attempt: one row per (attempt, question), newest wins.
+
+    Written only by `services.attempt_answers_save` (an INSERT ... ON CONFLICT DO UPDATE that keeps the
+    highest client `seq`); a row with no option and no mark records a visit. `option` is the canonical
+    letter (the answer key's), whatever order the learner saw the options in.
+    """
+
+    attempt = models.ForeignKey(TestAttempt, on_delete=models.CASCADE, related_name="answer_rows")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    option = models.CharField(max_length=1, blank=True, default="")
+    marked = models.BooleanField(default=False)
+    seq = models.PositiveIntegerField()
+    time_spent_seconds = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "attempt_answers"
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "question"], name="attempt_answer_one_per_question"),
+            models.CheckConstraint(condition=Q(option__in=["", "A", "B", "C", "D"]), name="attempt_answer_option"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}/{self.question_id}: {self.option or '-'} (seq {self.seq})"
+
+
+class AttemptTimeGrant(models.Model):
+    """Append-only log of extra time staff gave one learner's attempt (and why)."""
+
+    attempt = models.ForeignKey(TestAttempt, on_delete=models.CASCADE, related_name="time_grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    seconds = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "attempt_time_grants"
+        constraints = [models.CheckConstraint(condition=Q(seconds__gt=0), name="time_grant_positive")]
+
+    def __str__(self) -> str:
+        return f"+{self.seconds}s for attempt {self.attempt_id}"
+
+
+class PaperVersion(models.Model):
+    """A test's paper and answer key as they were at one `paper_version`, frozen at its first use.
+
+    Running attempts keep the version they started with, even after the questions are edited and the
+    cache is emptied: the cache is rebuilt from this row, never from the (changed) questions.
+    """
+
+    test = models.ForeignKey(PracticeTest, on_delete=models.CASCADE, related_name="paper_versions")
+    version = models.PositiveIntegerField()
+    paper = models.JSONField()
+    answer_key = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "paper_versions"
+        constraints = [models.UniqueConstraint(fields=["test", "version"], name="paper_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.test_id} v{self.version}"
 
 
 class ChapterNote(models.Model):

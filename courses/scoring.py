@@ -21,25 +21,50 @@ class Score:
     wrong_count: int = 0
     unanswered_count: int = 0
     topic_breakdown: dict[str, dict] = field(default_factory=dict)
+    section_breakdown: dict[str, dict] = field(default_factory=dict)
 
 
-def score_answers(*, answers: dict[str, str], answer_key: dict[str, dict], marking: Marking) -> Score:
+def score_answers(
+    *,
+    answers: dict[str, str],
+    answer_key: dict[str, dict],
+    marking: Marking,
+    sections: list[dict] | None = None,
+) -> Score:
     """Score `answers` (question id → option) against `answer_key` (question id → {correct, topic, chapter}).
 
     Answers to questions outside the key are ignored: the paper, not the client, decides what counts.
+    `sections` ([{"name", "question_ids" in the learner's order, "attempt_any"}]) applies NTA's
+    "attempt any N of M" (NEET 2021-2024 Section B: "only the first N attempted questions will be
+    evaluated"): past the first N answered questions of a section, answers are not evaluated and
+    count as unanswered (0 marks), reported as `not_evaluated`.
     """
     result = Score()
-    for question_id, key in answer_key.items():
-        chosen = answers.get(str(question_id)) or ""
-        outcome = _outcome(chosen, key["correct"])
-        marks = getattr(marking, outcome)
-        result.score += marks
-        setattr(result, f"{outcome}_count", getattr(result, f"{outcome}_count") + 1)
-        _add_to_topic(result.topic_breakdown, key, outcome, marks)
+    for section in sections or [{"name": "", "question_ids": list(answer_key), "attempt_any": None}]:
+        totals = _section_totals(result, section)
+        answered = 0
+        for question_id in section["question_ids"]:
+            key = answer_key.get(str(question_id))
+            if key is None:
+                continue
+            chosen = answers.get(str(question_id)) or ""
+            if chosen in OPTIONS:
+                answered += 1
+                if section.get("attempt_any") and answered > section["attempt_any"]:
+                    chosen, totals["not_evaluated"] = "", totals["not_evaluated"] + 1
+            _add(result, totals, key, _outcome(chosen, key["correct"]), marking)
+    if not sections:
+        result.section_breakdown = {}
     return result
 
 
-def max_score(*, question_count: int, marking: Marking) -> int:
+def max_score(*, question_count: int, marking: Marking, sections: list[dict] | None = None) -> int:
+    """The best possible score: every counted question right (an "any N of M" section counts N)."""
+    if sections:
+        question_count = sum(
+            min(section["attempt_any"] or len(section["question_ids"]), len(section["question_ids"]))
+            for section in sections
+        )
     return question_count * marking.correct
 
 
@@ -49,11 +74,25 @@ def _outcome(chosen: str, correct: str) -> str:
     return "correct" if chosen == correct else "wrong"
 
 
-def _add_to_topic(breakdown: dict[str, dict], key: dict, outcome: str, marks: int) -> None:
-    topic = breakdown.setdefault(
+def _section_totals(result: Score, section: dict) -> dict:
+    return result.section_breakdown.setdefault(
+        section["name"],
+        {"total": 0, "correct": 0, "wrong": 0, "unanswered": 0, "not_evaluated": 0, "score": 0},
+    )
+
+
+def _add(result: Score, totals: dict, key: dict, outcome: str, marking: Marking) -> None:
+    marks = getattr(marking, outcome)
+    result.score += marks
+    setattr(result, f"{outcome}_count", getattr(result, f"{outcome}_count") + 1)
+    for row in (totals, _topic_totals(result.topic_breakdown, key)):
+        row["total"] += 1
+        row[outcome] += 1
+        row["score"] += marks
+
+
+def _topic_totals(breakdown: dict[str, dict], key: dict) -> dict:
+    return breakdown.setdefault(
         key["topic"],
         {"chapter": key.get("chapter", ""), "total": 0, "correct": 0, "wrong": 0, "unanswered": 0, "score": 0},
     )
-    topic["total"] += 1
-    topic[outcome] += 1
-    topic["score"] += marks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import re
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -14,11 +15,21 @@ from django.utils.text import slugify
 from accounts.models import ParentLink
 from accounts.selectors import user_names
 from cerebrum.errors import DomainError, NotFound
+from cerebrum.money import gst_split
 from courses import caches
-from courses.models import ChapterNote, Course, Enrollment, PracticeTest, Question, TestAttempt
+from courses.models import (
+    AttemptAnswer,
+    ChapterNote,
+    Course,
+    Enrollment,
+    PracticeTest,
+    PracticeTestQuestion,
+    Question,
+    TestAttempt,
+)
+from courses.scoring import OPTIONS as OPTION_LETTERS
 
 FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
-GST_PERCENT = 18
 SOLUTIONS_DELAY = timedelta(minutes=1)  # past the submit grace, so no one can still answer
 
 
@@ -45,9 +56,14 @@ def course_get(*, slug: str) -> Course:
 
 
 def fees_breakdown(fees_paise: int) -> dict[str, int]:
-    """Fees are GST-inclusive: base = round(fees × 100 / 118), GST is the rest (all in paise)."""
-    base = round(fees_paise * 100 / (100 + GST_PERCENT))
-    return {"total": fees_paise, "base": base, "gst": fees_paise - base, "gst_percent": GST_PERCENT}
+    """Fees are GST-inclusive: the taxable value and GST in paise, from the one GST function."""
+    split = gst_split(fees_paise)
+    return {
+        "total": fees_paise,
+        "base": split["base_paise"],
+        "gst": split["gst_paise"],
+        "gst_percent": split["gst_rate_percent"],
+    }
 
 
 # --- Enrollments ----------------------------------------------------------------------------------
@@ -142,26 +158,31 @@ def attempt_for_learner(*, test: PracticeTest, user=None, free_user_id: int | No
 
 
 def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
-    """The paper's questions with this attempt's answers (and, after submit, the key and explanations).
+    """The paper's questions in this learner's order with their answers (and, once allowed, the key).
 
-    The key is shown only for a finished attempt, and for a scheduled exam only once it has ended:
-    the rule lives here so the pages and the API cannot disagree.
+    Options carry the letters the learner saw (their order); `chosen` and `correct` use those letters.
+    The key is shown only for a finished attempt whose results are open (a live mock's window has
+    closed), and never for a question that a live or course-only test also uses: the rule lives here so
+    the pages and the API cannot disagree.
     """
-    from courses.services import attempt_answers
-
-    reveal = reveal and attempt.status != TestAttempt.Status.IN_PROGRESS and solutions_open_at(attempt.test) is None
-    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
-    if attempt.status == TestAttempt.Status.IN_PROGRESS:
-        answers, marked = attempt_answers(attempt)
+    in_progress = attempt.status == TestAttempt.Status.IN_PROGRESS
+    reveal = reveal and not in_progress and results_open_at(attempt.test) is None
+    if in_progress:
+        rows = _answer_rows(attempt)
+        answers = {qid: row["option"] for qid, row in rows.items() if row["option"]}
+        marked = {qid for qid, row in rows.items() if row["marked"]}
     else:
-        answers, marked = attempt.answers or {}, set()
+        rows, answers, marked = {}, attempt.answers or {}, set()
     key = caches.answer_key_get(test_id=attempt.test_id, version=attempt.paper_version) if reveal else {}
+    hidden = _questions_kept_secret(attempt.test, key) if reveal else set()
     questions = []
-    for question in paper["questions"]:
+    for question in attempt_paper(attempt):
         qid = str(question["id"])
-        row = {**question, "chosen": answers.get(qid, ""), "marked": qid in marked}
-        if reveal and qid in key:
-            correct = key[qid]["correct"]
+        row = {**question, "chosen": _shown(attempt, qid, answers.get(qid, "")), "marked": qid in marked}
+        if in_progress:
+            row["visited"] = qid in rows
+        if reveal and qid in key and qid not in hidden:
+            correct = _shown(attempt, qid, key[qid]["correct"])
             row.update(
                 correct=correct, correct_text=question["options"].get(correct, ""), explanation=key[qid]["explanation"]
             )
@@ -169,15 +190,156 @@ def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
     return questions
 
 
-def solutions_open_at(test: PracticeTest):
-    """When a scheduled exam's answer key may be shown, or None if it may be shown now.
+def attempt_paper(attempt: TestAttempt) -> list[dict]:
+    """The attempt's paper version, questions and options in this learner's order, numbered 1..N."""
+    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+    order = attempt.question_order or []
+    if not order:
+        return paper["questions"]
+    by_id = {question["id"]: question for question in paper["questions"]}
+    orders = attempt.option_orders or {}
+    questions = []
+    for number, question_id in enumerate(order, start=1):
+        question = by_id[question_id]
+        letters = orders.get(str(question_id))
+        options = question["options"]
+        if letters:
+            options = {shown: options[canonical] for shown, canonical in zip(OPTION_LETTERS, letters, strict=True)}
+        questions.append({**question, "number": number, "options": options})
+    return questions
 
-    Someone who submits early must not be able to pass the key to those still writing.
+
+def attempt_state(*, attempt: TestAttempt) -> dict:
+    """What the exam screen needs to (re)start: the contract in docs/exam.md.
+
+    deadline (UTC, with granted extra time), server_now, the paper in this learner's order without
+    answers, the sections, the stored answers (letters as the learner saw them) with their seq, the
+    visited questions and last_seq (the client continues its seq above it). One query.
+    """
+    from courses.services import sections_in_learner_order
+
+    rows = _answer_rows(attempt)
+    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+    answers = {
+        qid: {"option": _shown(attempt, qid, row["option"]), "marked_for_review": row["marked"], "seq": row["seq"]}
+        for qid, row in rows.items()
+        if row["option"] or row["marked"]
+    }
+    return {
+        "id": attempt.pk,
+        "status": attempt.status,
+        "deadline": attempt.expires_at,
+        "server_now": timezone.now(),
+        "seconds_left": seconds_left(attempt) if attempt.status == TestAttempt.Status.IN_PROGRESS else 0,
+        "paper": attempt_paper(attempt),
+        "sections": sections_in_learner_order(paper=paper, attempt=attempt),
+        "answers": answers,
+        "visited": [int(qid) for qid in rows],
+        "last_seq": max((row["seq"] for row in rows.values()), default=0),
+    }
+
+
+PALETTE_STATES = ("not_visited", "not_answered", "answered", "marked_for_review", "answered_and_marked")
+
+
+def attempt_summary(*, attempt: TestAttempt, state: dict | None = None) -> dict:
+    """NTA's submit summary: counts per palette state, for the whole paper and per section.
+
+    Palette state of a question: not_visited (never opened), not_answered (opened, no answer), answered,
+    marked_for_review (marked, no answer), answered_and_marked (answered and marked: it is scored).
+    Pass `state` (attempt_state's) to reuse its read; otherwise one query.
+    """
+    state = state or attempt_state(attempt=attempt)
+    visited = set(state["visited"])
+    sections = []
+    for section in state["sections"]:
+        counts = dict.fromkeys(PALETTE_STATES, 0)
+        for question_id in section["question_ids"]:
+            counts[palette_state(state["answers"].get(str(question_id)), question_id in visited)] += 1
+        sections.append({"name": section["name"], "total": len(section["question_ids"]), **counts})
+    totals = {name: sum(section[name] for section in sections) for name in ("total", *PALETTE_STATES)}
+    return {**totals, "sections": sections}
+
+
+def palette_state(answer: dict | None, visited: bool) -> str:
+    if answer and answer["option"]:
+        return "answered_and_marked" if answer["marked_for_review"] else "answered"
+    if answer and answer["marked_for_review"]:
+        return "marked_for_review"
+    return "not_answered" if visited else "not_visited"
+
+
+def results_open_at(test: PracticeTest):
+    """When a live mock's score, answers, solutions and leaderboard may be shown; None if now.
+
+    A live (scheduled) mock's results open only after its window closes, including the longest extra
+    time staff granted anyone, plus SOLUTIONS_DELAY past the submit grace: someone who submits early
+    must not be able to pass the key to those still writing. Other tests' results are open at once.
     """
     if test.scheduled_start is None:
         return None
-    ends_at = test.scheduled_start + timedelta(minutes=test.duration_minutes) + SOLUTIONS_DELAY
+    ends_at = (
+        test.scheduled_start
+        + timedelta(minutes=test.duration_minutes, seconds=test.extra_seconds_max)
+        + SOLUTIONS_DELAY
+    )
     return ends_at if timezone.now() < ends_at else None
+
+
+solutions_open_at = results_open_at  # the result page's older name
+
+
+def attempt_for_result(attempt: TestAttempt) -> TestAttempt:
+    """The attempt as its result may be shown now: score and breakdowns blank until results open."""
+    if attempt.status == TestAttempt.Status.IN_PROGRESS or results_open_at(attempt.test) is None:
+        return attempt
+    hidden = copy.copy(attempt)
+    hidden.score = None
+    hidden.correct_count = hidden.wrong_count = hidden.unanswered_count = 0
+    hidden.topic_breakdown, hidden.section_breakdown = {}, {}
+    hidden.results_open_at = results_open_at(attempt.test)
+    return hidden
+
+
+def _answer_rows(attempt: TestAttempt) -> dict[str, dict]:
+    rows = AttemptAnswer.objects.filter(attempt_id=attempt.pk).values_list(
+        "question_id", "option", "marked", "seq", "time_spent_seconds"
+    )
+    return {
+        str(question_id): {"option": option, "marked": marked, "seq": seq, "time_spent_seconds": spent}
+        for question_id, option, marked, seq, spent in rows
+    }
+
+
+def _shown(attempt: TestAttempt, question_id: str, canonical: str) -> str:
+    """The letter this learner saw for a canonical option ("" stays "")."""
+    letters = (attempt.option_orders or {}).get(question_id)
+    return OPTION_LETTERS[letters.index(canonical)] if canonical and letters else canonical
+
+
+def _questions_kept_secret(test: PracticeTest, key: dict) -> set[str]:
+    """Questions of a public test's key that a live or course-only test also uses: their answers stay
+    hidden here, or taking the free test would hand out the other test's key."""
+    if test.scheduled_start is not None or (test.course_id and not test.is_free) or not key:
+        return set()
+    return {qid for qid in key if int(qid) in protected_question_ids()}
+
+
+def protected_question_ids() -> frozenset[int]:
+    """Every question a live mock or a course-only test uses (cached with the courses content version)."""
+    return caches.content_get_or_load(
+        "questions:protected",
+        lambda: frozenset(
+            PracticeTestQuestion.objects.filter(_protected_tests_q("test__")).values_list("question_id", flat=True)
+        ),
+    )
+
+
+def _protected_tests_q(prefix: str = "") -> Q:
+    """Tests whose questions must not appear with answers on public pages: live mocks, course-only tests."""
+    return Q(**{f"{prefix}scheduled_start__isnull": False}) | Q(
+        **{f"{prefix}course__isnull": False, f"{prefix}is_free": False}
+    )
 
 
 def seconds_left(attempt: TestAttempt) -> int:
@@ -215,9 +377,16 @@ def note_get(*, slug: str) -> ChapterNote:
 
 
 def note_practice_questions(*, note: ChapterNote, limit: int = 5) -> list[Question]:
-    """Questions from the note's chapter, for practice right under it."""
+    """Questions from the note's chapter, for practice right under it, with their answers.
+
+    Never one that a live mock or a course-only test uses: the notes page is public, and its answers
+    would leak that test's key (one query).
+    """
+    protected = PracticeTestQuestion.objects.filter(_protected_tests_q("test__")).values("question_id")
     return list(
-        Question.objects.filter(chapter=note.chapter, ncert_class=note.grade, is_active=True).order_by("id")[:limit]
+        Question.objects.filter(chapter=note.chapter, ncert_class=note.grade, is_active=True)
+        .exclude(pk__in=protected)
+        .order_by("id")[:limit]
     )
 
 
@@ -254,7 +423,9 @@ def _dashboard_build(user) -> dict:
         .order_by("-created_at", "-id")[:5]
     ]
     attempts = list(TestAttempt.objects.filter(user=user).select_related("test").order_by("-started_at", "-id")[:10])
-    history = [_attempt_row(a) for a in attempts if a.status in FINISHED]
+    # A live mock's score stays out of the history and the topic analysis until its results open.
+    shown = [attempt_for_result(a) for a in attempts]
+    history = [_attempt_row(a) for a in shown if a.status in FINISHED]
     return {
         "user": {"id": user.pk, "name": user.name, "email": user.email, "profile": user.profile},
         "active_enrollment_count": counts["active"],
@@ -262,7 +433,7 @@ def _dashboard_build(user) -> dict:
         "enrollments": enrollments,
         "recent_activity": _activities(enrollments, attempts),
         "test_history": history,
-        "weakest_topics": _weakest_topics(attempts),
+        "weakest_topics": _weakest_topics(shown),
         "built_at": timezone.now().isoformat(),
     }
 
@@ -290,6 +461,7 @@ def _attempt_row(attempt: TestAttempt) -> dict:
         "max_score": maximum,
         "percent": round(100 * max(attempt.score or 0, 0) / maximum, 1) if maximum else 0.0,
         "submitted_at": attempt.submitted_at,
+        "results_open_at": getattr(attempt, "results_open_at", None),
     }
 
 
@@ -338,6 +510,10 @@ def _weakest_topics(attempts: list[TestAttempt], limit: int = 3) -> list[dict]:
 def leaderboard_for_test(*, test: PracticeTest, user=None) -> dict:
     """Top 10 with names, and the user's rank and percentile; best score per learner, signed-in only."""
     user_id = user.pk if user is not None and user.is_authenticated else None
+    opens_at = results_open_at(test)
+    if opens_at is not None:
+        # A live mock's board opens with its results (and its submits were not added to Redis before).
+        return {"top": [], "total": 0, "me": None, "results_open_at": opens_at}
     board = caches.board_read(
         key=caches.test_board_key(test.pk), user_id=user_id, rebuild=lambda: _test_scores(test.pk)
     )

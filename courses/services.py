@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
+from typing import TypedDict
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from analytics.attribution import touches_for_user
 from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.services import message_enqueue
-from courses import caches
-from courses.models import Course, Enrollment, PracticeTest, PracticeTestQuestion, TestAttempt
+from courses import caches, selectors
+from courses.models import AttemptAnswer, Course, Enrollment, PracticeTest, PracticeTestQuestion, TestAttempt
 from courses.scoring import OPTIONS, Marking, score_answers
 
 # Slack for a slow phone network: an answer or submit arriving this late after the clock ran out still counts.
@@ -31,7 +34,13 @@ def enrollment_create(*, user, course: Course, utm: dict | None = None) -> Enrol
     existing = Enrollment.objects.filter(user=user, course=course, status__in=Enrollment.LIVE_STATUSES).first()
     if existing:
         return existing
-    enrollment = Enrollment(user=user, course=course, **_utm_fields(utm))
+    # Attribution follows the learner (any device): the utm columns are their first touch when one
+    # is recorded, else what the caller saw on this device (issue 22).
+    touches = touches_for_user(user_id=user.pk)
+    utm = touches["first"] or utm
+    enrollment = Enrollment(
+        user=user, course=course, first_touch=touches["first"], last_touch=touches["last"], **_utm_fields(utm)
+    )
     enrollment.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
@@ -116,30 +125,81 @@ def attempt_start(*, test: PracticeTest, user=None, free_user=None) -> TestAttem
     running, used = _running_attempt(test=test, learner=learner, now=now)
     if running:
         return running
-    caches.paper_get(test)
-    return _attempt_insert(test=test, learner=learner, number=used + 1, now=now, expires_at=expires_at)
+    paper = caches.paper_get(test)
+    order = learner_order(paper=paper, seed=_order_seed(test, learner)) if test.shuffle else ([], {})
+    return _attempt_insert(test=test, learner=learner, number=used + 1, now=now, expires_at=expires_at, order=order)
+
+
+def learner_order(*, paper: dict, seed: str) -> tuple[list[int], dict[str, str]]:
+    """(question ids, {question id: canonical letters in the order shown}) for one learner.
+
+    Seeded, so the same learner and paper version always get the same order; questions move only
+    within their section (NEET's sections stay in place), options within their question.
+    """
+    rng = random.Random(seed)  # noqa: S311 - an exam order, not a secret
+    question_ids: list[int] = []
+    for section in paper["sections"]:
+        ids = list(section["question_ids"])
+        rng.shuffle(ids)
+        question_ids.extend(ids)
+    option_orders = {}
+    for question_id in question_ids:
+        letters = list(OPTIONS)
+        rng.shuffle(letters)
+        option_orders[str(question_id)] = "".join(letters)
+    return question_ids, option_orders
+
+
+def _order_seed(test: PracticeTest, learner: dict) -> str:
+    who = f"user:{learner['user'].pk}" if "user" in learner else f"free:{learner['free_user'].pk}"
+    return f"{test.pk}:v{test.paper_version}:{who}"
+
+
+class AnswerInput(TypedDict, total=False):
+    """One answer as a client sends it (docs/exam.md): `option` is the letter as the learner saw it."""
+
+    question_id: int
+    option: str  # "A".."D" in the learner's order, "" clears
+    marked_for_review: bool
+    seq: int | None  # per attempt, increasing on the client; None: "newer than anything so far"
+    time_spent_seconds: int
+
+
+MAX_ANSWERS_PER_SAVE = 200
+
+
+def attempt_answers_save(*, attempt: TestAttempt, answers: list[AnswerInput]) -> dict:
+    """Store a batch of answers in PostgreSQL, the store of record: per question the highest `seq` wins.
+
+    One statement: it takes a share lock on the attempt row only while the attempt is IN_PROGRESS and
+    inside its deadline (+ SUBMIT_GRACE), and upserts every item under it. attempt_submit takes the
+    row's FOR UPDATE lock before reading the answers, so an answer either committed before the
+    scoring read (and is scored) or finds the attempt closed (409 `attempt_closed`): never in between.
+    An equal or lower seq is ignored (retries, out-of-order delivery). `time_spent_seconds` is added to
+    the question's total, capped so the attempt's total stays within the server's elapsed time.
+    Returns {"saved": rows written, "acknowledged_seq": the highest seq stored for the attempt}.
+    """
+    items = _answer_items(attempt, answers)
+    now = timezone.now()
+    opened, saved, last_seq = _answers_upsert(attempt_id=attempt.pk, items=items, now=now)
+    if not opened:
+        raise Conflict("This attempt is closed: it was submitted or its time is up.", code="attempt_closed")
+    return {"saved": saved, "acknowledged_seq": last_seq}
 
 
 def attempt_answer(*, attempt: TestAttempt, question_id: int, option: str | None, marked_for_review: bool = False):
-    """Save one answer ("" or None clears it) to Redis, or to the attempt row when Redis is unavailable."""
-    option = (option or "").strip().upper()
-    if option and option not in OPTIONS:
-        raise DomainError("Choose A, B, C or D.", fields={"option": ["Choose A, B, C or D."]})
-    _check_answerable(attempt)
-    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
-    if int(question_id) not in {question["id"] for question in paper["questions"]}:
-        raise DomainError("That question is not in this paper.", fields={"question_id": ["Not in this paper."]})
-    ttl = int((attempt.expires_at + SUBMIT_GRACE - timezone.now()).total_seconds()) + 3600
-    saved = caches.answers_save(
-        attempt_id=attempt.pk, question_id=int(question_id), option=option, marked=marked_for_review, ttl_seconds=ttl
-    )
-    if not saved:
-        _answer_to_database(attempt=attempt, question_id=int(question_id), option=option, marked=marked_for_review)
+    """One answer without a client seq (the old API body, plain forms): stored as the newest."""
+    item = {"question_id": question_id, "option": option or "", "marked_for_review": marked_for_review, "seq": None}
+    return attempt_answers_save(attempt=attempt, answers=[item])
 
 
 @transaction.atomic
 def attempt_submit(*, attempt: TestAttempt) -> TestAttempt:
-    """Score the attempt once. A second submit (two tabs, retry, the expiry sweep) returns it unchanged."""
+    """Score the attempt once. A second submit (two tabs, retry, the expiry sweep) returns it unchanged.
+
+    The row lock is taken before the answers are read: answers saved before it are scored, and any
+    answer after it waits for this transaction and then finds the attempt closed.
+    """
     locked = TestAttempt.objects.select_for_update(of=("self",)).select_related("test", "user").get(pk=attempt.pk)
     if locked.status != TestAttempt.Status.IN_PROGRESS:
         return locked
@@ -169,6 +229,36 @@ def attempts_expire_overdue(*, batch_size: int = EXPIRE_BATCH_SIZE) -> int:
     return len(overdue)
 
 
+def live_results_announce() -> int:
+    """Send the results of live mocks whose window has closed (once per test); returns attempts announced.
+
+    At submit a live mock's score is not sent (it would leak the key while others still write); this
+    runs with the expiry sweep, after the sweep closed the last attempts. Message keys make it safe twice.
+    """
+    count = 0
+    for test in PracticeTest.objects.filter(scheduled_start__isnull=False, results_announced_at__isnull=True):
+        if selectors.results_open_at(test) is None:
+            count += _live_results_announce_one(test_id=test.pk)
+    return count
+
+
+@transaction.atomic
+def _live_results_announce_one(*, test_id: int) -> int:
+    test = PracticeTest.objects.select_for_update().get(pk=test_id)
+    if test.results_announced_at is not None:
+        return 0
+    finished = TestAttempt.objects.filter(
+        test=test, user__isnull=False, status__in=(TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
+    ).select_related("user", "test")
+    count = 0
+    for attempt in finished.iterator(chunk_size=500):
+        _result_message(attempt)
+        count += 1
+    test.results_announced_at = timezone.now()
+    test.save(update_fields=["results_announced_at", "updated_at"])
+    return count
+
+
 def papers_prewarm(*, within: timedelta = PREWARM_WINDOW) -> int:
     """Put the papers of scheduled tests starting soon in the cache, so T0 costs no paper build."""
     now = timezone.now()
@@ -184,20 +274,28 @@ def papers_prewarm(*, within: timedelta = PREWARM_WINDOW) -> int:
 
 
 def attempt_answers(attempt: TestAttempt) -> tuple[dict[str, str], set[str]]:
-    """The answers so far: the row's (Redis-outage fall-back) overlaid with Redis's newer ones."""
-    stored = attempt.answers or {}
-    answers = {key: value for key, value in stored.items() if key.isdigit()}
-    marked = set(stored.get("_marked", []))
-    from_redis = caches.answers_load(attempt.pk)
-    if from_redis:
-        answers.update(from_redis[0])
-        marked = (marked - set(from_redis[0])) | from_redis[1]
-    return {key: value for key, value in answers.items() if value}, marked
+    """(question id → canonical option, marked question ids) as stored so far: one query."""
+    answers, marked = {}, set()
+    for question_id, option, is_marked in AttemptAnswer.objects.filter(attempt_id=attempt.pk).values_list(
+        "question_id", "option", "marked"
+    ):
+        if option:
+            answers[str(question_id)] = option
+        if is_marked:
+            marked.add(str(question_id))
+    return answers, marked
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
-_SCORE_FIELDS = ("score", "correct_count", "wrong_count", "unanswered_count", "topic_breakdown")
+_SCORE_FIELDS = (
+    "score",
+    "correct_count",
+    "wrong_count",
+    "unanswered_count",
+    "topic_breakdown",
+    "section_breakdown",
+)
 
 
 def _check_test_access(*, test: PracticeTest, user, free_user) -> None:
@@ -224,14 +322,23 @@ def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAtt
         running = None
     if running:
         return running, used
-    if len(attempts) >= test.max_attempts:
-        raise Conflict(f"You have used all {test.max_attempts} attempts of this test.", code="attempt_limit")
+    allowed = 1 if test.is_live else test.max_attempts
+    if len(attempts) >= allowed:
+        if test.is_live:
+            raise Conflict("A live mock can be taken once; you have taken it.", code="attempt_limit")
+        raise Conflict(f"You have used all {allowed} attempts of this test.", code="attempt_limit")
     return None, used
 
 
-def _attempt_insert(*, test: PracticeTest, learner: dict, number: int, now, expires_at) -> TestAttempt:
+def _attempt_insert(*, test: PracticeTest, learner: dict, number: int, now, expires_at, order) -> TestAttempt:
     attempt = TestAttempt(
-        test=test, attempt_number=number, started_at=now, expires_at=expires_at, paper_version=test.paper_version
+        test=test,
+        attempt_number=number,
+        started_at=now,
+        expires_at=expires_at,
+        paper_version=test.paper_version,
+        question_order=order[0],
+        option_orders=order[1],
     )
     for field, value in learner.items():
         setattr(attempt, field, value)
@@ -256,39 +363,119 @@ def _attempt_insert(*, test: PracticeTest, learner: dict, number: int, now, expi
     return attempt
 
 
-def _check_answerable(attempt: TestAttempt) -> None:
-    if attempt.status != TestAttempt.Status.IN_PROGRESS:
-        raise Conflict("This attempt is already submitted.", code="attempt_closed")
-    if timezone.now() > attempt.expires_at + SUBMIT_GRACE:
-        raise Conflict("Time is up for this attempt.", code="attempt_expired")
+def _answer_items(attempt: TestAttempt, answers: list[AnswerInput]) -> list[tuple]:
+    """Validated (question_id, canonical option, marked, seq, seconds, ordinal), one per question.
+
+    Within one batch the item with the highest seq per question wins and their seconds add up (a
+    client may queue several changes of one question while offline).
+    """
+    if not 1 <= len(answers) <= MAX_ANSWERS_PER_SAVE:
+        raise DomainError(
+            f"Send 1 to {MAX_ANSWERS_PER_SAVE} answers at a time.", fields={"answers": ["Wrong number of answers."]}
+        )
+    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+    in_paper = caches.paper_question_ids(paper)
+    chosen: dict[int, list] = {}
+    for ordinal, item in enumerate(answers, start=1):
+        question_id = int(item["question_id"])
+        if question_id not in in_paper:
+            raise DomainError("That question is not in this paper.", fields={"question_id": ["Not in this paper."]})
+        shown = (item.get("option") or "").strip().upper()
+        if shown and shown not in OPTIONS:
+            raise DomainError("Choose A, B, C or D.", fields={"option": ["Choose A, B, C or D."]})
+        seq = item.get("seq")
+        seconds = max(0, int(item.get("time_spent_seconds") or 0))
+        row = [question_id, option_canonical(attempt, question_id, shown), bool(item.get("marked_for_review")), seq]
+        previous = chosen.get(question_id)
+        if previous is None or seq is None or (previous[3] is not None and seq > previous[3]):
+            seconds += previous[4] if previous else 0
+            chosen[question_id] = [*row, seconds, ordinal]
+        else:
+            previous[4] += seconds
+    return [tuple(row) for row in chosen.values()]
 
 
-@transaction.atomic
-def _answer_to_database(*, attempt: TestAttempt, question_id: int, option: str, marked: bool) -> None:
-    locked = TestAttempt.objects.select_for_update().get(pk=attempt.pk)
-    _check_answerable(locked)
-    answers = dict(locked.answers or {})
-    answers[str(question_id)] = option
-    marks = set(answers.get("_marked", []))
-    marks = marks | {str(question_id)} if marked else marks - {str(question_id)}
-    answers["_marked"] = sorted(marks)
-    locked.answers = answers
-    locked.save(update_fields=["answers"])
-    attempt.answers = answers
+def option_canonical(attempt: TestAttempt, question_id: int, shown: str) -> str:
+    """The answer key's letter for the option this learner saw as `shown` ("" stays "")."""
+    order = (attempt.option_orders or {}).get(str(question_id))
+    return order[OPTIONS.index(shown)] if shown and order else shown
+
+
+# One statement, so the attempt's state is checked under the same row lock that submit waits for.
+# The VALUES rows carry (question_id, option, marked, seq or NULL, seconds, ordinal).
+_ANSWERS_UPSERT = """
+WITH open_attempt AS (
+    SELECT id, started_at FROM test_attempts
+    WHERE id = %s AND status = 'IN_PROGRESS' AND expires_at >= %s
+    FOR KEY SHARE
+), stored AS (
+    SELECT COALESCE(MAX(seq), 0) AS last_seq, COALESCE(SUM(time_spent_seconds), 0) AS spent
+    FROM attempt_answers WHERE attempt_id = %s
+), items (question_id, option, marked, seq, seconds, ordinal) AS (
+    VALUES {values}
+), ready AS (
+    SELECT o.id AS attempt_id, i.question_id, i.option, i.marked,
+           COALESCE(i.seq, s.last_seq + i.ordinal) AS seq,
+           LEAST(i.seconds, GREATEST(0, FLOOR(EXTRACT(EPOCH FROM (%s - o.started_at)))::int - s.spent
+                 - (SUM(i.seconds) OVER (ORDER BY i.ordinal) - i.seconds))) AS seconds
+    FROM open_attempt o CROSS JOIN stored s CROSS JOIN items i
+), written AS (
+    INSERT INTO attempt_answers AS a (attempt_id, question_id, option, marked, seq, time_spent_seconds, updated_at)
+    SELECT attempt_id, question_id, option, marked, seq, seconds, %s FROM ready
+    ON CONFLICT (attempt_id, question_id) DO UPDATE SET
+        option = EXCLUDED.option, marked = EXCLUDED.marked, seq = EXCLUDED.seq,
+        time_spent_seconds = a.time_spent_seconds + EXCLUDED.time_spent_seconds, updated_at = EXCLUDED.updated_at
+    WHERE EXCLUDED.seq > a.seq
+    RETURNING a.seq
+)
+SELECT (SELECT COUNT(*) FROM open_attempt), (SELECT COUNT(*) FROM written),
+       GREATEST((SELECT last_seq FROM stored), COALESCE((SELECT MAX(seq) FROM written), 0))
+"""
+_ANSWER_VALUES_ROW = "(%s::bigint, %s::varchar, %s::boolean, %s::int, %s::int, %s::int)"
+
+
+def _answers_upsert(*, attempt_id: int, items: list[tuple], now) -> tuple[bool, int, int]:
+    """(attempt open, rows written, highest seq stored) — see attempt_answers_save."""
+    sql = _ANSWERS_UPSERT.format(values=", ".join([_ANSWER_VALUES_ROW] * len(items)))
+    params = [attempt_id, now - SUBMIT_GRACE, attempt_id, *[value for item in items for value in item], now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        opened, saved, last_seq = cursor.fetchone()
+    return bool(opened), saved, last_seq
 
 
 def _apply_score(attempt: TestAttempt) -> None:
     test = attempt.test
     key = caches.answer_key_get(test_id=test.pk, version=attempt.paper_version)
+    paper = caches.paper_get_by_id(test_id=test.pk, version=attempt.paper_version)
     marking = Marking(correct=test.marks_correct, wrong=test.marks_wrong, unanswered=test.marks_unanswered)
-    result = score_answers(answers=attempt.answers, answer_key=key, marking=marking)
+    sections = sections_in_learner_order(paper=paper, attempt=attempt)
+    result = score_answers(answers=attempt.answers, answer_key=key, marking=marking, sections=sections)
     for field in _SCORE_FIELDS:
         setattr(attempt, field, getattr(result, field))
+
+
+def sections_in_learner_order(*, paper: dict, attempt: TestAttempt) -> list[dict]:
+    """The paper's sections with each one's question ids in the order this learner saw them."""
+    position = {question_id: index for index, question_id in enumerate(attempt.question_order or [])}
+    if not position:
+        return paper["sections"]
+    return [
+        {**section, "question_ids": sorted(section["question_ids"], key=lambda qid: position.get(qid, len(position)))}
+        for section in paper["sections"]
+    ]
 
 
 def _after_submit(attempt: TestAttempt) -> None:
     properties = {"test_id": attempt.test_id, "attempt_id": attempt.pk, "score": attempt.score}
     event_record(event_type="TEST_SUBMIT", name="test_submitted", user=attempt.user, properties=properties)
+    if attempt.user_id and selectors.results_open_at(attempt.test) is None:
+        _result_message(attempt)
+    transaction.on_commit(lambda: _after_submit_commit(attempt))
+
+
+def _result_message(attempt: TestAttempt) -> None:
+    """The score by email/WhatsApp, once per attempt (a live mock's when its results open)."""
     if attempt.user_id:
         message_enqueue(
             template="test_result",
@@ -304,14 +491,13 @@ def _after_submit(attempt: TestAttempt) -> None:
             idempotency_key=f"test_result:{attempt.pk}",
             user=attempt.user,
         )
-    transaction.on_commit(lambda: _after_submit_commit(attempt))
 
 
 def _after_submit_commit(attempt: TestAttempt) -> None:
-    caches.answers_delete(attempt.pk)
     user_id = attempt.user_id or (attempt.free_user.user_id if attempt.free_user_id else None)
     caches.dashboard_invalidate(user_id)
-    if attempt.user_id:
+    # A live mock's scores reach the boards when its results open (the board is rebuilt from PostgreSQL).
+    if attempt.user_id and selectors.results_open_at(attempt.test) is None:
         caches.leaderboard_record(
             test_id=attempt.test_id,
             user_id=attempt.user_id,

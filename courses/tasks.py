@@ -9,11 +9,13 @@ from courses import services
 
 @shared_task(name="courses.attempts_expire_overdue", acks_late=True, ignore_result=True)
 def attempts_expire_overdue() -> int:
-    """Every minute: score attempts whose clock ran out (answers move from Redis to PostgreSQL)."""
+    """Every minute: score attempts whose clock ran out, with every answer acknowledged until then."""
     closed = services.attempts_expire_overdue()
     if closed == services.EXPIRE_BATCH_SIZE:
         # A full batch means more are waiting (e.g. a whole mock test ended): keep going now.
         attempts_expire_overdue.delay()
+    else:
+        services.live_results_announce()  # the sweep is done: a closed live mock's results go out
     return closed
 
 

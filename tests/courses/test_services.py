@@ -14,7 +14,7 @@ from analytics.services import buffer_flush
 from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.models import CommunicationLog
 from courses import caches, selectors, services
-from courses.models import Enrollment, PracticeTest
+from courses.models import AttemptAnswer, Enrollment, PracticeTest
 from courses.models import TestAttempt as Attempt
 from tests.factories import (
     CourseFactory,
@@ -195,19 +195,20 @@ def test_attempt_start_closes_forgotten_overdue_attempt():
 # --- attempt_answer ---------------------------------------------------------------------------
 
 
-def test_attempt_answer_goes_to_redis_not_postgres():
+def test_attempt_answer_is_stored_in_postgres_and_redis_holds_no_copy():
     test, user = PracticeTestFactory(), UserFactory()
     attempt = services.attempt_start(test=test, user=user)
     qid = _paper_ids(test)[0]
 
     services.attempt_answer(attempt=attempt, question_id=qid, option="b", marked_for_review=True)
 
-    attempt.refresh_from_db()
-    assert attempt.answers == {}
+    row = AttemptAnswer.objects.get(attempt=attempt, question_id=qid)
+    assert (row.option, row.marked, row.seq) == ("B", True, 1)
     assert services.attempt_answers(attempt) == ({str(qid): "B"}, {str(qid)})
+    assert not [key for key in caches.redis_client().keys("*") if b"answers" in key]
 
 
-def test_attempt_answer_falls_back_to_postgres_when_redis_unavailable():
+def test_attempt_answer_works_the_same_without_redis():
     test, user = PracticeTestFactory(), UserFactory()
     attempt = services.attempt_start(test=test, user=user)
     qid = _paper_ids(test)[1]
@@ -216,8 +217,6 @@ def test_attempt_answer_falls_back_to_postgres_when_redis_unavailable():
         services.attempt_answer(attempt=attempt, question_id=qid, option="C")
         answers = services.attempt_answers(attempt)
 
-    attempt.refresh_from_db()
-    assert attempt.answers == {str(qid): "C", "_marked": []}
     assert answers == ({str(qid): "C"}, set())
 
 
@@ -240,18 +239,19 @@ def test_attempt_answer_refuses_bad_input(question, option, field):
 def test_attempt_answer_after_grace_refused():
     test, user = PracticeTestFactory(), UserFactory()
     attempt = services.attempt_start(test=test, user=user)
-    attempt.expires_at = timezone.now() - timedelta(seconds=31)
+    Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(seconds=31))
 
     with pytest.raises(Conflict) as error:
         services.attempt_answer(attempt=attempt, question_id=_paper_ids(test)[0], option="A")
 
-    assert error.value.code == "attempt_expired"
+    assert error.value.code == "attempt_closed"
+    assert services.attempt_answers(attempt) == ({}, set())
 
 
 def test_attempt_answer_within_grace_accepted():
     test, user = PracticeTestFactory(), UserFactory()
     attempt = services.attempt_start(test=test, user=user)
-    attempt.expires_at = timezone.now() - timedelta(seconds=20)
+    Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(seconds=20))
 
     services.attempt_answer(attempt=attempt, question_id=_paper_ids(test)[0], option="A")
 
@@ -281,7 +281,6 @@ def test_attempt_submit_scores_nta_and_persists_once(django_capture_on_commit_ca
     assert again.submitted_at == submitted.submitted_at
     assert _events("TEST_SUBMIT") == 1
     assert CommunicationLog.objects.filter(template="test_result").count() == 2
-    assert caches.answers_load(attempt.pk) == ({}, set())
     assert caches.redis_client().zscore(caches.test_board_key(test.pk), str(user.pk)) == 3
 
 
@@ -329,7 +328,10 @@ def test_paper_built_once_counts_in_redis_and_prometheus():
     assert caches.paper_builds(test.pk) == 1
     assert REGISTRY.get_sample_value("cerebrum_paper_builds_total") == before + 1
     assert papers[0] == papers[2]
-    assert set(papers[0]["questions"][0]) == {"id", "number", "text", "options", "topic", "chapter"}
+    assert set(papers[0]["questions"][0]) == {"id", "number", "text", "options", "topic", "chapter", "section"}
+    assert papers[0]["sections"] == [
+        {"name": "Questions", "question_ids": [q["id"] for q in papers[0]["questions"]], "attempt_any": None}
+    ]
 
 
 @pytest.mark.django_db(transaction=True)  # cacheops caches reads only outside a transaction
