@@ -14,9 +14,20 @@ from django.urls import path, reverse
 
 from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
 from cerebrum.errors import DomainError
-from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
+from courses.models import (
+    AttemptTimeGrant,
+    ChapterNote,
+    Course,
+    Enrollment,
+    PracticeTest,
+    PracticeTestQuestion,
+    Question,
+    TestAttempt,
+    TestSection,
+)
 from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
 from courses.services import (
+    attempt_grant_extra_time,
     enrollment_activate,
     enrollment_create,
     practice_test_bump_paper,
@@ -183,7 +194,7 @@ class PracticeTestQuestionInline(admin.TabularInline):
     """The ordered paper. The question is a raw id plus a summary read from one joined query."""
 
     model = PracticeTestQuestion
-    fields = ("position", "question", "question_summary")
+    fields = ("position", "section", "question", "question_summary")
     readonly_fields = ("question_summary",)
     raw_id_fields = ("question",)
     ordering = ("position",)
@@ -195,6 +206,10 @@ class PracticeTestQuestionInline(admin.TabularInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "question":
             kwargs["widget"] = NoLookupRawIdWidget(db_field.remote_field, self.admin_site, using=kwargs.get("using"))
+        if db_field.name == "section":
+            # Only this test's sections (one query for the whole inline, not one per row).
+            test_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = TestSection.objects.filter(test_id=test_id or 0)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Question")
@@ -203,6 +218,15 @@ class PracticeTestQuestionInline(admin.TabularInline):
             return ""
         question = obj.question
         return f"[{question.topic} · {question.difficulty}] {question.text[:100]}"
+
+
+class TestSectionInline(admin.TabularInline):
+    """NEET's parts (Physics, Chemistry, Botany, Zoology), optionally "attempt any N"; save, then assign questions."""
+
+    model = TestSection
+    fields = ("position", "name", "attempt_any")
+    ordering = ("position",)
+    extra = 0
 
 
 @admin.register(PracticeTest)
@@ -223,8 +247,8 @@ class PracticeTestAdmin(admin.ModelAdmin):
     search_fields = ("^slug", "title")
     autocomplete_fields = ("course",)
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("paper_version", "created_at", "updated_at")
-    inlines = [PracticeTestQuestionInline]
+    readonly_fields = ("paper_version", "extra_seconds_max", "results_announced_at", "created_at", "updated_at")
+    inlines = [TestSectionInline, PracticeTestQuestionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(question_total=Count("paper_items"))
@@ -235,8 +259,9 @@ class PracticeTestAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        if change and any(formset.has_changed() for formset in formsets):
-            # The cached paper is keyed by version: a new version makes every reader rebuild it.
+        if any(formset.has_changed() for formset in formsets):
+            # A new version: the next start gets the new paper (frozen at its first build), while
+            # running attempts keep the version they started with.
             practice_test_bump_paper(test=form.instance)
 
 
@@ -253,6 +278,7 @@ class TestAttemptAdmin(BigTableAdmin):
         "attempt_number",
         "started_at",
         "expires_at",
+        "extra_seconds",
         "submitted_at",
         "answers",
         "score",
@@ -269,6 +295,57 @@ class TestAttemptAdmin(BigTableAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AttemptTimeGrantForm(forms.ModelForm):
+    minutes = forms.IntegerField(min_value=1, max_value=180, help_text="Added to this learner's deadline at once.")
+
+    class Meta:
+        model = AttemptTimeGrant
+        fields = ("attempt", "minutes", "reason")
+
+    def clean_attempt(self) -> TestAttempt:
+        # The service refuses it too (under the row lock); here the refusal shows beside the field.
+        attempt = self.cleaned_data["attempt"]
+        if attempt.status != TestAttempt.Status.IN_PROGRESS:
+            raise forms.ValidationError("This attempt is closed; extra time can only be given while it runs.")
+        return attempt
+
+
+@admin.register(AttemptTimeGrant)
+class AttemptTimeGrantAdmin(admin.ModelAdmin):
+    """Extra time for one learner: add a grant (attempt, minutes, reason); it goes through the service."""
+
+    form = AttemptTimeGrantForm
+    list_display = ("id", "attempt", "seconds", "reason", "granted_by", "created_at")
+    list_select_related = ("attempt", "granted_by")
+    raw_id_fields = ("attempt",)
+    search_fields = ("=attempt__id",)
+
+    def get_fields(self, request, obj=None):
+        return ("attempt", "minutes", "reason") if obj is None else ("attempt", "seconds", "reason", "granted_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("attempt", "seconds", "reason", "granted_by", "created_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            attempt_grant_extra_time(
+                attempt=form.cleaned_data["attempt"],
+                seconds=form.cleaned_data["minutes"] * 60,
+                reason=form.cleaned_data["reason"],
+                granted_by=request.user,
+            )
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from exc
+        grant = AttemptTimeGrant.objects.filter(attempt=form.cleaned_data["attempt"]).latest("pk")
+        obj.pk, obj.seconds, obj._state.adding = grant.pk, grant.seconds, False
 
 
 @admin.register(ChapterNote)

@@ -14,7 +14,15 @@ from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.services import message_enqueue
 from courses import caches, selectors
-from courses.models import AttemptAnswer, Course, Enrollment, PracticeTest, PracticeTestQuestion, TestAttempt
+from courses.models import (
+    AttemptAnswer,
+    AttemptTimeGrant,
+    Course,
+    Enrollment,
+    PracticeTest,
+    PracticeTestQuestion,
+    TestAttempt,
+)
 from courses.scoring import OPTIONS, Marking, score_answers
 
 # Slack for a slow phone network: an answer or submit arriving this late after the clock ran out still counts.
@@ -213,6 +221,34 @@ def attempt_submit(*, attempt: TestAttempt) -> TestAttempt:
     locked.full_clean(exclude=["user", "free_user", "test"], validate_constraints=False)
     locked.save(update_fields=[*_SCORE_FIELDS, "answers", "status", "submitted_at"])
     _after_submit(locked)
+    return locked
+
+
+MAX_EXTRA_SECONDS = 3 * 60 * 60
+
+
+@transaction.atomic
+def attempt_grant_extra_time(*, attempt: TestAttempt, seconds: int, reason: str, granted_by) -> TestAttempt:
+    """Staff give one learner's running attempt more time (a power cut, a medical break), logged with why.
+
+    The deadline (expires_at) moves at once: the exam screen's timer, the answer cut-off and the expiry
+    sweep all read it. A live mock's results wait for the longest grant (PracticeTest.extra_seconds_max).
+    """
+    if not 0 < seconds <= MAX_EXTRA_SECONDS:
+        raise DomainError("Give between 1 second and 3 hours.", fields={"seconds": ["Between 1 and 10800."]})
+    if not reason.strip():
+        raise DomainError("Say why the extra time is given.", fields={"reason": ["Required."]})
+    locked = TestAttempt.objects.select_for_update(of=("self",)).get(pk=attempt.pk)
+    if locked.status != TestAttempt.Status.IN_PROGRESS or timezone.now() > locked.expires_at + SUBMIT_GRACE:
+        raise Conflict("This attempt is closed; extra time can only be given while it runs.", code="attempt_closed")
+    locked.expires_at += timedelta(seconds=seconds)
+    locked.extra_seconds += seconds
+    locked.save(update_fields=["expires_at", "extra_seconds"])
+    AttemptTimeGrant.objects.create(attempt=locked, granted_by=granted_by, seconds=seconds, reason=reason.strip())
+    test = PracticeTest.objects.select_for_update().get(pk=locked.test_id)
+    if locked.extra_seconds > test.extra_seconds_max:
+        test.extra_seconds_max = locked.extra_seconds
+        test.save(update_fields=["extra_seconds_max", "updated_at"])
     return locked
 
 

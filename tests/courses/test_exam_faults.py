@@ -1,0 +1,193 @@
+"""Every acknowledged answer is kept and scored: fault sequences against a live server (PostgreSQL + Redis).
+
+The answer's store of record is PostgreSQL (docs/exam.md), so Redis losing its data or coming back with
+old data changes nothing: these tests do that to the test Redis database in the middle of an attempt.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from django_redis import get_redis_connection
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from courses import caches
+from courses.models import AttemptAnswer
+from courses.models import TestAttempt as Attempt
+from tests.factories import PracticeTestFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+class Learner:
+    """One learner's HTTP client for the exam API (a JWT, as the app sends)."""
+
+    def __init__(self, live_server, user):
+        self.base = f"{live_server.url}/api/v1"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {RefreshToken.for_user(user).access_token}"
+
+    def start(self, slug: str) -> dict:
+        response = self.session.post(f"{self.base}/tests/{slug}/attempts", timeout=30)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def answer(self, attempt_id: int, *items: dict) -> requests.Response:
+        return self.session.post(
+            f"{self.base}/attempts/{attempt_id}/answers", json={"answers": list(items)}, timeout=30
+        )
+
+    def state(self, attempt_id: int) -> dict:
+        return self.session.get(f"{self.base}/attempts/{attempt_id}", timeout=30).json()
+
+    def submit(self, attempt_id: int) -> requests.Response:
+        return self.session.post(f"{self.base}/attempts/{attempt_id}/submit", timeout=60)
+
+
+def _item(question_id: int, option: str, seq: int) -> dict:
+    return {"question_id": question_id, "option": option, "seq": seq}
+
+
+@pytest.fixture
+def started(live_server):
+    test = PracticeTestFactory(question_count=4)
+    learner = Learner(live_server, UserFactory())
+    attempt = learner.start(test.slug)
+    return learner, attempt["id"], [q["id"] for q in attempt["paper"]]
+
+
+def test_redis_flushed_mid_attempt_loses_no_answer(started):
+    # Given two acknowledged answers
+    learner, attempt_id, (q1, q2, q3, _) = started
+    assert learner.answer(attempt_id, _item(q1, "A", 1), _item(q2, "B", 2)).status_code == 200
+
+    # When Redis loses everything (a restart without persistence), and the learner goes on
+    get_redis_connection("default").flushdb()
+    assert learner.answer(attempt_id, _item(q3, "C", 3)).status_code == 200
+
+    # Then the resumed screen and the score have all three
+    state = learner.state(attempt_id)
+    assert {qid: a["option"] for qid, a in state["answers"].items()} == {str(q1): "A", str(q2): "B", str(q3): "C"}
+    assert state["last_seq"] == 3
+    result = learner.submit(attempt_id).json()
+    assert Attempt.objects.get(pk=attempt_id).answers == {str(q1): "A", str(q2): "B", str(q3): "C"}
+    assert (result["correct_count"], result["wrong_count"]) == (1, 2)  # the factory's key is A
+
+
+def test_redis_restored_with_old_data_reverts_no_answer(started):
+    # Given Q1=A acknowledged, and a copy of everything Redis holds at that moment
+    learner, attempt_id, (q1, *_) = started
+    assert learner.answer(attempt_id, _item(q1, "A", 1)).status_code == 200
+    redis = get_redis_connection("default")
+    snapshot = {key: (redis.dump(key), max(redis.pttl(key), 0)) for key in redis.keys("*")}
+
+    # When Q1 is changed to B, then Redis comes back with the old copy (a failover to a stale replica)
+    assert learner.answer(attempt_id, _item(q1, "B", 2)).status_code == 200
+    redis.flushdb()
+    for key, (dumped, ttl) in snapshot.items():
+        redis.restore(key, ttl, dumped, replace=True)
+
+    # Then the screen and the score both have B
+    assert learner.state(attempt_id)["answers"][str(q1)]["option"] == "B"
+    learner.submit(attempt_id)
+    assert Attempt.objects.get(pk=attempt_id).answers == {str(q1): "B"}
+
+
+def test_an_answer_from_a_tab_after_a_submit_from_another_is_409_and_not_scored(started):
+    # Given tab 1 has the exam open and tab 2 submits it
+    learner, attempt_id, (q1, q2, *_) = started
+    assert learner.answer(attempt_id, _item(q1, "A", 1)).status_code == 200
+    tab1_state = learner.state(attempt_id)
+    assert learner.submit(attempt_id).status_code == 200
+
+    # When tab 1 saves an answer
+    late = learner.answer(attempt_id, _item(q2, "A", tab1_state["last_seq"] + 1))
+
+    # Then it is refused, not stored, and the score is what was acknowledged before the submit
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "attempt_closed"
+    assert not AttemptAnswer.objects.filter(attempt_id=attempt_id, question_id=q2).exists()
+    assert Attempt.objects.get(pk=attempt_id).answers == {str(q1): "A"}
+
+
+def test_retries_and_out_of_order_answers_keep_the_newest(started):
+    learner, attempt_id, (q1, *_) = started
+    assert learner.answer(attempt_id, _item(q1, "C", 5)).json() == {"saved": 1, "acknowledged_seq": 5}
+    # an older request arriving late, and a retry of the newest, change nothing
+    assert learner.answer(attempt_id, _item(q1, "A", 4)).json() == {"saved": 0, "acknowledged_seq": 5}
+    assert learner.answer(attempt_id, _item(q1, "C", 5)).json() == {"saved": 0, "acknowledged_seq": 5}
+    assert learner.state(attempt_id)["answers"][str(q1)] == {"option": "C", "marked_for_review": False, "seq": 5}
+
+
+THREADS = 8
+SENDS_PER_THREAD = 25
+
+
+def test_every_acknowledged_answer_is_the_scored_one_while_another_tab_submits(live_server):
+    # Given a 20-question attempt, and 8 threads (tabs, retries) answering it with increasing seqs
+    test = PracticeTestFactory(question_count=20)
+    learner = Learner(live_server, UserFactory())
+    attempt = learner.start(test.slug)
+    question_ids = [q["id"] for q in attempt["paper"]]
+    seqs, lock = itertools.count(1), threading.Lock()
+    acknowledged: list[tuple[int, int, str]] = []  # (seq, question, option) that got a 2xx
+    refused: list[int] = []
+    halfway = threading.Event()
+
+    def answer_many(thread: int) -> None:
+        rng = random.Random(thread)
+        for index in range(SENDS_PER_THREAD):
+            if index == SENDS_PER_THREAD // 2:
+                halfway.set()
+            with lock:
+                seq = next(seqs)
+            question, option = rng.choice(question_ids), rng.choice("ABCD")
+            response = learner.answer(attempt["id"], _item(question, option, seq))
+            if response.status_code == 200:
+                acknowledged.append((seq, question, option))
+            else:
+                assert (response.status_code, response.json()["error"]["code"]) == (409, "attempt_closed")
+                refused.append(seq)
+
+    def submit_midway() -> int:
+        halfway.wait(timeout=60)
+        return learner.submit(attempt["id"]).status_code
+
+    # When one more tab submits while they are answering
+    with ThreadPoolExecutor(max_workers=THREADS + 1) as pool:
+        answering = [pool.submit(answer_many, thread) for thread in range(THREADS)]
+        submitted = pool.submit(submit_midway)
+        for future in answering:
+            future.result()
+
+    # Then per question, the newest acknowledged answer is exactly the scored one; the rest got 409
+    assert submitted.result() == 200
+    assert acknowledged  # the submit really landed in the middle
+    assert refused
+    newest: dict[str, tuple[int, str]] = {}
+    for seq, question, option in acknowledged:
+        if seq > newest.get(str(question), (0, ""))[0]:
+            newest[str(question)] = (seq, option)
+    scored = Attempt.objects.get(pk=attempt["id"]).answers
+    assert scored == {question: option for question, (_, option) in newest.items()}
+    assert len(acknowledged) + len(refused) == THREADS * SENDS_PER_THREAD
+
+
+def test_the_answer_path_does_not_touch_redis(started):
+    # Given an attempt whose paper and attempt row are already cached
+    learner, attempt_id, (q1, *_) = started
+    learner.answer(attempt_id, _item(q1, "A", 1))
+    redis = get_redis_connection("default")
+    before = set(redis.keys("*"))
+
+    # When more answers are saved
+    learner.answer(attempt_id, _item(q1, "B", 2), _item(q1, "D", 3))
+
+    # Then Redis holds no answer data at all (no key was written for them)
+    assert not [key for key in set(redis.keys("*")) - before if b"answer" in key]
+    assert caches.redis_client() is not None
