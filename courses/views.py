@@ -456,11 +456,12 @@ class AttemptResultView(AttemptMixin, TemplateView):
         return self.render_to_response(self.get_context_data(attempt=attempt))
 
     def get_context_data(self, **kwargs) -> dict:
-        attempt = kwargs["attempt"]
+        attempt = selectors.attempt_for_result(kwargs["attempt"])
         solutions_at = selectors.results_open_at(attempt.test)
         questions = selectors.attempt_view(attempt=attempt, reveal=solutions_at is None)
         return {
             **super().get_context_data(**kwargs),
+            "attempt": attempt,
             "test": attempt.test,
             "questions": questions,
             "solutions_at": solutions_at,

@@ -90,7 +90,7 @@
   }
 
   // --- the queue and its sender ---
-  var sending = false;
+  var sending = null;  // the request in flight, if any
   var retryTimer = null;
   var retryDelay = 2000;
   var closed = false;
@@ -133,7 +133,8 @@
 
   function flush() {
     var items = queue();
-    if (sending || closed) return Promise.resolve(false);
+    if (sending) return sending.then(function () { return flush(); });
+    if (closed) return Promise.resolve(false);
     if (!items.length) { showBanner(""); return Promise.resolve(true); }
     if (navigator.onLine === false) {
       showBanner("You are offline. " + waiting() + " and will be sent when the connection returns.");
@@ -141,8 +142,7 @@
       return Promise.resolve(false);
     }
     var batch = items.slice(0, BATCH);
-    sending = true;
-    return fetch(exam.answer_url, {
+    sending = fetch(exam.answer_url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
@@ -153,15 +153,16 @@
         return { response: response, body: body };
       });
     }).then(function (result) {
-      sending = false;
+      sending = null;
       return handle(result.response, result.body, batch);
     }, function () {
-      sending = false;
+      sending = null;
       showBanner("Connection lost. " + waiting() + " and will be sent when it returns.");
       say("Saved on this device; not sent yet.");
       retryLater();
       return false;
     });
+    return sending;
   }
 
   function drop(batch) {
@@ -476,6 +477,7 @@
       fillSummary();
       dialog.showModal();
       document.getElementById("submit-cancel").focus();
+      flush().then(fillSummary);
     });
     document.getElementById("submit-cancel").addEventListener("click", function () { dialog.close(); });
     submitForm.addEventListener("submit", function (event) {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -12,8 +14,8 @@ from django.utils.text import slugify
 from accounts.models import FreeUser
 from cerebrum.cache import page_cache_bump
 from communications.models import CommunicationLog
-from courses import caches, services
-from courses.models import Enrollment
+from courses import caches, selectors, services
+from courses.models import AttemptAnswer, Enrollment, TestSection
 from courses.models import TestAttempt as Attempt
 from tests.factories import (
     ChapterNoteFactory,
@@ -92,8 +94,10 @@ PAGES = [
     ("note", lambda o: reverse("courses:note_detail", args=[o["note"].slug]), 2, "Practice questions"),
     ("tests", lambda o: reverse("courses:tests"), 1, "NEET Mock Test"),
     ("test", lambda o: reverse("courses:test_detail", args=[o["test"].slug]), 2, "Continue your attempt"),
-    ("attempt", lambda o: reverse("courses:attempt", args=[o["running"].pk]), 1, "Submit test"),
-    ("result", lambda o: reverse("courses:attempt_result", args=[o["done"].pk]), 1, "Topic breakdown"),
+    # the attempt row (not yet in Redis: its start did not commit here) and its answers (the store of record)
+    ("attempt", lambda o: reverse("courses:attempt", args=[o["running"].pk]), 2, "Submit test"),
+    # the attempt, and which of its questions a live or course test also uses (their keys stay private)
+    ("result", lambda o: reverse("courses:attempt_result", args=[o["done"].pk]), 2, "Topic breakdown"),
     ("leaderboard", lambda o: reverse("courses:leaderboard", args=[o["test"].slug]), 3, "Your rank"),
     # the board's first read (in the test) built it and cached its names
     ("topic-board", lambda o: reverse("courses:topic_leaderboard", args=[slugify(o["topic"])]), 0, "· week 20"),
@@ -250,79 +254,6 @@ def test_learner_pages_need_login(client, url_name):
 # --- taking a test --------------------------------------------------------------------------------
 
 
-def test_start_answer_plain_form_and_submit_shows_nta_score(client, student):
-    test = PracticeTestFactory(question_count=3)
-    questions = caches.paper_get(test)["questions"]
-
-    start = client.post(reverse("courses:test_start", args=[test.slug]))
-    attempt = Attempt.objects.get(user=student)
-    answer_url = reverse("courses:attempt_answer", args=[attempt.pk])
-    saved = client.post(answer_url, {"question_id": questions[0]["id"], "option": "A", "next": 2})
-    client.post(answer_url, {"question_id": questions[1]["id"], "option": "C", "marked_for_review": "on"})
-    page = client.get(reverse("courses:attempt", args=[attempt.pk]), {"view": "all"}).content.decode()
-    result = client.post(reverse("courses:attempt_submit", args=[attempt.pk]), follow=True)
-
-    assert start.url == reverse("courses:attempt", args=[attempt.pk])
-    assert saved.url == reverse("courses:attempt", args=[attempt.pk]) + "?q=2"
-    assert 'value="A" checked' in page
-    assert 'value="C" checked' in page
-    assert '<span id="marked-count">1</span> marked for review' in page
-    assert result.context["attempt"].score == 4 - 1
-    assert 'id="score">3<' in result.content.decode()
-
-
-def test_answer_by_fetch_returns_json(client, student):
-    test = PracticeTestFactory(question_count=1)
-    attempt = services.attempt_start(test=test, user=student)
-    qid = caches.paper_get(test)["questions"][0]["id"]
-
-    response = client.post(
-        reverse("courses:attempt_answer", args=[attempt.pk]),
-        {"question_id": qid, "option": "B"},
-        headers={"accept": "application/json"},
-    )
-
-    assert response.json() == {"saved": True, "question_id": qid, "option": "B"}
-    assert services.attempt_answers(attempt)[0] == {str(qid): "B"}
-
-
-@pytest.mark.parametrize(
-    ("payload", "status", "field"),
-    [
-        ({"question_id": 999_999, "option": "A"}, 400, "question_id"),
-        ({"option": "E"}, 400, "option"),
-        ({"question_id": "x", "option": "A"}, 400, "question_id"),
-    ],
-)
-def test_tampered_answers_are_refused_and_nothing_saved(client, student, payload, status, field):
-    test = PracticeTestFactory(question_count=1)
-    attempt = services.attempt_start(test=test, user=student)
-    payload = {"question_id": caches.paper_get(test)["questions"][0]["id"], **payload}
-
-    response = client.post(
-        reverse("courses:attempt_answer", args=[attempt.pk]), payload, headers={"accept": "application/json"}
-    )
-
-    assert response.status_code == status
-    assert field in response.json()["error"]["fields"]
-    assert services.attempt_answers(attempt) == ({}, set())
-
-
-def test_answer_after_expiry_and_grace_is_refused(client, student):
-    test = PracticeTestFactory(question_count=1)
-    attempt = services.attempt_start(test=test, user=student)
-    Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-
-    response = client.post(
-        reverse("courses:attempt_answer", args=[attempt.pk]),
-        {"question_id": caches.paper_get(test)["questions"][0]["id"], "option": "A"},
-        headers={"accept": "application/json"},
-    )
-
-    assert response.status_code == 409
-    assert response.json()["error"]["message"] == "Time is up for this attempt."
-
-
 @pytest.mark.parametrize("url_name", ["courses:attempt", "courses:attempt_result"])
 def test_another_learners_attempt_pages_are_404(client, student, url_name):
     attempt = services.attempt_start(test=PracticeTestFactory(), user=UserFactory())
@@ -350,19 +281,6 @@ def test_parent_can_view_but_not_submit_childs_attempt(client):
 
     assert submit.status_code == 404
     assert Attempt.objects.get(pk=attempt.pk).status == Attempt.Status.IN_PROGRESS
-
-
-def test_double_submit_scores_once(client, student, django_capture_on_commit_callbacks):
-    test = PracticeTestFactory(question_count=1)
-    attempt = services.attempt_start(test=test, user=student)
-    url = reverse("courses:attempt_submit", args=[attempt.pk])
-
-    with django_capture_on_commit_callbacks(execute=True):
-        first = client.post(url)
-        second = client.post(url)
-
-    assert first.url == second.url == reverse("courses:attempt_result", args=[attempt.pk])
-    assert CommunicationLog.objects.filter(template="test_result").count() == 2  # email + WhatsApp, once
 
 
 def test_attempt_limit_refusal_is_shown_on_the_test_page(client, student):
@@ -435,20 +353,23 @@ def test_visitor_cannot_start_paid_test(client):
     assert Attempt.objects.count() == 0
 
 
-def test_scheduled_exam_hides_answer_key_until_it_ends(client, student):
-    # Given a scheduled exam still running, submitted early by one learner
+def test_live_mock_result_waits_for_the_window_to_close(client, student):
+    # Given a scheduled (live) mock still running, submitted early by one learner
     test = PracticeTestFactory(question_count=1, scheduled_start=timezone.now() - timedelta(minutes=5))
     attempt = services.attempt_submit(attempt=services.attempt_start(test=test, user=student))
 
     # When they open their result
     body = client.get(reverse("courses:attempt_result", args=[attempt.pk])).content.decode()
 
-    # Then they see their score but no key or explanation while others are still writing
-    assert "Answers and explanations appear when the exam ends" in body
+    # Then no score, key or explanation while others are still writing; all of it once the window closed
+    assert "scores, answers and solutions appear when its window closes" in body
+    assert 'id="score"' not in body
     assert "Mitochondria make ATP" not in body
     test.scheduled_start = timezone.now() - timedelta(minutes=40)
     test.save(update_fields=["scheduled_start"])
-    assert "Mitochondria make ATP" in client.get(reverse("courses:attempt_result", args=[attempt.pk])).content.decode()
+    later = client.get(reverse("courses:attempt_result", args=[attempt.pk])).content.decode()
+    assert "Mitochondria make ATP" in later
+    assert 'id="score"' in later
 
 
 @pytest.mark.parametrize("path", ["/notes/13/", "/notes/11/no-such-chapter/"])
@@ -458,57 +379,288 @@ def test_unknown_grade_or_chapter_is_404(client, path):
     assert client.get(path).status_code == 404
 
 
-def test_clear_response_removes_the_answer_but_keeps_the_review_mark(client, student):
-    test = PracticeTestFactory(question_count=2)
+# --- the NTA exam screen (issue 15 §2; contract-exam.md) ------------------------------------------
+
+
+def _start(student, questions: int = 4, **test_fields):
+    test = PracticeTestFactory(question_count=questions, **test_fields)
     attempt = services.attempt_start(test=test, user=student)
-    qid = caches.paper_get(test)["questions"][0]["id"]
-    url = reverse("courses:attempt_answer", args=[attempt.pk])
-    client.post(url, {"question_id": qid, "option": "C"})
-
-    client.post(url, {"question_id": qid, "option": "C", "marked_for_review": "on", "clear": "1"})
-
-    assert services.attempt_answers(attempt) == ({}, {str(qid)})
+    return attempt, [question["id"] for question in selectors.attempt_state(attempt=attempt)["paper"]]
 
 
-def test_the_exam_page_after_start_costs_no_query(
+def _stored(attempt) -> dict[int, tuple[str, bool]]:
+    return {row.question_id: (row.option, row.marked) for row in AttemptAnswer.objects.filter(attempt=attempt)}
+
+
+def _save(attempt, *items: tuple[int, str, bool]) -> None:
+    answers = [
+        {"question_id": qid, "option": option, "marked_for_review": marked, "seq": seq}
+        for seq, (qid, option, marked) in enumerate(items, start=1)
+    ]
+    services.attempt_answers_save(attempt=attempt, answers=answers)
+
+
+def test_the_exam_page_after_start_costs_one_query(
     client, student, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     test = PracticeTestFactory(question_count=3)
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(reverse("courses:test_start", args=[test.slug]))
 
-    with django_assert_num_queries(0):  # the new attempt went to Redis when the start committed
+    # the attempt went to Redis when the start committed; its answers come from PostgreSQL, the store of record
+    with django_assert_num_queries(1):
         page = client.get(started["Location"])
 
     assert page.status_code == 200
     assert "Submit test" in page.content.decode()
 
 
-@pytest.mark.parametrize("questions", [1, 50])
-def test_saving_an_answer_costs_one_query_and_no_write(client, student, questions, django_assert_num_queries):
-    # Given a running attempt whose paper is cached (as during an exam)
-    test = PracticeTestFactory(question_count=questions)
+def test_plain_form_buttons_work_the_nta_way(client, student):
+    # Given a running attempt, without JavaScript (every button posts the form)
+    attempt, ids = _start(student)
+    url = reverse("courses:attempt_answer", args=[attempt.pk])
+    page = reverse("courses:attempt", args=[attempt.pk])
+
+    # When: Save & Next on Q1, Mark for Review & Next on Q2, a pick then Back on Q3, Clear Response on Q2
+    save = client.post(url, {"question_id": ids[0], "option": "A", "action": "save_next"})
+    mark = client.post(url, {"question_id": ids[1], "option": "C", "action": "mark_next"})
+    back = client.post(url, {"question_id": ids[2], "option": "D", "action": "back"})
+    clear = client.post(url, {"question_id": ids[1], "action": "clear"})
+
+    # Then each lands on the right question (at the question, not the top), and Back dropped the unsaved pick
+    assert [save.url, mark.url, back.url, clear.url] == [f"{page}?q={n}#question" for n in (2, 3, 2, 2)]
+    assert _stored(attempt) == {ids[0]: ("A", False), ids[1]: ("", True), ids[2]: ("", False)}
+
+
+def test_save_and_next_is_the_default_button_so_enter_never_clears(client, student):
+    attempt, ids = _start(student)
+
+    body = client.get(reverse("courses:attempt", args=[attempt.pk])).content.decode()
+    form = body[body.index('<form method="post" action="/attempts/') :]
+    first_submit = re.search(r'<(?:button|input)[^>]*type="submit"[^>]*>', form).group(0)
+    # a form posted with no button at all (implicit submission by an old page) saves too, never clears
+    client.post(reverse("courses:attempt_answer", args=[attempt.pk]), {"question_id": ids[0], "option": "B"})
+
+    assert 'value="save_next"' in first_submit
+    assert _stored(attempt) == {ids[0]: ("B", False)}
+
+
+def test_palette_shows_the_five_nta_states_the_legend_and_the_current_question(client, student):
+    # Given one question in each state (the one on screen counts as visited)
+    attempt, ids = _start(student, questions=6)
+    _save(attempt, (ids[0], "", False), (ids[1], "B", False), (ids[2], "", True), (ids[3], "C", True))
+
+    body = client.get(reverse("courses:attempt", args=[attempt.pk]), {"q": 5}).content.decode()
+
+    palette = body[body.index('id="palette"') :]
+    items = re.findall(
+        r'class="pal s-(\w+)" data-q="(\d+)" data-n="\d+" aria-label="([^"]+)"( aria-current="step")?', palette
+    )
+    assert [(int(qid), state) for state, qid, _, _ in items] == [
+        (ids[0], "not_answered"),
+        (ids[1], "answered"),
+        (ids[2], "marked_for_review"),
+        (ids[3], "answered_and_marked"),
+        (ids[4], "not_answered"),
+        (ids[5], "not_visited"),
+    ]
+    assert items[3][2] == "Question 4, Answered and marked for review (will be scored)"
+    assert [bool(current) for *_, current in items] == [False, False, False, False, True, False]
+    legend = dict(re.findall(r'data-count="(\w+)">(\d+)<', palette))
+    assert legend == {
+        "not_visited": "1",
+        "not_answered": "2",
+        "answered": "1",
+        "marked_for_review": "1",
+        "answered_and_marked": "1",
+    }
+
+
+def test_sections_are_tabs_with_answered_counts_and_the_any_n_rule(client, student):
+    test = PracticeTestFactory(question_count=4)
+    physics = TestSection.objects.create(test=test, name="Physics", position=1)
+    botany = TestSection.objects.create(test=test, name="Botany", position=2, attempt_any=1)
+    for item, section in zip(test.paper_items.order_by("position"), [physics, physics, botany, botany], strict=True):
+        item.section = section
+        item.save(update_fields=["section"])
+    test = services.practice_test_bump_paper(test=test)
     attempt = services.attempt_start(test=test, user=student)
-    qid = caches.paper_get(test)["questions"][-1]["id"]
+    first = selectors.attempt_state(attempt=attempt)["paper"][0]["id"]
+    _save(attempt, (first, "A", False))
 
-    # When: the attempt is read (the session user comes from Redis); the answer itself goes to Redis
-    with django_assert_num_queries(1):
-        response = client.post(
-            reverse("courses:attempt_answer", args=[attempt.pk]),
-            {"question_id": qid, "option": "D"},
-            headers={"accept": "application/json"},
-        )
+    body = client.get(reverse("courses:attempt", args=[attempt.pk]), {"q": 3}).content.decode()
 
-    # Then
-    assert response.json()["saved"] is True
-    assert Attempt.objects.get(pk=attempt.pk).answers == {}
-    with django_assert_num_queries(0):  # the running attempt is in Redis from now on
-        again = client.post(
-            reverse("courses:attempt_answer", args=[attempt.pk]),
-            {"question_id": qid, "option": "A"},
-            headers={"accept": "application/json"},
-        )
-    assert again.json()["saved"] is True
+    assert re.search(r'aria-current="true">Physics', body) is None
+    assert 'data-section-count="0">1/2</span>' in body
+    assert re.search(
+        r'aria-current="true">Botany <span class="section-count" data-section-count="1">0/2</span> '
+        r'<span class="section-rule">any 1</span>',
+        body,
+    )
+    assert 'Question <span id="question-number">3</span>' in body
+    assert " · Botany" in body
+
+
+def test_the_exam_page_shows_only_the_exam(client, student):
+    attempt, _ = _start(student)
+    page = reverse("courses:attempt", args=[attempt.pk])
+
+    body = client.get(page).content.decode()
+
+    links = re.findall(r'href="([^"]+)"', body)
+    assert links
+    assert all(link.startswith(("?", "#", settings.STATIC_URL, page)) for link in links)
+    assert "Log out" not in body
+    assert 'class="site-header"' not in body
+
+
+def test_question_paper_lists_every_question_read_only(client, student):
+    attempt, ids = _start(student, questions=3)
+
+    body = client.get(reverse("courses:attempt", args=[attempt.pk]), {"view": "paper"}).content.decode()
+
+    assert body.count('class="paper-question"') == 3
+    assert 'type="radio"' not in body
+    assert '<a href="?q=3#question">Question 3</a>' in body
+
+
+@pytest.mark.parametrize("items", [1, 50])
+def test_a_queued_batch_keeps_the_newest_seq_per_question_in_constant_queries(
+    client, student, items, django_assert_max_num_queries
+):
+    # Given a running attempt of 50 questions, and a batch the page queued (possibly while offline)
+    attempt, ids = _start(student, questions=50)
+    url = reverse("courses:attempt_answer", args=[attempt.pk])
+    batch = [
+        {"question_id": qid, "option": "A", "marked_for_review": False, "seq": 10 + n, "time_spent_seconds": 0}
+        for n, qid in enumerate(ids[:items])
+    ]
+
+    # When it is sent, then a late retry of an older change arrives
+    with django_assert_max_num_queries(2):  # the attempt (not yet in Redis here) and one upsert
+        sent = client.post(url, {"answers": batch}, content_type="application/json")
+    stale = client.post(
+        url, {"answers": [{"question_id": ids[0], "option": "D", "seq": 3}]}, content_type="application/json"
+    )
+
+    # Then every item is stored once and the older change is ignored
+    assert sent.json() == {"saved": items, "acknowledged_seq": 9 + items}
+    assert stale.json() == {"saved": 0, "acknowledged_seq": 9 + items}
+    assert _stored(attempt) == dict.fromkeys(ids[:items], ("A", False))
+
+
+def _good(qid: int) -> dict:
+    return {"question_id": qid, "option": "B", "marked_for_review": False, "seq": 2}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (lambda ids: {"answers": []}, "answers"),
+        (lambda ids: {"answers": [_good(ids[1]), {"question_id": 999_999, "option": "A", "seq": 1}]}, "question_id"),
+        (lambda ids: {"answers": [_good(ids[1]), {"question_id": ids[0], "option": "E", "seq": 1}]}, "option"),
+        (lambda ids: {"answers": [_good(ids[1]), {"question_id": ids[0], "option": "A"}]}, "seq"),
+        (lambda ids: {"answers": [_good(ids[1]), {**_good(ids[0]), "time_spent_seconds": -3}]}, "time_spent_seconds"),
+        (lambda ids: {"answers": "A"}, "answers"),
+        (lambda ids: "not json", "answers"),
+    ],
+    ids=["empty", "not-in-paper", "option-E", "no-seq", "negative-time", "not-a-list", "not-json"],
+)
+def test_a_malformed_batch_is_refused_whole_and_nothing_is_saved(client, student, body, field):
+    attempt, ids = _start(student)
+
+    response = client.post(
+        reverse("courses:attempt_answer", args=[attempt.pk]), body(ids), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert _stored(attempt) == {}
+
+
+def test_a_batch_after_the_deadline_is_409_attempt_closed(client, student):
+    attempt, ids = _start(student)
+    Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    caches.attempts_forget([attempt.pk])
+
+    response = client.post(
+        reverse("courses:attempt_answer", args=[attempt.pk]),
+        {"answers": [{"question_id": ids[0], "option": "A", "seq": 1}]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "attempt_closed"
+    assert _stored(attempt) == {}
+
+
+def test_an_ended_session_gets_a_json_401_not_an_html_page(client, student):
+    attempt, ids = _start(student)
+    client.logout()
+
+    response = client.post(
+        reverse("courses:attempt_answer", args=[attempt.pk]),
+        {"answers": [{"question_id": ids[0], "option": "A", "seq": 1}]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "session_expired"
+    assert _stored(attempt) == {}
+
+
+def test_submit_asks_for_confirmation_with_the_nta_summary(client, student):
+    # Given one question in each state (the fifth never opened)
+    attempt, ids = _start(student, questions=5)
+    _save(attempt, (ids[0], "A", False), (ids[1], "", True), (ids[2], "A", True), (ids[3], "", False))
+    submit = reverse("courses:attempt_submit", args=[attempt.pk])
+
+    # When the learner presses Submit (the page without JavaScript), then posts without confirming
+    summary = client.get(submit).content.decode()
+    unconfirmed = client.post(submit)
+
+    # Then the summary counts each state and nothing is submitted until "Yes, submit"
+    assert dict(re.findall(r'<td data-count="(\w+)">(\d+)</td>', summary)) == {
+        "answered": "1",
+        "not_answered": "1",
+        "marked_for_review": "1",
+        "answered_and_marked": "1",
+        "not_visited": "1",
+    }
+    assert unconfirmed.url == submit
+    assert Attempt.objects.get(pk=attempt.pk).status == Attempt.Status.IN_PROGRESS
+    confirmed = client.post(submit, {"confirm": "1"})
+    assert confirmed.url == reverse("courses:attempt_result", args=[attempt.pk])
+    assert Attempt.objects.get(pk=attempt.pk).score == 4 + 4  # answered and marked is scored, as at NTA
+
+
+def test_double_submit_scores_once(client, student, django_capture_on_commit_callbacks):
+    attempt, _ = _start(student, questions=1)
+    url = reverse("courses:attempt_submit", args=[attempt.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, {"confirm": "1"})
+        second = client.post(url, {"confirm": "1"})
+
+    assert first.url == second.url == reverse("courses:attempt_result", args=[attempt.pk])
+    assert CommunicationLog.objects.filter(template="test_result").count() == 2  # email + WhatsApp, once
+
+
+def test_result_shows_the_learners_own_order_and_letters(client, student):
+    # Given a shuffled test, answered right on the first question the learner saw
+    attempt, _ = _start(student, questions=6, shuffle=True)
+    paper = selectors.attempt_state(attempt=attempt)["paper"]
+    first = paper[0]
+    right = next(letter for letter, text in first["options"].items() if text == "Mitochondrion")
+    _save(attempt, (first["id"], right, False))
+    services.attempt_submit(attempt=attempt)
+
+    body = client.get(reverse("courses:attempt_result", args=[attempt.pk])).content.decode()
+
+    positions = [body.index(question["text"]) for question in paper]
+    assert positions == sorted(positions)
+    assert f"Your answer: <strong>{right}</strong> · Correct: <strong>{right}</strong>" in body
+    assert 'id="score">4<' in body
 
 
 @pytest.mark.parametrize(("week", "status"), [("2026-W01", 200), ("2026-W99", 404), ("last", 404)])
