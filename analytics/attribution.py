@@ -1,18 +1,40 @@
-"""UTM attribution: captured on landing into the session, first touch and last touch.
+"""UTM attribution that follows the learner across devices (docs/analytics.md, "Attribution").
 
-Sign-up copies both touches onto the User/FreeUser (`utm_from_request`); enrolling copies the first
-touch onto the Enrollment (`first_touch`), and the payment copies the enrollment's. The campaign table
-reads those columns, so revenue is attributed to the campaign that first brought the learner.
+* Each device has a first-party anonymous id, the `cb_aid` cookie (set by the UTM middleware on a
+  landing or a sign-in, or by the beacon); client and server events carry it as `anonymous_id`.
+* A landing with utm_* parameters is an attributed visit: one `AttributionTouch` row, written at once.
+* On sign-in or sign-up (`django.contrib.auth.login`, every web path) the device's earlier touches and
+  events join the learner (`visitor_join`): analytics may not import accounts, so this is a
+  `user_logged_in` receiver that uses only the request and the user's id.
+* First touch = the learner's earliest attributed visit on any device; last touch = the latest one
+  before the conversion (`touches_for_user`). courses and payments store both on the Enrollment and
+  the Payment when they are made; the campaign report offers a view by each.
+
+The session keeps the device's own first/last landing too (`utm_from_request`), which sign-up copies
+onto the User / FreeUser as before.
 """
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+
+from analytics.models import AnalyticsEvent, AttributionTouch
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Longest value any UTM column holds (utm_source/utm_medium are 100 wide).
 UTM_MAX_LENGTH = 100
 SESSION_KEY = "utm"
+# First-party visitor id, shared with static/js/beacon.js so server and client events join up.
+VISITOR_COOKIE = "cb_aid"
+VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+# Set on the request when this response must give the device its visitor cookie.
+NEW_VISITOR_ATTR = "_analytics_new_visitor"
 
 
 def touch_from_query(query: QueryDict) -> dict:
@@ -38,5 +60,83 @@ def utm_from_request(request: HttpRequest) -> dict:
 
 
 def first_touch(request: HttpRequest) -> dict:
-    """The flat utm_* dict of the visitor's first landing."""
+    """The flat utm_* dict of this device's first landing (used when the learner has no recorded touch)."""
     return utm_from_request(request)["first"]
+
+
+def visitor_id(request: HttpRequest) -> str:
+    """This device's anonymous id: the `cb_aid` cookie, or a new one the middleware will set."""
+    existing = request.COOKIES.get(VISITOR_COOKIE, "")[:64]
+    if existing:
+        return existing
+    new = getattr(request, NEW_VISITOR_ATTR, None) or uuid.uuid4().hex
+    setattr(request, NEW_VISITOR_ATTR, new)
+    return new
+
+
+@transaction.atomic
+def touch_record(*, anonymous_id: str, user_id: int | None, touch: dict, path: str = "") -> AttributionTouch:
+    """Store one attributed visit (a landing with utm_* parameters) of a device, signed in or not."""
+    row = AttributionTouch(
+        anonymous_id=anonymous_id[:64],
+        user_id=user_id,
+        path=path[:500],
+        **{key: (touch.get(key) or "")[: AttributionTouch._meta.get_field(key).max_length] for key in UTM_KEYS},
+    )
+    row.full_clean(exclude=["user"])
+    row.save()
+    return row
+
+
+@transaction.atomic
+def visitor_join(*, anonymous_id: str, user_id: int) -> int:
+    """The device's touches that no learner owns yet become `user_id`'s; its events follow after the
+    buffer has flushed (`visitor_events_join`, ANALYTICS_JOIN_DELAY_SECONDS later). Returns the
+    touches joined. Safe to repeat."""
+    from analytics.tasks import visitor_events_join  # the task module imports this one
+
+    if not anonymous_id:
+        return 0
+    joined = AttributionTouch.objects.filter(anonymous_id=anonymous_id, user__isnull=True).update(user_id=user_id)
+    until = timezone.now().isoformat()
+    transaction.on_commit(
+        lambda: visitor_events_join.apply_async(
+            (anonymous_id, user_id, until), countdown=settings.ANALYTICS_JOIN_DELAY_SECONDS
+        )
+    )
+    return joined
+
+
+def visitor_events_join(*, anonymous_id: str, user_id: int, until: datetime) -> int:
+    """Give the device's anonymous events up to `until` (the sign-in) to the learner; returns how many."""
+    events = AnalyticsEvent.objects.filter(anonymous_id=anonymous_id, user__isnull=True, created_at__lte=until)
+    return events.update(user_id=user_id)
+
+
+def touches_for_user(*, user_id: int, at: datetime | None = None) -> dict:
+    """{"first": touch, "last": touch} of the learner's attributed visits up to `at` (default now),
+    across every device they signed in on; a touch is the utm_* dict plus "at" (ISO 8601, UTC), {}
+    when there is none. Two indexed queries."""
+    at = at or timezone.now()
+    visits = AttributionTouch.objects.filter(user_id=user_id, created_at__lte=at)
+    first = visits.order_by("created_at", "pk").first()
+    last = visits.order_by("-created_at", "-pk").first()
+    return {"first": _as_touch(first), "last": _as_touch(last)}
+
+
+def utm_columns(touch: dict) -> dict:
+    """The flat utm_* column values of a touch (for UTMFields models)."""
+    return {key: touch.get(key, "") for key in UTM_KEYS}
+
+
+def on_user_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """`user_logged_in` receiver (connected in AnalyticsConfig.ready): join this device to the learner."""
+    if request is None or not getattr(user, "pk", None):
+        return
+    visitor_join(anonymous_id=visitor_id(request), user_id=user.pk)
+
+
+def _as_touch(row: AttributionTouch | None) -> dict:
+    if row is None:
+        return {}
+    return {**{key: getattr(row, key) for key in UTM_KEYS}, "at": row.created_at.astimezone(UTC).isoformat()}

@@ -52,10 +52,48 @@ class AnalyticsEvent(models.Model):
                 condition=Q(utm_source__isnull=False),
             ),
             models.Index(fields=["created_at"], name="idx_analytics_events_created"),
+            # The sign-in join: a device's anonymous events that no learner owns yet.
+            models.Index(
+                fields=["anonymous_id"],
+                name="idx_analytics_events_anon",
+                condition=Q(user__isnull=True) & ~Q(anonymous_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.event_type}:{self.event_name} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AttributionTouch(models.Model):
+    """One attributed visit: a landing that carried utm_* parameters, on one device (`anonymous_id`).
+
+    Written at once by the UTM middleware (not through the event buffer), so a payment made seconds
+    after landing already sees it. `user` is set when the visitor was signed in, or later when they
+    sign in on that device (`attribution.visitor_join`). First and last touch of a conversion are
+    read from here (`attribution.touches_for_user`).
+    """
+
+    anonymous_id = models.CharField(max_length=64, blank=True, default="")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    utm_source = models.CharField(max_length=100, blank=True, default="")
+    utm_medium = models.CharField(max_length=100, blank=True, default="")
+    utm_campaign = models.CharField(max_length=150, blank=True, default="")
+    utm_term = models.CharField(max_length=150, blank=True, default="")
+    utm_content = models.CharField(max_length=150, blank=True, default="")
+    path = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "analytics_touches"
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="idx_touches_user_created"),
+            models.Index(fields=["anonymous_id"], name="idx_touches_anon", condition=Q(user__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.utm_source}/{self.utm_campaign} @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Campaign(models.Model):
@@ -98,6 +136,12 @@ class DailyMetric(models.Model):
         ATTEMPTS = "attempts", "Tests submitted"
         TOPIC_SCORE_SUM = "topic_score_sum", "Topic score sum"
         TOPIC_ATTEMPTS = "topic_attempts", "Topic attempts"
+        # Per campaign by the payment's (or enrollment's) first or last touch; "(direct)" for none.
+        PAYMENTS_FIRST = "payments_first", "Paid enrollments (first touch)"
+        PAYMENTS_LAST = "payments_last", "Paid enrollments (last touch)"
+        REVENUE_FIRST_PAISE = "revenue_first_paise", "Revenue, first touch (paise)"
+        REVENUE_LAST_PAISE = "revenue_last_paise", "Revenue, last touch (paise)"
+        ENROLLMENTS_LAST = "enrollments_last", "Enrollments (last touch)"
 
     date = models.DateField()
     metric = models.CharField(max_length=20, choices=Metric.choices)

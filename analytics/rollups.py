@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Q, Sum, Value
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
 from django.utils import timezone
@@ -59,7 +59,8 @@ def _rebuild_day(day: date) -> int:
                 # The web's statement timeout is tuned for requests; a day of GROUP BY needs longer.
                 cursor.execute(f"SET LOCAL statement_timeout = {int(settings.ANALYTICS_ROLLUP_STATEMENT_TIMEOUT_MS)}")
         counts: dict[tuple[date, str, str], int] = defaultdict(int)
-        for builder in (_events, _free_tests, _signups, _leads, _enrollments, _payments, _attempts):
+        builders = (_events, _free_tests, _signups, _leads, _enrollments, _payments, _payments_by_touch, _attempts)
+        for builder in builders:
             for row_day, metric, dimension, value in builder(window):
                 counts[(row_day, metric, dimension)] += value
         rows = [DailyMetric(date=d, metric=m, dimension=dim, value=v) for (d, m, dim), v in counts.items() if v]
@@ -139,6 +140,66 @@ def _payments(window) -> Iterable[Row]:
     for row in totals.order_by():
         yield from _with_campaign(row["day"], M.PAYMENTS, row["source"], row["campaign"], row["n"])
         yield from _with_campaign(row["day"], M.REVENUE_PAISE, row["source"], row["campaign"], row["revenue"])
+
+
+# Payments (and enrollments) with no attributed visit at all, in the first/last-touch views.
+DIRECT = "(direct)"
+
+
+def _payments_by_touch(window) -> Iterable[Row]:
+    """Paid enrollments and revenue per campaign of the payment's first touch and of its last touch.
+
+    A payment made before touches were stored falls back to its utm columns, then its enrollment's;
+    one with no campaign at all counts under DIRECT, so each view's rows add up to the paid revenue.
+    Enrollments by last touch are counted here too (by first touch they are `enrollments`).
+    """
+    paid = Payment.objects.filter(status__in=PAID_STATUSES, captured_at__gte=window[0], captured_at__lt=window[1])
+    views = (("first", M.PAYMENTS_FIRST, M.REVENUE_FIRST_PAISE), ("last", M.PAYMENTS_LAST, M.REVENUE_LAST_PAISE))
+    for model, payments_metric, revenue_metric in views:
+        grouped = paid.annotate(
+            day=_day("captured_at"),
+            source=_touch_or_columns(f"{model}_touch", "utm_source"),
+            campaign=_touch_or_columns(f"{model}_touch", "utm_campaign"),
+        ).values("day", "source", "campaign")
+        totals = grouped.annotate(n=Count("id"), revenue=Sum(F("amount_paise") - F("refunded_paise")))
+        for row in totals.order_by():
+            yield from _with_campaign_or_direct(row["day"], payments_metric, row["source"], row["campaign"], row["n"])
+            yield from _with_campaign_or_direct(
+                row["day"], revenue_metric, row["source"], row["campaign"], row["revenue"]
+            )
+    created = Enrollment.objects.filter(created_at__gte=window[0], created_at__lt=window[1])
+    grouped = created.annotate(
+        day=_day("created_at"),
+        source=Case(
+            When(~Q(last_touch={}), then=KT("last_touch__utm_source")),
+            default=F("utm_source"),
+            output_field=CharField(),
+        ),
+        campaign=Case(
+            When(~Q(last_touch={}), then=KT("last_touch__utm_campaign")),
+            default=F("utm_campaign"),
+            output_field=CharField(),
+        ),
+    ).values("day", "source", "campaign")
+    for row in grouped.annotate(n=Count("id")).order_by():
+        yield from _with_campaign_or_direct(row["day"], M.ENROLLMENTS_LAST, row["source"], row["campaign"], row["n"])
+
+
+def _touch_or_columns(touch_field: str, key: str):
+    """`key` of the whole touch (never one field from one source and one from another): the stored
+    touch if any, else the payment's utm columns, else its enrollment's."""
+    has_columns = ~Q(utm_source="") | ~Q(utm_campaign="")
+    return Case(
+        When(~Q(**{touch_field: {}}), then=KT(f"{touch_field}__{key}")),
+        When(has_columns, then=F(key)),
+        default=F(f"enrollment__{key}"),
+        output_field=CharField(),
+    )
+
+
+def _with_campaign_or_direct(day: date, metric: str, source, campaign, value: int) -> Iterable[Row]:
+    yield day, metric, "", value
+    yield day, metric, campaign_key(source, campaign) or DIRECT, value
 
 
 def _attempts(window) -> Iterable[Row]:

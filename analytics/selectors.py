@@ -16,7 +16,12 @@ from analytics.models import Campaign, DailyMetric
 
 M = DailyMetric.Metric
 FUNNEL = [M.VISITS, M.FREE_TESTS, M.SIGNUPS, M.ENROLLMENTS, M.PAYMENTS]
-CAMPAIGN_METRICS = [M.VISITS, M.LEADS, M.SIGNUPS, M.ENROLLMENTS, M.PAYMENTS, M.REVENUE_PAISE]
+# Attribution models of the campaign report: which metric fills enrollments, paid and revenue.
+MODELS = {
+    "first": {"enrollments": M.ENROLLMENTS, "payments": M.PAYMENTS_FIRST, "revenue_paise": M.REVENUE_FIRST_PAISE},
+    "last": {"enrollments": M.ENROLLMENTS_LAST, "payments": M.PAYMENTS_LAST, "revenue_paise": M.REVENUE_LAST_PAISE},
+}
+DIRECT = "(direct)"  # rollups.DIRECT: conversions without any attributed visit
 
 
 @dataclass(frozen=True)
@@ -65,19 +70,53 @@ def overview(*, start: date, end: date) -> dict:
     return {"active_learners": series[M.ACTIVE_LEARNERS], "signups": series[M.SIGNUPS], "funnel": funnel}
 
 
-def campaign_table(*, start: date, end: date) -> list[CampaignRow]:
-    """One row per UTM source + campaign seen in the range, by revenue (two queries).
+@dataclass(frozen=True)
+class CampaignReport:
+    """The campaign table under one attribution model, with what no campaign brought and the total."""
+
+    model: str
+    rows: list[CampaignRow]
+    direct_enrollments: int
+    direct_payments: int
+    direct_revenue_paise: int
+    paid_revenue_paise: int  # all payments captured in the range, net of refunds
+
+    @property
+    def attributed_revenue_paise(self) -> int:
+        """The rows plus direct: equals paid_revenue_paise (each payment counts once in each model)."""
+        return sum(row.revenue_paise for row in self.rows) + self.direct_revenue_paise
+
+
+def campaign_report(*, start: date, end: date, model: str = "first") -> CampaignReport:
+    """Campaigns by first touch (the campaign that first brought the learner, on any device) or by
+    last touch (the latest attributed visit before the payment) (three queries)."""
+    chosen = MODELS[model]
+    metrics = [M.VISITS, M.LEADS, M.SIGNUPS, *chosen.values()]
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = DailyMetric.objects.filter(metric__in=metrics, date__range=(start, end)).exclude(dimension="")
+    for metric, dimension, value in rows.values_list("metric", "dimension").annotate(v=Sum("value")).order_by():
+        totals[dimension][metric] = value
+    direct = totals.pop(DIRECT, {})
+    campaigns = {(c.utm_source, c.utm_campaign): c for c in Campaign.objects.all()}
+    table = [_campaign_row(dimension, numbers, campaigns, chosen) for dimension, numbers in totals.items()]
+    paid = DailyMetric.objects.filter(metric=M.REVENUE_PAISE, dimension="", date__range=(start, end))
+    return CampaignReport(
+        model=model,
+        rows=sorted(table, key=lambda row: (-row.revenue_paise, -row.leads, row.source, row.campaign)),
+        direct_enrollments=direct.get(chosen["enrollments"], 0),
+        direct_payments=direct.get(chosen["payments"], 0),
+        direct_revenue_paise=direct.get(chosen["revenue_paise"], 0),
+        paid_revenue_paise=paid.aggregate(total=Sum("value"))["total"] or 0,
+    )
+
+
+def campaign_table(*, start: date, end: date, model: str = "first") -> list[CampaignRow]:
+    """One row per UTM source + campaign seen in the range, by revenue.
 
     Cost is the campaign's whole spend as staff entered it, so cost per enrollment is meaningful
     when the range covers the campaign.
     """
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = DailyMetric.objects.filter(metric__in=CAMPAIGN_METRICS, date__range=(start, end)).exclude(dimension="")
-    for metric, dimension, value in rows.values_list("metric", "dimension").annotate(v=Sum("value")).order_by():
-        totals[dimension][metric] = value
-    campaigns = {(c.utm_source, c.utm_campaign): c for c in Campaign.objects.all()}
-    table = [_campaign_row(dimension, numbers, campaigns) for dimension, numbers in totals.items()]
-    return sorted(table, key=lambda row: (-row.revenue_paise, -row.leads, row.source, row.campaign))
+    return campaign_report(start=start, end=end, model=model).rows
 
 
 def engagement(*, start: date, end: date) -> dict:
@@ -95,7 +134,7 @@ def engagement(*, start: date, end: date) -> dict:
     return {"attempts": attempts, "topics": sorted(topics)}
 
 
-def _campaign_row(dimension: str, numbers: dict[str, int], campaigns: dict) -> CampaignRow:
+def _campaign_row(dimension: str, numbers: dict[str, int], campaigns: dict, chosen: dict) -> CampaignRow:
     source, _, campaign = dimension.partition("|")
     known = campaigns.get((source, campaign))
     return CampaignRow(
@@ -105,8 +144,8 @@ def _campaign_row(dimension: str, numbers: dict[str, int], campaigns: dict) -> C
         visits=numbers.get(M.VISITS, 0),
         leads=numbers.get(M.LEADS, 0),
         signups=numbers.get(M.SIGNUPS, 0),
-        enrollments=numbers.get(M.ENROLLMENTS, 0),
-        payments=numbers.get(M.PAYMENTS, 0),
-        revenue_paise=numbers.get(M.REVENUE_PAISE, 0),
+        enrollments=numbers.get(chosen["enrollments"], 0),
+        payments=numbers.get(chosen["payments"], 0),
+        revenue_paise=numbers.get(chosen["revenue_paise"], 0),
         cost_paise=known.cost_paise if known else None,
     )

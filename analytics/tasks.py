@@ -1,9 +1,11 @@
 """Periodic analytics work (queue `analytics`); each task is thin and safe to run twice."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 
-from analytics import rollups, services
+from analytics import attribution, rollups, services
 
 
 @shared_task(name="analytics.buffer_flush")
@@ -23,3 +25,10 @@ def events_purge() -> int:
 @shared_task(name="analytics.rollups_rebuild")
 def rollups_rebuild(days: int | None = None) -> int:
     return rollups.rollups_rebuild(days=days or settings.ANALYTICS_ROLLUP_DAYS)
+
+
+@shared_task(name="analytics.visitor_events_join", acks_late=True, ignore_result=True)
+def visitor_events_join(anonymous_id: str, user_id: int, until: str) -> int:
+    return attribution.visitor_events_join(
+        anonymous_id=anonymous_id, user_id=user_id, until=datetime.fromisoformat(until)
+    )

@@ -50,9 +50,12 @@ class CampaignsView(StaffDashboardView):
     section = "campaigns"
 
     def numbers(self, start, end) -> dict:
-        rows = selectors.campaign_table(start=start, end=end)
+        model = self.request.GET.get("model", "first")
+        model = model if model in selectors.MODELS else "first"
+        report = selectors.campaign_report(start=start, end=end, model=model)
+        rows = report.rows
         chart = charts.bar_chart([(row.campaign or row.source, row.revenue_paise // 100) for row in rows[:12]])
-        return {"rows": rows, "revenue_chart": chart}
+        return {"rows": rows, "report": report, "model": model, "revenue_chart": chart}
 
 
 class EngagementView(StaffDashboardView):

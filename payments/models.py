@@ -41,6 +41,10 @@ class Payment(UTMFields):
     # the learner chose to pay (analytics.attribution.touches_for_user); {} when none.
     first_touch = models.JSONField(default=dict, blank=True)
     last_touch = models.JSONField(default=dict, blank=True)
+    # The learner's first and last attributed visits (any device) when the order was made, the moment
+    # the learner chose to pay (analytics.attribution.touches_for_user); {} when none.
+    first_touch = models.JSONField(default=dict, blank=True)
+    last_touch = models.JSONField(default=dict, blank=True)
     razorpay_order_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     razorpay_payment_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     receipt_number = models.CharField(max_length=40, unique=True, null=True, blank=True)

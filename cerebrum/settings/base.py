@@ -210,6 +210,9 @@ ANALYTICS_FLUSH_INTERVAL_SECONDS = int_from_env("ANALYTICS_FLUSH_INTERVAL_SECOND
 ANALYTICS_ROLLUP_DAYS = int_from_env("ANALYTICS_ROLLUP_DAYS", 3)
 ANALYTICS_ROLLUP_STATEMENT_TIMEOUT_MS = int_from_env("ANALYTICS_ROLLUP_STATEMENT_TIMEOUT_MS", 120_000)
 ANALYTICS_RETENTION_DAYS = int_from_env("ANALYTICS_RETENTION_DAYS", 400)
+# After a sign-in, the device's anonymous events are given to the learner this much later, once the
+# buffer (flushed every ANALYTICS_FLUSH_INTERVAL_SECONDS) has written the ones sent just before.
+ANALYTICS_JOIN_DELAY_SECONDS = int_from_env("ANALYTICS_JOIN_DELAY_SECONDS", 30)
 
 # Periodic tasks (celery beat). Times are UTC; 04:30 UTC = 10:00 IST, 21:30 UTC = 03:00 IST.
 CELERY_BEAT_SCHEDULE = {
