@@ -1,24 +1,50 @@
-"""The API's one error shape: {"error": {"code", "message", "fields"}} for every 4xx."""
+"""The API's one error shape: {"error": {"code", "message", "fields"}} for every 4xx and 5xx.
+
+Also the API's one rule for query parameters (QueryParameterMiddleware) and the schema class that
+documents every status an operation can answer (CerebrumAutoSchema).
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import re
 from typing import Any
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cerebrum.api_tools import error_body
+from cerebrum.api_tools import (
+    ERROR_DESCRIPTIONS,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
+    ErrorSerializer,
+    PayloadTooLargeError,
+    StrictInputSerializer,
+    error_body,
+)
 from cerebrum.errors import DomainError
 
-__all__ = ["CerebrumAutoSchema", "error_body", "exception_handler", "handler404", "handler500"]
+__all__ = [
+    "CerebrumAutoSchema",
+    "QueryParameterMiddleware",
+    "error_body",
+    "exception_handler",
+    "handler400",
+    "handler404",
+    "handler500",
+]
+
+API_PREFIX = "/api/v1/"
 
 LOCKED_OUT_MESSAGE = "Too many failed logins. Try again in 15 minutes or reset your password."
 
@@ -59,7 +85,7 @@ def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
-        return exceptions.ParseError("Request body is too large.", code="body_too_large")
+        return PayloadTooLargeError()
     return exc
 
 
@@ -91,6 +117,16 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return fields
 
 
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's own refusals before any view (a disallowed Host, too many fields) in the error shape under /api/."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(error_body("body_too_large", "Request body is too large."), status=413)
+        message = "Request refused." if isinstance(exception, SuspiciousOperation) else "Bad request."
+        return JsonResponse(error_body("bad_request", message), status=400)
+    return defaults.bad_request(request, exception)
+
+
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Unknown URLs under /api/ answer in the error shape; pages keep Django's 404 page."""
     if request.path.startswith("/api/"):
@@ -104,11 +140,32 @@ def handler500(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
-class CerebrumAutoSchema(AutoSchema):
-    """Names nested serializers after their view (`RegisterApi.InputSerializer` → `RegisterApiInput`).
+# Strings a client sends may not hold C0 control characters or DEL, except tab, LF and CR: the server
+# refuses them with 400 `control_characters` (cerebrum.middleware.CONTROL_CHARACTERS, the same class).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
-    Every view nests an `InputSerializer`/`OutputSerializer` (style.md); without the prefix they would
-    all collide as one "Input"/"Output" component and the schema would lie about most bodies.
+# Refusals any operation can give, whatever its view: a bad token (even where signing in is optional),
+# an unknown or out-of-range query parameter, an Accept it cannot serve, throttles, and the server side.
+EVERY_OPERATION_REFUSES = (400, 401, 406, 429, 500, 502, 503, 504)
+# Refusals of an operation that takes a JSON body: CSRF for session callers, body size, content type.
+BODY_REFUSALS = (403, 413, 415)
+# Refusals of an operation that honours an Idempotency-Key (cerebrum.api_tools.idempotent).
+IDEMPOTENCY_REFUSALS = (409, 422)
+
+
+class CerebrumAutoSchema(AutoSchema):
+    """The schema class of every view: names, every status, and strict bodies.
+
+    - Nested serializers are named after their view (`RegisterApi.InputSerializer` →
+      `RegisterApiInput`). Every view nests an `InputSerializer`/`OutputSerializer` (style.md);
+      without the prefix they would all collide as one "Input"/"Output" component.
+    - Every operation lists every status it can answer, in the one error shape: what its view
+      declares with `error_responses`, plus the refusals that follow from its shape (a path
+      parameter → 404, a body → 403/413/415, an Idempotency-Key → 409/422, any → 400/401/406/429/5xx).
+    - A `StrictInputSerializer` body says `additionalProperties: false`, as the server enforces.
+    - `page_size` states its range (1..100); larger or smaller values are refused, not clamped.
+    - A free-text string a client sends (body field, path or query parameter) states that control
+      characters are refused (`pattern`), unless it already has a format, enum or pattern.
     """
 
     def get_serializer_name(self, serializer, direction):
@@ -117,3 +174,140 @@ class CerebrumAutoSchema(AutoSchema):
         if outer and "<locals>" not in outer:
             name = outer.replace(".", "") + name
         return name
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputSerializer):
+            schema["additionalProperties"] = False
+            if schema.get("description") == inspect.getdoc(StrictInputSerializer):
+                del schema["description"]  # inherited from the base class: says nothing about this body
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request":
+            _forbid_control_characters(schema)
+        return schema
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] in ("path", "query"):
+                _forbid_control_characters(parameter.get("schema", {}))
+            elif parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key":
+                parameter["schema"].update(pattern=IDEMPOTENCY_KEY_PATTERN, maxLength=IDEMPOTENCY_KEY_MAX_LENGTH)
+        return parameters
+
+    def _get_pagination_parameters(self):
+        parameters = super()._get_pagination_parameters()
+        paginator = self._get_paginator()
+        for parameter in parameters:
+            if paginator and parameter["name"] == getattr(paginator, "page_size_query_param", None):
+                parameter["schema"].update(minimum=1, maximum=paginator.max_page_size)
+            elif paginator and parameter["name"] == getattr(paginator, "cursor_query_param", None):
+                parameter["schema"]["minLength"] = 1
+                parameter["description"] = "The opaque cursor of a `next` or `previous` link; any other value is 400."
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in sorted(self._refusal_codes()):
+            if str(code) not in responses:
+                refusal = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+                responses[str(code)] = self._get_response_for_code(refusal, str(code), direction=direction)
+        return dict(sorted(responses.items()))
+
+    def _refusal_codes(self) -> set[int]:
+        codes = set(EVERY_OPERATION_REFUSES)
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.update(BODY_REFUSALS)
+        if "{" in self.path:
+            codes.add(404)
+        headers = {str(getattr(p, "name", "")).lower() for p in self.get_override_parameters()}
+        if "idempotency-key" in headers:
+            codes.update(IDEMPOTENCY_REFUSALS)
+        return codes
+
+
+def _forbid_control_characters(schema: dict) -> None:
+    if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+        schema["pattern"] = NO_CONTROL_CHARACTERS
+
+
+# --- Query parameters: one rule for the whole API -----------------------------------------------
+
+_ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+class QueryParameterMiddleware:
+    """The API's one rule for query parameters, driven by the OpenAPI schema (docs/api.md).
+
+    Under /api/v1/ a query parameter the schema does not declare for the operation is refused with
+    400 `unknown_parameter`; a declared one whose value breaks its declared enum, range, pattern or
+    length is refused with 400 `invalid`. So the schema and the server cannot disagree: declaring a
+    parameter (extend_schema, pagination) is what makes the server accept it. Requests without a
+    query string (most of them) skip the check; the schema is built once per process, on first use.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if not request.GET or not request.path_info.startswith(API_PREFIX) or request.resolver_match is None:
+            return None
+        path = "/" + _ROUTE_PARAMETER.sub(r"{\1}", request.resolver_match.route)
+        declared = declared_query_parameters().get((path, request.method.lower()))
+        if declared is None:
+            return None  # not an operation of the schema (HEAD, OPTIONS, the schema view itself)
+        unknown = sorted(set(request.GET) - set(declared))
+        if unknown:
+            fields = {name: ["Unknown query parameter."] for name in unknown}
+            message = f"Unknown query parameter: {', '.join(unknown)}."
+            return JsonResponse(error_body("unknown_parameter", message, fields), status=400)
+        fields = {}
+        for name, values in request.GET.lists():
+            problems = _query_value_problems(declared[name], values)
+            if problems:
+                fields[name] = problems
+        if fields:
+            return JsonResponse(error_body("invalid", "Invalid query parameter.", fields), status=400)
+        return None
+
+
+@functools.cache
+def declared_query_parameters() -> dict[tuple[str, str], dict[str, dict]]:
+    """{(OpenAPI path, method): {query parameter name: its JSON schema}} for every API operation."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    declared = {}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            parameters = operation.get("parameters", [])
+            declared[(path, method)] = {p["name"]: p.get("schema", {}) for p in parameters if p["in"] == "query"}
+    return declared
+
+
+def _query_value_problems(schema: dict, values: list[str]) -> list[str]:
+    """What is wrong with a query parameter's values against its declared schema ([] when nothing)."""
+    if schema.get("type") != "array" and len(values) > 1:
+        return ["Give this parameter once."]
+    value = values[-1]
+    if "enum" in schema and value not in [str(choice) for choice in schema["enum"] if choice is not None]:
+        return [f"Must be one of: {', '.join(str(c) for c in schema['enum'] if c not in (None, ''))}."]
+    if schema.get("type") == "integer":
+        if not re.fullmatch(r"-?[0-9]+", value):
+            return ["A whole number is required."]
+        number = int(value)
+        if "minimum" in schema and number < schema["minimum"]:
+            return [f"Must be at least {schema['minimum']}."]
+        if "maximum" in schema and number > schema["maximum"]:
+            return [f"Must be at most {schema['maximum']}."]
+    if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", len(value)):
+        return ["Wrong length."]
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        return [f"Must match {schema['pattern']}."]
+    return []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 
 import orjson
 from django.conf import settings
@@ -15,13 +16,15 @@ from django.core.cache import cache
 from drf_orjson_renderer.parsers import ORJSONParser
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import pagination, serializers, throttling
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.response import Response
 
 from cerebrum.client_ip import client_ip
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
+# Visible ASCII, no spaces (a UUID fits): what every HTTP stack passes through unchanged.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,200}$"
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -29,8 +32,16 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+class PayloadTooLargeError(APIException):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (256 KiB): 413, as nginx answers one over its 1 MiB."""
+
+    status_code = 413
+    default_code = "body_too_large"
+    default_detail = "Request body is too large."
+
+
 class BoundedJSONParser(ORJSONParser):
-    """orjson parsing that refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a 400.
+    """orjson parsing that refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a 413.
 
     DRF reads the raw stream, so Django's own size check never fires for JSON bodies; chunked
     uploads carry no Content-Length, hence reading one byte past the cap instead of trusting a header.
@@ -40,7 +51,7 @@ class BoundedJSONParser(ORJSONParser):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if stream is not None else b""
         if limit is not None and len(raw) > limit:
-            raise ParseError(f"Request body is larger than {limit} bytes.", code="body_too_large")
+            raise PayloadTooLargeError(f"Request body is larger than {limit} bytes.")
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -50,7 +61,9 @@ class BoundedJSONParser(ORJSONParser):
 class StrictInputSerializer(serializers.Serializer):
     """An input serializer that refuses keys it does not declare (no silent mass assignment).
 
-    Unknown keys are reported together with the declared fields' own errors, in one 400.
+    Unknown keys are reported together with the declared fields' own errors, in one 400. Values must
+    have the JSON type the schema states: DRF alone would take `"5"` or `5.0` for an integer and `0`
+    or `"on"` for a boolean, which the OpenAPI schema (and a generated client) says are invalid.
     """
 
     def to_internal_value(self, data):
@@ -62,9 +75,42 @@ class StrictInputSerializer(serializers.Serializer):
         if isinstance(data, dict):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             errors.update({key: ["Unknown field."] for key in sorted(set(data) - writable)})
+            errors.update(json_type_errors(self, data))
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+# A field class → the JSON types its value may have (bool is an int in Python, hence checked first).
+_JSON_TYPES: tuple[tuple[type, tuple[type, ...], str], ...] = (
+    (serializers.BooleanField, (bool,), "Must be true or false."),
+    (serializers.IntegerField, (int,), "Must be a whole number."),
+    (serializers.FloatField, (int, float), "Must be a number."),
+    (serializers.CharField, (str,), "Must be a string."),
+    (serializers.ChoiceField, (str, int), "Must be a string."),
+    (serializers.ListField, (list,), "Must be a list."),
+    (serializers.DictField, (dict,), "Must be an object."),
+)
+
+
+def json_type_errors(serializer: serializers.Serializer, data: dict, prefix: str = "") -> dict[str, list[str]]:
+    """{"field" or "parent.child": [message]} for values whose JSON type the field's schema does not allow."""
+    errors: dict[str, list[str]] = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or name not in data or data[name] is None:
+            continue
+        value, key = data[name], f"{prefix}{name}"
+        if isinstance(field, serializers.Serializer) and not isinstance(field, StrictInputSerializer):
+            if isinstance(value, dict):
+                errors.update(json_type_errors(field, value, f"{key}."))
+            continue
+        for field_class, types, message in _JSON_TYPES:
+            if isinstance(field, field_class):
+                is_bool = isinstance(value, bool)
+                if not isinstance(value, types) or (is_bool and bool not in types):
+                    errors[key] = [message]
+                break
+    return errors
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -80,14 +126,20 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "Invalid input: malformed JSON, wrong types, unknown fields or an oversized body.",
+    400: "Invalid input: malformed JSON, wrong types, unknown fields or query parameters, a refused rule.",
     401: "Not signed in, or the token is invalid or expired.",
-    403: "Signed in but not allowed.",
+    403: "Signed in but not allowed (also a session call without its CSRF token).",
     404: "Not found, or not yours.",
+    406: "The Accept header asks for something other than application/json.",
     409: "Conflicts with the current state.",
+    413: "Request body is too large (over 256 KiB).",
     415: "Unsupported media type: send application/json.",
     422: "Idempotency-Key reused with a different body, or a request the server cannot process.",
     429: "Too many requests; see Retry-After.",
+    500: "Something went wrong on the server; nothing about it is disclosed.",
+    502: "The app server did not answer (from nginx).",
+    503: "The service is temporarily unavailable.",
+    504: "The app server answered too late (from nginx).",
 }
 
 
@@ -150,10 +202,10 @@ def idempotent(view_method):
         key = request.headers.get("Idempotency-Key")
         if not key:
             return view_method(self, request, *args, **kwargs)
-        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+            message = "At most 200 visible ASCII characters, no spaces."
             return Response(
-                error_body("invalid", "Idempotency-Key is too long.", {"Idempotency-Key": ["At most 200 characters."]}),
-                status=400,
+                error_body("invalid", "Invalid Idempotency-Key.", {"Idempotency-Key": [message]}), status=400
             )
         scope = _idempotency_scope(request, key)
         fingerprint = hashlib.sha256(orjson.dumps(request.data, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -38,5 +38,6 @@ if settings.BENCH_MODE:  # the benchmark's bare-Django ceiling (bench/run.sh set
 
     urlpatterns.insert(0, path("bench/bare", bench_views.bare, name="bench-bare"))
 
+handler400 = "cerebrum.api.handler400"
 handler404 = "cerebrum.api.handler404"
 handler500 = "cerebrum.api.handler500"

@@ -9,9 +9,12 @@ requests, and a fourth worker on 2 cores cost as much (docs/performance.md, "Ses
 from __future__ import annotations
 
 import gc
+import json
 import multiprocessing
 import os
 from pathlib import Path
+
+from gunicorn import util as gunicorn_util
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
@@ -66,3 +69,24 @@ def post_worker_init(worker) -> None:
     # as the worker; frozen, a full collection scans only what requests made since. Measured at 1,000
     # learners: the longest pause went from 130–350 ms to 40–80 ms, at the same total GC time.
     gc.freeze()
+
+
+def _write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own refusals (a control character in a header, a bad request line: before Django
+    sees the request) in the API's one JSON error shape (docs/api.md) instead of an HTML page.
+
+    gunicorn has no setting for this page; its workers call `gunicorn.util.write_error`, replaced
+    below. The request's path is not known here, so pages get the same JSON: only a program sends
+    such a request. tests/api/test_errors_before_django.py checks it through nginx and gunicorn.
+    """
+    code = reason.lower().replace(" ", "_") if status_int != 500 else "server_error"
+    body = json.dumps({"error": {"code": code, "message": f"{reason}: {mesg}" if mesg else reason, "fields": {}}})
+    data = body.encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + data)
+
+
+gunicorn_util.write_error = _write_json_error
