@@ -1,7 +1,7 @@
 """Browser journeys of a learner (headless Chromium against the live server; screenshots kept on failure).
 
 (a) visitor → sign up → enroll → dashboard shows the pending enrollment
-(b) student takes a practice test, answers in place, reloads mid-test, submits, sees the NTA score and leaderboard
+(b) student takes a practice test on the NTA screen, reloads mid-test, submits after the summary, sees score and leaderboard
 (c) free user takes a free test, then signs up and finds the attempt in their history
 """
 
@@ -19,11 +19,6 @@ from tests.factories import CourseFactory, PracticeTestFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Chloroplast-2027"
-
-
-def _option(page, question: int, label: str):
-    """The radio of option `label` in the form of paper position `question` (1-based)."""
-    return page.locator("form.answer-form").nth(question - 1).locator(f"input[name=option][value={label}]")
 
 
 def test_a_visitor_signs_up_enrolls_and_sees_pending_enrollment_on_dashboard(page):
@@ -66,39 +61,39 @@ def test_b_student_takes_test_reloads_mid_test_submits_and_sees_score_and_leader
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    # When they start and answer Q1 in place (saved without a page load)
+    # When they start and answer Q1 on the NTA screen (Save & Next, no page load)
     page.get_by_role("button", name="Start test").click()
     expect(page.get_by_role("timer")).to_contain_text(re.compile(r"\d+:\d\d"))
     page.get_by_label("A. Mitochondrion").check()
-    expect(page.locator(".save-status")).to_have_text("Saved")
+    page.get_by_role("button", name="Save & Next").click()
+    expect(page.locator("#save-status")).to_have_text("Saved")
 
-    # ... answer Q2 wrong and mark it for review from the palette view
-    page.get_by_role("link", name="Question 2", exact=True).click()
+    # ... answer Q2 wrong and mark it for review
     page.get_by_label("B. Ribosome").check()
-    expect(page.locator(".save-status")).to_have_text("Saved")
-    page.get_by_label("Mark for review").check()
-    expect(page.locator(".save-status")).to_have_text("Saved")
-    expect(page.locator("#marked-count")).to_have_text("1")
+    page.get_by_role("button", name="Mark for Review & Next").click()
+    expect(page.locator("#save-status")).to_have_text("Saved")
 
     # ... answer Q3, then think again and clear it
-    page.get_by_role("link", name="Question 3", exact=True).click()
     page.get_by_label("C. Golgi body").check()
-    expect(page.get_by_role("link", name="Question 3, answered")).to_be_visible()
-    page.get_by_role("button", name="Clear response").click()
-    expect(page.locator(".save-status")).to_have_text("Saved")
+    page.get_by_role("button", name="Save & Next").click()
+    expect(page.get_by_role("link", name="Question 3, Answered")).to_be_visible()
+    page.get_by_role("button", name="Clear Response").click()
+    expect(page.locator("#save-status")).to_have_text("Saved")
     expect(page.get_by_label("C. Golgi body")).not_to_be_checked()
 
     # ... and reload in the middle of the test
-    page.goto(page.url.split("?")[0] + "?view=all")
+    page.reload()
 
     # Then their answers are still there
-    expect(_option(page, 1, "A")).to_be_checked()
-    expect(_option(page, 2, "B")).to_be_checked()
-    expect(page.get_by_role("link", name="Question 2, answered, marked for review")).to_be_visible()
-    expect(_option(page, 3, "C")).not_to_be_checked()
+    expect(page.get_by_label("C. Golgi body")).not_to_be_checked()
+    expect(page.get_by_role("link", name="Question 1, Answered", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Question 2, Answered and marked for review (will be scored)")).to_be_visible()
+    page.get_by_role("link", name="Question 1, Answered", exact=True).click()
+    expect(page.get_by_label("A. Mitochondrion")).to_be_checked()
 
-    # When they submit
+    # When they submit, and confirm after NTA's summary
     page.get_by_role("button", name="Submit test").click()
+    page.get_by_role("button", name="Yes, submit").click()
 
     # Then the NTA score is 4 − 1 + 0 = 3 of 12, with explanations and the leaderboard
     expect(page.locator("#score")).to_have_text("3")
@@ -119,8 +114,10 @@ def test_c_free_user_takes_free_test_then_signs_up_and_sees_it_in_history(page):
     page.get_by_label("Mobile number").fill("98765 43210")
     page.get_by_role("button", name="Start free test").click()
     page.get_by_label("A. Mitochondrion").check()
-    expect(page.locator(".save-status")).to_have_text("Saved")
+    page.get_by_role("button", name="Save & Next").click()
+    expect(page.locator("#save-status")).to_have_text("Saved")
     page.get_by_role("button", name="Submit test").click()
+    page.get_by_role("button", name="Yes, submit").click()
     expect(page.locator("#score")).to_have_text("4")
 
     # ... and then sign up from the result page
