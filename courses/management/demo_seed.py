@@ -18,7 +18,16 @@ from django.utils.text import slugify
 from accounts.models import User
 from analytics.models import AnalyticsEvent
 from courses.management.demo_content import CHAPTERS, Chapter
-from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
+from courses.models import (
+    ChapterNote,
+    Course,
+    Enrollment,
+    PracticeTest,
+    PracticeTestQuestion,
+    Question,
+    TestAttempt,
+    TestSection,
+)
 from courses.scoring import OPTIONS, Marking, score_answers
 from payments.models import Payment, PaymentEvent
 
@@ -204,6 +213,13 @@ def course_rows(*, large: bool) -> list[Course]:
     return rows
 
 
+# NCERT Biology chapters as NEET coaching splits them into Botany and Zoology, by (class, chapter number).
+ZOOLOGY_CHAPTERS = {("11", n) for n in (4, 7, 9, 16, 17, 18, 19, 20, 21, 22)} | {
+    ("12", n) for n in (3, 4, 7, 8, 11, 12)
+}
+ZOOLOGY = [chapter.name for chapter in CHAPTERS if (chapter.grade, chapter.number) in ZOOLOGY_CHAPTERS]
+BOTANY = [chapter.name for chapter in CHAPTERS if (chapter.grade, chapter.number) not in ZOOLOGY_CHAPTERS]
+
 FREE_CHAPTER_TESTS = (("11", 8), ("11", 9), ("11", 10), ("12", 3), ("12", 5), ("12", 6))
 
 
@@ -251,6 +267,32 @@ def test_specs(bench_tests: int) -> list[dict]:
             "is_free": True,
             "sample": 45,
             "scheduled": True,
+            "shuffle": True,
+        },
+        # NEET (UG) since 2025: 180 compulsory questions in 180 minutes, +4/-1/0. The demo bank is NCERT
+        # Biology only, so the full-length mock keeps NEET's size, time and marking with four biology
+        # sections of 45 (no Physics or Chemistry questions are invented for it); the biology-only full
+        # mock is NEET's Botany 45 + Zoology 45.
+        {
+            "slug": "neet-ug-full-length-mock-1",
+            "title": "NEET (UG) Full-Length Mock 1: 180 questions in 180 minutes (Biology bank)",
+            "duration_minutes": 180,
+            "is_free": True,
+            "shuffle": True,
+            "sections": [
+                ("Botany I", BOTANY, 45),
+                ("Zoology I", ZOOLOGY, 45),
+                ("Botany II", BOTANY, 45),
+                ("Zoology II", ZOOLOGY, 45),
+            ],
+        },
+        {
+            "slug": "neet-ug-biology-full-mock-1",
+            "title": "NEET (UG) Biology Full Mock 1: Botany 45 + Zoology 45",
+            "duration_minutes": 90,
+            "is_free": True,
+            "shuffle": True,
+            "sections": [("Botany", BOTANY, 45), ("Zoology", ZOOLOGY, 45)],
         },
     ]
     return specs + [_bench_spec(number) for number in range(1, bench_tests + 1)]
@@ -267,6 +309,15 @@ def _bench_spec(number: int) -> dict:
         # A mock covers a unit of six consecutive chapters, as coaching mocks do (and keeps results compact).
         "unit": [CHAPTERS[(number * 5 + offset) % len(CHAPTERS)].name for offset in range(6)],
     }
+
+
+def section_rows(tests: Iterable[PracticeTest]) -> list[TestSection]:
+    specs = {spec["slug"]: spec for spec in test_specs(0)}
+    return [
+        TestSection(test_id=test.pk, name=name, position=position)
+        for test in tests
+        for position, (name, _, _) in enumerate(specs.get(test.slug, {}).get("sections", []), start=1)
+    ]
 
 
 def test_slugs(bench_tests: int) -> list[str]:
@@ -287,6 +338,7 @@ def test_rows(*, courses: dict[str, Course], now, bench_tests: int) -> list[Prac
             is_free=spec.get("is_free", False),
             course=courses.get(spec.get("course") or ""),
             scheduled_start=start if spec.get("scheduled") else None,
+            shuffle=spec.get("shuffle", False),
         )
         for spec in test_specs(bench_tests)
     ]
@@ -307,8 +359,22 @@ class QuestionPool:
             self.by_chapter.setdefault(row["chapter"], []).append(row["id"])
         self.specs = {spec["slug"]: spec for spec in test_specs(10_000)}
 
+    def sectioned_paper_for(self, slug: str) -> list[tuple[int, int]]:
+        """[(section position, question id)] for a test with sections: distinct questions, none twice."""
+        used: set[int] = set()
+        paper = []
+        rng = random.Random(slug)
+        for position, (_, chapters, count) in enumerate(self.specs[slug]["sections"], start=1):
+            source = [qid for chapter in chapters for qid in self.by_chapter.get(chapter, []) if qid not in used]
+            picked = rng.sample(source, min(count, len(source)))
+            used.update(picked)
+            paper += [(position, qid) for qid in picked]
+        return paper
+
     def paper_for(self, slug: str) -> list[int]:
         spec = self.specs[slug]
+        if "sections" in spec:
+            return [qid for _, qid in self.sectioned_paper_for(slug)]
         if "chapters" in spec:
             return [qid for chapter in spec["chapters"] for qid in self.by_chapter.get(chapter, [])]
         if "unit" in spec:

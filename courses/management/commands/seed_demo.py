@@ -21,7 +21,16 @@ from django.utils import timezone
 
 from accounts.models import ParentLink, User
 from courses.management import demo_seed as seed
-from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question, TestAttempt
+from courses.models import (
+    ChapterNote,
+    Course,
+    Enrollment,
+    PracticeTest,
+    PracticeTestQuestion,
+    Question,
+    TestAttempt,
+    TestSection,
+)
 from payments.models import Payment, PaymentEvent
 
 SIZES = {
@@ -82,17 +91,33 @@ class Command(BaseCommand):
             test.save(update_fields=["scheduled_start", "updated_at"])  # save(), so cacheops invalidates
 
     def _seed_papers(self, plan: dict) -> None:
-        tests = PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"]))
+        tests = list(PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"])))
         filled = set(PracticeTestQuestion.objects.filter(test__in=tests).values_list("test_id", flat=True).distinct())
+        empty = [test for test in tests if test.pk not in filled]
+        TestSection.objects.bulk_create(seed.section_rows(empty), ignore_conflicts=True)
+        sections = {
+            (test_id, position): pk
+            for pk, test_id, position in TestSection.objects.filter(test__in=empty).values_list(
+                "id", "test_id", "position"
+            )
+        }
         pool = seed.QuestionPool(Question.objects.values("id", "chapter", "text").order_by("id"))
         items = [
-            PracticeTestQuestion(test_id=test.pk, question_id=question_id, position=position)
-            for test in tests
-            if test.pk not in filled
-            for position, question_id in enumerate(pool.paper_for(test.slug), start=1)
+            PracticeTestQuestion(
+                test_id=test.pk, question_id=question_id, position=position, section_id=sections.get((test.pk, part))
+            )
+            for test in empty
+            for position, (part, question_id) in enumerate(self._paper(pool, test.slug), start=1)
         ]
         PracticeTestQuestion.objects.bulk_create(items, batch_size=BATCH, ignore_conflicts=True)
         self.created["paper items"] = len(items)
+
+    @staticmethod
+    def _paper(pool: seed.QuestionPool, slug: str) -> list[tuple[int | None, int]]:
+        """[(section position or None, question id)] in paper order."""
+        if "sections" in pool.specs[slug]:
+            return pool.sectioned_paper_for(slug)
+        return [(None, question_id) for question_id in pool.paper_for(slug)]
 
     # --- people ----------------------------------------------------------------------------------
 
