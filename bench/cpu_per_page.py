@@ -134,7 +134,7 @@ def _exam(learners: int, profile: str | None) -> list[dict]:
                 headers={"accept": "application/json"},
             ),
         ),
-        ("exam submit", lambda i: clients[i].post(f"/attempts/{attempts[i]}/submit/")),
+        ("exam submit", lambda i: clients[i].post(f"/attempts/{attempts[i]}/submit/", {"confirm": "1"})),
         ("exam result", lambda i: clients[i].get(f"/attempts/{attempts[i]}/result/")),
     ]
     return [

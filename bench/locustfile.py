@@ -190,7 +190,7 @@ class CerebrumUser(FastHttpUser):
             )
             if THINK:
                 self._sleep(random.uniform(1, 3))
-        self.form_post(f"/attempts/{attempt}/submit/", {}, name=f"{prefix} submit")
+        self.form_post(f"/attempts/{attempt}/submit/", {"confirm": "1"}, name=f"{prefix} submit")  # "Yes, submit"
         self.page(f"/attempts/{attempt}/result/", name=f"{prefix} result")
 
     def _sleep(self, seconds: float) -> None:

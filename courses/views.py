@@ -324,6 +324,8 @@ class AttemptAnswerView(AttemptMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         if request.content_type == "application/json":
             return self._batch(request)
+        if "application/json" in request.headers.get("Accept", ""):
+            return self._single(request)
         attempt = self.get_attempt(owner=True)
         form = AnswerForm(request.POST)
         if not form.is_valid():
@@ -343,6 +345,27 @@ class AttemptAnswerView(AttemptMixin, View):
         try:
             items = answer_batch_parse(request.body)
             return JsonResponse(services.attempt_answers_save(attempt=attempt, answers=items))
+        except DomainError as error:
+            return _json_error(error.status, error.code, error.message, error.fields)
+
+    def _single(self, request: HttpRequest) -> JsonResponse:
+        """The previous attempt.js's form post (a page left open across a deploy, and the bench): one item."""
+        try:
+            attempt = self.get_attempt(owner=True)
+        except (Http404, NotFound):
+            return _json_error(*_NO_ATTEMPT if _has_learner(request) else _SESSION_ENDED)
+        form = AnswerBatchItemForm({**request.POST.dict(), "seq": request.POST.get("seq") or 1})
+        if not form.is_valid():
+            return _json_error(400, "invalid", "Please choose A, B, C or D.", form.errors.get_json_data())
+        item = {
+            **form.cleaned_data,
+            "seq": form.cleaned_data["seq"] if request.POST.get("seq") else None,  # None: newest so far
+            "time_spent_seconds": form.cleaned_data["time_spent_seconds"] or 0,
+        }
+        if request.POST.get("clear"):
+            item["option"] = ""
+        try:
+            return JsonResponse(services.attempt_answers_save(attempt=attempt, answers=[item]))
         except DomainError as error:
             return _json_error(error.status, error.code, error.message, error.fields)
 

@@ -578,6 +578,27 @@ def test_a_malformed_batch_is_refused_whole_and_nothing_is_saved(client, student
     assert _stored(attempt) == {}
 
 
+@pytest.mark.parametrize("questions", [1, 50])
+def test_the_previous_scripts_form_post_still_saves_one_answer(
+    client, student, questions, django_assert_max_num_queries
+):
+    # Given a page loaded before a deploy, whose old attempt.js posts one answer as a form, asking for JSON
+    attempt, ids = _start(student, questions=questions)
+    url = reverse("courses:attempt_answer", args=[attempt.pk])
+
+    with django_assert_max_num_queries(2):  # the attempt (not yet in Redis here) and one upsert
+        saved = client.post(url, {"question_id": ids[-1], "option": "D"}, headers={"accept": "application/json"})
+    cleared = client.post(
+        url,
+        {"question_id": ids[-1], "option": "D", "marked_for_review": "on", "clear": "1"},
+        headers={"accept": "application/json"},
+    )
+
+    assert saved.json() == {"saved": 1, "acknowledged_seq": 1}
+    assert cleared.json() == {"saved": 1, "acknowledged_seq": 2}
+    assert _stored(attempt) == {ids[-1]: ("", True)}
+
+
 def test_a_batch_after_the_deadline_is_409_attempt_closed(client, student):
     attempt, ids = _start(student)
     Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
