@@ -127,10 +127,10 @@ def _exam(learners: int, profile: str | None) -> list[dict]:
         ("exam page", lambda i: clients[i].get(f"/attempts/{attempts[i]}/")),
         (
             "exam answer",
-            lambda i: clients[i].post(
+            lambda i: clients[i].post(  # as attempt.js sends a Save & Next: a JSON batch with its seq
                 f"/attempts/{attempts[i]}/answer/",
-                f"question_id={question}&option=B",
-                content_type="application/x-www-form-urlencoded",
+                {"answers": [{"question_id": question, "option": "B", "seq": 1, "time_spent_seconds": 20}]},
+                content_type="application/json",
                 headers={"accept": "application/json"},
             ),
         ),

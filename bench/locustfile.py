@@ -181,10 +181,12 @@ class CerebrumUser(FastHttpUser):
             started.success()
         attempt = match.group(1)
         self.page(f"/attempts/{attempt}/", name=f"{prefix} exam page")
-        for question in random.sample(questions, min(answers, len(questions))):
+        # As attempt.js: one JSON batch per Save & Next, with the attempt's increasing seq (docs/exam.md).
+        for seq, question in enumerate(random.sample(questions, min(answers, len(questions))), start=1):
+            item = {"question_id": question, "option": random.choice("ABCD"), "seq": seq, "time_spent_seconds": 20}
             self.client.post(
                 f"/attempts/{attempt}/answer/",
-                data={"question_id": question, "option": random.choice("ABCD"), "csrfmiddlewaretoken": self._csrf},
+                json={"answers": [{**item, "marked_for_review": False}]},
                 headers=self.headers(Accept="application/json"),
                 name=f"{prefix} answer",
             )
