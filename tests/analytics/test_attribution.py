@@ -23,7 +23,7 @@ from payments.models import Payment
 from payments.sandbox import sandbox_checkout_complete
 from payments.services import payment_order_create, payment_verify_checkout
 from tests.conftest import wait_until
-from tests.factories import CourseFactory, UserFactory
+from tests.factories import CourseFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Kota-2027-topper"
@@ -234,3 +234,27 @@ def test_events_still_in_the_buffer_at_sign_in_join_the_learner_later(analytics_
     # Then the worker's delayed join gives both events to the learner
     assert wait_until(lambda: AnalyticsEvent.objects.filter(anonymous_id=visitor, user=learner).count() == 2, 30)
     assert AttributionTouch.objects.get(anonymous_id=visitor).user_id == learner.pk
+
+
+@pytest.mark.parametrize(("model", "credited"), [("first", "google / neet-2027"), ("last", "fb / retarget")])
+def test_campaign_page_offers_both_views_with_direct_and_total_rows(client, model, credited):
+    learner = UserFactory()
+    with time_machine.travel(DAY1, tick=False):
+        AttributionTouch.objects.create(user=learner, utm_source="google", utm_campaign="neet-2027")
+    with time_machine.travel(DAY3, tick=False):
+        AttributionTouch.objects.create(user=learner, utm_source="fb", utm_campaign="retarget")
+        enroll_and_pay(learner, 5_999_900)
+        enroll_and_pay(UserFactory(), 2_500_000)
+        rollups_rebuild(days=1)
+    client.force_login(StaffFactory())
+
+    response = client.get("/staff/analytics/campaigns/", {"model": model, "start": "2026-11-20", "end": "2026-11-22"})
+
+    assert response.status_code == 200
+    rows = {f"{r.source} / {r.campaign}": r.revenue_paise for r in response.context["rows"] if r.revenue_paise}
+    assert rows == {credited: 5_999_900}
+    report = response.context["report"]
+    assert (report.direct_revenue_paise, report.paid_revenue_paise) == (2_500_000, 8_499_900)
+    html = response.content.decode()
+    assert 'id="campaign-direct"' in html
+    assert 'id="campaign-total"' in html
