@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from babel.numbers import format_currency
+from django.conf import settings
 
 WHOLE_RUPEES = "¤#,##,##0"
 
@@ -17,3 +18,28 @@ def format_inr(paise: int | None, *, always_paise: bool = False) -> str:
     if not always_paise and amount == amount.to_integral_value():
         return format_currency(amount, "INR", format=WHOLE_RUPEES, locale="en_IN", currency_digits=False)
     return format_currency(amount, "INR", locale="en_IN")
+
+
+def gst_split(total_paise: int, *, intra_state: bool = True, rate_percent: int | None = None) -> dict[str, int]:
+    """The one GST computation: a GST-inclusive total in integer paise → taxable value and tax heads.
+
+    taxable = round(total × 100 / (100 + rate)), half up; GST = total − taxable, so the parts always add up
+    to the total. Within the supplier's state (intra_state) the GST is CGST + SGST halves, the odd paisa
+    going to SGST; otherwise it is all IGST (CGST Act s. 9 / IGST Act s. 5; the rate is
+    settings.GST_RATE_PERCENT, 18 % for coaching, SAC 999293).
+    """
+    rate = settings.GST_RATE_PERCENT if rate_percent is None else rate_percent
+    divisor = 100 + rate
+    taxable = (total_paise * 100 * 2 + divisor) // (2 * divisor)
+    gst = total_paise - taxable
+    cgst = gst // 2 if intra_state else 0
+    sgst = gst - cgst if intra_state else 0
+    return {
+        "total_paise": total_paise,
+        "base_paise": taxable,
+        "gst_paise": gst,
+        "cgst_paise": cgst,
+        "sgst_paise": sgst,
+        "igst_paise": 0 if intra_state else gst,
+        "gst_rate_percent": rate,
+    }

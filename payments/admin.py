@@ -15,8 +15,8 @@ from django.utils.html import format_html
 from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.errors import DomainError
 from cerebrum.money import format_inr
-from payments.forms import RefundForm
-from payments.models import Payment, PaymentEvent, PaymentToRefund, Refund
+from payments.forms import CouponAdminForm, RefundForm
+from payments.models import Coupon, CreditNote, Invoice, Payment, PaymentEvent, PaymentToRefund, Refund
 from payments.services import REFUNDABLE_STATUSES, refund_create, refundable_paise
 
 
@@ -43,9 +43,13 @@ class PaymentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Refund
-    fields = ["created_at", "amount_paise", "status", "razorpay_refund_id", "reason", "created_by"]
+    fields = ["created_at", "amount", "status", "razorpay_refund_id", "reason", "created_by"]
     readonly_fields = fields
     extra = 0
+
+    @admin.display(description="Amount")
+    def amount(self, refund: Refund) -> str:
+        return format_inr(refund.amount_paise, always_paise=True)
 
 
 @admin.register(Payment)
@@ -108,7 +112,20 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
         if not request.user.has_perm("payments.add_refund"):
             raise PermissionDenied
         payment = get_object_or_404(Payment.objects.select_related("user", "enrollment__course"), pk=payment_id)
-        form = RefundForm(request.POST or None, refundable_paise=refundable_paise(payment))
+        left = refundable_paise(payment)
+        form = RefundForm(request.POST or None, refundable_paise=left)
+        if request.method == "POST" and form.is_valid() and request.POST.get("confirm") != "yes":
+            # Step 2: say exactly what will happen before any money moves.
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "payment": payment,
+                "form": form,
+                "amount_paise": form.amount_paise,
+                "full": form.amount_paise == left,
+                "title": f"Confirm the refund of payment {payment.pk}",
+            }
+            return TemplateResponse(request, "admin/payments/payment/refund_confirm.html", context)
         if request.method == "POST" and form.is_valid():
             try:
                 refund = refund_create(
@@ -140,11 +157,22 @@ class PaymentEventAdmin(ReadOnlyAdminMixin, BigTableAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "payment", "amount_paise", "status", "razorpay_refund_id", "created_by"]
+    list_display = ["created_at", "payment", "amount", "status", "razorpay_refund_id", "credit_note", "created_by"]
     list_filter = ["status"]
     search_fields = ["=razorpay_refund_id", "=payment__razorpay_payment_id"]
-    list_select_related = ["payment", "created_by"]
+    list_select_related = ["payment", "created_by", "credit_note"]
     raw_id_fields = ["payment", "created_by"]
+
+    @admin.display(description="Amount", ordering="amount_paise")
+    def amount(self, refund: Refund) -> str:
+        return format_inr(refund.amount_paise, always_paise=True)
+
+    @admin.display(description="Credit note")
+    def credit_note(self, refund: Refund) -> str:
+        note = getattr(refund, "credit_note", None)
+        if note is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("payments:credit_note", args=[refund.pk]), note.number)
 
 
 @admin.register(PaymentToRefund)
@@ -271,3 +299,80 @@ class PaymentToRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     f"Payment {payment.pk}: refund {refund.razorpay_refund_id} of {format_inr(amount, always_paise=True)} requested.",
                 )
         return redirect("admin:payments_paymenttorefund_changelist")
+
+
+class TaxDocumentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    """Invoices and credit notes are issued by the capture and refund services, never typed in."""
+
+    search_fields = ["=number", "=buyer_contact"]
+    list_filter = ["financial_year_start", "place_of_supply"]
+    date_hierarchy = "issued_at"
+
+    @admin.display(description="Total", ordering="total_paise")
+    def total(self, document) -> str:
+        return format_inr(document.total_paise, always_paise=True)
+
+    @admin.display(description="Taxable value")
+    def taxable(self, document) -> str:
+        return format_inr(document.taxable_paise, always_paise=True)
+
+    @admin.display(description="GST")
+    def gst(self, document) -> str:
+        if document.igst_paise:
+            return f"IGST {format_inr(document.igst_paise, always_paise=True)}"
+        cgst, sgst = (
+            format_inr(document.cgst_paise, always_paise=True),
+            format_inr(document.sgst_paise, always_paise=True),
+        )
+        return f"CGST {cgst} + SGST {sgst}"
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(TaxDocumentAdmin):
+    list_display = ["number", "issued_at", "buyer_name", "place_of_supply", "total", "taxable", "gst", "pdf"]
+    list_select_related = ["payment"]
+    raw_id_fields = ["payment"]
+
+    @admin.display(description="PDF")
+    def pdf(self, invoice: Invoice) -> str:
+        return format_html('<a href="{}">PDF</a>', reverse("payments:invoice_pdf", args=[invoice.payment_id]))
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(TaxDocumentAdmin):
+    list_display = ["number", "issued_at", "buyer_name", "invoice", "total", "taxable", "gst", "pdf"]
+    list_select_related = ["invoice", "refund"]
+    raw_id_fields = ["invoice", "refund"]
+
+    @admin.display(description="PDF")
+    def pdf(self, note: CreditNote) -> str:
+        return format_html('<a href="{}">PDF</a>', reverse("payments:credit_note_pdf", args=[note.refund_id]))
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    """Staff create and edit coupons; uses are counted by the order service (`times_used` is read-only)."""
+
+    form = CouponAdminForm
+    list_display = ["code", "discount", "valid_from", "valid_until", "uses", "max_uses_per_learner", "is_active"]
+    list_filter = ["is_active", "kind"]
+    search_fields = ["^code"]
+    readonly_fields = ["times_used", "created_at", "updated_at"]
+    fields = [
+        "code", "kind", "percent_off", "amount_off_rupees", "valid_from", "valid_until", "max_uses",
+        "max_uses_per_learner", "is_active", "times_used", "created_at", "updated_at",
+    ]  # fmt: skip
+
+    @admin.display(description="Discount")
+    def discount(self, coupon: Coupon) -> str:
+        if coupon.kind == Coupon.Kind.PERCENT:
+            return f"{coupon.percent_off}% off"
+        return f"{format_inr(coupon.amount_off_paise, always_paise=True)} off"
+
+    @admin.display(description="Used")
+    def uses(self, coupon: Coupon) -> str:
+        return f"{coupon.times_used} / {coupon.max_uses}" if coupon.max_uses is not None else str(coupon.times_used)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A used coupon is referenced by its orders and invoices: deactivate it instead.
+        return obj is None or obj.times_used == 0

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
 from payments import selectors, services
 from payments.gateways import gateway_for_payment
+from payments.invoices import STATE_CHOICES
 from payments.models import Payment
 
 
@@ -35,6 +36,8 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
             "receipt_number",
             "failure_reason",
             "anomaly",
+            "discount_paise",
+            "billing_state",
             "created_at",
             "captured_at",
         ]
@@ -52,6 +55,9 @@ class ReceiptSerializer(serializers.Serializer):
     gst_paise = serializers.IntegerField()
     cgst_paise = serializers.IntegerField()
     sgst_paise = serializers.IntegerField()
+    igst_paise = serializers.IntegerField()
+    discount_paise = serializers.IntegerField()
+    coupon_code = serializers.CharField()
     gst_rate_percent = serializers.IntegerField()
     refunded_paise = serializers.IntegerField()
 
@@ -71,11 +77,15 @@ class PaymentDetailSerializer(PaymentOutputSerializer):
 class PaymentOrderCreateApi(APIView):
     class InputSerializer(StrictInputSerializer):
         enrollment_id = serializers.IntegerField(min_value=1)
+        coupon_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
+        billing_state = serializers.ChoiceField(choices=STATE_CHOICES, required=False, allow_blank=True)
 
     class OutputSerializer(serializers.Serializer):
         payment_id = serializers.IntegerField(source="id")
         razorpay_order_id = serializers.CharField()
         amount_paise = serializers.IntegerField()
+        discount_paise = serializers.IntegerField()
+        billing_state = serializers.CharField()
         currency = serializers.CharField()
         status = serializers.CharField()
         gateway = serializers.CharField()
@@ -92,7 +102,7 @@ class PaymentOrderCreateApi(APIView):
 
     @extend_schema(
         operation_id="payments_order_create",
-        summary="Create (or reuse) the gateway order for my pending enrollment",
+        summary="Create (or reuse) the gateway order for my pending enrollment, with an optional coupon",
         request=InputSerializer,
         responses={201: OutputSerializer, **error_responses(400, 401, 404, 409, 422)},
     )
@@ -101,7 +111,12 @@ class PaymentOrderCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         enrollment = selectors.enrollment_get_own(user=request.user, enrollment_id=data.validated_data["enrollment_id"])
-        payment = services.payment_order_create(user=request.user, enrollment=enrollment)
+        payment = services.payment_order_create(
+            user=request.user,
+            enrollment=enrollment,
+            coupon_code=data.validated_data.get("coupon_code", ""),
+            billing_state=data.validated_data.get("billing_state", ""),
+        )
         return Response(
             self.OutputSerializer(payment, context={"request": request}).data, status=status.HTTP_201_CREATED
         )

@@ -6,6 +6,10 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from payments.coupons import coupon_normalize
+from payments.invoices import STATE_CHOICES
+from payments.models import Coupon
+
 MAX_REVENUE_DAYS = 366
 
 
@@ -15,6 +19,17 @@ class CheckoutCallbackForm(forms.Form):
     razorpay_order_id = forms.CharField(max_length=64)
     razorpay_payment_id = forms.CharField(max_length=64)
     razorpay_signature = forms.CharField(max_length=128)
+
+
+class CheckoutOptionsForm(forms.Form):
+    """The learner's choices before paying: a coupon code and their state (the invoice's place of supply)."""
+
+    coupon_code = forms.CharField(max_length=32, required=False, label="Coupon code")
+    billing_state = forms.ChoiceField(
+        choices=[("", "Choose your state"), *STATE_CHOICES],
+        required=False,
+        label="Your state (for the GST invoice)",
+    )
 
 
 class SandboxOutcomeForm(forms.Form):
@@ -59,3 +74,48 @@ class RevenueRangeForm(forms.Form):
             self.add_error("start", f"At most {MAX_REVENUE_DAYS} days at once.")
         cleaned.update(start=start, end=end)
         return cleaned
+
+
+class CouponAdminForm(forms.ModelForm):
+    """A coupon as staff type it: the code in any case, a fixed amount in rupees (stored in paise)."""
+
+    amount_off_rupees = forms.DecimalField(
+        label="Amount off (₹)", max_digits=10, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+
+    class Meta:
+        model = Coupon
+        fields = [
+            "code", "kind", "percent_off", "valid_from", "valid_until", "max_uses", "max_uses_per_learner", "is_active",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.amount_off_paise:
+            self.fields["amount_off_rupees"].initial = Decimal(self.instance.amount_off_paise) / 100
+
+    def clean_code(self) -> str:
+        return coupon_normalize(self.cleaned_data["code"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        kind, percent, rupees = cleaned.get("kind"), cleaned.get("percent_off"), cleaned.get("amount_off_rupees")
+        if kind == Coupon.Kind.PERCENT and not (percent and 1 <= percent <= 100):
+            self.add_error("percent_off", "A percentage between 1 and 100.")
+        if kind == Coupon.Kind.FIXED and not rupees:
+            self.add_error("amount_off_rupees", "An amount in rupees.")
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and end and end <= start:
+            self.add_error("valid_until", "Must be after the start.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Coupon:
+        coupon = super().save(commit=False)
+        if coupon.kind == Coupon.Kind.PERCENT:
+            coupon.amount_off_paise = None
+        else:
+            coupon.percent_off = None
+            coupon.amount_off_paise = int(self.cleaned_data["amount_off_rupees"] * 100)
+        if commit:
+            coupon.save()
+        return coupon

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cerebrum.errors import NotFound
+from cerebrum.money import gst_split
 from courses.models import Enrollment
-from payments.models import Payment
+from payments.invoices import STATE_CODES, place_of_supply
+from payments.models import CreditNote, Invoice, Payment
 from payments.services import payment_receipt_context
-from payments.states import PAID_STATUSES, gst_breakdown
+from payments.states import OPEN_STATUSES, PAID_STATUSES
 
 
 def payment_list_for_user(*, user) -> QuerySet[Payment]:
@@ -45,8 +48,65 @@ def payment_receipt(payment: Payment) -> dict | None:
     return {**payment_receipt_context(payment), "refunded_paise": payment.refunded_paise}
 
 
-def checkout_summary(enrollment: Enrollment) -> dict:
-    return {"course": enrollment.course, **gst_breakdown(enrollment.course.fees_paise)}
+def open_order_get(*, enrollment: Enrollment) -> Payment | None:
+    """The newest open order of an enrollment (the checkout shows it again after a refused choice)."""
+    return (
+        Payment.objects.filter(enrollment=enrollment, status__in=OPEN_STATUSES)
+        .select_related("coupon", "enrollment__course")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def checkout_summary(payment: Payment) -> dict:
+    """What the learner will pay for an open order: list price, coupon, total, and its GST split (paise)."""
+    intra_state = place_of_supply(payment) == settings.ACADEMY_STATE_CODE
+    return {
+        "course": payment.enrollment.course,
+        "list_price_paise": payment.amount_paise + payment.discount_paise,
+        "discount_paise": payment.discount_paise,
+        "coupon_code": payment.coupon.code if payment.coupon_id else "",
+        "place_of_supply": STATE_CODES.get(place_of_supply(payment), ""),
+        **gst_split(payment.amount_paise, intra_state=intra_state),
+    }
+
+
+def tax_document_for_user(*, user, kind: str, pk: int) -> Invoice | CreditNote:
+    """An invoice (by payment id) or credit note (by refund id): the payer's own, or any for staff; else 404."""
+    if kind == "invoice":
+        documents = Invoice.objects.select_related("payment").filter(payment_id=pk)
+        owner = "payment__user"
+    else:
+        documents = CreditNote.objects.select_related("invoice", "refund").filter(refund_id=pk)
+        owner = "invoice__payment__user"
+    if not user.is_staff:
+        documents = documents.filter(**{owner: user})
+    document = documents.first()
+    if document is None:
+        raise NotFound("No such document.")
+    return document
+
+
+def tax_document_context(document: Invoice | CreditNote) -> dict:
+    """Everything a printed invoice or credit note shows: supplier, buyer, line, tax heads (paise)."""
+    is_invoice = isinstance(document, Invoice)
+    return {
+        "document": document,
+        "title": "Tax invoice" if is_invoice else "Credit note",
+        "is_invoice": is_invoice,
+        "supplier": {
+            "name": settings.ACADEMY_LEGAL_NAME,
+            "address": settings.ACADEMY_ADDRESS,
+            "gstin": settings.ACADEMY_GSTIN,
+            "state": f"{STATE_CODES.get(document.supplier_state, '')} ({document.supplier_state})",
+        },
+        "place_of_supply": f"{STATE_CODES.get(document.place_of_supply, '')} ({document.place_of_supply})",
+        "against": None if is_invoice else document.invoice.number,
+        "list_price_paise": document.list_price_paise if is_invoice else document.total_paise,
+        "discount_paise": document.discount_paise if is_invoice else 0,
+        "coupon_code": document.coupon_code if is_invoice else "",
+        "half_rate": document.gst_rate_percent / 2,
+    }
 
 
 def revenue_summary(*, start: date, end: date) -> dict:

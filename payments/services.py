@@ -13,22 +13,24 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from analytics.attribution import touches_for_user, utm_columns
 from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound, Unprocessable
+from cerebrum.money import gst_split
 from communications.services import message_enqueue
 from courses.models import Enrollment
 from courses.services import enrollment_activate
+from payments.coupons import coupon_normalize, coupon_redemption_record, coupon_reserve
 from payments.gateways import GatewayError, PaymentGateway, gateway_for_payment, get_gateway
-from payments.models import Payment, PaymentEvent, Refund
+from payments.invoices import STATE_CODES, credit_note_issue, invoice_issue, place_of_supply
+from payments.models import Invoice, Payment, PaymentEvent, Refund
 from payments.states import (
     OPEN_STATUSES,
     PAID_STATUSES,
-    gst_breakdown,
     next_status,
     status_after_refund,
 )
@@ -65,34 +67,66 @@ def reject(reason: str, message: str, *, field: str = "non_field_errors", **cont
 
 # --- Orders ---------------------------------------------------------------------------------------
 @transaction.atomic
-def payment_order_create(*, user, enrollment: Enrollment) -> Payment:
+def payment_order_create(*, user, enrollment: Enrollment, coupon_code: str = "", billing_state: str = "") -> Payment:
     """An open gateway order for the learner's PENDING enrollment; the amount comes from the course.
 
-    Retrying returns the same open order, so a double tap never creates two payments to complete.
+    `coupon_code` is checked and counted by the server here (payments/coupons.py); `billing_state` is
+    the payer's GST state code, the invoice's place of supply. Retrying returns the same open order
+    (with its coupon, if any), so a double tap never creates two payments or uses a coupon twice.
     """
     locked = Enrollment.objects.select_for_update().filter(pk=enrollment.pk, user=user).first()
     if locked is None:
         raise NotFound("Enrollment not found.")
     if locked.status != Enrollment.Status.PENDING:
         raise Conflict("This enrollment is not awaiting payment.", fields={"enrollment_id": ["Not pending."]})
-    amount = locked.course.fees_paise
-    if amount <= 0:
+    fee = locked.course.fees_paise
+    if fee <= 0:
         raise Unprocessable("This course has no fee to pay.", fields={"enrollment_id": ["Course is free."]})
+    if billing_state and billing_state not in STATE_CODES:
+        raise Unprocessable("Choose your state.", fields={"billing_state": ["Not a GST state code."]})
     if Payment.objects.filter(enrollment=locked, status=S.AUTHORIZED).exists():
         # Money is already authorized and about to be captured: a second order could charge twice.
         raise Conflict("A payment for this enrollment is being processed.", fields={"enrollment_id": ["In progress."]})
     gateway = get_gateway()
-    open_payment = (
-        Payment.objects.filter(enrollment=locked, status__in=OPEN_STATUSES, amount_paise=amount, gateway=gateway.name)
-        .order_by("-created_at")
-        .first()
-    )
+    code = coupon_normalize(coupon_code)
+    open_payment = _open_order(locked, fee=fee, gateway=gateway, code=code)
     if open_payment is not None:
+        if billing_state and open_payment.billing_state != billing_state:
+            open_payment.billing_state = billing_state
+            open_payment.save(update_fields=["billing_state", "updated_at"])
         return open_payment
-    return _payment_create(user=user, enrollment=locked, amount=amount, gateway=gateway)
+    coupon, discount = (None, 0)
+    if code:
+        coupon, discount = coupon_reserve(code=code, user=user, list_price_paise=fee)
+    payment = _payment_create(
+        user=user,
+        enrollment=locked,
+        amount=fee - discount,
+        gateway=gateway,
+        extra={"discount_paise": discount, "coupon": coupon, "billing_state": billing_state},
+    )
+    if coupon is not None:
+        coupon_redemption_record(coupon=coupon, payment=payment, discount_paise=discount)
+    return payment
 
 
-def _payment_create(*, user, enrollment: Enrollment, amount: int, gateway: PaymentGateway) -> Payment:
+def _open_order(enrollment: Enrollment, *, fee: int, gateway: PaymentGateway, code: str) -> Payment | None:
+    """The open order to reuse: same fee and gateway; with `code`, one carrying that coupon."""
+    orders = (
+        Payment.objects.filter(enrollment=enrollment, status__in=OPEN_STATUSES, gateway=gateway.name)
+        .annotate(list_price=F("amount_paise") + F("discount_paise"))
+        .filter(list_price=fee)
+        .select_related("coupon")
+        .order_by("-created_at")
+    )
+    if code:
+        orders = orders.filter(coupon__code=code)
+    return orders.first()
+
+
+def _payment_create(
+    *, user, enrollment: Enrollment, amount: int, gateway: PaymentGateway, extra: dict | None = None
+) -> Payment:
     order_id = gateway.create_order(amount, f"enr{enrollment.pk}-{timezone.now():%y%m%d%H%M%S}")
     # First and last touch as of now, when the learner chose to pay, on whichever device (issue 22).
     touches = touches_for_user(user_id=user.pk)
@@ -106,6 +140,7 @@ def _payment_create(*, user, enrollment: Enrollment, amount: int, gateway: Payme
         first_touch=touches["first"] or enrollment.first_touch,
         last_touch=touches["last"] or enrollment.last_touch,
         **utm,
+        **(extra or {}),
     )
     payment.full_clean(validate_constraints=False)
     payment.save()
@@ -115,7 +150,7 @@ def _payment_create(*, user, enrollment: Enrollment, amount: int, gateway: Payme
         event_type="order.created",
         source=PaymentEvent.Source.SYSTEM,
         to_status=payment.status,
-        payload={"amount": amount},
+        payload={"amount": amount, "discount": payment.discount_paise, "coupon": payment.coupon_id},
     )
     return payment
 
@@ -354,9 +389,8 @@ def _transition_apply(
         fields.append("failure_reason")
     if after == S.CAPTURED:
         payment.captured_at = timezone.now()
-        payment.receipt_number = f"CB{timezone.localdate(payment.captured_at):%Y%m%d}-{payment.pk:07d}"
         payment.failure_reason = ""
-        fields += ["captured_at", "receipt_number", "failure_reason"]
+        fields += ["captured_at", "failure_reason"]
     payment.save(update_fields=fields)
     if after == S.CAPTURED:
         _on_captured(payment)
@@ -393,6 +427,10 @@ def _on_captured(payment: Payment) -> None:
         payment.save(update_fields=["anomaly", "updated_at"])
         _anomaly_surface(payment)
         return
+    invoice = invoice_issue(payment=payment)
+    # receipt_number (API, search) is the tax invoice's number.
+    payment.receipt_number = invoice.number
+    payment.save(update_fields=["receipt_number", "updated_at"])
     message_enqueue(
         template="payment_receipt",
         context=_receipt_message_context(payment),
@@ -449,22 +487,41 @@ def _on_failed(payment: Payment) -> None:
 def _receipt_message_context(payment: Payment) -> dict:
     """The receipt template's `amount` and `receipt`, with the GST split spelled out for the learner."""
     receipt = payment_receipt_context(payment)
-    amount = (
-        f"{rupees(receipt['total_paise'])} (fee {rupees(receipt['base_paise'])} + CGST {rupees(receipt['cgst_paise'])}"
-        f" + SGST {rupees(receipt['sgst_paise'])})"
-    )
+    if receipt["igst_paise"]:
+        tax = f"IGST {rupees(receipt['igst_paise'])}"
+    else:
+        tax = f"CGST {rupees(receipt['cgst_paise'])} + SGST {rupees(receipt['sgst_paise'])}"
+    amount = f"{rupees(receipt['total_paise'])} (fee {rupees(receipt['base_paise'])} + {tax})"
     return {**receipt, "amount": amount, "receipt": payment.receipt_number}
 
 
 def payment_receipt_context(payment: Payment) -> dict:
-    """What a receipt shows (message and API alike): amounts in integer paise with the GST split."""
+    """What a receipt shows (message and API alike): amounts in integer paise with the GST split.
+
+    Once invoiced, the invoice's frozen figures (its place of supply decides CGST + SGST or IGST).
+    """
+    invoice = Invoice.objects.filter(payment=payment).first()
+    if invoice is None:
+        split = gst_split(payment.amount_paise, intra_state=place_of_supply(payment) == settings.ACADEMY_STATE_CODE)
+    else:
+        split = {
+            "total_paise": invoice.total_paise,
+            "base_paise": invoice.taxable_paise,
+            "gst_paise": invoice.cgst_paise + invoice.sgst_paise + invoice.igst_paise,
+            "cgst_paise": invoice.cgst_paise,
+            "sgst_paise": invoice.sgst_paise,
+            "igst_paise": invoice.igst_paise,
+            "gst_rate_percent": invoice.gst_rate_percent,
+        }
     return {
         "receipt_number": payment.receipt_number,
         "name": payment.user.name,
         "course": payment.enrollment.course.name,
         "razorpay_payment_id": payment.razorpay_payment_id,
         "paid_at": timezone.localtime(payment.captured_at).isoformat() if payment.captured_at else None,
-        **gst_breakdown(payment.amount_paise),
+        "discount_paise": payment.discount_paise,
+        "coupon_code": payment.coupon.code if payment.coupon_id else "",
+        **split,
     }
 
 
@@ -523,7 +580,7 @@ def refund_apply(
     source: str = PaymentEvent.Source.WEBHOOK,
 ) -> Outcome:
     """A refund's gateway state, forward only (CREATED → PROCESSED | FAILED); never above the capture."""
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    payment = _payment_lock(payment_id)
     refund = Refund.objects.select_for_update().filter(razorpay_refund_id=razorpay_refund_id).first()
     if refund is None:
         refund = _refund_adopt(payment, razorpay_refund_id, amount_paise, event_id)
@@ -544,7 +601,24 @@ def refund_apply(
         payment.refunded_paise += refund.amount_paise
         payment.status = after
         payment.save(update_fields=["refunded_paise", "status", "updated_at"])
+        _on_refunded(payment, refund)
     return Outcome(payment=payment, changed=True)
+
+
+def _on_refunded(payment: Payment, refund: Refund) -> None:
+    """A processed refund: its credit note (when the payment was invoiced) and a message to the learner."""
+    note = credit_note_issue(refund=refund, payment=payment)
+    message_enqueue(
+        template="refund_issued",
+        context={
+            "name": payment.user.name,
+            "course": payment.enrollment.course.name,
+            "amount": rupees(refund.amount_paise),
+            "reference": note.number if note else refund.razorpay_refund_id,
+        },
+        idempotency_key=f"refund_issued:{refund.pk}",
+        user=payment.user,
+    )
 
 
 def _refund_adopt(payment: Payment, razorpay_refund_id: str, amount_paise: int, event_id: str) -> Refund:

@@ -1,4 +1,4 @@
-"""The payment state machine and the receipt arithmetic: pure functions, no database.
+"""The payment state machine: pure functions, no database (the GST split is cerebrum.money.gst_split).
 
     CREATED ─► ATTEMPTED ─► AUTHORIZED ─► CAPTURED ─► PARTIALLY_REFUNDED ─► REFUNDED
        │           │            │            ▲
@@ -10,8 +10,6 @@ Forward-only: an event that would move a payment backwards (a late `payment.fail
 """
 
 from __future__ import annotations
-
-from django.conf import settings
 
 from payments.models import Payment
 
@@ -42,23 +40,3 @@ def status_after_refund(*, amount_paise: int, refunded_paise: int) -> str:
     if refunded_paise <= 0:
         return S.CAPTURED
     return S.REFUNDED if refunded_paise >= amount_paise else S.PARTIALLY_REFUNDED
-
-
-def gst_breakdown(total_paise: int, rate_percent: int | None = None) -> dict[str, int]:
-    """Fees are GST-inclusive: base = round(total × 100 / (100 + rate)), half up, in integer paise.
-
-    Intra-state supply, so the GST is shown as CGST + SGST halves; the odd paisa goes to SGST.
-    """
-    rate = settings.GST_RATE_PERCENT if rate_percent is None else rate_percent
-    divisor = 100 + rate
-    base = (total_paise * 100 * 2 + divisor) // (2 * divisor)
-    gst = total_paise - base
-    cgst = gst // 2
-    return {
-        "total_paise": total_paise,
-        "base_paise": base,
-        "gst_paise": gst,
-        "cgst_paise": cgst,
-        "sgst_paise": gst - cgst,
-        "gst_rate_percent": rate,
-    }

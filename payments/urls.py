@@ -10,6 +10,14 @@ urlpatterns: list = [
     path("checkout/<int:enrollment_id>/", views.CheckoutView.as_view(), name="checkout"),
     path("checkout/verify/", views.VerifyView.as_view(), name="verify"),
     path("result/<int:payment_id>/", views.ResultView.as_view(), name="result"),
+    path("invoices/<int:pk>/", views.TaxDocumentView.as_view(kind="invoice"), name="invoice"),
+    path("invoices/<int:pk>/pdf/", views.TaxDocumentView.as_view(kind="invoice", as_pdf=True), name="invoice_pdf"),
+    path("credit-notes/<int:pk>/", views.TaxDocumentView.as_view(kind="credit_note"), name="credit_note"),
+    path(
+        "credit-notes/<int:pk>/pdf/",
+        views.TaxDocumentView.as_view(kind="credit_note", as_pdf=True),
+        name="credit_note_pdf",
+    ),
     path("webhooks/razorpay/", views.razorpay_webhook, name="razorpay_webhook"),
     path("staff/revenue/", views.RevenueView.as_view(), name="revenue"),
 ]

@@ -6,6 +6,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 from cerebrum.errors import DomainError, NotFound
 from payments import forms, selectors, services, webhooks
 from payments.gateways import gateway_for_payment
+from payments.pdf import tax_document_pdf
 from payments.sandbox import sandbox_checkout_complete
 
 CHART_WIDTH, CHART_HEIGHT = 720, 200
@@ -27,23 +29,51 @@ def _refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
 
 
 class CheckoutView(LoginRequiredMixin, View):
-    """The learner's own PENDING enrollment only (else 404); the order is created or reused here."""
+    """The learner's own PENDING enrollment only (else 404); the order is created or reused here.
+
+    POST applies a coupon and/or the learner's state through `payment_order_create` (the server prices
+    the order); a refused coupon re-renders the page with the field error and its 4xx status.
+    """
 
     def get(self, request: HttpRequest, enrollment_id: int) -> HttpResponse:
+        return self._render(request, enrollment_id, forms.CheckoutOptionsForm())
+
+    def post(self, request: HttpRequest, enrollment_id: int) -> HttpResponse:
+        form = forms.CheckoutOptionsForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, enrollment_id, form, status=400)
+        return self._render(request, enrollment_id, form, options=form.cleaned_data)
+
+    def _render(self, request, enrollment_id: int, form, *, options: dict | None = None, status: int = 200):
         try:
             enrollment = selectors.enrollment_get_own(user=request.user, enrollment_id=enrollment_id, pending_only=True)
-            payment = services.payment_order_create(user=request.user, enrollment=enrollment)
         except DomainError as error:
             return _refusal(request, error)
+        try:
+            payment = services.payment_order_create(user=request.user, enrollment=enrollment, **(options or {}))
+        except DomainError as error:
+            if not error.fields or error.status == 404:
+                return _refusal(request, error)
+            for field, messages in error.fields.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            status = error.status
+            # Nothing is written for a refused choice: show the order the learner already has.
+            payment = selectors.open_order_get(enrollment=enrollment) or services.payment_order_create(
+                user=request.user, enrollment=enrollment
+            )
+        if options is None:
+            form = forms.CheckoutOptionsForm(initial={"billing_state": payment.billing_state})
         context = {
             "enrollment": enrollment,
             "payment": payment,
-            "summary": selectors.checkout_summary(enrollment),
+            "form": form,
+            "summary": selectors.checkout_summary(payment),
             "key_id": gateway_for_payment(payment.gateway).key_id,
             "is_sandbox": payment.gateway == payment.Gateway.SANDBOX,
             "checkout_options": _checkout_options(request, payment),
         }
-        return render(request, "payments/checkout.html", context)
+        return render(request, "payments/checkout.html", context, status=status)
 
 
 def _checkout_options(request: HttpRequest, payment) -> dict:
@@ -98,6 +128,28 @@ class ResultView(LoginRequiredMixin, View):
             raise Http404(error.message) from error
         context = {"payment": payment, "enrollment": payment.enrollment, "receipt": selectors.payment_receipt(payment)}
         return render(request, "payments/result.html", context)
+
+
+class TaxDocumentView(LoginRequiredMixin, View):
+    """A printable tax invoice (by payment id) or credit note (by refund id), or its PDF: the payer's own
+    or, for staff, any (else 404)."""
+
+    kind = "invoice"
+    as_pdf = False
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            document = selectors.tax_document_for_user(user=request.user, kind=self.kind, pk=pk)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        context = selectors.tax_document_context(document)
+        if self.as_pdf:
+            response = HttpResponse(tax_document_pdf(context), content_type="application/pdf")
+            filename = document.number.replace("/", "-")
+            response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+            return response
+        context["pdf_url"] = reverse(f"payments:{self.kind}_pdf", args=[pk])
+        return render(request, "payments/tax_document.html", context)
 
 
 @csrf_exempt

@@ -379,7 +379,17 @@ RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
 PAYMENT_SANDBOX_ENABLED = True
 SANDBOX_KEY_SECRET = secret_from_env("SANDBOX_KEY_SECRET")
 SANDBOX_WEBHOOK_SECRET = secret_from_env("SANDBOX_WEBHOOK_SECRET")
-GST_RATE_PERCENT = 18
+# GST tax invoices (docs/payments.md). Fees are GST-inclusive; SAC 999293 (commercial training and
+# coaching) is taxed at 18 %. The defaults are a demo academy in Kota, Rajasthan (GST state code 08):
+# production sets its own legal name, address and GSTIN.
+GST_RATE_PERCENT = int_from_env("GST_RATE_PERCENT", 18)
+GST_SAC_CODE = env.str("GST_SAC_CODE", default="999293")
+ACADEMY_LEGAL_NAME = env.str("ACADEMY_LEGAL_NAME", default="Cerebrum Biology Academy Private Limited")
+ACADEMY_ADDRESS = env.str("ACADEMY_ADDRESS", default="12 Coaching Lane, Talwandi, Kota, Rajasthan 324005")
+ACADEMY_GSTIN = env.str("ACADEMY_GSTIN", default="08AABCC1234D1ZB")
+ACADEMY_STATE_CODE = env.str("ACADEMY_STATE_CODE", default="08")
+# Invoice numbers are "<prefix>/<yy-yy>/<serial>" (at most 16 characters, as GST rule 46 allows).
+INVOICE_NUMBER_PREFIX = env.str("INVOICE_NUMBER_PREFIX", default="CB")
 
 # --- i18n, static -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-in"

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from communications.models import CommunicationLog
 from payments.models import Payment, PaymentEvent, Refund
 from tests.factories import CourseFactory, StaffFactory, UserFactory
 from tests.payments.factories import PaymentFactory
@@ -74,12 +75,16 @@ def test_refund_form_refunds_through_the_gateway(
 ):
     payment = _captured()
     amount = rupees or f"{payment.amount_paise / 100:.2f}"
+    url = reverse("admin:payments_payment_refund", args=[payment.pk])
+
+    review = staff_client.post(url, {"amount_rupees": amount, "reason": "Batch moved"})
+    assert review.status_code == 200
+    assert review.templates[0].name == "admin/payments/payment/refund_confirm.html"
+    assert "This cannot be undone" in review.content.decode()
+    assert not Refund.objects.exists()  # nothing happens before the confirmation
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(
-            reverse("admin:payments_payment_refund", args=[payment.pk]),
-            {"amount_rupees": amount, "reason": "Batch moved"},
-        )
+        response = staff_client.post(url, {"amount_rupees": amount, "reason": "Batch moved", "confirm": "yes"})
 
     assert response.status_code == 302
     payment.refresh_from_db()
@@ -87,6 +92,9 @@ def test_refund_form_refunds_through_the_gateway(
     refund = Refund.objects.get(payment=payment)
     assert (refund.status, refund.reason, refund.created_by.is_staff) == (Refund.Status.PROCESSED, "Batch moved", True)
     assert PaymentEvent.objects.filter(payment=payment, event_type="refund.requested", source="STAFF").count() == 1
+    told = CommunicationLog.objects.filter(template="refund_issued", user=payment.user)
+    assert sorted(told.values_list("channel", flat=True)) == ["EMAIL", "WHATSAPP"]
+    assert told.first().params["reference"] == refund.razorpay_refund_id  # not invoiced: no credit note
 
 
 def test_refund_form_refuses_more_than_was_paid(staff_client):
