@@ -521,6 +521,7 @@ def payment_receipt_context(payment: Payment) -> dict:
         "paid_at": timezone.localtime(payment.captured_at).isoformat() if payment.captured_at else None,
         "discount_paise": payment.discount_paise,
         "coupon_code": payment.coupon.code if payment.coupon_id else "",
+        "has_invoice": invoice is not None,
         **split,
     }
 

@@ -183,8 +183,11 @@ def test_invoice_page_and_pdf_for_the_payer_only(client, payment):
     _capture(client, payment)
     client.force_login(payment.user)
 
+    result = client.get(reverse("payments:result", args=[payment.pk]))
     page = client.get(reverse("payments:invoice", args=[payment.pk]))
     pdf = client.get(reverse("payments:invoice_pdf", args=[payment.pk]))
+
+    assert reverse("payments:invoice", args=[payment.pk]) in result.content.decode()
 
     content = page.content.decode()
     assert page.status_code == 200
