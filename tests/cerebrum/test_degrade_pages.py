@@ -68,7 +68,7 @@ def test_a_test_taken_while_redis_is_down_keeps_every_answer(client, content):
             HTTP_ACCEPT="application/json",
         )
         assert saved.status_code == 200
-    result = client.post(reverse("courses:attempt_submit", args=[attempt.pk]))
+    result = client.post(reverse("courses:attempt_submit", args=[attempt.pk]), {"confirm": "1"})
 
     attempt.refresh_from_db()
     assert result.status_code == 302

@@ -40,13 +40,13 @@ def _session_for(user, live_server) -> requests.Session:
     return session
 
 
-def _all_at_once(sessions: list[requests.Session], url_for) -> list[requests.Response]:
-    """POST url_for(i) from every session, released together by a barrier."""
+def _all_at_once(sessions: list[requests.Session], url_for, data: dict | None = None) -> list[requests.Response]:
+    """POST url_for(i) (with `data`) from every session, released together by a barrier."""
     barrier = threading.Barrier(len(sessions))
 
     def post(index: int) -> requests.Response:
         barrier.wait()
-        return sessions[index].post(url_for(index), allow_redirects=False, timeout=120)
+        return sessions[index].post(url_for(index), data=data, allow_redirects=False, timeout=120)
 
     with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
         return list(pool.map(post, range(len(sessions))))
@@ -94,12 +94,14 @@ def test_concurrent_double_submits_score_each_attempt_once(exam, live_server):
             headers={"Accept": "application/json"},
             timeout=30,
         )
-        assert answer.json()["saved"] is True
+        assert answer.json()["saved"] == 1
 
     # When each attempt is submitted from two tabs at the same moment
     doubled = [s for s in sessions for _ in range(2)]
     responses = _all_at_once(
-        doubled, lambda i: live_server.url + reverse("courses:attempt_submit", args=[attempt_ids[i // 2]])
+        doubled,
+        lambda i: live_server.url + reverse("courses:attempt_submit", args=[attempt_ids[i // 2]]),
+        data={"confirm": "1"},  # "Yes, submit" on the confirmation
     )
 
     # Then every submit lands on the result page, and each attempt was scored exactly once
@@ -110,7 +112,8 @@ def test_concurrent_double_submits_score_each_attempt_once(exam, live_server):
         AnalyticsEvent.objects.filter(event_type="TEST_SUBMIT").values_list("properties__attempt_id", flat=True)
     )
     assert submits == Counter(dict.fromkeys(attempt_ids, 1))
-    assert caches.redis_client().zcard(caches.test_board_key(test.pk)) == len(sessions)
+    # a live mock's board fills when its results open, not at each submit (nobody can probe the key)
+    assert caches.redis_client().zcard(caches.test_board_key(test.pk)) == 0
 
 
 def test_one_learner_pressing_start_in_five_tabs_gets_one_attempt(live_server):
