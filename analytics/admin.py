@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 
-from analytics.models import AnalyticsEvent, Campaign, DailyMetric, DeadLetterEvent
+from analytics.models import AnalyticsEvent, AttributionTouch, Campaign, DailyMetric, DeadLetterEvent
 from analytics.services import campaign_upsert
 from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.money import format_inr
@@ -66,6 +66,26 @@ class AnalyticsEventAdmin(BigTableAdmin):
     search_fields = ("=event_id",)
     ordering = ("-created_at",)
     readonly_fields = [field.name for field in AnalyticsEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AttributionTouch)
+class AttributionTouchAdmin(BigTableAdmin):
+    """Read-only: the attributed visits (landings with utm_*) first and last touch are read from."""
+
+    list_display = ("created_at", "utm_source", "utm_campaign", "user_id", "anonymous_id", "path")
+    # Both lookups are indexed (the learner's touches; a device's touches not yet joined).
+    search_fields = ("=user__id", "=anonymous_id")
+    ordering = ("-created_at",)
+    readonly_fields = [field.name for field in AttributionTouch._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False
