@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from analytics.attribution import (
@@ -16,6 +19,8 @@ from analytics.attribution import (
 )
 from analytics.models import AnalyticsEvent
 from analytics.services import event_record
+
+logger = logging.getLogger(__name__)
 
 
 class UTMAttributionMiddleware:
@@ -39,7 +44,13 @@ class UTMAttributionMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         signed_in = user if user is not None and user.is_authenticated else None
-        touch_record(anonymous_id=visitor, user_id=signed_in.pk if signed_in else None, touch=touch, path=request.path)
+        try:
+            touch_record(
+                anonymous_id=visitor, user_id=signed_in.pk if signed_in else None, touch=touch, path=request.path
+            )
+        except DatabaseError:
+            # The page is already rendered: losing one attributed visit beats answering it with a 500.
+            logger.exception("attributed visit not stored (%s)", request.path)
         event_record(
             event_type=AnalyticsEvent.Type.LANDING,
             name="landing",
