@@ -329,6 +329,17 @@ def leaderboard_record(*, test_id: int, user_id: int, score: int, topic_scores: 
         logger.warning("leaderboards not updated for test %s; they are rebuilt from PostgreSQL", test_id)
 
 
+def boards_rebuild_later(keys: list[str]) -> None:
+    """Drop the boards' "built" markers: each is rebuilt from PostgreSQL at its next read."""
+    client = redis_client()
+    if client is None or not keys:
+        return
+    try:
+        client.delete(*[f"{key}:built" for key in keys])
+    except RedisError:
+        logger.warning("could not mark %s boards for a rebuild", len(keys))
+
+
 def board_read(*, key: str, user_id: int | None, rebuild) -> dict | None:
     """Top 10 ids/scores, the user's rank and the board size; None when Redis is unavailable.
 

@@ -561,13 +561,23 @@ def _topic_scores(topic_slug: str, week: str) -> dict[int, int]:
     end = start + timedelta(days=7)
     rows = TestAttempt.objects.filter(
         status__in=FINISHED, user__isnull=False, submitted_at__gte=start, submitted_at__lt=end
-    ).values_list("user_id", "topic_breakdown")
+    ).values_list("user_id", "topic_breakdown", "test_id")
+    hidden = _live_tests_with_hidden_results()
     scores: dict[int, int] = {}
-    for user_id, breakdown in rows.iterator(chunk_size=2000):
+    for user_id, breakdown, test_id in rows.iterator(chunk_size=2000):
+        if test_id in hidden:
+            continue  # a live mock's topic marks count once its results open
         for topic, row in (breakdown or {}).items():
             if slugify(topic) == topic_slug:
                 scores[user_id] = scores.get(user_id, 0) + row.get("score", 0)
     return scores
+
+
+def _live_tests_with_hidden_results() -> set[int]:
+    recent = PracticeTest.objects.filter(scheduled_start__gt=timezone.now() - timedelta(days=2)).only(
+        "id", "scheduled_start", "duration_minutes", "extra_seconds_max"
+    )
+    return {test.pk for test in recent if results_open_at(test) is not None}
 
 
 def _board_from_scores(scores: dict[int, int], user_id: int | None) -> dict:

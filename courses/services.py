@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from analytics.attribution import touches_for_user
 from analytics.services import event_record
@@ -286,12 +287,16 @@ def _live_results_announce_one(*, test_id: int) -> int:
     finished = TestAttempt.objects.filter(
         test=test, user__isnull=False, status__in=(TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
     ).select_related("user", "test")
-    count = 0
+    count, boards = 0, {caches.test_board_key(test.pk)}
     for attempt in finished.iterator(chunk_size=500):
         _result_message(attempt)
+        week = caches.iso_week(timezone.localdate(attempt.submitted_at))
+        boards.update(caches.topic_board_key(slugify(topic), week) for topic in attempt.topic_breakdown or {})
         count += 1
     test.results_announced_at = timezone.now()
     test.save(update_fields=["results_announced_at", "updated_at"])
+    # Their marks were kept out of the boards: the next read of each rebuilds it from PostgreSQL, exactly.
+    transaction.on_commit(lambda: caches.boards_rebuild_later(sorted(boards)))
     return count
 
 

@@ -444,3 +444,51 @@ def test_a_batch_of_none_or_too_many_is_refused(count):
     qid = test.paper_items.first().question_id
     with pytest.raises(DomainError):
         services.attempt_answers_save(attempt=attempt, answers=[_item(qid, "A", n + 1) for n in range(count)])
+
+
+# --- The deadline: the server submits -------------------------------------------------------------
+
+
+def test_at_the_deadline_the_sweep_scores_everything_acknowledged_and_closes_answers(settings):
+    # Given acknowledged answers, then the clock and the grace run out
+    test = PracticeTestFactory(question_count=3, duration_minutes=30)
+    attempt = services.attempt_start(test=test, user=UserFactory())
+    q1, q2, _ = (item.question_id for item in test.paper_items.order_by("position"))
+    services.attempt_answers_save(attempt=attempt, answers=[_item(q1, "A", 1), _item(q2, "C", 2)])
+
+    with time_machine.travel(attempt.expires_at + timedelta(seconds=31)):
+        # When the beat task runs (every minute)
+        from courses import tasks
+
+        assert tasks.attempts_expire_overdue() == 1
+        # Then it was scored with both answers, and a late answer is refused
+        with pytest.raises(Conflict):
+            services.attempt_answers_save(attempt=attempt, answers=[_item(q2, "A", 3)])
+
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.score, attempt.answers) == (
+        Attempt.Status.EXPIRED,
+        4 - 1,
+        {str(q1): "A", str(q2): "C"},
+    )
+    schedule = settings.CELERY_BEAT_SCHEDULE["courses-attempts-expire"]
+    assert (schedule["task"], schedule["schedule"]) == ("courses.attempts_expire_overdue", 60.0)
+
+
+def test_announcing_a_live_mock_marks_its_boards_for_a_rebuild(django_capture_on_commit_callbacks):
+    test, user = _live(), UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = services.attempt_start(test=test, user=user)
+        services.attempt_submit(attempt=attempt)
+    redis = caches.redis_client()
+    topic = next(iter(Attempt.objects.get(pk=attempt.pk).topic_breakdown))
+    board = caches.topic_board_key(topic.lower().replace(" ", "-"), caches.iso_week(timezone.localdate()))
+    redis.set(f"{board}:built", 1)  # the week's board was built before the results opened
+
+    with (
+        time_machine.travel(test.scheduled_start + timedelta(minutes=62)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.live_results_announce() == 1
+
+    assert not redis.exists(f"{board}:built")
