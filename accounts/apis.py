@@ -18,12 +18,21 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenViewBase
 
 from accounts import selectors, services, tokens
-from accounts.identity import identity_normalize
+from accounts.identity import PHONE_HINT, PHONE_INPUT_PATTERN, identity_normalize
 from accounts.models import AuthLog, Grade, User
 from accounts.selectors import PROFILE_FIELDS
 from analytics.attribution import utm_from_request
 from cerebrum.api_tools import AuthRateThrottle, CreatedCursorPagination, StrictInputSerializer, error_responses
 from courses import selectors as course_selectors
+
+
+def phone_input(**kwargs) -> serializers.RegexField:
+    """An Indian mobile as typed (98123 45678, +91-98123-45678, 098123 45678); the schema states the rule."""
+    return serializers.RegexField(PHONE_INPUT_PATTERN, max_length=20, error_messages={"invalid": PHONE_HINT}, **kwargs)
+
+
+def otp_code_input() -> serializers.RegexField:
+    return serializers.RegexField(r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6 digits from the message."})
 
 
 class TokenPairOutputSerializer(serializers.Serializer):
@@ -146,7 +155,7 @@ class RegisterApi(APIView):
     class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=150)
         email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
-        phone = serializers.CharField(max_length=20, required=False, allow_null=True, allow_blank=True)
+        phone = phone_input(required=False, allow_null=True, allow_blank=True)
         password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
         profile = ProfileSerializer(required=False)
 
@@ -208,7 +217,7 @@ class OtpRequestApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(StrictInputSerializer):
-        phone = serializers.CharField(max_length=20)
+        phone = phone_input()
 
     class OutputSerializer(serializers.Serializer):
         phone = serializers.CharField()
@@ -279,7 +288,7 @@ class PasswordResetOtpRequestApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(StrictInputSerializer):
-        phone = serializers.CharField(max_length=20)
+        phone = phone_input()
 
     @extend_schema(
         operation_id="auth_password_reset_otp_request",
@@ -304,9 +313,11 @@ class PasswordResetOtpConfirmApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(StrictInputSerializer):
-        phone = serializers.CharField(max_length=20)
-        code = serializers.CharField(max_length=10)
-        password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+        phone = phone_input()
+        code = otp_code_input()
+        password = serializers.CharField(
+            min_length=8, max_length=128, write_only=True, style={"input_type": "password"}
+        )
 
     @extend_schema(
         operation_id="auth_password_reset_otp_confirm",

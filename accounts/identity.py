@@ -18,6 +18,9 @@ INDIA_CODE = 91
 # phonenumbers alone also accepts landlines such as 5123456789.
 INDIAN_MOBILE = re.compile(r"^[6-9]\d{9}$")
 PHONE_HINT = "Enter a 10-digit Indian mobile number starting with 6, 7, 8 or 9, e.g. 98123 45678."
+# The same rule as a pattern for API schemas: an optional +91 / 0091 / 91 / 0, then the 10 digits, with
+# single spaces or dashes between them. Every string it matches passes `phone_normalize`.
+PHONE_INPUT_PATTERN = r"^ *(?:\+91|0091|91|0)?[ -]*[6-9](?:[ -]?[0-9]){9} *$"
 
 
 def identity_normalize(raw: str | None) -> str:
