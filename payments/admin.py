@@ -70,7 +70,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
         "razorpay_order_id", "razorpay_payment_id", "receipt_number", "failure_reason", "anomaly", "order_payment",
         "captured_at",
         "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "created_at", "updated_at",
-        "refund_link",
+        "discount_paise", "coupon", "billing_state", "invoice_link", "refund_link",
     ]  # fmt: skip
     inlines = [RefundInline, PaymentEventInline]
     actions = ["refund_selected"]
@@ -86,6 +86,13 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     @admin.display(description="Refunded", ordering="refunded_paise")
     def refunded(self, payment: Payment) -> str:
         return format_inr(payment.refunded_paise, always_paise=True)
+
+    @admin.display(description="Tax invoice")
+    def invoice_link(self, payment: Payment) -> str:
+        invoice = Invoice.objects.filter(payment=payment).first()
+        if invoice is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("payments:invoice", args=[payment.pk]), invoice.number)
 
     @admin.display(description="Refund")
     def refund_link(self, payment: Payment) -> str:

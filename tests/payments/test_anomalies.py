@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 
 import pytest
+import responses
 from django.urls import reverse
+from responses import matchers
 
 from communications.models import CommunicationLog
 from courses.models import Enrollment
-from payments.gateways import SandboxGateway
+from payments.gateways import SandboxGateway, hmac_sha256_hex
 from payments.models import Payment, PaymentEvent, Refund
 from payments.reconcile import payment_reconcile
+from payments.sandbox import sandbox_webhook_body
 from tests.factories import StaffFactory
 from tests.payments.conftest import checkout_signature, new_event_id, payment_webhook
 from tests.payments.factories import PaymentFactory
@@ -295,3 +298,49 @@ def test_to_refund_list_queries_do_not_grow_with_rows(client, staff_client, djan
         response = staff_client.get(TO_REFUND)
 
     assert response.context["cl"].result_count == 10
+
+
+@responses.activate
+def test_a_razorpay_double_payment_is_refunded_through_razorpay(client, settings):
+    settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = "rzp_test_key", "rzp_test_secret"
+    settings.RAZORPAY_WEBHOOK_SECRET = "whsec_anomaly"
+    payment = PaymentFactory(gateway=Payment.Gateway.RAZORPAY, razorpay_order_id="order_RZPdouble")
+
+    def razorpay_post(event_type: str, payload: dict):
+        body = sandbox_webhook_body(event_type=event_type, payload=payload)
+        signature = hmac_sha256_hex("whsec_anomaly", body)
+        return client.post(
+            URL,
+            data=body,
+            content_type="application/json",
+            HTTP_X_RAZORPAY_SIGNATURE=signature,
+            HTTP_X_RAZORPAY_EVENT_ID=new_event_id(),
+        )
+
+    for pay_id in ("pay_RZPA", "pay_RZPB"):
+        entity = {
+            "id": pay_id,
+            "entity": "payment",
+            "amount": payment.amount_paise,
+            "order_id": payment.razorpay_order_id,
+        }
+        assert razorpay_post("payment.captured", {"payment": entity}).status_code == 200
+    stray = Payment.objects.get(razorpay_payment_id="pay_RZPB")
+    refund_call = responses.post(
+        "https://api.razorpay.com/v1/payments/pay_RZPB/refund",
+        match=[matchers.json_params_matcher({"amount": stray.amount_paise})],
+        json={"id": "rfnd_RZPB", "entity": "refund", "amount": stray.amount_paise, "payment_id": "pay_RZPB"},
+    )
+    client.force_login(StaffFactory())
+
+    client.post(reverse("admin:payments_paymenttorefund_refund", args=[stray.pk]), {"post": "yes"})
+    refund_entity = {"id": "rfnd_RZPB", "entity": "refund", "amount": stray.amount_paise, "payment_id": "pay_RZPB"}
+    razorpay_post("refund.processed", {"refund": refund_entity})
+
+    assert refund_call.call_count == 1
+    stray.refresh_from_db()
+    assert (stray.status, stray.refunded_paise) == (S.REFUNDED, stray.amount_paise)
+    told = CommunicationLog.objects.get(template="refund_issued", channel="EMAIL", user=payment.user)
+    assert told.params["reference"] == "rfnd_RZPB"  # never invoiced, so no credit note
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_paise) == (S.CAPTURED, 0)

@@ -248,3 +248,16 @@ def test_gst_settings_are_checked(settings, overrides, ids):
         setattr(settings, name, value)
 
     assert [error.id for error in gst_settings_check(None)] == ids
+
+
+@pytest.mark.django_db
+def test_staff_see_invoices_in_rupees_and_the_payment_links_its_invoice(client, payment):
+    _capture(client, payment)
+    client.force_login(StaffFactory())
+
+    listing = client.get(reverse("admin:payments_invoice_changelist")).content.decode()
+    change = client.get(reverse("admin:payments_payment_change", args=[payment.pk])).content.decode()
+
+    assert payment.invoice.number in listing
+    assert "₹49,999.00" in listing
+    assert reverse("payments:invoice", args=[payment.pk]) in change
