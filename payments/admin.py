@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.errors import DomainError
 from cerebrum.money import format_inr
+from payments.coupons import coupon_save
 from payments.forms import CouponAdminForm, RefundForm
 from payments.models import Coupon, CreditNote, Invoice, Payment, PaymentEvent, PaymentToRefund, Refund
 from payments.services import REFUNDABLE_STATUSES, refund_create, refundable_paise
@@ -156,7 +157,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
 @admin.register(PaymentEvent)
 class PaymentEventAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_display = ["created_at", "event_type", "source", "payment", "from_status", "to_status", "provider_event_id"]
-    list_filter = ["source", "event_type"]
+    # "Payment: empty" with a capture event type: money captured on an order Cerebrum does not know.
+    list_filter = ["source", "event_type", ("payment", admin.EmptyFieldListFilter)]
     search_fields = ["=provider_event_id", "=payment__razorpay_order_id"]
     list_select_related = ["payment"]
     raw_id_fields = ["payment"]
@@ -379,6 +381,9 @@ class CouponAdmin(admin.ModelAdmin):
     @admin.display(description="Used")
     def uses(self, coupon: Coupon) -> str:
         return f"{coupon.times_used} / {coupon.max_uses}" if coupon.max_uses is not None else str(coupon.times_used)
+
+    def save_model(self, request, obj: Coupon, form, change) -> None:
+        coupon_save(coupon=obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # A used coupon is referenced by its orders and invoices: deactivate it instead.

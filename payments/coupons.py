@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from cerebrum.errors import Conflict, Unprocessable
@@ -19,6 +20,20 @@ from payments.models import Coupon, CouponRedemption, Payment
 FIELD = "coupon_code"
 # Razorpay's smallest order is ₹1; a discount never takes the amount below it.
 MIN_ORDER_PAISE = 100
+
+
+@transaction.atomic
+def coupon_save(*, coupon: Coupon) -> Coupon:
+    """Create or edit a coupon (the admin's one write path): code upper-cased, the model's rules checked.
+
+    `times_used` is never taken from the caller: it is re-read under the row lock and kept.
+    """
+    coupon.code = coupon_normalize(coupon.code)
+    if coupon.pk:
+        coupon.times_used = Coupon.objects.select_for_update().values_list("times_used", flat=True).get(pk=coupon.pk)
+    coupon.full_clean()
+    coupon.save()
+    return coupon
 
 
 def coupon_normalize(code: str) -> str:

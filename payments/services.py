@@ -103,11 +103,17 @@ def payment_order_create(*, user, enrollment: Enrollment, coupon_code: str = "",
         enrollment=locked,
         amount=fee - discount,
         gateway=gateway,
-        extra={"discount_paise": discount, "coupon": coupon, "billing_state": billing_state},
+        extra={"discount_paise": discount, "coupon": coupon, "billing_state": billing_state or _last_state(user)},
     )
     if coupon is not None:
         coupon_redemption_record(coupon=coupon, payment=payment, discount_paise=discount)
     return payment
+
+
+def _last_state(user) -> str:
+    """The state the learner gave on their latest order: remembered for the next one's invoice."""
+    latest = Payment.objects.filter(user=user).exclude(billing_state="").order_by("-created_at").first()
+    return latest.billing_state if latest else ""
 
 
 def _open_order(enrollment: Enrollment, *, fee: int, gateway: PaymentGateway, code: str) -> Payment | None:

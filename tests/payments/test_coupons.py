@@ -298,3 +298,41 @@ def test_staff_create_a_coupon_in_rupees_in_the_admin(client):
     assert (coupon.code, coupon.amount_off_paise, coupon.percent_off) == ("DIWALI500", 50_000, None)
     listing = client.get(reverse("admin:payments_coupon_changelist")).content.decode()
     assert "₹500.00 off" in listing
+
+
+@pytest.mark.django_db
+def test_the_learners_state_is_remembered_for_the_next_order(api_client):
+    learner = UserFactory()
+    _order(api_client, _enrollment(user=learner), billing_state="27")
+
+    response = _order(api_client, _enrollment(user=learner))
+
+    assert response.json()["billing_state"] == "27"
+
+
+@pytest.mark.django_db
+def test_editing_a_coupon_in_the_admin_keeps_its_use_count(client):
+    coupon = _coupon(times_used=3)
+    client.force_login(StaffFactory())
+    url = reverse("admin:payments_coupon_change", args=[coupon.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    data.update(
+        {
+            "code": "neet10",
+            "valid_from_0": f"{timezone.localtime(coupon.valid_from):%Y-%m-%d}",
+            "valid_from_1": f"{timezone.localtime(coupon.valid_from):%H:%M:%S}",
+            "valid_until_0": f"{timezone.localtime(coupon.valid_until):%Y-%m-%d}",
+            "valid_until_1": f"{timezone.localtime(coupon.valid_until):%H:%M:%S}",
+            "percent_off": "15",
+            "is_active": "on",
+        }
+    )
+    data.pop("valid_from", None)
+    data.pop("valid_until", None)
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    coupon.refresh_from_db()
+    assert (coupon.code, coupon.percent_off, coupon.times_used) == ("NEET10", 15, 3)

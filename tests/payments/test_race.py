@@ -85,3 +85,22 @@ def test_the_same_webhook_from_three_nodes_at_once_applies_once():
     assert errors == []
     assert PaymentEvent.objects.filter(provider_event_id=event_id).count() == 1
     assert CommunicationLog.objects.filter(template="payment_receipt", user=payment.user).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_capture_reported_by_three_events_at_once_is_one_payment_to_refund():
+    payment = PaymentFactory()
+    body, signature = payment_webhook("payment.captured", payment, gateway_payment_id="pay_FIRST")
+    webhooks.webhook_receive(body=body, signature=signature, event_id=new_event_id())
+    deliveries = []
+    for event_type in ("payment.captured", "order.paid", "payment.captured"):
+        body, signature = payment_webhook(event_type, payment, gateway_payment_id="pay_SECOND")
+        deliveries.append(_webhook(body, signature, new_event_id()))
+
+    errors = _run_together(*deliveries)
+
+    assert errors == []
+    stray = Payment.objects.get(order_payment=payment)
+    assert (stray.razorpay_payment_id, stray.anomaly) == ("pay_SECOND", Payment.Anomaly.DUPLICATE_CAPTURE)
+    assert PaymentEvent.objects.filter(payment=stray).count() == 3
+    assert CommunicationLog.objects.filter(template="payment_anomaly", user=payment.user).count() == 2
