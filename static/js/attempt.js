@@ -171,9 +171,21 @@
     write("queue", queue().filter(function (item) { return !sent[item.seq]; }));
   }
 
+  // What the server now holds becomes the page's base state, so a redraw (pageshow) keeps it.
+  function acknowledge(batch) {
+    batch.forEach(function (item) {
+      var known = exam.answers[item.question_id];
+      if (!known || !known.seq || item.seq > known.seq) {
+        exam.answers[item.question_id] = { option: item.option, marked_for_review: item.marked_for_review, seq: item.seq };
+      }
+      if (exam.visited.indexOf(item.question_id) === -1) exam.visited.push(item.question_id);
+    });
+  }
+
   function handle(response, body, batch) {
     var error = (body && body.error) || {};
     if (response.ok && body) {
+      acknowledge(batch);
       drop(batch);
       retryDelay = 2000;
       exam.last_seq = Math.max(exam.last_seq || 0, body.acknowledged_seq || 0);

@@ -354,6 +354,17 @@ def test_after_going_back_an_unsaved_pick_does_not_look_ticked(open_exam):
     expect(page.get_by_label("A. Mitochondrion")).to_be_checked()
     expect(page.get_by_label("D. Lysosome")).not_to_be_checked()
 
+    # ... also when the page comes back from the back/forward cache with the pick still in its form
+    page.get_by_label("B. Ribosome").check()
+    page.get_by_role("button", name="Save & Next").click()  # saved after this page was loaded
+    page.get_by_role("button", name="Back").click()
+    _saved(page)
+    page.get_by_label("D. Lysosome").check()
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(page.get_by_label("B. Ribosome")).to_be_checked()
+    expect(page.get_by_label("D. Lysosome")).not_to_be_checked()
+    expect(_pal(page, 1)).to_have_attribute("aria-label", "Question 1, Answered")
+
 
 def test_an_ended_session_is_explained_and_the_answer_kept(open_exam):
     page, attempt = open_exam(questions=2)
