@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIRequestFactory
 
 from accounts import services
-from accounts.identity import identity_normalize, phone_normalize
+from accounts.identity import PHONE_INPUT_PATTERN, identity_normalize, phone_normalize
 from accounts.lockout import account_failures_recent, axes_username
 from accounts.models import FreeUser, PhoneOTP, User
 from cerebrum.errors import DomainError
@@ -150,3 +153,14 @@ def test_failures_typed_differently_count_against_one_account(api_client):
         )
 
     assert account_failures_recent("asha@example.com") == 3
+
+
+@given(typed=st.from_regex(PHONE_INPUT_PATTERN, fullmatch=True))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_every_phone_the_api_schema_allows_is_an_indian_mobile(typed):
+    # The API states the rule as a pattern; a schema-valid phone must never be refused by the service.
+    normalized = phone_normalize(typed)
+
+    assert normalized.startswith("+91")
+    assert normalized[3] in "6789"
+    assert len(normalized) == 13
