@@ -220,7 +220,11 @@
     return false;
   }
 
-  window.addEventListener("online", function () { retryDelay = 2000; flush(); });
+  var timeUp = false;
+  window.addEventListener("online", function () {
+    retryDelay = 2000;
+    if (timeUp && submitForm) finish(document.getElementById("time-warning")); else flush();
+  });
   window.addEventListener("offline", function () { flush(); });
 
   // --- painting the palette, counts and the question ---
@@ -536,6 +540,7 @@
         }
       });
       if (left === 0) {
+        timeUp = true;
         if (warning) warning.textContent = "Time is up. Submitting your answers…";
         if (submitForm) finish(warning);
         return;
