@@ -1,18 +1,22 @@
 """A tax invoice or credit note as PDF, drawn with fpdf2 from the same context as the printable page.
 
 DejaVu Sans (Debian's fonts-dejavu-core, present on the app servers) is embedded when found, so the
-rupee sign and names in Devanagari print; without it the core Helvetica font is used and amounts read
-"Rs." (Helvetica has no ₹).
+rupee sign and accented Latin print; without it the core Helvetica font is used and amounts read "Rs."
+(Helvetica has no ₹). Neither font has Devanagari: such a name prints as missing glyphs in the PDF, while
+the printable HTML page shows it (the browser's fonts).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fpdf import FPDF
 
 from cerebrum.money import format_inr
 
+# fpdf2 subsets the embedded font with fontTools, which logs every pruned table at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
 
