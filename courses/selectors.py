@@ -380,11 +380,13 @@ def note_practice_questions(*, note: ChapterNote, limit: int = 5) -> list[Questi
     """Questions from the note's chapter, for practice right under it, with their answers.
 
     Never one that a live mock or a course-only test uses: the notes page is public, and its answers
-    would leak that test's key (one query).
+    would leak that test's key (one query). Not cached by cacheops: it does not see paper items change;
+    the page itself is cached under the courses content version, which a test's save moves on.
     """
     protected = PracticeTestQuestion.objects.filter(_protected_tests_q("test__")).values("question_id")
     return list(
-        Question.objects.filter(chapter=note.chapter, ncert_class=note.grade, is_active=True)
+        Question.objects.nocache()
+        .filter(chapter=note.chapter, ncert_class=note.grade, is_active=True)
         .exclude(pk__in=protected)
         .order_by("id")[:limit]
     )
