@@ -559,6 +559,7 @@
     startClock();
     flush();
   }
+  document.querySelectorAll(".js-only").forEach(function (node) { node.hidden = false; });
   window.addEventListener("pageshow", function (event) { if (event.persisted) sync(); });
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) pauseClock(); else { startClock(); flush(); }
