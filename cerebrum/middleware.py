@@ -1,17 +1,22 @@
-"""Cross-cutting middleware: response time header (report 3.1); control characters refused at the door."""
+"""Cross-cutting middleware: response time header (report 3.1), control characters refused at the door, a
+safe request repeated once when its database connection dropped."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
 import orjson
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from cerebrum.api_tools import error_body
 from cerebrum.text import CONTROL_CHARACTERS
+
+logger = logging.getLogger(__name__)
 
 
 class ResponseTimeMiddleware:
@@ -112,3 +117,40 @@ def control_character_refusal(request: HttpRequest, where: str) -> HttpResponse:
     if request.path.startswith("/api/") or "json" in request.content_type:
         return JsonResponse(error_body("control_characters", REFUSAL_MESSAGE, fields), status=400)
     return render(request, "400.html", {"message": REFUSAL_MESSAGE}, status=400)
+
+
+class DatabaseReconnectMiddleware:
+    """Runs a safe request's view once more when its database connection was dropped mid-request.
+
+    The pool tests a connection as it hands it out (CONN_HEALTH_CHECKS), which covers connections killed
+    while idle; this covers the one in use at that moment (a failover, a PgBouncer restart,
+    pg_terminate_backend). Only GET, HEAD and OPTIONS are repeated: they write nothing of their own, so
+    running them twice is harmless. A write lost this way was rolled back with its transaction and
+    answers 500 as before (issue 14 item 8).
+    """
+
+    SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.method not in self.SAFE_METHODS or not isinstance(exception, OperationalError):
+            return None
+        lost = [alias for alias in connections if _connection_lost(connections[alias])]
+        if not lost or getattr(request, "_database_retried", False):
+            return None
+        request._database_retried = True
+        for alias in lost:
+            connections[alias].close()  # back to the pool, which discards a broken connection
+        logger.warning("database connection lost during %s %s; running the view again", request.method, request.path)
+        match = request.resolver_match
+        return match.func(request, *match.args, **match.kwargs)
+
+
+def _connection_lost(wrapper) -> bool:
+    raw = wrapper.connection
+    return raw is not None and bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))

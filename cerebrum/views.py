@@ -14,12 +14,22 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def _database_ready() -> str | None:
-    try:
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # any driver error means not ready
-        return f"database: {exc.__class__.__name__}"
-    return None
+    """None when `SELECT 1` succeeds; a connection dropped mid-probe gets one retry on a fresh one.
+
+    A killed connection (failover, PgBouncer restart) says nothing about the database: only a second
+    failure on a new connection does.
+    """
+    failure = None
+    for _ in range(2):
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as exc:  # any driver error means not ready
+            failure = f"database: {exc.__class__.__name__}"
+            connections["default"].close()
+        else:
+            return None
+    return failure
 
 
 def _redis_ready() -> str | None:

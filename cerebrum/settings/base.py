@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "cerebrum.http_cache.MemberPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "cerebrum.middleware.DatabaseReconnectMiddleware",  # first to see a view's exception (issue 14 item 8)
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -109,7 +110,10 @@ DB_STATEMENT_TIMEOUT_MS = int_from_env("DB_STATEMENT_TIMEOUT_MS", 5000)
 
 
 def _tune_postgres(config: dict) -> dict:
-    config["ENGINE"] = "django.db.backends.postgresql"
+    # Django's backend, its pool checking each connection as it hands it out and replacing a dead one
+    # (cerebrum/dbpool.py): without it a backend killed by a failover, a PgBouncer restart or
+    # pg_terminate_backend went to the next request, a 500 (issue 14 item 8).
+    config["ENGINE"] = "cerebrum.postgresql"
     config.setdefault("OPTIONS", {})
     config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX, "timeout": 10}
     config["OPTIONS"]["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"

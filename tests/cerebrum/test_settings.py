@@ -56,7 +56,7 @@ def test_production_shape_from_environment():
     )
 
     assert result.returncode == 0, result.stderr
-    assert '"engine": "django.db.backends.postgresql"' in result.stdout
+    assert '"engine": "cerebrum.postgresql"' in result.stdout
     assert '"cache": "django_redis.cache.RedisCache"' in result.stdout
     assert '"eager": false' in result.stdout
     assert '"cacheops": true' in result.stdout
@@ -110,7 +110,7 @@ def test_production_settings_pass_deploy_check():
 
 
 def test_suite_runs_on_postgresql_and_redis(settings):
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.DATABASES["default"]["ENGINE"] == "cerebrum.postgresql"
     assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
 
 
