@@ -1,0 +1,59 @@
+"""Every write to the accounts domain goes through here (pages, API, admin actions, tasks).
+
+`users`: sign-up, profile, leads, parent links, the auth log. `passwords`: phone OTP, setting a
+password, deactivation, password reset. Callers import from `accounts.services`.
+"""
+
+from accounts.services.passwords import (
+    OTP_KEEP,
+    OTP_MAX_ATTEMPTS,
+    OTP_RATE_LIMIT,
+    OTP_RATE_WINDOW,
+    OTP_TTL,
+    PASSWORD_RESET_LIMIT,
+    otp_hash,
+    otp_purge,
+    otp_request,
+    otp_verify,
+    password_reset_otp_confirm,
+    password_reset_otp_request,
+    password_reset_request,
+    user_deactivate,
+    user_password_set,
+)
+from accounts.services.users import (
+    auth_log_record,
+    free_user_capture,
+    parent_link_create,
+    phone_clean,
+    profile_validate,
+    user_caches_invalidate,
+    user_profile_update,
+    user_register,
+)
+
+__all__ = [
+    "OTP_KEEP",
+    "OTP_MAX_ATTEMPTS",
+    "OTP_RATE_LIMIT",
+    "OTP_RATE_WINDOW",
+    "OTP_TTL",
+    "PASSWORD_RESET_LIMIT",
+    "auth_log_record",
+    "free_user_capture",
+    "otp_hash",
+    "otp_purge",
+    "otp_request",
+    "otp_verify",
+    "parent_link_create",
+    "password_reset_otp_confirm",
+    "password_reset_otp_request",
+    "password_reset_request",
+    "phone_clean",
+    "profile_validate",
+    "user_caches_invalidate",
+    "user_deactivate",
+    "user_password_set",
+    "user_profile_update",
+    "user_register",
+]
