@@ -52,7 +52,7 @@ def row(pk: int) -> CommunicationLog:
 @pytest.fixture
 def provider():
     """The provider boundary: counts calls (email goes to the locmem outbox, WhatsApp to `responses`)."""
-    with mock.patch("communications.services.providers.send", wraps=providers.send) as send:
+    with mock.patch("communications.providers.send", wraps=providers.send) as send:
         yield send
 
 
@@ -86,7 +86,7 @@ def test_a_retry_decides_consent_again(django_capture_on_commit_callbacks, provi
     user = UserFactory()
     with at(ist(26, 11, 0)):
         (queued,) = nudge(user)
-        with mock.patch("communications.services.providers.send", side_effect=OSError("connection reset")):
+        with mock.patch("communications.providers.send", side_effect=OSError("connection reset")):
             assert message_deliver(log_id=queued.pk) is not None
     assert row(queued.pk).attempts == 1
 
@@ -246,8 +246,8 @@ def test_a_marketing_retry_falling_in_quiet_hours_waits_for_nine():
     with at(ist(26, 20, 59)):
         (queued,) = nudge(user)
         with (
-            mock.patch("communications.services.providers.send", side_effect=OSError("timeout")),
-            mock.patch("communications.services.retry_delay", return_value=300),
+            mock.patch("communications.providers.send", side_effect=OSError("timeout")),
+            mock.patch("communications.services.outbox.retry_delay", return_value=300),
         ):
             assert message_deliver(log_id=queued.pk) is None  # no countdown: the relay takes it at 09:00
 

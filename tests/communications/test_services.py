@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from cerebrum.errors import DomainError
-from communications import services
 from communications.catalog import template_get
 from communications.models import Channel, CommunicationLog
 from communications.providers import email_message_id
@@ -22,6 +21,7 @@ from communications.services import (
     quiet_hours_release,
     retry_delay,
 )
+from communications.services import outbox as services
 from communications.tasks import message_send
 from tests.factories import UserFactory
 

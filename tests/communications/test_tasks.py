@@ -21,7 +21,7 @@ RELAY_AFTER_SECONDS = 3
 @pytest.fixture(autouse=True)
 def sends_only_in_workers():
     """Fails the test if a message is sent by the test process itself (tasks running inline)."""
-    with mock.patch("communications.services.providers.send") as inline_send:
+    with mock.patch("communications.providers.send") as inline_send:
         yield
     assert inline_send.call_count == 0
 

@@ -1,9 +1,10 @@
-"""Every write to the communications domain: the outbox, sending, receipts, preferences.
+"""The outbox: writing rows, sending them, relaying lost ones, retries, delivery receipts, quiet hours.
 
 Pipeline (docs/communications.md): `message_enqueue` writes outbox rows inside the caller's transaction
 and publishes `message_send` on commit. `message_deliver` claims a row with a conditional UPDATE (a lease,
-so a crashed worker's claim expires), sends it, and records SENT — or schedules a retry, or FAILED.
-`outbox_relay` re-publishes rows whose task was lost. Delivery receipts move rows forward only.
+so a crashed worker's claim expires), decides consent again, sends it, and records SENT — or SKIPPED,
+or schedules a retry, or FAILED. `outbox_relay` re-publishes rows whose task was lost. Delivery receipts
+move rows forward only.
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ from django.utils import timezone
 from cerebrum.errors import DomainError
 from communications import providers
 from communications.catalog import MessageTemplate, template_get
-from communications.models import Category, Channel, ChannelPreference, CommunicationLog, Suppression
+from communications.models import Category, Channel, CommunicationLog, Suppression
 from communications.selectors import (
     DEFAULT_CHANNELS,
     Consent,
     consent_by_user,
     consent_for_user,
-    normalized_address,
     suppression_for,
 )
+from communications.services import consent as consent_services
 from communications.validators import recipient_error
 
 logger = logging.getLogger(__name__)
@@ -227,146 +228,9 @@ def _marketing_stopped_receipts(receipts: list[dict]) -> None:
     rows = CommunicationLog.objects.filter(provider_message_id__in=stopped, channel=Channel.WHATSAPP)
     for user_id, recipient in rows.values_list("user_id", "recipient").distinct():
         user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-        marketing_opt_out(
+        consent_services.marketing_opt_out(
             channel=Channel.WHATSAPP, user=user, address=recipient, source="WhatsApp stop promotions", confirm=True
         )
-
-
-@transaction.atomic
-def channel_preference_set(
-    *, user, channel: str, opted_in: bool | None = None, marketing_opted_in: bool | None = None, source: str = ""
-) -> ChannelPreference:
-    """Change a user's choice for one channel (None leaves that part as it is).
-
-    `opted_in` accepts or refuses the channel; `marketing_opted_in` accepts or refuses marketing on it.
-    Read again by every send, so a change applies to messages already queued.
-    """
-    if channel not in Channel.values:
-        raise DomainError("Unknown channel.", fields={"channel": [f"Choose one of {', '.join(Channel.values)}."]})
-    preference, _ = ChannelPreference.objects.select_for_update().get_or_create(user=user, channel=channel)
-    fields = ["updated_at"]
-    if opted_in is not None:
-        preference.opted_in = opted_in
-        fields.append("opted_in")
-    if marketing_opted_in is not None and marketing_opted_in != preference.marketing_opted_in:
-        preference.marketing_opted_in = marketing_opted_in
-        preference.marketing_source = (source or "preferences")[:40]
-        fields += ["marketing_opted_in", "marketing_source"]
-    preference.full_clean(validate_constraints=False)
-    preference.save(update_fields=fields)
-    return preference
-
-
-@transaction.atomic
-def marketing_opt_out(*, channel: str, user=None, address: str = "", source: str, confirm: bool = False) -> int:
-    """Record a marketing opt-out on `channel` for `user`, or for every user with `address` there.
-
-    Safe to repeat: only a change counts, and only a change is confirmed (`confirm`, once, on the
-    same channel, as a transactional message). An address that belongs to no user gets a
-    MARKETING suppression instead. Returns how many users or addresses changed.
-    """
-    users = [user] if user is not None else list(_users_with_address(channel, address))
-    changed = 0
-    for person in users:
-        preference, _ = ChannelPreference.objects.select_for_update().get_or_create(user=person, channel=channel)
-        if not preference.marketing_opted_in:
-            continue
-        preference = channel_preference_set(user=person, channel=channel, marketing_opted_in=False, source=source)
-        changed += 1
-        if confirm:
-            _confirm_opt_out(channel, f"{person.pk}:{int(preference.updated_at.timestamp())}", user=person)
-    if not users and address:
-        created = suppression_add(
-            channel=channel, address=address, reason=_OPT_OUT_REASON.get(channel, Suppression.Reason.UNSUBSCRIBE)
-        )
-        changed += int(created)
-        if created and confirm:
-            _confirm_opt_out(channel, normalized_address(channel, address), recipient=address)
-    return changed
-
-
-@transaction.atomic
-def marketing_opt_in(*, channel: str, address: str, source: str) -> int:
-    """Undo a marketing opt-out on `channel` for the users with `address` there (a WhatsApp START)."""
-    changed = 0
-    for person in _users_with_address(channel, address):
-        preference = ChannelPreference.objects.filter(user=person, channel=channel, marketing_opted_in=False).first()
-        if preference:
-            channel_preference_set(user=person, channel=channel, marketing_opted_in=True, source=source)
-            changed += 1
-    Suppression.objects.filter(
-        channel=channel, address=normalized_address(channel, address), scope=Suppression.Scope.MARKETING
-    ).delete()
-    return changed
-
-
-@transaction.atomic
-def whatsapp_choices_record(*, choices: list[dict]) -> int:
-    """Apply the STOP / START replies and Meta's stop-promotions notices of one webhook call."""
-    changed = 0
-    for choice in choices:
-        if choice["action"] == "stop":
-            changed += marketing_opt_out(
-                channel=Channel.WHATSAPP, address=choice["phone"], source=choice["source"], confirm=True
-            )
-        else:
-            changed += marketing_opt_in(channel=Channel.WHATSAPP, address=choice["phone"], source=choice["source"])
-    return changed
-
-
-@transaction.atomic
-def email_bounces_record(*, events: list[dict]) -> int:
-    """A provider's bounce/complaint notices: a hard bounce suppresses the address for everything,
-    a complaint for marketing; soft bounces are left to the retries. Returns how many were new."""
-    added = 0
-    for event in events:
-        reason = _BOUNCE_REASONS.get(event["kind"])
-        if reason:
-            added += suppression_add(
-                channel=Channel.EMAIL, address=event["email"], reason=reason, detail=event.get("detail", "")
-            )
-    return added
-
-
-_BOUNCE_REASONS = {"hard_bounce": Suppression.Reason.HARD_BOUNCE, "complaint": Suppression.Reason.COMPLAINT}
-
-
-@transaction.atomic
-def suppression_add(*, channel: str, address: str, reason: str, detail: str = "") -> bool:
-    """Put an address on the suppression list; True when it was not there. Hard bounces stop every
-    message to it, complaints and unsubscribes only marketing. Idempotent."""
-    scope = Suppression.Scope.ALL if reason == Suppression.Reason.HARD_BOUNCE else Suppression.Scope.MARKETING
-    suppression, created = Suppression.objects.select_for_update().get_or_create(
-        channel=channel,
-        address=normalized_address(channel, address),
-        defaults={"scope": scope, "reason": reason, "detail": detail[:500]},
-    )
-    if not created and scope == Suppression.Scope.ALL and suppression.scope != scope:
-        suppression.scope, suppression.reason, suppression.detail = scope, reason, detail[:500]
-        suppression.save(update_fields=["scope", "reason", "detail", "updated_at"])
-    return created
-
-
-_OPT_OUT_REASON = {Channel.WHATSAPP: Suppression.Reason.WHATSAPP_STOP, Channel.EMAIL: Suppression.Reason.UNSUBSCRIBE}
-
-
-def _users_with_address(channel: str, address: str):
-    if not address:
-        return get_user_model().objects.none()
-    if channel == Channel.EMAIL:
-        return get_user_model().objects.filter(email__iexact=address.strip()).order_by("pk")
-    return get_user_model().objects.filter(phone=address.strip()).order_by("pk")
-
-
-def _confirm_opt_out(channel: str, key: str, *, user=None, recipient: str | None = None) -> None:
-    message_enqueue(
-        template="marketing_optout_confirmed",
-        context={"channel": Channel(channel).label},
-        idempotency_key=f"marketing_optout_confirmed:{channel}:{key}",
-        user=user,
-        recipient=recipient,
-        channels=[channel],
-    )
 
 
 def quiet_hours_release(moment: datetime) -> datetime:
@@ -609,12 +473,12 @@ def _current_addresses(user_id: int) -> dict[str, str]:
 def _learn_from_refusal(row: CommunicationLog, exc: providers.PermanentError) -> None:
     """A hard bounce suppresses the address; WhatsApp's "stopped marketing" error is a marketing opt-out."""
     if exc.kind == providers.PermanentError.HARD_BOUNCE:
-        suppression_add(
+        consent_services.suppression_add(
             channel=row.channel, address=row.recipient, reason=Suppression.Reason.HARD_BOUNCE, detail=str(exc)[:500]
         )
     elif exc.kind == providers.PermanentError.MARKETING_STOPPED:
         user = get_user_model().objects.filter(pk=row.user_id).first() if row.user_id else None
-        marketing_opt_out(
+        consent_services.marketing_opt_out(
             channel=row.channel, user=user, address=row.recipient, source="WhatsApp stop promotions", confirm=True
         )
 

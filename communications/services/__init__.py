@@ -1,0 +1,50 @@
+"""Every write to the communications domain (style.md: a services package once one file passed ~400 lines).
+
+`outbox`: writing, sending, relaying and retrying messages, delivery receipts, quiet hours.
+`consent`: the learner's channel and marketing choices, opt-outs, the suppression list.
+Callers import from here.
+"""
+
+from communications.services.consent import (
+    channel_preference_set,
+    email_bounces_record,
+    marketing_opt_in,
+    marketing_opt_out,
+    suppression_add,
+    whatsapp_choices_record,
+)
+from communications.services.outbox import (
+    IST,
+    QUIET_END_HOUR,
+    QUIET_START_HOUR,
+    delivery_receipt_record,
+    delivery_receipts_record,
+    message_deliver,
+    message_enqueue,
+    message_enqueue_many,
+    message_retry,
+    outbox_relay,
+    quiet_hours_release,
+    retry_delay,
+)
+
+__all__ = [
+    "IST",
+    "QUIET_END_HOUR",
+    "QUIET_START_HOUR",
+    "channel_preference_set",
+    "delivery_receipt_record",
+    "delivery_receipts_record",
+    "email_bounces_record",
+    "marketing_opt_in",
+    "marketing_opt_out",
+    "message_deliver",
+    "message_enqueue",
+    "message_enqueue_many",
+    "message_retry",
+    "outbox_relay",
+    "quiet_hours_release",
+    "retry_delay",
+    "suppression_add",
+    "whatsapp_choices_record",
+]
