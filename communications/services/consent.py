@@ -12,6 +12,7 @@ from cerebrum.errors import DomainError
 from communications.models import Channel, ChannelPreference, Suppression
 from communications.selectors import normalized_address
 from communications.services import outbox
+from communications.validators import recipient_error
 
 
 @transaction.atomic
@@ -62,7 +63,8 @@ def marketing_opt_out(*, channel: str, user=None, address: str = "", source: str
             channel=channel, address=address, reason=_OPT_OUT_REASON.get(channel, Suppression.Reason.UNSUBSCRIBE)
         )
         changed += int(created)
-        if created and confirm:
+        # A number we could never message (not an Indian mobile) is recorded but not answered.
+        if created and confirm and not recipient_error(channel, address):
             _confirm_opt_out(channel, normalized_address(channel, address), recipient=address)
     return changed
 

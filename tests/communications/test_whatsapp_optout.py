@@ -164,6 +164,15 @@ def test_stop_from_a_number_without_an_account_suppresses_marketing_to_it(client
     )
 
 
+def test_stop_from_a_foreign_number_is_recorded_without_a_reply(client, url):
+    body = text_reply("+14155550100", "STOP")
+
+    assert post(client, url, body, sign(body)).status_code == 200
+
+    assert Suppression.objects.filter(address="+14155550100", scope="MARKETING").exists()
+    assert CommunicationLog.objects.count() == 0
+
+
 def test_unsigned_stop_is_refused(client, url):
     user = UserFactory()
     body = text_reply(user.phone, "STOP")
