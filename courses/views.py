@@ -432,6 +432,9 @@ def _answer_from_form(attempt: TestAttempt, data: dict) -> int:
 def _refused_page(request: HttpRequest, attempt: TestAttempt, error: DomainError) -> HttpResponse:
     messages.error(request, error.message)
     if error.code == "attempt_closed":
+        # Time is up (or a submit began elsewhere): score it now, or the result page would send an
+        # attempt the expiry sweep has not reached yet back to the exam. Submitting twice is harmless.
+        services.attempt_submit(attempt=attempt)
         return redirect("courses:attempt_result", pk=attempt.pk)
     return redirect("courses:attempt", pk=attempt.pk)
 

@@ -195,9 +195,12 @@
       return true;
     }
     if (response.status === 409 || error.code === "attempt_closed") {
+      // Submitted elsewhere, or its time is up: submitting is idempotent and scores an overdue attempt
+      // at once (its result page would send a not-yet-swept attempt back here).
       closed = true;
       showBanner((error.message || "This test is closed.") + " Answers not sent: " + queue().length + ".", true);
-      window.location.assign(exam.result_url);
+      write("queue", []);
+      submitNow();
       return false;
     }
     if (response.status === 401 || response.status === 403 || !body) {
@@ -509,13 +512,23 @@
         if (note) note.textContent = waiting() + ". Connect to the internet, then submit again.";
         return;
       }
-      var confirm = document.createElement("input");
-      confirm.type = "hidden";
-      confirm.name = "confirm";
-      confirm.value = "1";
-      submitForm.appendChild(confirm);
-      HTMLFormElement.prototype.submit.call(submitForm);
+      submitNow();
     });
+  }
+
+  var submitted = false;
+  function submitNow() {
+    if (submitted || !submitForm) {
+      if (!submitForm) window.location.assign(exam.result_url);
+      return;
+    }
+    submitted = true;
+    var confirm = document.createElement("input");
+    confirm.type = "hidden";
+    confirm.name = "confirm";
+    confirm.value = "1";
+    submitForm.appendChild(confirm);
+    HTMLFormElement.prototype.submit.call(submitForm);
   }
 
   // --- the countdown: from the server's deadline (extra time included), so a reload cannot reset it ---

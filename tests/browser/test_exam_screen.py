@@ -274,6 +274,24 @@ def test_time_up_submits_with_every_saved_answer(open_exam):
     expect(page.locator("#score")).to_have_text("4")
 
 
+def test_an_answer_after_time_ran_out_lands_on_the_scored_result(open_exam):
+    # Given a page still open after the deadline and grace, before the expiry sweep
+    page, attempt = open_exam(questions=2)
+    page.get_by_label("A. Mitochondrion").check()
+    page.get_by_role("button", name="Save & Next").click()
+    _saved(page)
+    Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    caches.attempts_forget([attempt.pk])
+
+    # When one more answer is sent
+    page.get_by_label("B. Ribosome").check()
+    page.get_by_role("button", name="Save & Next").click()
+
+    # Then the page goes to the result, scored with what was acknowledged in time
+    expect(page).to_have_url(re.compile(r"/result/$"))
+    expect(page.locator("#score")).to_have_text("4")
+
+
 def test_time_on_each_question_is_sent_with_its_answer(open_exam):
     page, attempt = open_exam(questions=2)
     Attempt.objects.filter(pk=attempt.pk).update(started_at=timezone.now() - timedelta(minutes=10))

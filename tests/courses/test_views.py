@@ -615,6 +615,24 @@ def test_a_batch_after_the_deadline_is_409_attempt_closed(client, student):
     assert _stored(attempt) == {}
 
 
+def test_a_plain_form_save_after_the_deadline_scores_the_attempt_and_shows_its_result(client, student):
+    # Given an attempt whose time (and grace) ran out before the expiry sweep reached it
+    attempt, ids = _start(student)
+    services.attempt_answers_save(attempt=attempt, answers=[{"question_id": ids[0], "option": "A", "seq": 1}])
+    Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    caches.attempts_forget([attempt.pk])
+
+    # When the page without JavaScript saves one more answer
+    response = client.post(
+        reverse("courses:attempt_answer", args=[attempt.pk]), {"question_id": ids[1], "option": "A"}, follow=True
+    )
+
+    # Then it is refused, the attempt is scored with what was saved in time, and the result is shown
+    assert response.redirect_chain[-1][0] == reverse("courses:attempt_result", args=[attempt.pk])
+    assert Attempt.objects.get(pk=attempt.pk).status == Attempt.Status.EXPIRED
+    assert response.context["attempt"].score == 4
+
+
 def test_an_ended_session_gets_a_json_401_not_an_html_page(client, student):
     attempt, ids = _start(student)
     client.logout()
