@@ -11,3 +11,9 @@ from accounts import services
 def otp_purge() -> int:
     """Daily: drop phone codes that expired more than a week ago."""
     return services.otp_purge()
+
+
+@shared_task(name="accounts.password_reset_send", acks_late=True, ignore_result=True)
+def password_reset_send(email: str, nonce: str) -> int:
+    """Look the address up and queue its reset link (outbox); the request that asked did neither."""
+    return services.password_reset_send(email=email, nonce=nonce)

@@ -18,6 +18,7 @@ from accounts.services.passwords import (
     password_reset_otp_confirm,
     password_reset_otp_request,
     password_reset_request,
+    password_reset_send,
     user_deactivate,
     user_password_set,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "password_reset_otp_confirm",
     "password_reset_otp_request",
     "password_reset_request",
+    "password_reset_send",
     "phone_clean",
     "profile_validate",
     "user_caches_invalidate",

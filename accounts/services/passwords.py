@@ -166,19 +166,31 @@ def user_deactivate(*, user: User) -> User:
     return user
 
 
-@transaction.atomic
-def password_reset_request(*, email: str) -> int:
-    """Queue a reset link through the outbox for each active account with this email; returns how many.
+def password_reset_request(*, email: str) -> None:
+    """Ask for a reset link: the same work in the request whether or not an account uses the address.
 
-    The caller answers the same whether or not an account exists, and nothing is sent inside the
-    request (the outbox row is written here, the email sent by a task after commit), so neither the
-    answer nor its timing tells a visitor which addresses have accounts. At most 3 per address per hour.
-    Links use SITE_URL, never the request's Host header (which a visitor chooses).
+    Here only the per-address limit (3 an hour) and, after commit, one task publish; the task
+    (`password_reset_send`) looks the address up and writes the outbox row. So neither the answer nor
+    the request's work tells a visitor which addresses have accounts (with no broker, in the embedded
+    default, the task runs inline and the difference shows again).
     """
     identity = identity_normalize(email)
     if not is_email(identity) or not _reset_allowed(identity):
-        return 0
-    users = [u for u in User.objects.filter(email=identity, is_active=True) if u.has_usable_password()]
+        return
+    from accounts.tasks import password_reset_send  # the task module imports this one
+
+    nonce = secrets.token_hex(8)
+    transaction.on_commit(lambda: password_reset_send.delay(identity, nonce))
+
+
+@transaction.atomic
+def password_reset_send(*, email: str, nonce: str) -> int:
+    """Queue a reset link through the outbox for each active account with this email; returns how many.
+
+    Idempotent per request (`nonce`): a retried task writes no second row. Links use SITE_URL, never
+    the request's Host header (which a visitor chooses).
+    """
+    users = [u for u in User.objects.filter(email=email, is_active=True) if u.has_usable_password()]
     for user in users:
         path = reverse(
             "accounts:password_reset_confirm",
@@ -191,7 +203,7 @@ def password_reset_request(*, email: str) -> int:
             template="password_reset",
             channels=["EMAIL"],
             context={"name": user.name, "url": f"{settings.SITE_URL.rstrip('/')}{path}"},
-            idempotency_key=f"password-reset:{user.pk}:{secrets.token_hex(8)}",
+            idempotency_key=f"password-reset:{nonce}:{user.pk}",
             user=user,
         )
     return len(users)
