@@ -124,7 +124,14 @@ def _tune_postgres(config: dict) -> dict:
 if DB_IS_POSTGRES:
     _tune_postgres(DATABASES["default"])
 else:
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default holds a classroom (issue 14 item 9): WAL lets readers go on while one learner
+    # writes; write transactions take the lock when they begin (BEGIN IMMEDIATE), so two of them queue on
+    # the 20 s busy timeout instead of one failing "database is locked" when it upgrades a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 
 DATABASE_REPLICAS = []
 for index, url in enumerate(url_list_from_env("DATABASE_REPLICA_URLS")):
