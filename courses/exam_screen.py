@@ -144,7 +144,17 @@ def clock_text(seconds: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+SUMMARY_ORDER = ("answered", "not_answered", "marked_for_review", "answered_and_marked", "not_visited")
+
+
 def summary_rows(summary: dict) -> list[dict]:
     """The confirmation's rows in NTA's order, with the same labels as the palette's legend."""
-    order = ("answered", "not_answered", "marked_for_review", "answered_and_marked", "not_visited")
-    return [{"code": code, "label": STATE_LABELS[code], "count": summary[code]} for code in order]
+    return [{"code": code, "label": STATE_LABELS[code], "count": summary[code]} for code in SUMMARY_ORDER]
+
+
+def summary_section_rows(summary: dict) -> list[dict]:
+    """NTA's per-section table on the submit screen: each section's total and count per state."""
+    return [
+        {"name": section["name"], "total": section["total"], "cells": summary_rows(section)}
+        for section in summary["sections"]
+    ]

@@ -27,7 +27,7 @@ from analytics.attribution import first_touch, utm_from_request
 from cerebrum.errors import DomainError, NotFound
 from courses import caches, selectors, services
 from courses.caches import paper_get
-from courses.exam_screen import clock_text, exam_screen, summary_rows, timer_context
+from courses.exam_screen import clock_text, exam_screen, summary_rows, summary_section_rows, timer_context
 from courses.forms import AnswerBatchItemForm, AnswerForm, CatalogFilterForm, FreeTestForm, SubmitForm
 from courses.models import NcertClass, TestAttempt
 from courses.scoring import Marking, max_score
@@ -461,6 +461,7 @@ class AttemptSubmitView(AttemptMixin, TemplateView):
             "time_left": clock_text(state["seconds_left"]),
             "summary": summary,
             "summary_rows": summary_rows(summary),
+            "section_rows": summary_section_rows(summary),
         }
         return self.render_to_response(context)
 

@@ -243,9 +243,13 @@
 
   function paintAll() { paper.forEach(function (q) { paint(q.id); }); }
 
-  function summary() {
-    var totals = { answered: 0, not_answered: 0, marked_for_review: 0, answered_and_marked: 0, not_visited: 0 };
-    paper.forEach(function (q) { totals[stateOf(q.id)] += 1; });
+  var ORDER = ["answered", "not_answered", "marked_for_review", "answered_and_marked", "not_visited"];
+
+  function summary(section) {
+    var totals = { answered: 0, not_answered: 0, marked_for_review: 0, answered_and_marked: 0, not_visited: 0, total: 0 };
+    paper.forEach(function (q) {
+      if (section === undefined || q.s === section) { totals[stateOf(q.id)] += 1; totals.total += 1; }
+    });
     return totals;
   }
 
@@ -467,7 +471,7 @@
     var totals = summary();
     var body = document.querySelector("#submit-dialog #submit-summary tbody");
     body.textContent = "";
-    ["answered", "not_answered", "marked_for_review", "answered_and_marked", "not_visited"].forEach(function (code) {
+    ORDER.forEach(function (code) {
       var row = document.createElement("tr");
       var th = document.createElement("th");
       th.scope = "row";
@@ -483,10 +487,46 @@
       row.appendChild(td);
       body.appendChild(row);
     });
+    fillSections();
     var pending = queue().length;
     document.getElementById("submit-pending").textContent = pending
       ? pending + (pending === 1 ? " answer has" : " answers have") + " not reached the server yet. Stay connected: they are sent first."
       : "";
+  }
+
+  // NTA's per-section table (rows become cards on a narrow screen, as on the result page).
+  function fillSections() {
+    var box = document.getElementById("submit-sections");
+    if (!box || exam.sections.length < 2) return;
+    var table = document.createElement("table");
+    table.className = "stack-table summary-sections";
+    var caption = table.createCaption();
+    caption.textContent = "By section";
+    var head = table.createTHead().insertRow();
+    ["Section", "Questions"].concat(ORDER.map(function (code) { return exam.labels[code]; })).forEach(function (text) {
+      var th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = text;
+      head.appendChild(th);
+    });
+    var body = table.createTBody();
+    exam.sections.forEach(function (section, index) {
+      var totals = summary(index);
+      var row = body.insertRow();
+      var th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = section.name;
+      row.appendChild(th);
+      [["Questions", totals.total]].concat(ORDER.map(function (code) { return [exam.labels[code], totals[code], code]; }))
+        .forEach(function (cell) {
+          var td = row.insertCell();
+          td.setAttribute("data-label", cell[0]);
+          if (cell[2]) td.setAttribute("data-section-summary", cell[2]);
+          td.textContent = String(cell[1]);
+        });
+    });
+    box.textContent = "";
+    box.appendChild(table);
   }
 
   if (dialog && openForm && typeof dialog.showModal === "function") {

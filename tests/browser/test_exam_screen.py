@@ -18,7 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from courses import caches, services
-from courses.models import AttemptAnswer
+from courses.models import AttemptAnswer, TestSection
 from courses.models import TestAttempt as Attempt
 from tests.factories import PracticeTestFactory, UserFactory
 
@@ -41,8 +41,16 @@ def open_exam(browser, live_server, learner):
     user, session = learner
     contexts = []
 
-    def _open(questions: int = 4, minutes: int = 30, **options):
+    def _open(questions: int = 4, minutes: int = 30, sections: tuple = (), **options):
         test = PracticeTestFactory(title="NEET Mini Mock", question_count=questions, duration_minutes=minutes)
+        if sections:  # ((name, question count), ...) in paper order
+            items = iter(test.paper_items.order_by("position"))
+            for position, (name, count) in enumerate(sections, start=1):
+                section = TestSection.objects.create(test=test, name=name, position=position)
+                for item in [next(items) for _ in range(count)]:
+                    item.section = section
+                    item.save(update_fields=["section"])
+            test = services.practice_test_bump_paper(test=test)
         attempt = services.attempt_start(test=test, user=user)
         context = browser.new_context(base_url=live_server.url, viewport=options.pop("viewport", PHONE), **options)
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
@@ -62,7 +70,8 @@ def _stored(attempt) -> dict[int, tuple[str, bool]]:
 
 
 def _paper_ids(attempt) -> list[int]:
-    return [question["id"] for question in caches.paper_get_by_id(test_id=attempt.test_id, version=1)["questions"]]
+    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+    return [question["id"] for question in paper["questions"]]
 
 
 def _saved(page):
@@ -234,6 +243,25 @@ def test_submit_shows_the_nta_summary_and_waits_for_yes(open_exam):
     page.get_by_role("button", name="Submit test").click()
     page.get_by_role("button", name="Yes, submit").click()
     expect(page.locator("#score")).to_have_text("4")
+
+
+def test_the_submit_summary_counts_each_section(open_exam):
+    page, _ = open_exam(questions=4, sections=(("Botany", 2), ("Zoology", 2)))
+    page.get_by_label("A. Mitochondrion").check()
+    page.get_by_role("button", name="Save & Next").click()
+    page.locator(".section-tab", has_text="Zoology").click()
+    expect(page.locator("#question-number")).to_have_text("3")
+
+    page.get_by_role("button", name="Submit test").click()
+
+    dialog = page.get_by_role("dialog", name="Submit the test?")
+    rows = dialog.locator(".summary-sections tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator('[data-section-summary="answered"]')).to_have_text("1")
+    expect(rows.nth(0).locator('[data-section-summary="not_answered"]')).to_have_text("1")
+    expect(rows.nth(1).locator('[data-section-summary="not_answered"]')).to_have_text("1")
+    expect(rows.nth(1).locator('[data-section-summary="not_visited"]')).to_have_text("1")
+    expect(page.locator('[data-section-count="0"]')).to_have_text("1/2")
 
 
 def test_the_countdown_runs_from_the_servers_deadline_through_a_reload_and_warns(open_exam):
@@ -425,7 +453,12 @@ def test_without_javascript_the_page_is_plain_forms(open_exam):
 @pytest.mark.parametrize("where", ["question", "paper", "confirm", "result"])
 def test_no_sideways_scroll_at_200_percent_zoom_on_a_phone(open_exam, where):
     # 200 % zoom on a 390 px phone: a 195 x 422 CSS-pixel viewport
-    page, attempt = open_exam(questions=3, viewport={"width": 195, "height": 422}, device_scale_factor=4)
+    page, attempt = open_exam(
+        questions=3,
+        sections=(("Botany", 2), ("Zoology", 1)),
+        viewport={"width": 195, "height": 422},
+        device_scale_factor=4,
+    )
     if where == "paper":
         page.goto(f"/attempts/{attempt.pk}/?view=paper")
     elif where == "confirm":

@@ -499,6 +499,11 @@ def test_sections_are_tabs_with_answered_counts_and_the_any_n_rule(client, stude
     )
     assert 'Question <span id="question-number">3</span>' in body
     assert " · Botany" in body
+    confirm = client.get(reverse("courses:attempt_submit", args=[attempt.pk])).content.decode()
+    rows = re.findall(r'<tr><th scope="row">(\w+)</th><td data-label="Questions">(\d)</td>(.*?)</tr>', confirm)
+    assert [(name, total) for name, total, _ in rows] == [("Physics", "2"), ("Botany", "2")]
+    assert 'data-section-summary="answered">1<' in rows[0][2]
+    assert 'data-section-summary="not_visited">2<' in rows[1][2]
 
 
 def test_the_exam_page_shows_only_the_exam(client, student):
