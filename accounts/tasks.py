@@ -17,3 +17,9 @@ def otp_purge() -> int:
 def password_reset_send(email: str, nonce: str) -> int:
     """Look the address up and queue its reset link (outbox); the request that asked did neither."""
     return services.password_reset_send(email=email, nonce=nonce)
+
+
+@shared_task(name="accounts.password_reset_otp_send", acks_late=True, ignore_result=True)
+def password_reset_otp_send(phone: str) -> bool:
+    """Find the account with this number and send its reset code; the request that asked did neither."""
+    return services.password_reset_otp_send(phone=phone) is not None

@@ -209,14 +209,23 @@ def password_reset_send(*, email: str, nonce: str) -> int:
     return len(users)
 
 
-@transaction.atomic
-def password_reset_otp_request(*, phone: str) -> PhoneOTP | None:
-    """Send a reset code by WhatsApp to the active account with this mobile number, if there is one.
+def password_reset_otp_request(*, phone: str) -> None:
+    """Ask for a reset code by WhatsApp: a refusal only for a number that is no Indian mobile, and then
+    the same work whether or not an account has the number (one task publish after commit).
 
-    For phone-only learners (no email to receive a link). None when no account has the number or the
-    number already had 3 codes in 10 minutes; callers answer alike in every case.
+    For phone-only learners (no email to receive a link); the task (`password_reset_otp_send`) finds
+    the account and sends the code.
     """
     phone = phone_clean(phone, "phone")
+    from accounts.tasks import password_reset_otp_send  # the task module imports this one
+
+    transaction.on_commit(lambda: password_reset_otp_send.delay(phone))
+
+
+@transaction.atomic
+def password_reset_otp_send(*, phone: str) -> PhoneOTP | None:
+    """Send a reset code to the active account with this E.164 number; None when there is none or the
+    number already had 3 codes in 10 minutes (the same limit as phone verification)."""
     user = User.objects.select_for_update().filter(phone=phone, is_active=True).first()
     if user is None or _otp_recent(user=user, phone=phone) >= OTP_RATE_LIMIT:
         return None

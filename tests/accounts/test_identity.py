@@ -122,10 +122,11 @@ def test_free_test_form_refuses_a_landline(client):
 
 
 @pytest.mark.django_db
-def test_password_reset_by_otp_finds_the_account_typed_any_way(api_client):
+def test_password_reset_by_otp_finds_the_account_typed_any_way(api_client, django_capture_on_commit_callbacks):
     UserFactory(email=None, phone=STORED)
 
-    api_client.post("/api/v1/auth/password/reset/otp", {"phone": "00919876510943"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.post("/api/v1/auth/password/reset/otp", {"phone": "00919876510943"}, format="json")
 
     assert CommunicationLog.objects.filter(template="otp", recipient=STORED).count() == 1
 
