@@ -340,36 +340,34 @@ class AttemptAnswerView(AttemptMixin, View):
         return HttpResponseRedirect(f"{reverse('courses:attempt', args=[attempt.pk])}?q={number}#question")
 
     def _batch(self, request: HttpRequest) -> JsonResponse:
-        try:
-            attempt = self.get_attempt(owner=True)
-        except (Http404, NotFound):
-            return _json_error(*_NO_ATTEMPT if _has_learner(request) else _SESSION_ENDED)
-        try:
-            items = answer_batch_parse(request.body)
-            return JsonResponse(services.attempt_answers_save(attempt=attempt, answers=items))
-        except DomainError as error:
-            return _json_error(error.status, error.code, error.message, error.fields)
+        return self._save_json(request, lambda: answer_batch_parse(request.body))
 
     def _single(self, request: HttpRequest) -> JsonResponse:
         """The previous attempt.js's form post (a page left open across a deploy, and the bench): one item."""
+        return self._save_json(request, lambda: [_previous_script_item(request.POST)])
+
+    def _save_json(self, request: HttpRequest, parse) -> JsonResponse:
         try:
             attempt = self.get_attempt(owner=True)
         except (Http404, NotFound):
-            return _json_error(*_NO_ATTEMPT if _has_learner(request) else _SESSION_ENDED)
-        form = AnswerBatchItemForm({**request.POST.dict(), "seq": request.POST.get("seq") or 1})
-        if not form.is_valid():
-            return _json_error(400, "invalid", "Please choose A, B, C or D.", form.errors.get_json_data())
-        item = {
-            **form.cleaned_data,
-            "seq": form.cleaned_data["seq"] if request.POST.get("seq") else None,  # None: newest so far
-            "time_spent_seconds": form.cleaned_data["time_spent_seconds"] or 0,
-        }
-        if request.POST.get("clear"):
-            item["option"] = ""
+            return _json_error(*(_NO_ATTEMPT if _has_learner(request) else _SESSION_ENDED))
         try:
-            return JsonResponse(services.attempt_answers_save(attempt=attempt, answers=[item]))
+            return JsonResponse(services.attempt_answers_save(attempt=attempt, answers=parse()))
         except DomainError as error:
             return _json_error(error.status, error.code, error.message, error.fields)
+
+
+def _previous_script_item(data) -> dict:
+    """One answer as the previous attempt.js posted it (no seq: stored as the newest so far)."""
+    form = AnswerBatchItemForm({**data.dict(), "seq": data.get("seq") or 1})
+    if not form.is_valid():
+        raise DomainError("Please choose A, B, C or D.", fields=form.errors.get_json_data(escape_html=True))
+    return {
+        **form.cleaned_data,
+        "option": "" if data.get("clear") else form.cleaned_data["option"],
+        "seq": form.cleaned_data["seq"] if data.get("seq") else None,
+        "time_spent_seconds": form.cleaned_data["time_spent_seconds"] or 0,
+    }
 
 
 _SESSION_ENDED = (401, "session_expired", "Your session has ended. Sign in again: your answers wait on this device.")
