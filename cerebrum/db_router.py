@@ -12,21 +12,42 @@ primary for READ_YOUR_WRITES_SECONDS:
 Reads inside an open transaction on the primary also stay there: a replica cannot see rows the
 transaction has not committed yet. Code outside a request (Celery tasks, commands) is pinned the
 same way for a few seconds after it writes.
+
+A replica whose replay lags the primary by more than REPLICA_MAX_LAG_SECONDS, or that does not answer,
+gets no reads until it catches up: they go to the primary (or to a replica that is fresh). Each process
+asks each replica at most once per REPLICA_LAG_CHECK_SECONDS, so the check costs one small query per
+replica per second, never one per request.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import random
+import threading
 import time
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
 PIN_COOKIE = "cb_rw"
 _pinned_until: contextvars.ContextVar[float] = contextvars.ContextVar("cerebrum_pinned_until", default=0.0)
 _wrote: contextvars.ContextVar[bool] = contextvars.ContextVar("cerebrum_wrote", default=False)
+logger = logging.getLogger(__name__)
+
+# Seconds of replay lag on a standby: 0 when it has replayed all it received (an idle primary, or a
+# paused standby that received nothing since) or when it is no standby (promoted); otherwise the age of
+# the last transaction it replayed. PostgreSQL's own functions, documented in "Recovery Information Functions".
+REPLICA_LAG_SQL = """
+    SELECT CASE
+        WHEN NOT pg_is_in_recovery() THEN 0
+        WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+        ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)
+    END
+"""
+_lag_checked: dict[str, tuple[float, bool]] = {}  # alias -> (monotonic time of the check, fresh)
+_lag_lock = threading.Lock()
 
 
 def pin_to_primary(seconds: float | None = None) -> None:
@@ -40,6 +61,39 @@ def is_pinned() -> bool:
     return _pinned_until.get() > time.monotonic()
 
 
+def replica_lag_seconds(alias: str) -> float:
+    """The replica's replay lag in seconds (REPLICA_LAG_SQL); raises DatabaseError when it is unreachable."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(REPLICA_LAG_SQL)
+        return float(cursor.fetchone()[0])
+
+
+def replica_is_fresh(alias: str) -> bool:
+    """True if `alias` lags at most REPLICA_MAX_LAG_SECONDS; asked at most once per REPLICA_LAG_CHECK_SECONDS."""
+    now = time.monotonic()
+    checked = _lag_checked.get(alias)
+    if checked and now - checked[0] < settings.REPLICA_LAG_CHECK_SECONDS:
+        return checked[1]
+    with _lag_lock:  # one thread of the process asks; the others use the last answer meanwhile
+        checked = _lag_checked.get(alias)
+        if checked and time.monotonic() - checked[0] < settings.REPLICA_LAG_CHECK_SECONDS:
+            return checked[1]
+        try:
+            fresh = replica_lag_seconds(alias) <= settings.REPLICA_MAX_LAG_SECONDS
+        except DatabaseError:
+            logger.warning("replica %s did not answer the lag check; reading from the primary", alias)
+            fresh = False
+        if checked is None or checked[1] != fresh:
+            logger.info("replica %s %s", alias, "serves reads" if fresh else "is behind: reads go to the primary")
+        _lag_checked[alias] = (time.monotonic(), fresh)
+        return fresh
+
+
+def forget_replica_lag() -> None:
+    """Drop every cached lag answer (tests; a deploy that swapped replicas)."""
+    _lag_checked.clear()
+
+
 class PrimaryReplicaRouter:
     """Installed by settings when DATABASE_REPLICA_URLS names at least one replica."""
 
@@ -47,7 +101,8 @@ class PrimaryReplicaRouter:
         replicas = settings.DATABASE_REPLICAS
         if not replicas or is_pinned() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS
-        return random.choice(replicas)
+        fresh = [alias for alias in replicas if replica_is_fresh(alias)]
+        return random.choice(fresh) if fresh else DEFAULT_DB_ALIAS
 
     def db_for_write(self, model, **hints) -> str:
         pin_to_primary()

@@ -107,6 +107,12 @@ DB_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # Sized for gunicorn's threads per process; PgBouncer in front does the fan-in across nodes.
 DB_POOL_MAX = int_from_env("DB_POOL_MAX", 8)
 DB_STATEMENT_TIMEOUT_MS = int_from_env("DB_STATEMENT_TIMEOUT_MS", 5000)
+# Every DATABASE_URL / DATABASE_REPLICA_URLS points at PgBouncer in transaction pooling mode
+# (deploy/cluster/, docs/scaling.md): a server connection serves a client for one transaction only, so
+# nothing may outlive a transaction — no server-side cursors, no pool of our own (PgBouncer is the pool;
+# Django opens a cheap client connection per request), no startup `options` (PgBouncer 1.18 refuses them;
+# its connect_query sets statement_timeout on each server connection instead).
+DB_PGBOUNCER = env.bool("DB_PGBOUNCER", default=False)
 
 
 def _tune_postgres(config: dict) -> dict:
@@ -115,9 +121,12 @@ def _tune_postgres(config: dict) -> dict:
     # pg_terminate_backend went to the next request, a 500 (issue 14 item 8).
     config["ENGINE"] = "cerebrum.postgresql"
     config.setdefault("OPTIONS", {})
+    config["CONN_MAX_AGE"] = 0  # the pool (or PgBouncer) owns connection lifetime
+    if DB_PGBOUNCER:
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        return config
     config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX, "timeout": 10}
     config["OPTIONS"]["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
-    config["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
     return config
 
 
@@ -146,6 +155,11 @@ if DATABASE_REPLICAS:
     )
 # How long a learner's reads stay on the primary after they wrote (replication lag cover).
 READ_YOUR_WRITES_SECONDS = int_from_env("READ_YOUR_WRITES_SECONDS", 5)
+# A replica further behind than this (seconds of replay lag) gets no reads: they go to the primary. Kept
+# below READ_YOUR_WRITES_SECONDS so a write is on every replica still serving reads before its pin ends.
+# Each process asks each replica at most once per REPLICA_LAG_CHECK_SECONDS (cerebrum/db_router.py).
+REPLICA_MAX_LAG_SECONDS = float(env.str("REPLICA_MAX_LAG_SECONDS", default="2"))
+REPLICA_LAG_CHECK_SECONDS = float(env.str("REPLICA_LAG_CHECK_SECONDS", default="1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, cacheops, Celery ---------------------------------------------------------

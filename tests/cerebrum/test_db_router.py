@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -22,12 +22,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _replicas(settings):
+def replica_lags(settings, monkeypatch):
     settings.DATABASE_REPLICAS = ["replica1", "replica2"]
     settings.READ_YOUR_WRITES_SECONDS = 5
+    settings.REPLICA_MAX_LAG_SECONDS = 2
+    settings.REPLICA_LAG_CHECK_SECONDS = 1
+    lags = {"replica1": 0.0, "replica2": 0.0}  # these aliases are not configured: their lag is given here
+    monkeypatch.setattr(db_router, "replica_lag_seconds", lambda alias: _lag(lags, alias))
+    db_router.forget_replica_lag()
     token = db_router._pinned_until.set(0.0)
-    yield
+    yield lags
     db_router._pinned_until.reset(token)
+    db_router.forget_replica_lag()
+
+
+def _lag(lags: dict, alias: str) -> float:
+    lags.setdefault("asked", []).append(alias)
+    if isinstance(lags[alias], Exception):
+        raise lags[alias]
+    return lags[alias]
 
 
 @pytest.fixture
@@ -60,6 +73,33 @@ def test_pin_expires_after_read_your_writes_seconds(router, monkeypatch):
 def test_reads_inside_a_primary_transaction_stay_on_the_primary(router):
     with transaction.atomic():
         assert router.db_for_read(User) == "default"
+
+
+def test_a_replica_behind_the_bound_gets_no_reads(router, replica_lags):
+    replica_lags["replica2"] = 2.5
+
+    assert {router.db_for_read(User) for _ in range(50)} == {"replica1"}
+
+
+@pytest.mark.parametrize("trouble", [30.0, OperationalError("connection refused")])
+def test_when_every_replica_is_behind_or_down_reads_go_to_the_primary(router, replica_lags, trouble):
+    replica_lags.update(replica1=trouble, replica2=trouble)
+
+    assert router.db_for_read(User) == "default"
+
+
+def test_each_replica_is_asked_once_per_check_interval_and_again_after_it(router, replica_lags, monkeypatch):
+    for _ in range(20):
+        router.db_for_read(User)
+    assert sorted(replica_lags["asked"]) == ["replica1", "replica2"]
+
+    # when the interval has passed and replica1 has fallen behind
+    replica_lags["replica1"] = 9.0
+    now = time.monotonic()
+    monkeypatch.setattr(db_router.time, "monotonic", lambda: now + 1.1)
+
+    assert {router.db_for_read(User) for _ in range(20)} == {"replica2"}
+    assert sorted(replica_lags["asked"]) == ["replica1", "replica1", "replica2", "replica2"]
 
 
 def test_without_replicas_everything_reads_the_primary(router, settings):
@@ -132,7 +172,8 @@ def test_settings_install_router_and_middleware_from_replica_urls():
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cerebrum.settings.base",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/cerebrum",
-        "DATABASE_REPLICA_URLS": "postgres://postgres@127.0.0.1:5432/r1,postgres://postgres@127.0.0.1:5432/r2",
+        # Two "replicas" that answer the lag check (a database that is no standby lags 0 s).
+        "DATABASE_REPLICA_URLS": "postgres://postgres@127.0.0.1:5432/postgres,postgres://postgres@127.0.0.1:5432/postgres",
     }
 
     result = subprocess.run(
