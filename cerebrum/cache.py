@@ -18,6 +18,7 @@ from cachetools import TTLCache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django_redis.compressors.zlib import ZlibCompressor
 from redis.client import Pipeline
 
@@ -144,6 +145,20 @@ def _bump_on_content_invalidation(sender, obj_dict, **kwargs) -> None:
 
 
 cache_invalidated.connect(_bump_on_content_invalidation, dispatch_uid="cerebrum.cache.page_version")
+
+
+def _bump_on_content_save(sender, **kwargs) -> None:
+    # The same bump without cacheops: the embedded default runs with it off, and there a staff edit
+    # waited out the pages' and content entries' TTL (up to 10 minutes) before learners saw it (issue
+    # 14 item 9). Every save or delete of a content model (settings.PAGE_CONTENT_MODELS), from services,
+    # the admin and tasks alike, bumps its area once the write commits; with cacheops on as well the
+    # version moves twice, which costs one INCR and changes nothing.
+    if sender._meta.label_lower in settings.PAGE_CONTENT_MODELS:
+        transaction.on_commit(lambda: page_cache_bump(sender._meta.app_label), robust=True)
+
+
+post_save.connect(_bump_on_content_save, dispatch_uid="cerebrum.cache.page_version.save")
+post_delete.connect(_bump_on_content_save, dispatch_uid="cerebrum.cache.page_version.delete")
 
 
 # --- Circuit breaker for Redis ------------------------------------------------------------------

@@ -205,6 +205,11 @@ CACHEOPS = {
     "courses.practicetest": {"ops": "all"},
     "courses.chapternote": {"ops": "all"},
 }
+# What the cached pages and content entries show: a save or delete of one of these bumps its app's page
+# version after commit (cerebrum.cache), so a staff edit shows on the next request, cacheops on or off.
+PAGE_CONTENT_MODELS = frozenset(
+    {*CACHEOPS, "courses.testsection", "courses.practicetestquestion"},
+)
 
 SESSION_ENGINE = "cerebrum.sessions"  # cached_db, refusing malformed keys
 
