@@ -367,3 +367,83 @@ class ChapterNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grade} · {self.chapter} · {self.title}"
+
+
+# --- Item analysis (issue 19 item 1; courses/item_analysis.py, docs/item-analysis.md) ---------------
+
+
+class TestStatistics(models.Model):
+    """A test's reliability and score spread, over each learner's first finished attempt.
+
+    Written only by `courses.item_analysis.test_statistics_compute` (after a live mock closes, nightly,
+    after a key change). `kr20` is None when it is undefined (fewer than 2 takers or 2 questions, or
+    every taker got the same number right).
+    """
+
+    test = models.OneToOneField(PracticeTest, on_delete=models.CASCADE, related_name="statistics")
+    takers = models.PositiveIntegerField(default=0)
+    question_count = models.PositiveIntegerField(default=0)
+    mean_correct = models.FloatField(null=True, blank=True, help_text="Mean number of questions right")
+    sd_correct = models.FloatField(null=True, blank=True, help_text="Standard deviation of the number right")
+    kr20 = models.FloatField(null=True, blank=True, help_text="Kuder-Richardson 20 reliability")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "test_statistics"
+        verbose_name_plural = "test statistics"
+
+    def __str__(self) -> str:
+        return f"Statistics of test {self.test_id}"
+
+
+class QuestionStatistics(models.Model):
+    """One question's behaviour in one test: facility, discrimination, options chosen, time spent.
+
+    `facility` is the share of takers who chose the key (0..1); `discrimination` is Kelley's upper-lower
+    index (share right in the top 27 % by number right minus the share right in the bottom 27 %, -1..1);
+    `option_counts` maps "A".."D" and "" (left blank) to how many takers chose it.
+    """
+
+    test = models.ForeignKey(PracticeTest, on_delete=models.CASCADE, related_name="question_statistics")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="statistics")
+    position = models.PositiveSmallIntegerField(default=0)
+    correct_option = models.CharField(max_length=1, help_text="The key the statistics were computed with")
+    takers = models.PositiveIntegerField(default=0)
+    facility = models.FloatField(null=True, blank=True)
+    discrimination = models.FloatField(null=True, blank=True)
+    option_counts = models.JSONField(default=dict, blank=True)
+    average_seconds = models.FloatField(null=True, blank=True, help_text="Mean seconds spent by takers who saw it")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "question_statistics"
+        verbose_name_plural = "question statistics"
+        constraints = [models.UniqueConstraint(fields=["test", "question"], name="question_statistics_unique")]
+        indexes = [
+            models.Index(fields=["facility"], name="idx_question_stats_facility"),
+            models.Index(fields=["discrimination"], name="idx_question_stats_discrim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.question_id} in test {self.test_id}"
+
+
+class QuestionKeyChange(models.Model):
+    """Append-only log of a question's answer key being changed and the attempts re-scored for it."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="key_changes")
+    old_option = models.CharField(max_length=1)
+    new_option = models.CharField(max_length=1)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=300, blank=True, default="")
+    test_ids = models.JSONField(default=list, blank=True, help_text="Tests whose attempts were re-scored")
+    attempts_rescored = models.PositiveIntegerField(default=0)
+    scores_changed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "question_key_changes"
+        indexes = [models.Index(fields=["question", "-created_at"], name="idx_question_key_changes")]
+
+    def __str__(self) -> str:
+        return f"Q{self.question_id}: {self.old_option} → {self.new_option}"
