@@ -1,4 +1,4 @@
-"""The embedded default holds a classroom (issue 14 item 9).
+"""The embedded default holds a classroom, and staff edits show at once (issue 14 item 9).
 
 `make run`'s shape in a subprocess: SQLite (a temp file), no Redis, tasks inline, `runserver` (threaded),
 seeded with `seed_demo --size small`. Six learners use the site at once for a while: sign in, "Enroll now"
@@ -16,10 +16,14 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+
+from tests.cerebrum.admin_forms import admin_form_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LEARNERS = 6
@@ -187,3 +191,59 @@ def test_an_answer_saves_on_the_embedded_sqlite(embedded_server):
     )
 
     assert response.status_code == 200
+
+
+# --- Staff edits show at once on the embedded default (local-memory cache, cacheops off) -----------
+
+
+def _signed_in(base: str, email: str) -> requests.Session:
+    session = requests.Session()
+    session.get(f"{base}/accounts/login/")
+    form = {"username": email, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]}
+    assert session.post(f"{base}/accounts/login/", form).status_code in (200, 302)
+    return session
+
+
+def _admin_save(base: str, test_id: int, **changes: str) -> None:
+    staff = _signed_in(base, "staff@cerebrum.test")
+    url = f"{base}/admin/courses/practicetest/{test_id}/change/"
+    saved = staff.post(url, admin_form_data(staff.get(url).text, **changes), allow_redirects=False)
+    assert saved.status_code == 302, saved.text[:3000]
+
+
+def _api(base: str, email: str) -> requests.Session:
+    api = requests.Session()
+    token = api.post(f"{base}/api/v1/auth/token", json={"username": email, "password": PASSWORD}).json()
+    api.headers["Authorization"] = f"Bearer {token['access']}"
+    return api
+
+
+def test_a_duration_changed_in_the_admin_shows_to_learners_on_the_next_request(embedded_server):
+    base = embedded_server["url"]
+    learner = _signed_in(base, "learner00020@learners.cerebrum.test")
+    api = _api(base, "learner00020@learners.cerebrum.test")
+    test = next(t for t in api.get(f"{base}/api/v1/tests").json()["results"] if not t["scheduled_start"])
+    old, new = test["duration_minutes"], test["duration_minutes"] + 17
+    for _ in range(2):  # cached now: the page, the content entry behind the API
+        assert f"{old} minutes" in learner.get(f"{base}/tests/{test['slug']}/").text
+        assert api.get(f"{base}/api/v1/tests/{test['slug']}").json()["duration_minutes"] == old
+
+    _admin_save(base, test["id"], duration_minutes=str(new))
+
+    assert f"{new} minutes" in learner.get(f"{base}/tests/{test['slug']}/").text
+    assert api.get(f"{base}/api/v1/tests/{test['slug']}").json()["duration_minutes"] == new
+
+
+def test_a_live_mock_moved_earlier_accepts_start_at_its_new_time_on_the_embedded_default(embedded_server):
+    base = embedded_server["url"]
+    api = _api(base, "learner00021@learners.cerebrum.test")
+    mock = next(t for t in api.get(f"{base}/api/v1/tests").json()["results"] if t["scheduled_start"])
+    refused = api.post(f"{base}/api/v1/tests/{mock['slug']}/attempts")
+    assert refused.json()["error"]["code"] == "not_started"
+
+    moved = datetime.now(ZoneInfo("Asia/Kolkata")) - timedelta(minutes=2)
+    _admin_save(
+        base, mock["id"], scheduled_start_0=moved.strftime("%Y-%m-%d"), scheduled_start_1=moved.strftime("%H:%M:%S")
+    )
+
+    assert api.post(f"{base}/api/v1/tests/{mock['slug']}/attempts").status_code == 201
