@@ -31,6 +31,11 @@ class Payment(UTMFields):
         ENROLLMENT_ALREADY_PAID = "ENROLLMENT_ALREADY_PAID", "Enrollment already paid by another order"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    # Who paid: the learner, or a parent linked to them (issue 19 item 3); the enrollment stays the
+    # learner's. Null on payments made before payers were recorded: the learner paid.
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="payments_made"
+    )
     enrollment = models.ForeignKey("courses.Enrollment", on_delete=models.PROTECT, related_name="payments")
     amount_paise = models.PositiveIntegerField()
     refunded_paise = models.PositiveIntegerField(default=0)

@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "analytics",
     "communications",
     "cerebrum",  # system checks (cerebrum/checks.py)
+    # Audit trail (issue 19 item 7): row triggers on PostgreSQL; see audit/models.py and docs/audit.md.
+    "pgtrigger",
+    "pghistory",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +77,7 @@ MIDDLEWARE = [
     "cerebrum.api.QueryParameterMiddleware",  # the API's one rule for query parameters (docs/api.md)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",  # the acting user on audit rows (PostgreSQL only)
     "accounts.middleware.LastActiveMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cerebrum.http_cache.MemberPageCacheMiddleware",
@@ -286,6 +291,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Audit triggers are installed by `migrate` (post_migrate), not written into migrations: the tracked
+# models live in other apps, and SQLite (the embedded default) gets no triggers at all.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = DB_IS_POSTGRES
+PGHISTORY_APPEND_ONLY = True
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "courses:dashboard"
 LOGOUT_REDIRECT_URL = "courses:home"
