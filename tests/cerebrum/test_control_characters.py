@@ -94,6 +94,7 @@ def test_cookie_with_a_nul_is_dropped_and_the_page_served(client):
         b'{"identifier": "a\\u001bb", "password": "x"}',
         b'{"identifier": "a\\\\\\u0000b", "password": "x"}',  # escaped backslash, then a real \u0000
         b'{"identifier": "\\ud800", "password": "x"}',  # a lone surrogate: not storable as UTF-8
+        b'{"identifier": "a\x7fb", "password": "x"}',  # DEL is valid JSON unescaped
     ],
 )
 def test_json_bodies_with_control_characters_are_400(client, body):
@@ -146,3 +147,11 @@ def test_free_test_form_with_a_nul_phone_is_400(client):
 
     assert response.status_code == 400
     assert not FreeUser.objects.exists()
+
+
+def test_a_raw_nul_in_a_json_body_is_malformed_json(client):
+    # JSON forbids raw control characters: the parser's own 400 says so
+    response = client.post("/api/v1/auth/register", b'{"identifier": "a\x00b"}', content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
