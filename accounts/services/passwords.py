@@ -153,8 +153,13 @@ def user_password_set(*, user: User, password: str) -> User:
     user.save(update_fields=["password"])
     user_tokens_revoke(user=user)
     identities = [key for key in (user.email, user.phone) if key]
-    transaction.on_commit(lambda: [account_failures_clear(key) for key in identities])
+    transaction.on_commit(lambda: _failures_clear(identities))
     return user
+
+
+def _failures_clear(identities: list[str]) -> None:
+    for identity in identities:
+        account_failures_clear(identity)
 
 
 @transaction.atomic
