@@ -288,7 +288,10 @@ class AttemptAnswer(models.Model):
     """
 
     attempt = models.ForeignKey(TestAttempt, on_delete=models.CASCADE, related_name="answer_rows")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    # No database constraint: a foreign key check would take a share lock on the question's row for
+    # every answer, and at a live mock's T0 thousands of learners answer the same 45 questions. The
+    # service checks the id against the attempt's paper; the paper item keeps the question (PROTECT).
+    question = models.ForeignKey(Question, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
     option = models.CharField(max_length=1, blank=True, default="")
     marked = models.BooleanField(default=False)
     seq = models.PositiveIntegerField()
@@ -375,7 +378,7 @@ class ChapterNote(models.Model):
 class TestStatistics(models.Model):
     """A test's reliability and score spread, over each learner's first finished attempt.
 
-    Written only by `courses.item_analysis.test_statistics_compute` (after a live mock closes, nightly,
+    Written only by `courses.item_analysis.item_analysis_compute` (after a live mock closes, nightly,
     after a key change). `kr20` is None when it is undefined (fewer than 2 takers or 2 questions, or
     every taker got the same number right).
     """

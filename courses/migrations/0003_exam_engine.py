@@ -133,7 +133,7 @@ class Migration(migrations.Migration):
                     "question",
                     models.ForeignKey(
                         db_constraint=False,
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="+",
                         to="courses.question",
                     ),
