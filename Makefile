@@ -11,7 +11,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := DJANGO_SETTINGS_MODULE=cerebrum.settings.test DATABASE_URL=$(PG_URL) \
 	REDIS_URL=$(REDIS_TEST_URL)
 
-.PHONY: run test lint venv services browser bench bench-quick clean
+.PHONY: run test lint venv services browser bench bench-quick cluster cluster-stop drill clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ bench: $(STAMP) services browser
 
 bench-quick: $(STAMP) services browser
 	bash bench/run.sh quick
+
+# Scale-out on loopback (docs/scaling.md): PostgreSQL primary + streaming standby, PgBouncer, app nodes
+# behind nginx, two Redis roles, Celery per queue + beat. State in CLUSTER_DIR (default /tmp/cerebrum-cluster).
+cluster: $(STAMP)
+	bash deploy/cluster/up.sh
+
+cluster-stop:
+	bash deploy/cluster/down.sh
+
+# Failure drills under a steady learner load on the cluster (bench/drill.py; results in bench/results/
+# and docs/scaling.md). DRILLS picks some: node-kill node-hang cache-redis broker-redis lag failover.
+drill: cluster
+	$(PY) bench/drill.py $(DRILLS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
