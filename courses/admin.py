@@ -7,13 +7,17 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, F, IntegerField, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
 from cerebrum.errors import DomainError
+from courses.item_analysis import item_analysis_compute
 from courses.models import (
     AttemptTimeGrant,
     ChapterNote,
@@ -22,10 +26,14 @@ from courses.models import (
     PracticeTest,
     PracticeTestQuestion,
     Question,
+    QuestionKeyChange,
+    QuestionStatistics,
     TestAttempt,
     TestSection,
+    TestStatistics,
 )
 from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
+from courses.rekey import question_rekey
 from courses.services import (
     attempt_grant_extra_time,
     enrollment_activate,
@@ -141,10 +149,24 @@ class QuestionAdmin(admin.ModelAdmin):
         return obj.text[:90]
 
     def save_model(self, request, obj, form, change):
+        new_key = obj.correct_option
+        rekey = change and "correct_option" in form.changed_data
+        if rekey:
+            obj.correct_option = form.initial["correct_option"]  # the key changes through question_rekey
         super().save_model(request, obj, form, change)
         if change:
             # Cached papers and answer keys embed the question: every test that uses it gets a new version.
             question_papers_bump(question_ids=[obj.pk])
+        if rekey:
+            key_change = question_rekey(
+                question=obj, correct_option=new_key, changed_by=request.user, reason="Admin edit"
+            )
+            self.message_user(
+                request,
+                f"Key changed {key_change.old_option} → {key_change.new_option}: {key_change.attempts_rescored} "
+                f"attempts re-scored in {len(key_change.test_ids)} tests, {key_change.scores_changed} scores changed.",
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         import_view = self.admin_site.admin_view(self.import_csv_view)
@@ -356,3 +378,199 @@ class ChapterNoteAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("created_at", "updated_at")
     ordering = ("grade", "chapter_number")
+
+
+# --- Item analysis (courses/item_analysis.py, docs/item-analysis.md) ---------------------------------
+
+
+class FacilityFilter(admin.SimpleListFilter):
+    """Share of takers who chose the key; under 10 % the key itself is the first suspect."""
+
+    title = "facility"
+    parameter_name = "facility"
+    BANDS = {
+        "lt10": ("Under 10 % (key wrong? too hard?)", Q(facility__lt=0.1)),
+        "10-30": ("10–30 % (hard)", Q(facility__gte=0.1, facility__lt=0.3)),
+        "30-70": ("30–70 % (the aim)", Q(facility__gte=0.3, facility__lte=0.7)),
+        "70-90": ("70–90 % (easy)", Q(facility__gt=0.7, facility__lte=0.9)),
+        "gt90": ("Over 90 % (too easy?)", Q(facility__gt=0.9)),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.BANDS.items()]
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value())
+        return queryset.filter(band[1]) if band else queryset
+
+
+class DiscriminationFilter(admin.SimpleListFilter):
+    """Upper-lower 27 % index: negative means the weaker takers did better (a wrong key, an ambiguity)."""
+
+    title = "discrimination"
+    parameter_name = "discrimination"
+    BANDS = {
+        "negative": ("Negative (check the key)", Q(discrimination__lt=0)),
+        "weak": ("0–0.2 (weak)", Q(discrimination__gte=0, discrimination__lt=0.2)),
+        "fair": ("0.2–0.4 (fair)", Q(discrimination__gte=0.2, discrimination__lt=0.4)),
+        "good": ("0.4 and above (good)", Q(discrimination__gte=0.4)),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.BANDS.items()]
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value())
+        return queryset.filter(band[1]) if band else queryset
+
+
+class DistractorFilter(admin.SimpleListFilter):
+    """A wrong option chosen more often than the key: often the key is wrong."""
+
+    title = "options"
+    parameter_name = "options"
+
+    def lookups(self, request, model_admin):
+        return [("wrong_beats_key", "A wrong option chosen more than the key")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "wrong_beats_key":
+            return queryset
+        chosen = {
+            f"chosen_{option}": Coalesce(Cast(KeyTextTransform(option, "option_counts"), IntegerField()), 0)
+            for option in "ABCD"
+        }
+        beats = Q()
+        for key in "ABCD":
+            for option in "ABCD".replace(key, ""):
+                beats |= Q(correct_option=key, **{f"chosen_{option}__gt": F(f"chosen_{key}")})
+        return queryset.annotate(**chosen).filter(beats)
+
+
+def _question_link(question: Question) -> str:
+    """The question's change page (to fix its text or key), as "#id text"."""
+    url = reverse("admin:courses_question_change", args=[question.pk])
+    return format_html('<a href="{}">#{} {}</a>', url, question.pk, question.text[:70])
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(QuestionStatistics)
+class QuestionStatisticsAdmin(ReadOnlyAdmin):
+    """Staff find bad questions here and open the question (to fix its text or key) from the list."""
+
+    list_display = (
+        "question_link",
+        "test",
+        "position",
+        "facility_percent",
+        "discrimination_index",
+        "options_chosen",
+        "average_time",
+        "takers",
+        "computed_at",
+    )
+    list_select_related = ("question", "test")
+    list_filter = (FacilityFilter, DiscriminationFilter, DistractorFilter, ("test", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("=question__id", "^question__topic")
+    ordering = ("discrimination", "facility")
+    list_per_page = 100
+    actions = ["recompute"]
+
+    @admin.display(description="Question", ordering="question_id")
+    def question_link(self, obj: QuestionStatistics) -> str:
+        return _question_link(obj.question)
+
+    @admin.display(description="Facility", ordering="facility")
+    def facility_percent(self, obj: QuestionStatistics) -> str:
+        return "—" if obj.facility is None else f"{obj.facility * 100:.0f} %"
+
+    @admin.display(description="Discrimination", ordering="discrimination")
+    def discrimination_index(self, obj: QuestionStatistics) -> str:
+        return "—" if obj.discrimination is None else f"{obj.discrimination:+.2f}"
+
+    @admin.display(description="Options chosen (key in bold)")
+    def options_chosen(self, obj: QuestionStatistics) -> str:
+        counts = obj.option_counts or {}
+        parts = [
+            format_html("<b>{}: {}</b>", option, counts.get(option, 0))
+            if option == obj.correct_option
+            else format_html("{}: {}", option, counts.get(option, 0))
+            for option in "ABCD"
+        ]
+        parts.append(format_html("blank: {}", counts.get("", 0)))
+        return format_html_join(" · ", "{}", ((part,) for part in parts))
+
+    @admin.display(description="Average time", ordering="average_seconds")
+    def average_time(self, obj: QuestionStatistics) -> str:
+        return "—" if obj.average_seconds is None else f"{obj.average_seconds:.0f} s"
+
+    @admin.action(description="Recompute the statistics of these questions' tests")
+    def recompute(self, request: HttpRequest, queryset) -> None:
+        test_ids = sorted(set(queryset.values_list("test_id", flat=True)))
+        for test_id in test_ids:
+            item_analysis_compute(test_id=test_id)
+        self.message_user(request, f"Recomputed {len(test_ids)} tests.", messages.SUCCESS)
+
+
+@admin.register(TestStatistics)
+class TestStatisticsAdmin(ReadOnlyAdmin):
+    list_display = ("test", "takers", "question_count", "mean_correct_shown", "kr20_shown", "questions", "computed_at")
+    list_select_related = ("test",)
+    search_fields = ("^test__slug", "test__title")
+    ordering = ("-computed_at",)
+    actions = ["recompute"]
+
+    @admin.display(description="Mean right (SD)", ordering="mean_correct")
+    def mean_correct_shown(self, obj: TestStatistics) -> str:
+        if obj.mean_correct is None:
+            return "—"
+        return f"{obj.mean_correct:.1f} of {obj.question_count} ({obj.sd_correct:.2f})"
+
+    @admin.display(description="KR-20", ordering="kr20")
+    def kr20_shown(self, obj: TestStatistics) -> str:
+        return "—" if obj.kr20 is None else f"{obj.kr20:.2f}"
+
+    @admin.display(description="Questions")
+    def questions(self, obj: TestStatistics) -> str:
+        url = reverse("admin:courses_questionstatistics_changelist") + f"?test__id__exact={obj.test_id}"
+        return format_html('<a href="{}">Item analysis</a>', url)
+
+    @admin.action(description="Recompute now")
+    def recompute(self, request: HttpRequest, queryset) -> None:
+        test_ids = sorted(queryset.values_list("test_id", flat=True))
+        for test_id in test_ids:
+            item_analysis_compute(test_id=test_id)
+        self.message_user(request, f"Recomputed {len(test_ids)} tests.", messages.SUCCESS)
+
+
+@admin.register(QuestionKeyChange)
+class QuestionKeyChangeAdmin(ReadOnlyAdmin):
+    """The log of key changes: who, when, why, and how many attempts were re-scored."""
+
+    list_display = (
+        "created_at",
+        "question_link",
+        "old_option",
+        "new_option",
+        "changed_by",
+        "attempts_rescored",
+        "scores_changed",
+        "reason",
+    )
+    list_select_related = ("question", "changed_by")
+    search_fields = ("=question__id",)
+    ordering = ("-created_at",)
+
+    @admin.display(description="Question", ordering="question_id")
+    def question_link(self, obj: QuestionKeyChange) -> str:
+        return _question_link(obj.question)

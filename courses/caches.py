@@ -74,12 +74,26 @@ def paper_get_by_id(*, test_id: int, version: int) -> dict:
 def answer_key_get(*, test_id: int, version: int) -> dict[str, dict]:
     """question id (str) → {correct, explanation, topic, chapter}; only scoring and result pages read it."""
     key, _ = get_or_build(
-        f"paperkey:{test_id}:v{version}",
+        answer_key_cache_key(test_id, version),
         lambda: paper_snapshot(test_id, version)["answer_key"],
         timeout=PAPER_TIMEOUT,
         l1_seconds=PAPER_L1_SECONDS,
     )
     return key
+
+
+def answer_key_cache_key(test_id: int, version: int) -> str:
+    return f"paperkey:{test_id}:v{version}"
+
+
+def answer_keys_forget(versions: list[tuple[int, int]]) -> None:
+    """Drop cached answer keys of (test id, version) pairs after their frozen key was corrected.
+
+    Other processes may serve their in-process copy for up to PAPER_L1_SECONDS more (the re-key
+    service re-scores once again after that: courses.rekey).
+    """
+    if versions:
+        cache.delete_many([answer_key_cache_key(test_id, version) for test_id, version in versions])
 
 
 def paper_question_ids(paper: dict) -> set[int]:
@@ -338,6 +352,20 @@ def boards_rebuild_later(keys: list[str]) -> None:
         client.delete(*[f"{key}:built" for key in keys])
     except RedisError:
         logger.warning("could not mark %s boards for a rebuild", len(keys))
+
+
+def boards_drop(keys: list[str]) -> None:
+    """Delete boards outright (scores went down after a re-score): rebuilt from PostgreSQL at the next read.
+
+    boards_rebuild_later is not enough there: a rebuild keeps the higher of Redis' and PostgreSQL's score.
+    """
+    client = redis_client()
+    if client is None or not keys:
+        return
+    try:
+        client.delete(*[name for key in keys for name in (f"{key}:built", key)])
+    except RedisError:
+        logger.warning("could not drop %s boards", len(keys))
 
 
 def board_read(*, key: str, user_id: int | None, rebuild) -> dict | None:

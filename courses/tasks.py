@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from courses import services
+from courses import item_analysis, rekey, services
 
 
 @shared_task(name="courses.attempts_expire_overdue", acks_late=True, ignore_result=True)
@@ -23,3 +23,30 @@ def attempts_expire_overdue() -> int:
 def papers_prewarm() -> int:
     """Every minute: build the papers of scheduled tests starting in the next 10 minutes, before T0."""
     return services.papers_prewarm()
+
+
+# --- Item analysis and re-scoring (courses/item_analysis.py, courses/rekey.py) ---------------------
+
+
+@shared_task(name="courses.item_analysis_closed_mocks", acks_late=True, ignore_result=True)
+def item_analysis_closed_mocks() -> int:
+    """Every 5 minutes: analyse live mocks whose window closed since their statistics were computed."""
+    return item_analysis.closed_mocks_analyse()
+
+
+@shared_task(name="courses.item_analysis_nightly", acks_late=True, ignore_result=True)
+def item_analysis_nightly() -> int:
+    """Nightly: analyse every test with attempts finished in the last day (or never analysed)."""
+    return item_analysis.recent_tests_analyse()
+
+
+@shared_task(name="courses.item_analysis_compute", acks_late=True, ignore_result=True)
+def item_analysis_compute(test_id: int) -> None:
+    """One test's item analysis now (after a key change)."""
+    item_analysis.item_analysis_compute(test_id=test_id)
+
+
+@shared_task(name="courses.attempts_rescore", acks_late=True, ignore_result=True)
+def attempts_rescore(test_ids: list[int]) -> int:
+    """Re-score the tests' finished attempts on their (corrected) keys; idempotent."""
+    return rekey.attempts_rescore(test_ids=test_ids)[1]

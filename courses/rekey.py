@@ -1,0 +1,169 @@
+"""Fixing a question's answer key: every finished attempt of every test using it is re-scored, logged.
+
+Item analysis (courses/item_analysis.py) shows staff a question whose key is likely wrong (negative
+discrimination, a wrong option chosen more than the key). `question_rekey` is the one way to change a
+key once the question is in use: the admin's question form calls it when the key field changes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from cerebrum.errors import DomainError
+from courses import caches
+from courses.models import (
+    PaperVersion,
+    PracticeTest,
+    PracticeTestQuestion,
+    Question,
+    QuestionKeyChange,
+    TestAttempt,
+)
+from courses.scoring import OPTIONS, Marking, score_answers
+from courses.services import sections_in_learner_order
+
+logger = logging.getLogger(__name__)
+
+FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
+SCORE_FIELDS = ("score", "correct_count", "wrong_count", "unanswered_count", "topic_breakdown", "section_breakdown")
+RESCORE_BATCH = 1000
+# A submit that read the old key from a process's in-memory copy (≤ 30 s) is caught by a second pass.
+SECOND_PASS_SECONDS = caches.PAPER_L1_SECONDS + 30
+
+
+@transaction.atomic
+def question_rekey(*, question: Question, correct_option: str, changed_by=None, reason: str = "") -> QuestionKeyChange:
+    """Change the key to `correct_option` and re-score every finished attempt of the tests that use it.
+
+    The key is corrected in the question and in every frozen paper version that holds it (a wrong key
+    was wrong for everyone who wrote it); scores, counts and breakdowns follow in the same transaction;
+    after commit the cached keys, the tests' and topics' leaderboards and the learners' dashboards are
+    dropped (rebuilt from PostgreSQL), the tests' item analysis is recomputed, and a second re-score
+    pass runs after SECOND_PASS_SECONDS. A QuestionKeyChange row records who, what, why and how many.
+    """
+    new_option = (correct_option or "").strip().upper()
+    if new_option not in OPTIONS:
+        raise DomainError("Choose A, B, C or D.", fields={"correct_option": ["Choose A, B, C or D."]})
+    locked = Question.objects.select_for_update().get(pk=question.pk)
+    old_option = locked.correct_option
+    if new_option == old_option:
+        raise DomainError(
+            f"The key is already {old_option}.", code="key_unchanged", fields={"correct_option": ["Unchanged."]}
+        )
+    locked.correct_option = new_option
+    locked.save(update_fields=["correct_option", "updated_at"])  # save(): cacheops drops cached question reads
+    question.correct_option = new_option
+    test_ids = sorted(set(PracticeTestQuestion.objects.filter(question_id=locked.pk).values_list("test_id", flat=True)))
+    _frozen_keys_correct(question_id=locked.pk, correct_option=new_option, test_ids=test_ids)
+    rescored, changed = attempts_rescore(test_ids=test_ids)
+    change = QuestionKeyChange.objects.create(
+        question=locked,
+        old_option=old_option,
+        new_option=new_option,
+        changed_by=changed_by,
+        reason=reason.strip()[:300],
+        test_ids=test_ids,
+        attempts_rescored=rescored,
+        scores_changed=changed,
+    )
+    logger.info(
+        "question %s re-keyed %s -> %s by %s: %s attempts in tests %s re-scored, %s changed",
+        locked.pk,
+        old_option,
+        new_option,
+        getattr(changed_by, "pk", None),
+        rescored,
+        test_ids,
+        changed,
+    )
+    transaction.on_commit(lambda: _after_rekey(test_ids))
+    return change
+
+
+@transaction.atomic
+def attempts_rescore(*, test_ids: list[int]) -> tuple[int, int]:
+    """Re-score every finished attempt of the tests on its paper version's (corrected) frozen key.
+
+    Returns (attempts re-scored, attempts whose score or counts changed). Idempotent. Rows are locked
+    in primary-key order; only changed rows are written (bulk, RESCORE_BATCH at a time). After commit
+    the changed learners' dashboards and the affected boards are dropped. Queries: a constant number
+    per RESCORE_BATCH attempts.
+    """
+    tests = {test.pk: test for test in PracticeTest.objects.filter(pk__in=test_ids)}
+    snapshots = {
+        (row["test_id"], row["version"]): row
+        for row in PaperVersion.objects.filter(test_id__in=test_ids).values("test_id", "version", "paper", "answer_key")
+    }
+    attempts = (
+        TestAttempt.objects.select_for_update(of=("self",))
+        .filter(test_id__in=test_ids, status__in=FINISHED)
+        .only("id", "test_id", "user_id", "paper_version", "answers", "question_order", "submitted_at", *SCORE_FIELDS)
+        .order_by("pk")
+    )
+    rescored, changed, boards, users = 0, [], {caches.test_board_key(test_id) for test_id in test_ids}, set()
+    for attempt in attempts:
+        snapshot = snapshots.get((attempt.test_id, attempt.paper_version)) or caches.paper_snapshot(
+            attempt.test_id, attempt.paper_version
+        )
+        before = [getattr(attempt, name) for name in SCORE_FIELDS]
+        _score(attempt, tests[attempt.test_id], snapshot)
+        rescored += 1
+        if [getattr(attempt, name) for name in SCORE_FIELDS] != before:
+            changed.append(attempt)
+            boards.update(_topic_boards(attempt, before[4]))
+            users.add(attempt.user_id)
+    TestAttempt.objects.bulk_update(changed, SCORE_FIELDS, batch_size=RESCORE_BATCH)
+    changed_ids = [attempt.pk for attempt in changed]
+    transaction.on_commit(lambda: _after_rescore(changed_ids, sorted(boards), users))
+    return rescored, len(changed)
+
+
+def _frozen_keys_correct(*, question_id: int, correct_option: str, test_ids: list[int]) -> None:
+    """Correct the key in every frozen paper version of the tests that holds the question."""
+    versions = list(PaperVersion.objects.select_for_update().filter(test_id__in=test_ids).order_by("pk"))
+    fixed = []
+    for version in versions:
+        entry = version.answer_key.get(str(question_id))
+        if entry is not None and entry.get("correct") != correct_option:
+            entry["correct"] = correct_option
+            fixed.append(version)
+    PaperVersion.objects.bulk_update(fixed, ["answer_key"], batch_size=200)
+    pairs = [(version.test_id, version.version) for version in fixed]
+    transaction.on_commit(lambda: caches.answer_keys_forget(pairs))
+
+
+def _score(attempt: TestAttempt, test: PracticeTest, snapshot: dict) -> None:
+    marking = Marking(correct=test.marks_correct, wrong=test.marks_wrong, unanswered=test.marks_unanswered)
+    sections = sections_in_learner_order(paper=snapshot["paper"], attempt=attempt)
+    result = score_answers(
+        answers=attempt.answers or {}, answer_key=snapshot["answer_key"], marking=marking, sections=sections
+    )
+    for name in SCORE_FIELDS:
+        setattr(attempt, name, getattr(result, name))
+
+
+def _topic_boards(attempt: TestAttempt, old_breakdown: dict) -> set[str]:
+    if not attempt.submitted_at:
+        return set()
+    week = caches.iso_week(timezone.localdate(attempt.submitted_at))
+    topics = set(old_breakdown or {}) | set(attempt.topic_breakdown or {})
+    return {caches.topic_board_key(slugify(topic), week) for topic in topics}
+
+
+def _after_rescore(attempt_ids: list[int], boards: list[str], user_ids: set) -> None:
+    caches.attempts_forget(attempt_ids)
+    caches.boards_drop(boards)
+    for user_id in user_ids:
+        caches.dashboard_invalidate(user_id)
+
+
+def _after_rekey(test_ids: list[int]) -> None:
+    from courses import tasks  # the tasks module imports this one
+
+    tasks.attempts_rescore.apply_async(kwargs={"test_ids": test_ids}, countdown=SECOND_PASS_SECONDS)
+    for test_id in test_ids:
+        tasks.item_analysis_compute.delay(test_id)
