@@ -270,6 +270,9 @@ CELERY_BEAT_SCHEDULE = {
     # Courses: close attempts whose clock ran out; build papers of scheduled tests before their T0.
     "courses-attempts-expire": {"task": "courses.attempts_expire_overdue", "schedule": 60.0},
     "courses-papers-prewarm": {"task": "courses.papers_prewarm", "schedule": 60.0},
+    # Item analysis: a live mock soon after its window closes; every test with new attempts nightly (02:30 IST).
+    "courses-item-analysis-closed-mocks": {"task": "courses.item_analysis_closed_mocks", "schedule": 300.0},
+    "courses-item-analysis-nightly": {"task": "courses.item_analysis_nightly", "schedule": crontab(minute=0, hour=21)},
     # Payments: heal orders stuck in CREATED/ATTEMPTED for 15+ minutes from the gateway's view.
     "payments-reconcile": {"task": "payments.reconcile", "schedule": 300.0},
     # Accounts: phone codes expired over a week ago.
