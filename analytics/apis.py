@@ -98,6 +98,16 @@ class BatchInputSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=MAX_EVENTS)
 
 
+class BatchSchemaSerializer(serializers.Serializer):
+    """The batch as the OpenAPI schema states it: each event an object of EventInputSerializer's shape.
+
+    The view validates events one by one (BatchInputSerializer, then _validate_events), so one bad
+    event never refuses the others.
+    """
+
+    events = serializers.ListField(child=EventInputSerializer(), min_length=1, max_length=MAX_EVENTS)
+
+
 class BatchOutputSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     duplicates = serializers.IntegerField()
@@ -120,7 +130,7 @@ class EventBatchApi(APIView):
     throttle_classes = [EventBatchThrottle]
 
     @extend_schema(
-        request=BatchInputSerializer,
+        request=BatchSchemaSerializer,
         responses={202: BatchOutputSerializer, 400: BatchRefusedSerializer, **error_responses(415, 429)},
     )
     def post(self, request):

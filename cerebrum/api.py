@@ -15,11 +15,12 @@ from axes.exceptions import AxesBackendPermissionDenied
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -144,6 +145,17 @@ def handler500(request: HttpRequest) -> HttpResponse:
 # refuses them with 400 `control_characters` (cerebrum.middleware.CONTROL_CHARACTERS, the same class).
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
+# A JSONField that refuses null: any JSON value but null (OpenAPI 3.0 has no "not null" for `{}`).
+ANY_JSON_BUT_NULL = {
+    "anyOf": [
+        {"type": "object", "additionalProperties": {}},
+        {"type": "array", "items": {}},
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+    ]
+}
+
 # Refusals any operation can give, whatever its view: a bad token (even where signing in is optional),
 # an unknown or out-of-range query parameter, an Accept it cannot serve, throttles, and the server side.
 EVERY_OPERATION_REFUSES = (400, 401, 406, 429, 500, 502, 503, 504)
@@ -185,8 +197,14 @@ class CerebrumAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        if direction == "request":
-            _forbid_control_characters(schema)
+        if direction != "request":
+            return schema
+        if not any(isinstance(v, RegexValidator) for v in getattr(field, "validators", [])):
+            _forbid_control_characters(schema)  # a field's own pattern (added after this) says more
+        if schema.get("type") == "array" and getattr(field, "allow_empty", True) is False:
+            schema.setdefault("minItems", 1)
+        if isinstance(field, serializers.JSONField) and not field.allow_null and not schema.get("type"):
+            schema.update(ANY_JSON_BUT_NULL)
         return schema
 
     def _get_parameters(self):

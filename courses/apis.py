@@ -5,7 +5,8 @@ Thin by design: validate input, call courses.selectors (which decide access) or 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import copy
+from datetime import UTC, date, datetime
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -20,6 +21,8 @@ from cerebrum.errors import Conflict, DomainError, NotFound
 from courses import caches, selectors, services
 from courses.models import Course, Enrollment, NcertClass, PracticeTest, TestAttempt
 
+# The schema's statement of an ISO week (week 53 exists only in some years: the selector checks the calendar).
+ISO_WEEK_PATTERN = r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -415,7 +418,9 @@ class StoredAnswerSerializer(serializers.Serializer):
 class AttemptStateSerializer(AttemptOutputSerializer):
     """The exam screen's state (docs/exam.md); `questions` is the older shape, kept for existing apps."""
 
-    deadline = serializers.DateTimeField(source="expires_at", help_text="UTC, with any extra time granted.")
+    deadline = serializers.DateTimeField(
+        source="expires_at", default_timezone=UTC, help_text="UTC, with any extra time granted."
+    )
     server_now = serializers.SerializerMethodField()
     paper = serializers.SerializerMethodField()
     sections = serializers.SerializerMethodField()
@@ -479,6 +484,14 @@ class AttemptStateSerializer(AttemptOutputSerializer):
         ]
 
 
+def attempt_state_data(attempt: TestAttempt) -> dict:
+    """The state as PostgreSQL has it: status and deadline come from the state's read, not the cached row."""
+    state = selectors.attempt_state(attempt=attempt)
+    fresh = copy.copy(attempt)
+    fresh.status, fresh.expires_at, fresh._exam_state = state["status"], state["deadline"], state
+    return AttemptStateSerializer(fresh).data
+
+
 def own_attempt(request, attempt_id: int) -> TestAttempt:
     """Only the learner who started an attempt may answer or submit it (a parent or staff may only read it)."""
     # The running attempt comes from Redis (selectors.attempt_get_for_user): no query on the exam's hot path.
@@ -500,7 +513,7 @@ class AttemptStartApi(APIView):
     @idempotent
     def post(self, request, slug: str):
         attempt = services.attempt_start(test=selectors.test_get(slug=slug), user=request.user)
-        return Response(AttemptStateSerializer(attempt).data, status=status.HTTP_201_CREATED)
+        return Response(attempt_state_data(attempt), status=status.HTTP_201_CREATED)
 
 
 class AttemptDetailApi(APIView):
@@ -511,7 +524,7 @@ class AttemptDetailApi(APIView):
     )
     def get(self, request, attempt_id: int):
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-        return Response(AttemptStateSerializer(attempt).data)
+        return Response(attempt_state_data(attempt))
 
 
 class AnswerItemSerializer(StrictInputSerializer):
@@ -644,7 +657,11 @@ class TopicLeaderboardApi(APIView):
 
     @extend_schema(
         operation_id="leaderboards_topic",
-        parameters=[OpenApiParameter("week", str, description="ISO week, e.g. 2026-W48; default this week.")],
+        parameters=[
+            OpenApiParameter(
+                "week", str, pattern=ISO_WEEK_PATTERN, description="ISO week, e.g. 2026-W48; default this week."
+            )
+        ],
         responses={200: TopicLeaderboardSerializer, **error_responses(400, 401, 429)},
     )
     def get(self, request, topic: str):

@@ -382,6 +382,8 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "courses.models.Enrollment.Status",
         "AttemptStatusEnum": "courses.models.TestAttempt.Status",
         "PaymentStatusEnum": "payments.models.Payment.Status",
+        "EventTypeEnum": "analytics.apis.CLIENT_TYPES",
+        "CourseTypeEnum": "courses.models.Course.Type",
     },
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.utils.text import slugify
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -34,7 +35,7 @@ class LiveApi:
     token: str
     email: str
     parameters: dict[str, dict[str, object]]  # OpenAPI path → {path parameter: a value that exists}
-    bodies: dict[str, dict[str, object]]  # "METHOD path" → {body field: a value that exists}
+    bodies: dict[str, dict[str, object]]  # "METHOD path" → {body field: a value that exists, or None: leave out}
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def live_api(live_server, transactional_db, unthrottled) -> LiveApi:
     to_submit = services.attempt_start(test=PracticeTestFactory(question_count=3), user=student)
     finished = services.attempt_start(test=PracticeTestFactory(question_count=3), user=student)
     services.attempt_submit(attempt=finished)
-    topic = finished.test.questions.first().topic
+    topic = slugify(finished.test.questions.first().topic)
     attempt = {"attempt_id": running.pk}
     return LiveApi(
         url=live_server.url,
@@ -86,6 +87,10 @@ def live_api(live_server, transactional_db, unthrottled) -> LiveApi:
         },
         bodies={
             "POST /api/v1/enrollments": {"course": courses[2].slug},
-            "POST /api/v1/payments/orders": {"enrollment_id": pending.pk},
+            "POST /api/v1/payments/orders": {"enrollment_id": pending.pk, "coupon_code": None},
+            "POST /api/v1/events": {"events[].timestamp": "$now"},  # events older than 7 days are refused
+            "POST /api/v1/attempts/{attempt_id}/answers": {
+                "answers[].question_id": list(test.questions.values_list("pk", flat=True))
+            },
         },
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 
 import schemathesis
 
@@ -27,4 +28,23 @@ def before_call(context, case, kwargs):
         case.query["cursor"] = VALUES["cursor"]
     body_values = VALUES.get("body", {}).get(f"{case.method.upper()} {case.operation.path}", {})
     if isinstance(case.body, dict):
-        case.body.update({name: value for name, value in body_values.items() if name in case.body})
+        for name, value in body_values.items():
+            if "[]." in name:  # "answers[].question_id": one of these values in each item of the list
+                _fill_items(case.body, name, value)
+            elif name in case.body and value is None:
+                del case.body[name]  # no existing value to give (an optional field left out)
+            elif name in case.body:
+                case.body[name] = value
+
+
+def _fill_items(body: dict, name: str, values: list | str) -> None:
+    key, _, field = name.partition("[].")
+    items = body.get(key)
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and field in item:
+                item[field] = _now() if values == "$now" else values[index % len(values)]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

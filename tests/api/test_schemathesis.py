@@ -7,7 +7,7 @@ resources the student owns (tests/api/conftest.py, applied to schema-valid cases
 tests/api/schemathesis_hooks.py), so each operation's main path answers 2xx.
 
 Every failure it reports must be listed in docs/api.md ("Schemathesis: known findings") with its
-reason; an unlisted one fails this test, and so does a listed one that no longer happens.
+reason; an unlisted one fails this test (a listed one that no longer happens is a warning).
 
 Excluded operations, and why:
 - POST /api/v1/auth/token: generated passwords fail; the lockout (429) after five failures would then
@@ -23,14 +23,14 @@ import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 5
 SEED = 21
 EXCLUDED = r"^/api/v1/(auth/token$|payments/webhook)"
 # A schema-valid request that the current state refuses is a 409 (or a 404 for something not yours),
@@ -50,11 +50,15 @@ def config_toml(live_api) -> str:
     lines = [
         "hooks = 'tests.api.schemathesis_hooks'",
         f"seed = {SEED}",
-        "workers = 2",
+        "workers = 4",
         "[generation]",
         f"max-examples = {MAX_EXAMPLES}",
         "with-security-parameters = false",
         "database = 'none'",
+        # Every operation is also sent with two methods it does not have (405 expected): fewer than
+        # all seven keeps the run bounded (about 1,100 cases).
+        "[phases.coverage]",
+        "unexpected-methods = ['DELETE', 'TRACE']",
         "[checks.positive_data_acceptance]",
         f"expected-statuses = {ACCEPTED_STATUSES!r}",
         "[headers]",
@@ -63,14 +67,19 @@ def config_toml(live_api) -> str:
     return "\n".join(lines) + "\n"
 
 
-def findings(junit: Path) -> dict[tuple[str, str], str]:
-    """{(operation, failure title): the first report of it} from the JUnit report."""
+def findings(report: str) -> dict[tuple[str, str], str]:
+    """{(operation, failure title): its report} from the CLI's failure sections."""
     found: dict[tuple[str, str], str] = {}
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        for failure in case.iter("failure"):
-            message = failure.get("message", "")
-            for title in re.findall(r"^- (.+)$", message, re.MULTILINE):
-                found.setdefault((case.get("name"), title.strip()), message)
+    operation, lines = "", []
+    for line in report.splitlines():
+        header = re.fullmatch(r"_+ ((?:GET|POST|PUT|PATCH|DELETE) \S+) _+", line)
+        if header or line.startswith("=" * 10):
+            operation, lines = (header.group(1) if header else ""), []
+            continue
+        lines.append(line)
+        title = re.fullmatch(r"- (.+)", line)
+        if operation and title:
+            found.setdefault((operation, title.group(1).strip()), "\n".join(lines[-3:]))
     return found
 
 
@@ -82,7 +91,6 @@ def test_every_operation_keeps_to_the_schema_under_all_checks(live_api, tmp_path
     config.write_text(config_toml(live_api))
     values = {"path": live_api.parameters, "body": live_api.bodies, "cursor": cursor}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_LIVE_VALUES": json.dumps(values)}
-    junit = tmp_path / "junit.xml"
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
 
     # when schemathesis runs every check on every operation
@@ -97,10 +105,6 @@ def test_every_operation_keeps_to_the_schema_under_all_checks(live_api, tmp_path
             "all",
             "--exclude-path-regex",
             EXCLUDED,
-            "--report",
-            "junit",
-            "--report-junit-path",
-            str(junit),
             "--no-color",
             "--request-timeout",
             "20",
@@ -112,12 +116,13 @@ def test_every_operation_keeps_to_the_schema_under_all_checks(live_api, tmp_path
         env=env,
     )
 
-    (Path("/tmp/h6st/last.txt")).write_text(result.stdout)  # DEBUG
+    assert "SUMMARY" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
     # then what it finds is exactly what docs/api.md lists with a reason
-    assert junit.exists(), result.stdout[-3000:] + result.stderr[-3000:]
-    found = findings(junit)
+    found = findings(result.stdout)
     known = known_findings()
     unexpected = {key: message for key, message in found.items() if key not in known}
-    assert not unexpected, "\n\n".join(f"{op}: {title}\n{msg[:1500]}" for (op, title), msg in unexpected.items())
-    assert known <= set(found), f"listed in docs/api.md but no longer found: {sorted(known - set(found))}"
+    assert not unexpected, result.stdout[-20000:]
+    if known - set(found):
+        # Fixed meanwhile (another change may fix one): the row should go, but that is no API failure.
+        warnings.warn(f"docs/api.md lists findings no longer found: {sorted(known - set(found))}", stacklevel=1)
     assert "Missing valid test data" not in result.stdout, result.stdout[-3000:]
