@@ -31,6 +31,10 @@ os.environ.setdefault(
 os.environ.setdefault("REDIS_URL", os.environ.get("BENCH_PROFILE_REDIS", "redis://127.0.0.1:6379/3"))
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/4")
 os.environ.setdefault("DJANGO_SECRET_KEY", "cpu-per-page-" + "x" * 40)
+# Production refuses to start without gateway and webhook secrets; nothing here pays or receives webhooks.
+for secret in ("RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"):
+    os.environ.setdefault(secret, f"cpu-per-page-{secret.lower()}-" + "x" * 20)
+os.environ.setdefault("RAZORPAY_KEY_ID", "rzp_test_cpu_per_page")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("BENCH_MODE", "1")
