@@ -68,9 +68,11 @@ def test_course_list_query_count_does_not_grow(api_client, django_assert_max_num
     assert len(response.json()["results"]) == count
 
 
-def test_course_list_pages_with_a_cursor_and_caps_the_page_size(api_client):
+def test_course_list_pages_with_a_cursor_and_refuses_a_page_size_over_100(api_client):
     CourseFactory.create_batch(105)
-    first = api_client.get("/api/v1/courses?page_size=500").json()
+    refused = api_client.get("/api/v1/courses?page_size=500")
+    assert (refused.status_code, refused.json()["error"]["fields"]) == (400, {"page_size": ["Must be at most 100."]})
+    first = api_client.get("/api/v1/courses?page_size=100").json()
     assert len(first["results"]) == 100
     second = api_client.get(first["next"]).json()
     assert len(second["results"]) == 5
