@@ -283,13 +283,19 @@ class ParentRequiredMixin(LoginRequiredMixin):
 
 
 class ParentChildrenView(ParentRequiredMixin, TemplateView):
+    """A parent's home (the dashboard and sign-in land here): straight to the child's progress when one
+    child is linked, a picker when several."""
+
     template_name = "accounts/parent_children.html"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.children = list(selectors.children_for_parent(parent=request.user))
+        if len(self.children) == 1:
+            return redirect("accounts:parent_child", student_id=self.children[0].pk)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs) -> dict:
-        return {
-            **super().get_context_data(**kwargs),
-            "children": list(selectors.children_for_parent(parent=self.request.user)),
-        }
+        return {**super().get_context_data(**kwargs), "children": self.children}
 
 
 class ParentChildView(ParentRequiredMixin, TemplateView):

@@ -121,7 +121,7 @@ CATALOG: dict[str, MessageTemplate] = {
             "parent_digest",
             "Weekly progress of a parent's children",
             "This week at Cerebrum",
-            ("name", "summary"),
+            ("name", "summary", "url"),
             category=Category.MARKETING,
         ),
         MessageTemplate(

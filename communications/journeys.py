@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ParentLink
@@ -47,9 +49,11 @@ def scheduled_test_reminders_enqueue(*, now: datetime | None = None) -> int:
 
 
 def parent_digests_enqueue(*, now: datetime | None = None) -> int:
-    """One digest per parent per ISO week summarising each linked child's last seven days."""
+    """One digest per parent per ISO week summarising each linked child's last seven days, with a link to
+    the parent's landing page (the child's progress, or a picker when several are linked)."""
     now = now or timezone.now()
     week = _iso_week(now)
+    url = settings.SITE_URL + reverse("accounts:parent_children")
     links = ParentLink.objects.filter(parent__is_active=True).select_related("parent", "student")
     children_of = defaultdict(list)
     for link in links:
@@ -58,7 +62,7 @@ def parent_digests_enqueue(*, now: datetime | None = None) -> int:
     recipients = [
         (
             parent,
-            {"summary": "; ".join(_child_summary(c, stats.get(c.pk)) for c in children)},
+            {"summary": "; ".join(_child_summary(c, stats.get(c.pk)) for c in children), "url": url},
             f"parent_digest:{week}:{parent.pk}",
         )
         for parent, children in children_of.items()

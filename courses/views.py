@@ -136,6 +136,12 @@ def _checkout_url(enrollment) -> str:
 class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "courses/dashboard.html"
 
+    def get(self, request, *args, **kwargs):
+        # A parent has no dashboard of their own: their home is the linked child's progress (issue 19 item 3).
+        if request.user.is_parent:
+            return redirect("accounts:parent_children")
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs) -> dict:
         return {**super().get_context_data(**kwargs), "dashboard": selectors.dashboard_for_user(user=self.request.user)}
 

@@ -110,7 +110,9 @@ class PaymentOrderCreateApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        enrollment = selectors.enrollment_get_own(user=request.user, enrollment_id=data.validated_data["enrollment_id"])
+        enrollment = selectors.enrollment_get_payable(
+            user=request.user, enrollment_id=data.validated_data["enrollment_id"]
+        )
         payment = services.payment_order_create(
             user=request.user,
             enrollment=enrollment,

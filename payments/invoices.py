@@ -118,19 +118,29 @@ def _next_serial(kind: str, year_start: int) -> int:
 def _document_fields(payment: Payment, kind: str, year: int, serial: int, issued_at, total_paise: int) -> dict:
     supply = place_of_supply(payment)
     supplier = settings.ACADEMY_STATE_CODE
+    buyer = payment.payer or payment.user
     return {
         "number": document_number(kind, year, serial),
         "financial_year_start": year,
         "serial": serial,
         "issued_at": issued_at,
-        "buyer_name": payment.user.name or payment.user.email or payment.user.phone or f"Learner {payment.user_id}",
-        "buyer_contact": payment.user.email or payment.user.phone or "",
+        # The buyer is the payer (a parent paying for a child), else the learner (issue 19 item 3).
+        "buyer_name": buyer.name or buyer.email or buyer.phone or f"Learner {buyer.pk}",
+        "buyer_contact": buyer.email or buyer.phone or "",
         "place_of_supply": supply,
         "supplier_state": supplier,
-        "description": payment.enrollment.course.name[:200],
+        "description": _description(payment),
         "sac_code": settings.GST_SAC_CODE,
         **_tax_heads(total_paise, intra_state=supply == supplier, rate=settings.GST_RATE_PERCENT),
     }
+
+
+def _description(payment: Payment) -> str:
+    """The course; when a parent paid, also the learner it is for (the enrollment is the learner's)."""
+    course = payment.enrollment.course.name
+    if payment.payer_id and payment.payer_id != payment.user_id:
+        return f"{course} (learner: {payment.user.name or payment.user_id})"[:200]
+    return course[:200]
 
 
 def _tax_heads(total_paise: int, *, intra_state: bool, rate: int) -> dict:

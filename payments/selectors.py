@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accounts.selectors import children_for_parent
 from cerebrum.errors import NotFound
 from cerebrum.money import gst_split
 from courses.models import Enrollment
@@ -19,7 +20,8 @@ from payments.states import OPEN_STATUSES, PAID_STATUSES
 
 
 def payment_list_for_user(*, user) -> QuerySet[Payment]:
-    return Payment.objects.filter(user=user).select_related("enrollment__course", "user")
+    """The payments a user may see: for their own enrollments, and those they paid (a parent's for a child)."""
+    return Payment.objects.filter(Q(user=user) | Q(payer=user)).select_related("enrollment__course", "user")
 
 
 def payment_get_for_user(*, user, payment_id: int) -> Payment:
@@ -32,6 +34,19 @@ def payment_get_for_user(*, user, payment_id: int) -> Payment:
 def enrollment_get_own(*, user, enrollment_id: int, pending_only: bool = False) -> Enrollment:
     """The learner's own enrollment (optionally only one awaiting payment); anything else is 404."""
     enrollments = Enrollment.objects.select_related("course").filter(pk=enrollment_id, user=user)
+    if pending_only:
+        enrollments = enrollments.filter(status=Enrollment.Status.PENDING)
+    enrollment = enrollments.first()
+    if enrollment is None:
+        raise NotFound("Enrollment not found.")
+    return enrollment
+
+
+def enrollment_get_payable(*, user, enrollment_id: int, pending_only: bool = False) -> Enrollment:
+    """An enrollment `user` may pay for: their own, or a linked child's when `user` is the child's parent
+    (issue 19 item 3; the link is accounts' ParentLink). Any other id, a child not linked included, is 404."""
+    enrollments = Enrollment.objects.select_related("course", "user").filter(pk=enrollment_id)
+    enrollments = enrollments.filter(Q(user=user) | Q(user__in=children_for_parent(parent=user).values("pk")))
     if pending_only:
         enrollments = enrollments.filter(status=Enrollment.Status.PENDING)
     enrollment = enrollments.first()
@@ -72,15 +87,16 @@ def checkout_summary(payment: Payment) -> dict:
 
 
 def tax_document_for_user(*, user, kind: str, pk: int) -> Invoice | CreditNote:
-    """An invoice (by payment id) or credit note (by refund id): the payer's own, or any for staff; else 404."""
+    """An invoice (by payment id) or credit note (by refund id): the learner's or the payer's own, or any
+    for staff; else 404."""
     if kind == "invoice":
         documents = Invoice.objects.select_related("payment").filter(payment_id=pk)
-        owner = "payment__user"
+        payment = "payment"
     else:
         documents = CreditNote.objects.select_related("invoice", "refund").filter(refund_id=pk)
-        owner = "invoice__payment__user"
+        payment = "invoice__payment"
     if not user.is_staff:
-        documents = documents.filter(**{owner: user})
+        documents = documents.filter(Q(**{f"{payment}__user": user}) | Q(**{f"{payment}__payer": user}))
     document = documents.first()
     if document is None:
         raise NotFound("No such document.")

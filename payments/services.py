@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.selectors import children_for_parent
 from analytics.attribution import touches_for_user, utm_columns
 from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound, Unprocessable
@@ -68,15 +69,19 @@ def reject(reason: str, message: str, *, field: str = "non_field_errors", **cont
 # --- Orders ---------------------------------------------------------------------------------------
 @transaction.atomic
 def payment_order_create(*, user, enrollment: Enrollment, coupon_code: str = "", billing_state: str = "") -> Payment:
-    """An open gateway order for the learner's PENDING enrollment; the amount comes from the course.
+    """An open gateway order for a PENDING enrollment; the amount comes from the course.
 
-    `coupon_code` is checked and counted by the server here (payments/coupons.py); `billing_state` is
-    the payer's GST state code, the invoice's place of supply. Retrying returns the same open order
-    (with its coupon, if any), so a double tap never creates two payments or uses a coupon twice.
+    `user` is the payer: the learner, or a parent linked to the learner (issue 19 item 3). The payment
+    belongs to the enrollment's learner (`Payment.user`) and names the payer (`Payment.payer`, the
+    invoice's buyer); a child not linked to the payer is a 404. `coupon_code` is checked and counted by
+    the server here (payments/coupons.py) against the learner's caps; `billing_state` is the payer's GST
+    state code, the invoice's place of supply. Retrying returns the same open order (with its coupon,
+    if any), so a double tap never creates two payments or uses a coupon twice.
     """
-    locked = Enrollment.objects.select_for_update().filter(pk=enrollment.pk, user=user).first()
-    if locked is None:
+    locked = Enrollment.objects.select_for_update().filter(pk=enrollment.pk).select_related("user").first()
+    if locked is None or not _may_pay_for(payer=user, learner_id=locked.user_id):
         raise NotFound("Enrollment not found.")
+    learner = locked.user
     if locked.status != Enrollment.Status.PENDING:
         raise Conflict("This enrollment is not awaiting payment.", fields={"enrollment_id": ["Not pending."]})
     fee = locked.course.fees_paise
@@ -97,22 +102,33 @@ def payment_order_create(*, user, enrollment: Enrollment, coupon_code: str = "",
         return open_payment
     coupon, discount = (None, 0)
     if code:
-        coupon, discount = coupon_reserve(code=code, user=user, list_price_paise=fee)
+        coupon, discount = coupon_reserve(code=code, user=learner, list_price_paise=fee)
     payment = _payment_create(
-        user=user,
+        user=learner,
         enrollment=locked,
         amount=fee - discount,
         gateway=gateway,
-        extra={"discount_paise": discount, "coupon": coupon, "billing_state": billing_state or _last_state(user)},
+        extra={
+            "payer": user,
+            "discount_paise": discount,
+            "coupon": coupon,
+            "billing_state": billing_state or _last_state(user),
+        },
     )
     if coupon is not None:
         coupon_redemption_record(coupon=coupon, payment=payment, discount_paise=discount)
     return payment
 
 
+def _may_pay_for(*, payer, learner_id: int) -> bool:
+    """The learner themself, or a parent linked to the learner (accounts.selectors decides the link)."""
+    return payer.pk == learner_id or children_for_parent(parent=payer).filter(pk=learner_id).exists()
+
+
 def _last_state(user) -> str:
-    """The state the learner gave on their latest order: remembered for the next one's invoice."""
-    latest = Payment.objects.filter(user=user).exclude(billing_state="").order_by("-created_at").first()
+    """The state the payer gave on their latest order: remembered for the next one's invoice."""
+    orders = Payment.objects.filter(Q(payer=user) | Q(user=user, payer__isnull=True))
+    latest = orders.exclude(billing_state="").order_by("-created_at").first()
     return latest.billing_state if latest else ""
 
 
@@ -171,11 +187,12 @@ def payment_verify_checkout(
     razorpay_signature: str,
     amount_paise: int | None = None,
 ) -> Payment:
-    """Verify Checkout's callback against the order id stored for this user, then capture.
+    """Verify Checkout's callback against the order id stored for this user (the learner or the payer),
+    then capture.
 
     A replay of an already applied callback returns the payment unchanged (logged as a duplicate).
     """
-    payment = Payment.objects.filter(razorpay_order_id=razorpay_order_id, user=user).first()
+    payment = Payment.objects.filter(Q(user=user) | Q(payer=user), razorpay_order_id=razorpay_order_id).first()
     if payment is None:
         raise reject(
             "unknown_order",

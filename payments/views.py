@@ -29,7 +29,8 @@ def _refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
 
 
 class CheckoutView(LoginRequiredMixin, View):
-    """The learner's own PENDING enrollment only (else 404); the order is created or reused here.
+    """A PENDING enrollment of the learner's own or, for a parent, of a linked child (else 404); the order
+    is created or reused here, the signed-in user its payer.
 
     POST applies a coupon and/or the learner's state through `payment_order_create` (the server prices
     the order); a refused coupon re-renders the page with the field error and its 4xx status.
@@ -46,7 +47,9 @@ class CheckoutView(LoginRequiredMixin, View):
 
     def _render(self, request, enrollment_id: int, form, *, options: dict | None = None, status: int = 200):
         try:
-            enrollment = selectors.enrollment_get_own(user=request.user, enrollment_id=enrollment_id, pending_only=True)
+            enrollment = selectors.enrollment_get_payable(
+                user=request.user, enrollment_id=enrollment_id, pending_only=True
+            )
         except DomainError as error:
             return _refusal(request, error)
         try:

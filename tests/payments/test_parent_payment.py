@@ -1,0 +1,86 @@
+"""A parent pays for a linked child's course (issue 19 item 3): the enrollment stays the child's, the
+payment and the invoice name the parent; a child not linked to the parent is a 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from courses.models import Enrollment
+from payments.models import Invoice, Payment
+from tests.factories import EnrollmentFactory, ParentLinkFactory
+
+pytestmark = pytest.mark.django_db
+S = Payment.Status
+
+
+@pytest.fixture
+def link():
+    return ParentLinkFactory(parent__name="Sunita Sharma", student__name="Riya Sharma")
+
+
+def _pay_in_sandbox(client, payment, capture):
+    with capture(execute=True):
+        page = client.post(reverse("payments:sandbox", args=[payment.pk]), {"outcome": "pay"})
+        callback = page.context["callback"]
+        return client.post(
+            reverse("payments:verify"),
+            {key: callback[key] for key in ("razorpay_order_id", "razorpay_payment_id", "razorpay_signature")},
+        )
+
+
+def test_a_parent_pays_for_a_linked_childs_enrollment(client, link, django_capture_on_commit_callbacks):
+    enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
+    client.force_login(link.parent)
+
+    checkout = client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    payment = Payment.objects.get()
+    result = _pay_in_sandbox(client, payment, django_capture_on_commit_callbacks)
+
+    assert checkout.status_code == 200
+    assert result.status_code == 302
+    payment.refresh_from_db()
+    enrollment.refresh_from_db()
+    assert (payment.user, payment.payer, payment.status) == (link.student, link.parent, S.CAPTURED)
+    assert enrollment.user == link.student
+    assert enrollment.status == Enrollment.Status.ACTIVE
+    invoice = Invoice.objects.get(payment=payment)
+    assert invoice.buyer_name == "Sunita Sharma"
+    assert "Riya Sharma" in invoice.description
+    # Both see the result and the invoice; the payment is listed for both.
+    assert client.get(result.url).status_code == 200
+    assert client.get(reverse("payments:invoice", args=[payment.pk])).status_code == 200
+    client.force_login(link.student)
+    assert client.get(reverse("payments:invoice", args=[payment.pk])).status_code == 200
+
+
+def test_a_parent_paying_for_a_child_not_linked_to_them_gets_404(client, link):
+    other_child = EnrollmentFactory(course__fees_paise=1_180_000)
+    client.force_login(link.parent)
+
+    page = client.get(reverse("payments:checkout", args=[other_child.pk]))
+    api = client.post("/api/v1/payments/orders", {"enrollment_id": other_child.pk}, content_type="application/json")
+
+    assert page.status_code == 404
+    assert api.status_code in (401, 404)  # the API authenticates by JWT; either way nothing is written
+    assert not Payment.objects.exists()
+
+
+def test_the_service_refuses_an_unlinked_payer_even_when_handed_the_enrollment(link):
+    from cerebrum.errors import NotFound
+    from payments.services import payment_order_create
+
+    enrollment = EnrollmentFactory(course__fees_paise=500_000)
+
+    with pytest.raises(NotFound):
+        payment_order_create(user=link.parent, enrollment=enrollment)
+    assert not Payment.objects.exists()
+
+
+def test_the_parents_child_page_links_a_pending_enrollment_to_its_checkout(client, link):
+    enrollment = EnrollmentFactory(user=link.student, course__fees_paise=500_000)
+    client.force_login(link.parent)
+
+    page = client.get(reverse("accounts:parent_child", args=[link.student.pk]))
+
+    assert reverse("payments:checkout", args=[enrollment.pk]) in page.content.decode()
