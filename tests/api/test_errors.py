@@ -113,3 +113,34 @@ def test_an_unexpected_failure_is_a_json_500_without_details(api_client, monkeyp
 def test_odd_but_valid_json_is_a_4xx(api_client, body):
     response = api_client.generic("POST", TOKEN_URL, body, content_type="application/json")
     assert 400 <= response.status_code < 500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "code", "fields"),
+    [
+        ("colour=blue", "unknown_parameter", {"colour": ["Unknown query parameter."]}),
+        ("page_size=5&format=json", "unknown_parameter", {"format": ["Unknown query parameter."]}),
+        ("page_size=0", "invalid", {"page_size": ["Must be at least 1."]}),
+        ("page_size=ten", "invalid", {"page_size": ["A whole number is required."]}),
+        ("page_size=5&page_size=6", "invalid", {"page_size": ["Give this parameter once."]}),
+        ("class=13", "invalid", {"class": ["Must be one of: 11, 12, DROPPER."]}),
+    ],
+)
+def test_query_parameters_follow_the_one_rule(api_client, query, code, fields):
+    # given a list that declares class, type, cursor and page_size
+    # when it is asked with something else, or a declared parameter out of its schema
+    response = api_client.get(f"/api/v1/courses?{query}")
+    # then it is refused, naming the parameter
+    assert assert_error_shape(response, 400, code)["fields"] == fields
+
+
+@pytest.mark.django_db
+def test_declared_query_parameters_are_accepted(api_client):
+    assert api_client.get("/api/v1/courses?class=12&type=ONLINE&page_size=100").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_disallowed_host_under_the_api_is_a_json_400(client):
+    response = client.get("/api/v1/courses", HTTP_HOST="evil.example")
+    assert_error_shape(response, 400, "bad_request")
