@@ -178,6 +178,8 @@ class CerebrumAutoSchema(AutoSchema):
     - `page_size` states its range (1..100); larger or smaller values are refused, not clamped.
     - A free-text string a client sends (body field, path or query parameter) states that control
       characters are refused (`pattern`), unless it already has a format, enum or pattern.
+    - A list that refuses to be empty says `minItems: 1`; a JSON value that refuses null says so;
+      `Idempotency-Key` states its pattern and length (cerebrum.api_tools.idempotent enforces them).
     """
 
     def get_serializer_name(self, serializer, direction):

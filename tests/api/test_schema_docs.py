@@ -33,3 +33,28 @@ def test_docs_are_served_without_a_cdn(client):
     external = re.findall(r"""(?:src|href)=["'](https?:)?//""", html)
     assert external == []
     assert "swagger-ui" in html
+
+
+def test_the_schema_states_the_control_characters_the_server_refuses():
+    from cerebrum.api import NO_CONTROL_CHARACTERS
+    from cerebrum.middleware import CONTROL_CHARACTERS
+
+    for code in range(0x100):
+        text = f"a{chr(code)}b"
+        assert bool(re.fullmatch(NO_CONTROL_CHARACTERS, text)) != bool(CONTROL_CHARACTERS.search(text)), hex(code)
+
+
+def test_every_operation_documents_its_refusals_in_the_error_shape(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "406", "429", "500", "502", "503", "504"} <= codes, f"{method} {path}"
+            if "{" in path:
+                assert "404" in codes, f"{method} {path}"
+            if method in ("post", "put", "patch"):
+                assert {"403", "413", "415"} <= codes, f"{method} {path}"
+            for code, response in operation["responses"].items():
+                if code >= "400":
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith(("/Error", "/BatchRefused")), f"{method} {path} {code}: {ref}"
