@@ -214,11 +214,15 @@ def attempt_state(*, attempt: TestAttempt) -> dict:
 
     deadline (UTC, with granted extra time), server_now, the paper in this learner's order without
     answers, the sections, the stored answers (letters as the learner saw them) with their seq, the
-    visited questions and last_seq (the client continues its seq above it). One query.
+    visited questions and last_seq (the client continues its seq above it). One query, which also reads
+    the row's status and deadline: the attempt may come from a Redis that lost a grant of extra time or
+    a submit (restored with old data), and the timer must follow PostgreSQL, as the answers do.
     """
     from courses.services import sections_in_learner_order
 
-    rows = _answer_rows(attempt)
+    status, expires_at, rows = _clock_and_answer_rows(attempt)
+    attempt = copy.copy(attempt)
+    attempt.status, attempt.expires_at = status, expires_at
     paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
     answers = {
         qid: {"option": _shown(attempt, qid, row["option"]), "marked_for_review": row["marked"], "seq": row["seq"]}
@@ -299,6 +303,26 @@ def attempt_for_result(attempt: TestAttempt) -> TestAttempt:
     hidden.topic_breakdown, hidden.section_breakdown = {}, {}
     hidden.results_open_at = results_open_at(attempt.test)
     return hidden
+
+
+def _clock_and_answer_rows(attempt: TestAttempt) -> tuple[str, object, dict[str, dict]]:
+    """(status, expires_at, answer rows) of the attempt as PostgreSQL has them, in one query."""
+    rows = TestAttempt.objects.filter(pk=attempt.pk).values_list(
+        "status",
+        "expires_at",
+        "answer_rows__question_id",
+        "answer_rows__option",
+        "answer_rows__marked",
+        "answer_rows__seq",
+        "answer_rows__time_spent_seconds",
+    )
+    clock, answers = (attempt.status, attempt.expires_at), {}
+    for row in rows:
+        clock = row[:2]
+        question_id, option, marked, seq, spent = row[2:]
+        if question_id is not None:
+            answers[str(question_id)] = {"option": option, "marked": marked, "seq": seq, "time_spent_seconds": spent}
+    return clock[0], clock[1], answers
 
 
 def _answer_rows(attempt: TestAttempt) -> dict[str, dict]:

@@ -191,3 +191,26 @@ def test_the_answer_path_does_not_touch_redis(started):
     # Then Redis holds no answer data at all (no key was written for them)
     assert not [key for key in set(redis.keys("*")) - before if b"answer" in key]
     assert caches.redis_client() is not None
+
+
+def test_a_redis_restored_with_an_old_attempt_does_not_hide_extra_time(started):
+    # Given the running attempt cached in Redis, and a copy of Redis at that moment
+    learner, attempt_id, _ = started
+    learner.state(attempt_id)
+    redis = get_redis_connection("default")
+    snapshot = {key: (redis.dump(key), max(redis.pttl(key), 0)) for key in redis.keys("*")}
+    deadline = Attempt.objects.get(pk=attempt_id).expires_at
+
+    # When staff grant 10 minutes, then Redis comes back with the old attempt
+    from courses import services
+
+    services.attempt_grant_extra_time(attempt=Attempt(pk=attempt_id), seconds=600, reason="Power cut", granted_by=None)
+    redis.flushdb()
+    for key, (dumped, ttl) in snapshot.items():
+        redis.restore(key, ttl, dumped, replace=True)
+
+    # Then the screen's deadline is still the extended one
+    from datetime import datetime, timedelta
+
+    shown = datetime.fromisoformat(learner.state(attempt_id)["deadline"].replace("Z", "+00:00"))
+    assert shown == deadline + timedelta(minutes=10)
