@@ -28,6 +28,7 @@ run: $(STAMP)
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 services:
+	bash deploy/cluster/ensure-packages.sh
 	bash deploy/ensure-services.sh
 
 browser:
