@@ -35,6 +35,8 @@ class ResponseTimeMiddleware:
 # pair, whose lone use is checked below.
 _JSON_ESCAPED_CONTROL = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
 _JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A query string can only decode to a control character if it holds one raw or percent-encoded.
+_ENCODED_CONTROL = re.compile(r"%[01][0-9a-fA-F]|%7[fF]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 REFUSAL_MESSAGE = "Control characters (such as NUL) are not allowed in requests."
 
@@ -62,7 +64,7 @@ class ControlCharacterMiddleware:
     def _drop_bad_cookies(request: HttpRequest) -> None:
         # Parsed values, not the raw header: a quoted cookie value carries a NUL as the escape "\000".
         cookies = request.COOKIES
-        if any(CONTROL_CHARACTERS.search(name + value) for name, value in cookies.items()):
+        if cookies and CONTROL_CHARACTERS.search("".join(f"{name}{value}" for name, value in cookies.items())):
             request.COOKIES = {
                 name: value for name, value in cookies.items() if not CONTROL_CHARACTERS.search(name + value)
             }
@@ -71,13 +73,18 @@ class ControlCharacterMiddleware:
         """Where the first control character is ("path", "query.utm_source", "header.User-Agent", ...)."""
         if CONTROL_CHARACTERS.search(request.path):
             return "path"
-        for name, values in request.GET.lists():
-            if CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(v) for v in values):
-                return f"query.{name}"
-        for key, value in request.META.items():
-            is_header = (key.startswith("HTTP_") and key != "HTTP_COOKIE") or key == "CONTENT_TYPE"
-            if is_header and isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-                return "header." + key.removeprefix("HTTP_").replace("_", "-").title()
+        if _ENCODED_CONTROL.search(request.META.get("QUERY_STRING", "")):  # else no need to decode it
+            for name, values in request.GET.lists():
+                if CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(v) for v in values):
+                    return f"query.{name}"
+        headers = {
+            key: value
+            for key, value in request.META.items()
+            if ((key.startswith("HTTP_") and key != "HTTP_COOKIE") or key == "CONTENT_TYPE") and isinstance(value, str)
+        }
+        if CONTROL_CHARACTERS.search("".join(headers.values())):  # one search; then which one, for the message
+            key = next(key for key, value in headers.items() if CONTROL_CHARACTERS.search(value))
+            return "header." + key.removeprefix("HTTP_").replace("_", "-").title()
         if request.method in ("GET", "HEAD", "OPTIONS") and not request.META.get("CONTENT_LENGTH"):
             return None
         return self._body_offence(request)
