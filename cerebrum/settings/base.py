@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "axes",
     "cacheops",
+    "import_export",  # question bank import/export in CSV and XLSX (courses/question_import.py)
     "accounts",
     "courses",
     "payments",
