@@ -87,7 +87,9 @@ def stack(transactional_db):
     (tmp_path / "static").mkdir()
     config = tmp_path / "nginx.conf"
     upstream = f"        server 127.0.0.1:{app_port};"
-    config.write_text(render(tmp_path, UPSTREAM_SERVERS=upstream, LISTEN=f"127.0.0.1:{nginx_port}"))
+    # Loopback is rate limited here (1 request a second, 20 at once), so nginx's own 429 can be seen.
+    limits = {"UNLIMITED_CIDR": "192.0.2.1/32", "API_RATE": "60r/m", "AUTH_RATE": "60r/m"}
+    config.write_text(render(tmp_path, UPSTREAM_SERVERS=upstream, LISTEN=f"127.0.0.1:{nginx_port}", **limits))
     nginx = subprocess.Popen(
         ["nginx", "-c", str(config), "-p", str(tmp_path), "-g", f"daemon off; error_log {tmp_path}/error.log;"],
         start_new_session=True,
@@ -145,6 +147,15 @@ def test_an_unknown_query_parameter_is_json_400(stack):
     response = send(port, request("/api/v1/courses?page_size=5&colour=blue"))
     assert_json_error(response, 400, "unknown_parameter")
     assert json.loads(response[2])["error"]["fields"] == {"colour": ["Unknown query parameter."]}
+
+
+def test_nginx_rate_limit_is_json_429_with_retry_after(stack):
+    port, _ = stack
+    statuses = [send(port, request("/api/v1/courses"))[0] for _ in range(30)]
+    assert statuses.count(429) >= 1, statuses
+    response = send(port, request("/api/v1/courses"))
+    assert_json_error(response, 429, "throttled")
+    assert response[1]["retry-after"] == "60"
 
 
 def test_a_dead_app_server_is_json_502_for_the_api_and_a_page_for_pages(stack):
