@@ -17,6 +17,12 @@ SECRET_SETTINGS = {
     "WHATSAPP_APP_SECRET": lambda: settings.WHATSAPP_APP_SECRET,
     "WHATSAPP_VERIFY_TOKEN": lambda: settings.WHATSAPP_VERIFY_TOKEN,
 }
+# Optional secrets: empty turns their feature off; set, they may not be a public embedded value.
+OPTIONAL_SECRET_SETTINGS = {
+    "COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET": lambda: settings.COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET,
+    "WHATSAPP_TOKEN": lambda: settings.WHATSAPP_TOKEN,
+    "EMAIL_HOST_PASSWORD": lambda: settings.EMAIL_HOST_PASSWORD,
+}
 SANDBOX_SECRET_SETTINGS = {
     "SANDBOX_KEY_SECRET": lambda: settings.SANDBOX_KEY_SECRET,
     "SANDBOX_WEBHOOK_SECRET": lambda: settings.SANDBOX_WEBHOOK_SECRET,
@@ -27,7 +33,8 @@ SANDBOX_SECRET_SETTINGS = {
 def embedded_secrets_check(app_configs, **kwargs) -> list[Error]:
     """cerebrum.E001 for each secret that is unset or a public embedded default; E002 for a mounted sandbox."""
     errors = []
-    for variable, read in SECRET_SETTINGS.items():
+    optional = {variable: read for variable, read in OPTIONAL_SECRET_SETTINGS.items() if read()}
+    for variable, read in {**SECRET_SETTINGS, **optional}.items():
         if problem := secret_problem(variable, read()):
             errors.append(Error(problem, hint=f"Set {variable} in the environment.", id="cerebrum.E001"))
     if settings.PAYMENT_SANDBOX_ENABLED:

@@ -23,7 +23,13 @@ REQUIRED_SECRETS = {
     "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,  # noqa: F405
     "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,  # noqa: F405
 }
-for _variable, _value in REQUIRED_SECRETS.items():
+# Optional ones (empty turns their feature off) may still never be a public embedded value.
+OPTIONAL_SECRETS = {
+    "COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET": COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET,  # noqa: F405
+    "WHATSAPP_TOKEN": WHATSAPP_TOKEN,  # noqa: F405
+    "EMAIL_HOST_PASSWORD": EMAIL_HOST_PASSWORD,  # noqa: F405
+}
+for _variable, _value in {**REQUIRED_SECRETS, **{k: v for k, v in OPTIONAL_SECRETS.items() if v}}.items():
     if problem := secret_problem(_variable, _value):
         raise ImproperlyConfigured(problem)
 

@@ -74,6 +74,9 @@ def test_production_refuses_each_missing_secret_naming_it(variable):
         ("RAZORPAY_WEBHOOK_SECRET", EMBEDDED_SECRETS["SANDBOX_WEBHOOK_SECRET"]),
         ("RAZORPAY_KEY_SECRET", EMBEDDED_SECRETS["SANDBOX_KEY_SECRET"]),
         ("JWT_SIGNING_KEY", EMBEDDED_SECRETS["DJANGO_SECRET_KEY"]),
+        # optional secrets: unset is fine, an embedded value is not
+        ("COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET", EMBEDDED_SECRETS["WHATSAPP_APP_SECRET"]),
+        ("EMAIL_HOST_PASSWORD", EMBEDDED_SECRETS["SANDBOX_KEY_SECRET"]),
     ],
 )
 def test_production_refuses_an_embedded_default_naming_the_variable(variable, value):
