@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, IntegerField, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -32,7 +32,8 @@ from courses.models import (
     TestSection,
     TestStatistics,
 )
-from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
+from courses.question_import import COLUMNS, QuestionImportInvalid, questions_export, questions_import
+from courses.question_import import FORMATS as EXPORT_FORMATS
 from courses.rekey import question_rekey
 from courses.services import (
     attempt_grant_extra_time,
@@ -129,8 +130,9 @@ EXAMPLE_ROW = (
 
 
 class QuestionImportForm(forms.Form):
-    csv_file = forms.FileField(
-        label="CSV file", help_text=f"UTF-8, a header row with the columns: {', '.join(COLUMNS)}."
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text=f"CSV saved as UTF-8, or an Excel workbook (first sheet); a header row with: {', '.join(COLUMNS)}.",
     )
 
 
@@ -143,6 +145,7 @@ class QuestionAdmin(admin.ModelAdmin):
     search_fields = ("^topic", "^chapter", "text")
     readonly_fields = ("created_at", "updated_at")
     list_per_page = 50
+    actions = ["export_csv", "export_xlsx"]
 
     @admin.display(description="Question")
     def short_text(self, obj: Question) -> str:
@@ -169,31 +172,34 @@ class QuestionAdmin(admin.ModelAdmin):
             )
 
     def get_urls(self):
-        import_view = self.admin_site.admin_view(self.import_csv_view)
+        import_view = self.admin_site.admin_view(self.import_view)
         template_view = self.admin_site.admin_view(self.import_template_view)
+        export_view = self.admin_site.admin_view(self.export_view)
         return [
-            path("import-csv/", import_view, name="courses_question_import_csv"),
-            path("import-csv/template.csv", template_view, name="courses_question_import_template"),
+            path("import/", import_view, name="courses_question_import"),
+            path("import/template.csv", template_view, name="courses_question_import_template"),
+            path("export/<str:file_format>/", export_view, name="courses_question_export"),
             *super().get_urls(),
         ]
 
     def import_template_view(self, request: HttpRequest) -> HttpResponse:
-        """A file staff can fill in a spreadsheet: the header and one example row."""
+        """A file staff can fill in a spreadsheet: the header and one example row (UTF-8 with BOM, for Excel)."""
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="cerebrum-questions-template.csv"'
+        response.write("\ufeff")
         writer = csv.writer(response)
         writer.writerow(COLUMNS)
         writer.writerow(EXAMPLE_ROW)
         return response
 
-    def import_csv_view(self, request: HttpRequest) -> HttpResponse:
+    def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = QuestionImportForm(request.POST or None, request.FILES or None)
         refusal = None
         if request.method == "POST" and form.is_valid():
             try:
-                created = questions_import_csv(csv_file=form.cleaned_data["csv_file"])
+                created = questions_import(upload=form.cleaned_data["file"])
             except QuestionImportInvalid as exc:
                 refusal = exc
             else:
@@ -202,14 +208,37 @@ class QuestionAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Import questions from CSV",
+            "title": "Import questions (CSV or XLSX)",
             "form": form,
             "refusal": refusal,
             "row_errors": sorted(refusal.row_errors.items()) if refusal else [],
             "columns": COLUMNS,
         }
         status = 400 if refusal else 200
-        return TemplateResponse(request, "admin/courses/question/import_csv.html", context, status=status)
+        return TemplateResponse(request, "admin/courses/question/import.html", context, status=status)
+
+    def export_view(self, request: HttpRequest, file_format: str) -> HttpResponse:
+        """The whole question bank as CSV or XLSX (the "Export selected" actions take a selection)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return _questions_download(self.get_queryset(request), file_format)
+
+    @admin.action(description="Export the selected questions as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
+        return _questions_download(queryset, "csv")
+
+    @admin.action(description="Export the selected questions as XLSX", permissions=["view"])
+    def export_xlsx(self, request: HttpRequest, queryset) -> HttpResponse:
+        return _questions_download(queryset, "xlsx")
+
+
+def _questions_download(queryset, file_format: str) -> HttpResponse:
+    if file_format not in EXPORT_FORMATS:
+        raise Http404("Export as csv or xlsx.")
+    response = HttpResponse(questions_export(queryset=queryset, file_format=file_format))
+    response["Content-Type"] = EXPORT_FORMATS[file_format]
+    response["Content-Disposition"] = f'attachment; filename="cerebrum-questions.{file_format}"'
+    return response
 
 
 class PracticeTestQuestionInline(admin.TabularInline):

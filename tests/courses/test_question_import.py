@@ -1,4 +1,4 @@
-"""CSV import of questions: every row is validated first; one bad row imports none and names its row."""
+"""Question import (django-import-export): every row is validated first; one bad row imports none and names its row."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from courses.models import Question
-from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import_csv
+from courses.question_import import COLUMNS, QuestionImportInvalid, questions_import
 
 GOOD_ROW = {
     "ncert_class": "11",
@@ -43,7 +43,7 @@ def _rows(count: int, **changes) -> list[dict]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("bom", [False, True])
 def test_good_file_imports_every_row(bom):
-    created = questions_import_csv(csv_file=io.BytesIO(_csv(_rows(3), bom=bom)))
+    created = questions_import(upload=io.BytesIO(_csv(_rows(3), bom=bom)))
 
     assert len(created) == 3
     assert Question.objects.count() == 3
@@ -54,7 +54,7 @@ def test_good_file_imports_every_row(bom):
 
 @pytest.mark.django_db
 def test_lenient_spellings_are_normalised():
-    questions_import_csv(csv_file=io.BytesIO(_csv(_rows(1, difficulty="h", correct_option=" c "))))
+    questions_import(upload=io.BytesIO(_csv(_rows(1, difficulty="h", correct_option=" c "))))
 
     question = Question.objects.get()
     assert (question.difficulty, question.correct_option) == ("HARD", "C")
@@ -78,7 +78,7 @@ def test_one_bad_row_imports_none_and_reports_its_row_number(change, field):
     rows[1].update(change)
 
     with pytest.raises(QuestionImportInvalid) as refusal:
-        questions_import_csv(csv_file=io.BytesIO(_csv(rows)))
+        questions_import(upload=io.BytesIO(_csv(rows)))
 
     assert list(refusal.value.row_errors) == [3]
     assert list(refusal.value.row_errors[3]) == [field]
@@ -92,7 +92,7 @@ def test_every_bad_row_is_reported_not_only_the_first():
     rows[3]["ncert_class"] = "13"
 
     with pytest.raises(QuestionImportInvalid) as refusal:
-        questions_import_csv(csv_file=io.BytesIO(_csv(rows)))
+        questions_import(upload=io.BytesIO(_csv(rows)))
 
     assert sorted(refusal.value.row_errors) == [2, 5]
     assert refusal.value.message == "2 of 4 rows have errors; nothing was imported."
@@ -109,7 +109,7 @@ def test_every_bad_row_is_reported_not_only_the_first():
 )
 def test_unusable_files_are_refused_with_a_reason(content, message):
     with pytest.raises(QuestionImportInvalid) as refusal:
-        questions_import_csv(csv_file=io.BytesIO(content))
+        questions_import(upload=io.BytesIO(content))
 
     assert refusal.value.message == message
     assert Question.objects.count() == 0
@@ -125,7 +125,7 @@ def staff_client(client, db):
 def test_admin_import_page_imports_a_good_file(staff_client):
     upload = SimpleUploadedFile("questions.csv", _csv(_rows(2)), content_type="text/csv")
 
-    response = staff_client.post(reverse("admin:courses_question_import_csv"), {"csv_file": upload})
+    response = staff_client.post(reverse("admin:courses_question_import"), {"file": upload})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:courses_question_changelist")
@@ -137,7 +137,7 @@ def test_admin_import_page_shows_each_bad_row_and_imports_nothing(staff_client):
     rows[2]["correct_option"] = "Z"
     upload = SimpleUploadedFile("questions.csv", _csv(rows), content_type="text/csv")
 
-    response = staff_client.post(reverse("admin:courses_question_import_csv"), {"csv_file": upload})
+    response = staff_client.post(reverse("admin:courses_question_import"), {"file": upload})
 
     assert response.status_code == 400
     assert response.context["row_errors"][0][0] == 4
@@ -149,14 +149,14 @@ def test_admin_import_page_shows_each_bad_row_and_imports_nothing(staff_client):
 def test_question_changelist_links_to_the_import_page(staff_client):
     response = staff_client.get(reverse("admin:courses_question_changelist"))
 
-    assert reverse("admin:courses_question_import_csv").encode() in response.content
+    assert reverse("admin:courses_question_import").encode() in response.content
 
 
 def test_the_downloadable_template_imports_as_is(staff_client):
     template = staff_client.get(reverse("admin:courses_question_import_template"))
     upload = SimpleUploadedFile("template.csv", template.content, content_type="text/csv")
 
-    response = staff_client.post(reverse("admin:courses_question_import_csv"), {"csv_file": upload})
+    response = staff_client.post(reverse("admin:courses_question_import"), {"file": upload})
 
     assert template["Content-Type"] == "text/csv; charset=utf-8"
     assert response.status_code == 302
