@@ -1,0 +1,583 @@
+"""Failure drills on the loopback cluster (`make drill`, deploy/cluster/, docs/scaling.md).
+
+Under a steady learner load (Locust, bench/locustfile.py: signed-in students and visitors) and a live
+mock (writer threads: learners start a test, answer question by question, submit, enroll, and read
+each write straight back), one fault at a time, on real processes:
+
+  node-kill     kill -9 one app node (master and workers); nginx routes around it, the supervisor
+                restarts it, it rejoins
+  node-hang     SIGSTOP one app node for 25 s: nginx times it out and stops sending to it; only
+                idempotent requests are retried on the other node
+  cache-redis   kill -9 the cache Redis for 20 s: no 5xx
+  broker-redis  restart the state/broker Redis: Celery resumes, no message lost or sent twice
+  lag           pause WAL replay on the standby for 20 s: the router moves reads to the primary and
+                every learner reads their own writes
+  failover      stop the primary (immediate), promote the standby, point PgBouncer at it: reads go on,
+                writes come back (timed), nothing acknowledged is lost; then a new standby is cloned
+  scaling       server CPU-ms per request with 1 and with 2 app nodes at the same load
+
+Counts come from nginx's access log (every request a client saw) and from the writers' own ledger,
+compared with PostgreSQL at the end. Results: bench/results/<time>-drill.json and docs/scaling.md
+(the part between the DRILL markers). `python bench/drill.py [drill ...]`; DRILL_LEARNERS (300),
+DRILL_WRITERS (6) set the load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER_DIR = Path(os.environ.get("CLUSTER_DIR", "/tmp/cerebrum-cluster"))
+HTTP_PORT = int(os.environ.get("CLUSTER_HTTP_PORT", "58080"))
+APP_PORT_BASE = int(os.environ.get("CLUSTER_APP_PORT_BASE", "58001"))
+BASE = f"http://127.0.0.1:{HTTP_PORT}"
+LEARNERS = int(os.environ.get("DRILL_LEARNERS", "300"))
+WRITERS = int(os.environ.get("DRILL_WRITERS", "6"))
+DRILLS = ["scaling", "node-kill", "node-hang", "cache-redis", "broker-redis", "lag", "failover"]
+ACCESS_LINE = re.compile(
+    r'^\S+ \[(?P<at>[^\]]+)\] "(?P<method>\S+) (?P<path>\S+)[^"]*" (?P<status>\d{3}) .*cache=(?P<cache>\S*)'
+)
+DOC = ROOT / "docs" / "scaling.md"
+
+
+# --- the cluster ------------------------------------------------------------------------------------
+
+
+def cluster_env() -> dict[str, str]:
+    """The environment every cluster process runs with (deploy/cluster/up.sh writes cluster.env)."""
+    out = subprocess.run(
+        ["bash", "-c", f"source {CLUSTER_DIR / 'cluster.env'} && env -0"], capture_output=True, check=True
+    ).stdout
+    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+
+def lib(script: str) -> str:
+    """Runs `script` with deploy/cluster/lib.sh's functions (start_cache_redis, make_standby, ...)."""
+    command = f"set -e; source {ROOT / 'deploy/cluster/lib.sh'}; {script}"
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=True, timeout=300).stdout
+
+
+def psql(port: int, query: str, db: str = "cerebrum") -> str:
+    command = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-tAqc", query, db]
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+
+
+def primary_port() -> int:
+    return int(lib("primary_port"))
+
+
+def standby_port() -> int:
+    return int(lib("standby_port"))
+
+
+def node_processes(node: int) -> list[int]:
+    """The gunicorn master of app node `node` and its workers."""
+    master = int((CLUSTER_DIR / "run" / f"app-{node}.pid").read_text())
+    return [master, *children(master)]
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def healthy(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def wait(condition, seconds: float) -> float | None:
+    """Seconds until `condition()` held, or None after `seconds`."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return round(time.monotonic() - started, 1)
+        time.sleep(0.2)
+    return None
+
+
+def access_log_window(since: datetime, until: datetime) -> dict:
+    """Requests nginx answered in [since, until): by status class, 5xx by method, app-served count."""
+    counts: Counter = Counter()
+    for line in (CLUSTER_DIR / "nginx" / "access.log").read_text(errors="replace").splitlines():
+        match = ACCESS_LINE.match(line)
+        if not match:
+            continue
+        at = datetime.fromisoformat(match["at"])
+        if not since <= at < until:
+            continue
+        status = int(match["status"])
+        counts["requests"] += 1
+        counts[f"{status // 100}xx"] += 1
+        if status >= 500:
+            counts[f"{status} {match['method']}"] += 1
+        if match["cache"] != "HIT" and not match["path"].startswith("/static/"):
+            counts["served_by_app"] += 1
+    return dict(counts)
+
+
+# --- the live mock: writers with a ledger of what the server acknowledged ---------------------------
+
+
+class Ledger:
+    """Every write the server acknowledged, every failed request, and read-your-writes misses."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[int, int], int] = {}  # (attempt, question) -> acknowledged seq
+        self.submitted: set[int] = set()
+        self.enrolled: set[tuple[int, str]] = set()  # (learner index, course slug)
+        self.failures: list[tuple[float, str, str]] = []  # (unix time, what, status or error)
+        self.ryw_misses: list[tuple[float, str]] = []
+        self.acks: list[tuple[float, str]] = []
+        self.lock = threading.Lock()
+
+    def fail(self, what: str, outcome: str) -> None:
+        with self.lock:
+            self.failures.append((time.time(), what, outcome))
+
+    def ack(self, what: str) -> None:
+        with self.lock:
+            self.acks.append((time.time(), what))
+
+    def window(self, since: float, until: float) -> dict:
+        with self.lock:
+            failures = Counter(f"{what} {outcome}" for at, what, outcome in self.failures if since <= at < until)
+            acks = Counter(what for at, what in self.acks if since <= at < until)
+            misses = [what for at, what in self.ryw_misses if since <= at < until]
+        return {"acknowledged": dict(acks), "failed": dict(failures), "read_your_writes_misses": len(misses)}
+
+
+def writer(learners: list[dict], data: dict, ledger: Ledger, stop: threading.Event) -> None:
+    while not stop.is_set():
+        learner = random.choice(learners)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {learner['token']}"
+        try:
+            sit_one_test(session, random.choice(data["free_tests"]), ledger, stop)
+            if random.random() < 0.3:
+                enroll(session, learner, random.choice(data["courses"]), ledger)
+        except requests.RequestException as error:
+            ledger.fail("request", type(error).__name__)
+            time.sleep(0.5)
+
+
+def _post(session: requests.Session, url: str, what: str, ledger: Ledger, **kwargs) -> requests.Response | None:
+    try:
+        response = session.post(url, timeout=20, **kwargs)
+    except requests.RequestException as error:
+        ledger.fail(what, type(error).__name__)
+        return None
+    if response.status_code >= 300:
+        ledger.fail(what, str(response.status_code))
+        return None
+    return response
+
+
+def sit_one_test(session: requests.Session, slug: str, ledger: Ledger, stop: threading.Event) -> None:
+    started = _post(session, f"{BASE}/api/v1/tests/{slug}/attempts", "start", ledger)
+    if started is None:
+        time.sleep(0.5)
+        return
+    attempt = started.json()
+    ledger.ack("start")
+    for seq, question in enumerate([item["id"] for item in attempt["questions"]][:5], start=1):
+        if stop.is_set():
+            return
+        option = random.choice("ABCD")
+        body = {"answers": [{"question_id": question, "option": option, "seq": seq}]}
+        if _post(session, f"{BASE}/api/v1/attempts/{attempt['id']}/answers", "answer", ledger, json=body):
+            with ledger.lock:
+                ledger.answers[(attempt["id"], question)] = seq
+            ledger.ack("answer")
+            state = session.get(f"{BASE}/api/v1/attempts/{attempt['id']}", timeout=20)
+            if state.status_code == 200 and state.json()["answers"].get(str(question), {}).get("option") != option:
+                ledger.ryw_misses.append((time.time(), "answer"))
+        time.sleep(random.uniform(0.5, 1.5))
+    if _post(session, f"{BASE}/api/v1/attempts/{attempt['id']}/submit", "submit", ledger):
+        ledger.submitted.add(attempt["id"])
+        ledger.ack("submit")
+        result = session.get(f"{BASE}/api/v1/attempts/{attempt['id']}/result", timeout=20)
+        if result.status_code != 200:
+            ledger.ryw_misses.append((time.time(), f"submit {result.status_code}"))
+
+
+def enroll(session: requests.Session, learner: dict, course: str, ledger: Ledger) -> None:
+    if _post(session, f"{BASE}/api/v1/enrollments", "enroll", ledger, json={"course": course}):
+        ledger.enrolled.add((learner["index"], course))
+        ledger.ack("enroll")
+        mine = session.get(f"{BASE}/api/v1/enrollments", timeout=20)
+        if mine.status_code == 200 and course not in {row["course"]["slug"] for row in mine.json()["results"]}:
+            ledger.ryw_misses.append((time.time(), "enroll"))
+
+
+def verify_ledger(ledger: Ledger, learners: list[dict]) -> dict:
+    """Acknowledged writes compared with what the primary stores."""
+    port = primary_port()
+    answers = dict(ledger.answers)
+    attempts = sorted({attempt for attempt, _ in answers} | ledger.submitted) or [0]
+    rows = psql(
+        port,
+        f"SELECT attempt_id, question_id, seq FROM attempt_answers WHERE attempt_id IN ({','.join(map(str, attempts))}) AND option <> ''",
+    )
+    stored = {(int(a), int(q)): int(s) for a, q, s in (line.split("|") for line in rows.splitlines() if line)}
+    lost_answers = [key for key, seq in answers.items() if stored.get(key, 0) < seq]
+    submitted = set(ledger.submitted) or {0}
+    stored_submitted = psql(
+        port,
+        f"SELECT count(*) FROM test_attempts WHERE id IN ({','.join(map(str, submitted))}) AND status <> 'IN_PROGRESS'",
+    )
+    by_index = {learner["index"]: learner["id"] for learner in learners}
+    pairs = [f"({by_index[index]}, '{slug}')" for index, slug in ledger.enrolled] or ["(0, '')"]
+    stored_enrolled = psql(
+        port,
+        f"SELECT count(*) FROM enrollments e JOIN courses c ON c.id = e.course_id WHERE (e.user_id, c.slug) IN ({','.join(pairs)})",
+    )
+    return {
+        "answers_acknowledged": len(answers),
+        "answers_lost": len(lost_answers),
+        "submits_acknowledged": len(ledger.submitted),
+        "submits_lost": len(ledger.submitted) - int(stored_submitted),
+        "enrollments_acknowledged": len(ledger.enrolled),
+        "enrollments_lost": len(ledger.enrolled) - int(stored_enrolled),
+        "read_your_writes_misses": len(ledger.ryw_misses),
+    }
+
+
+# --- the drills ----------------------------------------------------------------------------------------
+
+
+def observe(ledger: Ledger, fault, *, before: float = 10, after: float = 15) -> dict:
+    """Steady `before` seconds, then `fault()` (returns its own findings), then `after` seconds."""
+    time.sleep(before)
+    since, since_dt = time.time(), datetime.now(UTC)
+    found = fault()
+    time.sleep(after)
+    until, until_dt = time.time(), datetime.now(UTC)
+    return {
+        **found,
+        "window_seconds": round(until - since),
+        "nginx": access_log_window(since_dt, until_dt),
+        "live_mock": ledger.window(since, until),
+    }
+
+
+def drill_node_kill() -> dict:
+    node, port = 1, APP_PORT_BASE
+    old = node_processes(node)
+    for pid in old:
+        os.kill(pid, signal.SIGKILL)
+    started = time.monotonic()
+    back = wait(lambda: healthy(port) and node_processes(node)[0] not in old, 120)
+    return {
+        "killed_pids": len(old),
+        "node_back_after_seconds": back,
+        "rejoined": wait(lambda: healthy(port), 5) is not None,
+        "since_kill": round(time.monotonic() - started, 1),
+    }
+
+
+def drill_node_hang() -> dict:
+    pids = node_processes(2)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    time.sleep(25)
+    for pid in pids:
+        os.kill(pid, signal.SIGCONT)
+    timeouts = sum(
+        "upstream timed out" in line
+        for line in (CLUSTER_DIR / "nginx" / "error.log").read_text(errors="replace").splitlines()[-2000:]
+    )
+    return {"stopped_seconds": 25, "stopped_pids": len(pids), "nginx_upstream_timeouts_logged": timeouts}
+
+
+def drill_cache_redis() -> dict:
+    pid = int((CLUSTER_DIR / "redis-cache" / "redis.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(20)
+    lib("start_cache_redis")
+    return {"cache_redis_down_seconds": 20}
+
+
+def drill_broker_redis() -> dict:
+    since = datetime.now(UTC).isoformat()
+    subprocess.run(["redis-cli", "-p", str(int(lib("echo $STATE_REDIS_PORT"))), "shutdown"], capture_output=True)
+    time.sleep(10)
+    lib("start_state_redis")
+    restarted = time.monotonic()
+    port = primary_port()
+    where = f"created_at >= '{since}' AND channel = 'email'"
+    resumed = wait(
+        lambda: psql(
+            port,
+            f"SELECT count(*) FROM communication_logs WHERE {where} AND status = 'SENT' AND sent_at > now() - interval '1 second' * {time.monotonic() - restarted + 1}",
+        )
+        != "0",
+        90,
+    )
+    time.sleep(20)
+    drained = wait(
+        lambda: psql(port, f"SELECT count(*) FROM communication_logs WHERE {where} AND status IN ('QUEUED', 'SENDING')")
+        == "0",
+        120,
+    )
+    summary = psql(
+        port,
+        f"SELECT count(*), count(*) FILTER (WHERE status = 'SENT'), count(*) FILTER (WHERE attempts > 1), coalesce(max(attempts), 0) FROM communication_logs WHERE {where}",
+    )
+    total, sent, retried, most = (int(value) for value in summary.split("|"))
+    return {
+        "broker_down_seconds": 10,
+        "tasks_resumed_after_seconds": resumed,
+        "outbox_drained_after_seconds": drained,
+        "messages_enqueued": total,
+        "messages_sent": sent,
+        "messages_sent_more_than_once": retried,
+        "most_attempts": most,
+    }
+
+
+def drill_lag() -> dict:
+    port = standby_port()
+    before = int(psql(port, "SELECT sum(xact_commit) FROM pg_stat_database"))
+    psql(port, "SELECT pg_wal_replay_pause()")
+    time.sleep(3)
+    lag = float(
+        psql(port, "SELECT coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)")
+    )
+    mid = int(psql(port, "SELECT sum(xact_commit) FROM pg_stat_database"))
+    time.sleep(17)
+    paused_end = int(psql(port, "SELECT sum(xact_commit) FROM pg_stat_database"))
+    lag_end = float(
+        psql(port, "SELECT coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)")
+    )
+    psql(port, "SELECT pg_wal_replay_resume()")
+    return {
+        "replay_paused_seconds": 20,
+        "lag_after_3s": round(lag, 1),
+        "lag_at_resume": round(lag_end, 1),
+        "standby_transactions_first_3s": mid - before,
+        "standby_transactions_next_17s": paused_end - mid,
+    }
+
+
+def drill_failover(ledger: Ledger) -> dict:
+    old, new = primary_port(), standby_port()
+    stopped_at = time.time()
+    lib(f'as_postgres "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/pg/{old}" -m immediate stop')
+    psql(new, "SELECT pg_promote(wait => true)", db="postgres")
+    promoted = round(time.time() - stopped_at, 1)
+    (CLUSTER_DIR / "pg" / "primary_port").write_text(f"{new}\n")
+    lib(f'start_bouncer primary "$BOUNCER_PRIMARY_PORT" {new}')
+    repointed = round(time.time() - stopped_at, 1)
+    first_write = wait(
+        lambda: any(at > stopped_at and what in {"answer", "submit", "start"} for at, what in list(ledger.acks)), 60
+    )
+    writes_back = round(time.time() - stopped_at, 1) if first_write is not None else None
+    return {
+        "old_primary": old,
+        "new_primary": new,
+        "promoted_after_seconds": promoted,
+        "pgbouncer_repointed_after_seconds": repointed,
+        "writes_back_after_seconds": writes_back,
+    }
+
+
+def heal_standby() -> float:
+    """A new standby of the promoted primary on the old primary's port; the replica PgBouncer moves to it."""
+    started = time.monotonic()
+    lib('make_standby $(standby_port) && start_bouncer replica "$BOUNCER_REPLICA_PORT" $(standby_port)')
+    return round(time.monotonic() - started, 1)
+
+
+def drill_scaling() -> dict:
+    """CPU-ms per app-served request with node 2 out of nginx, then with both nodes, at the same load."""
+    conf = CLUSTER_DIR / "nginx" / "nginx.conf"
+    original = conf.read_text()
+    node2 = f"server 127.0.0.1:{APP_PORT_BASE + 1} "
+    results = {}
+    for label, text in (("1 node", original.replace(node2, node2 + "down ", 1)), ("2 nodes", original)):
+        conf.write_text(text)
+        subprocess.run(
+            ["nginx", "-s", "reload", "-c", str(conf), "-p", str(conf.parent)], check=True, capture_output=True
+        )
+        time.sleep(10)
+        pids = [pid for node in (1, 2) for pid in node_processes(node)]
+        cpu_before, since = cpu_seconds(pids), datetime.now(UTC)
+        time.sleep(45)
+        cpu_after, until = cpu_seconds(pids), datetime.now(UTC)
+        served = access_log_window(since, until).get("served_by_app", 0)
+        cpu = cpu_after - cpu_before
+        results[label] = {
+            "app_requests": served,
+            "requests_per_second": round(served / 45, 1),
+            "cpu_seconds": round(cpu, 1),
+            "cpu_ms_per_request": round(1000 * cpu / max(served, 1), 2),
+        }
+    conf.write_text(original)
+    return results
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+
+def prepare(out: Path) -> None:
+    """Under the cluster's environment: drill learners (bench data, like bench/prepare.py's sessions),
+    a JWT for each, the free tests and courses."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import User
+    from courses.models import Course, PracticeTest
+
+    password = make_password(None)
+    User.objects.bulk_create(
+        [
+            User(email=f"drill-{index}@drill.cerebrum.test", name=f"Drill Learner {index}", password=password)
+            for index in range(WRITERS * 20)
+        ],
+        ignore_conflicts=True,
+    )
+    users = User.objects.filter(email__endswith="@drill.cerebrum.test").order_by("pk")
+    learners = [
+        {"index": i, "id": user.pk, "token": str(RefreshToken.for_user(user).access_token)}
+        for i, user in enumerate(users)
+    ]
+    tests = PracticeTest.objects.filter(is_published=True, is_free=True, scheduled_start__isnull=True, course=None)
+    data = {
+        "learners": learners,
+        "free_tests": list(tests.values_list("slug", flat=True)),
+        "courses": list(Course.objects.filter(is_active=True).values_list("slug", flat=True)),
+    }
+    out.write_text(json.dumps(data))
+
+
+def main(selected: list[str]) -> None:
+    env = {**os.environ, **cluster_env()}
+    work = CLUSTER_DIR / "drill"
+    work.mkdir(exist_ok=True)
+    subprocess.run([sys.executable, __file__, "--prepare", str(work / "writers.json")], env=env, check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "bench/prepare.py", "sessions", str(work / "locust.json")],
+        cwd=ROOT,
+        check=True,
+        env={**env, "BENCH_SESSIONS": str(LEARNERS)},
+        capture_output=True,
+    )
+    data = json.loads((work / "writers.json").read_text())
+    print(
+        f"drill: {LEARNERS} learners (locust) + {WRITERS} live-mock writers; drills: {' '.join(selected)}", flush=True
+    )
+    locust = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/locust"),
+            "-f",
+            "bench/locustfile.py",
+            "--headless",
+            "--host",
+            BASE,
+            "-u",
+            str(LEARNERS),
+            "-r",
+            "20",
+            "--run-time",
+            "3600s",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "Student",
+            "Visitor",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_DATA": str(work / "locust.json"), "BENCH_THINK": "10"},
+        stdout=(work / "locust.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    ledger, stop = Ledger(), threading.Event()
+    threads = [
+        threading.Thread(target=writer, args=(data["learners"], data, ledger, stop), daemon=True)
+        for _ in range(WRITERS)
+    ]
+    results: dict = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "learners": LEARNERS,
+        "writers": WRITERS,
+        "load": os.getloadavg(),
+        "drills": {},
+    }
+    try:
+        time.sleep(LEARNERS / 20 + 5)  # ramp-up
+        for thread in threads:
+            thread.start()
+        for name in selected:
+            print(f"drill [{datetime.now(UTC):%H:%M:%S}] {name}", flush=True)
+            if name == "scaling":
+                results["drills"][name] = drill_scaling()
+            elif name == "failover":
+                results["drills"][name] = observe(ledger, lambda: drill_failover(ledger), after=20)
+                results["drills"][name]["new_standby_cloned_seconds"] = heal_standby()
+            else:
+                results["drills"][name] = observe(ledger, globals()[f"drill_{name.replace('-', '_')}"])
+            print(json.dumps(results["drills"][name]), flush=True)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        locust.send_signal(signal.SIGINT)
+        try:
+            locust.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            locust.kill()
+    results["ledger"] = verify_ledger(ledger, data["learners"])
+    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    print(json.dumps(results["ledger"]), flush=True)
+    out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-drill.json"
+    out.write_text(json.dumps(results, indent=1))
+    print(f"drill: results in {out.relative_to(ROOT)}", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--prepare"]:
+        prepare(Path(sys.argv[2]))
+    else:
+        unknown = [name for name in sys.argv[1:] if name not in DRILLS]
+        if unknown:
+            sys.exit(f"unknown drill(s) {unknown}; choose from {DRILLS}")
+        main(sys.argv[1:] or DRILLS)
