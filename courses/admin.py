@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,7 +35,7 @@ from courses.models import (
 )
 from courses.question_import import COLUMNS, QuestionImportInvalid, questions_export, questions_import
 from courses.question_import import FORMATS as EXPORT_FORMATS
-from courses.rekey import question_rekey
+from courses.rekey import attempts_rescore, question_rekey
 from courses.services import (
     attempt_grant_extra_time,
     enrollment_activate,
@@ -42,6 +43,8 @@ from courses.services import (
     practice_test_bump_paper,
     question_papers_bump,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(Course)
@@ -301,8 +304,17 @@ class PracticeTestAdmin(admin.ModelAdmin):
     readonly_fields = ("paper_version", "extra_seconds_max", "results_announced_at", "created_at", "updated_at")
     inlines = [TestSectionInline, PracticeTestQuestionInline]
 
+    actions = ["rescore"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(question_total=Count("paper_items"))
+
+    @admin.action(description="Re-score finished attempts (after changing the marking)", permissions=["change"])
+    def rescore(self, request: HttpRequest, queryset) -> None:
+        test_ids = sorted(queryset.values_list("pk", flat=True))
+        rescored, changed = attempts_rescore(test_ids=test_ids)
+        logger.info("tests %s re-scored by %s: %s attempts, %s changed", test_ids, request.user.pk, rescored, changed)
+        self.message_user(request, f"Re-scored {rescored} attempts; {changed} scores changed.", messages.SUCCESS)
 
     @admin.display(description="Questions", ordering="question_total")
     def question_total(self, obj: PracticeTest) -> int:

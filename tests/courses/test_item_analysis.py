@@ -365,3 +365,20 @@ def test_test_statistics_admin_links_to_its_questions(staff_client, fixture_test
     assert response.status_code == 200
     assert f"?test__id__exact={test.pk}".encode() in response.content
     assert b"-1.33" in response.content
+
+
+def test_rescore_action_applies_a_changed_marking_to_finished_attempts(staff_client, fixture_test):
+    # Given the fixture's test re-marked without negative marks (+4 / 0 / 0)
+    test, _, _, attempts = fixture_test
+    PracticeTest.objects.filter(pk=test.pk).update(marks_wrong=0)
+
+    response = staff_client.post(
+        reverse("admin:courses_practicetest_changelist"),
+        {"action": "rescore", "_selected_action": [test.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    scores = {name: models.TestAttempt.objects.get(pk=attempts[name].pk).score for name in CHOICES}
+    assert scores == {"L1": 12, "L2": 8, "L3": 8, "L4": 8, "L5": 4}
+    assert "Re-scored 5 attempts; 5 scores changed." in response.content.decode()
