@@ -423,31 +423,55 @@ def heal_standby() -> float:
     return round(time.monotonic() - started, 1)
 
 
+def service_pids() -> dict[str, list[int]]:
+    """The processes of each tier besides the app nodes: PostgreSQL (both), PgBouncer, Redis (both)."""
+    tiers: dict[str, list[int]] = {"postgresql": [], "pgbouncer": [], "redis": []}
+    for pidfile in (CLUSTER_DIR / "pg").glob("*/postmaster.pid"):
+        postmaster = int(pidfile.read_text().split()[0])
+        tiers["postgresql"] += [postmaster, *children(postmaster)]
+    for tier, pattern in (("pgbouncer", "pgbouncer/*.pid"), ("redis", "redis-*/redis.pid")):
+        tiers[tier] += [int(path.read_text().split()[0]) for path in CLUSTER_DIR.glob(pattern)]
+    return tiers
+
+
 def drill_scaling() -> dict:
-    """CPU-ms per app-served request with node 2 out of nginx, then with both nodes, at the same load."""
+    """CPU-ms per app-served request with node 2 out of nginx, then with both nodes, at the same load;
+    and the CPU-ms PostgreSQL, PgBouncer and Redis spent per such request meanwhile."""
     conf = CLUSTER_DIR / "nginx" / "nginx.conf"
     original = conf.read_text()
     node2 = f"server 127.0.0.1:{APP_PORT_BASE + 1} "
+    try:
+        return _cpu_per_request(conf, original.replace(node2, node2 + "down ", 1), original)
+    finally:
+        conf.write_text(original)
+        subprocess.run(["nginx", "-s", "reload", "-c", str(conf), "-p", str(conf.parent)], check=True)
+
+
+def _cpu_per_request(conf: Path, one_node: str, two_nodes: str) -> dict:
     results = {}
-    for label, text in (("1 node", original.replace(node2, node2 + "down ", 1)), ("2 nodes", original)):
+    for label, text in (("1 node", one_node), ("2 nodes", two_nodes)):
         conf.write_text(text)
         subprocess.run(
             ["nginx", "-s", "reload", "-c", str(conf), "-p", str(conf.parent)], check=True, capture_output=True
         )
         time.sleep(10)
-        pids = [pid for node in (1, 2) for pid in node_processes(node)]
-        cpu_before, since = cpu_seconds(pids), datetime.now(UTC)
+        tiers = {"app": [pid for node in (1, 2) for pid in node_processes(node)], **service_pids()}
+        before, since = {tier: cpu_seconds(pids) for tier, pids in tiers.items()}, datetime.now(UTC)
         time.sleep(45)
-        cpu_after, until = cpu_seconds(pids), datetime.now(UTC)
+        after, until = {tier: cpu_seconds(pids) for tier, pids in tiers.items()}, datetime.now(UTC)
         served = access_log_window(since, until).get("served_by_app", 0)
-        cpu = cpu_after - cpu_before
+        cpu = {tier: after[tier] - before[tier] for tier in tiers}
         results[label] = {
             "app_requests": served,
             "requests_per_second": round(served / 45, 1),
-            "cpu_seconds": round(cpu, 1),
-            "cpu_ms_per_request": round(1000 * cpu / max(served, 1), 2),
+            "cpu_seconds": round(cpu["app"], 1),
+            "cpu_ms_per_request": round(1000 * cpu["app"] / max(served, 1), 2),
+            **{
+                f"{tier}_cpu_ms_per_request": round(1000 * cpu[tier] / max(served, 1), 2)
+                for tier in tiers
+                if tier != "app"
+            },
         }
-    conf.write_text(original)
     return results
 
 
@@ -487,6 +511,102 @@ def prepare(out: Path) -> None:
         "courses": list(Course.objects.filter(is_active=True).values_list("slug", flat=True)),
     }
     out.write_text(json.dumps(data))
+
+
+SIZES = (10_000, 50_000, 100_000)
+NODE_VCPUS = 4
+TARGET_UTILISATION = 0.6  # headroom for the 10:00 start of a live mock and for losing one node
+
+
+def sizing(scaling: dict, learners: int) -> list[dict]:
+    """Each tier's vCPUs for SIZES learners, from the measured CPU-ms per app request (2 nodes) and the
+    measured app requests per learner per second of this load; vCPU = learners x req/s x ms / 1000 / 0.6."""
+    measured = scaling["2 nodes"]
+    per_learner = measured["requests_per_second"] / learners
+    rows = []
+    for size in SIZES:
+        rate = size * per_learner
+
+        def vcpus(ms: float, rate: float = rate) -> float:
+            return round(rate * ms / 1000 / TARGET_UTILISATION, 1)
+
+        app = vcpus(measured["cpu_ms_per_request"])
+        rows.append(
+            {
+                "learners": size,
+                "app_requests_per_second": round(rate),
+                "app_vcpus": app,
+                "app_nodes": max(2, -(-int(app * 10) // (NODE_VCPUS * 10)) + 1),  # N+1: survives a node loss
+                "postgresql_vcpus": vcpus(measured.get("postgresql_cpu_ms_per_request", 0)),
+                "pgbouncer_vcpus": vcpus(measured.get("pgbouncer_cpu_ms_per_request", 0)),
+                "redis_vcpus": vcpus(measured.get("redis_cpu_ms_per_request", 0)),
+            }
+        )
+    return rows
+
+
+def write_doc(results: dict, result_file: Path) -> None:
+    """The measured part of docs/scaling.md, between its DRILL markers."""
+    lines = [
+        f"Run `{results['command']}` at {results['started']} UTC: {results['learners']} Locust learners "
+        f"(signed-in students and visitors, think time 5-15 s) and {results['writers']} live-mock writers; "
+        f"load average at start {results['load'][0]:.1f} on {os.cpu_count()} cores (other work on the box). "
+        f"Raw: `{result_file.relative_to(ROOT)}`.",
+        "",
+        "| drill | what happened | requests in the window (nginx) | live mock in the window |",
+        "|---|---|---|---|",
+    ]
+    for name, found in results["drills"].items():
+        if name == "scaling":
+            continue
+        nginx = found.get("nginx", {})
+        mock = found.get("live_mock", {})
+        details = ", ".join(f"{k} {v}" for k, v in found.items() if k not in {"nginx", "live_mock", "window_seconds"})
+        errors = ", ".join(f"{k}: {v}" for k, v in nginx.items() if k[0] == "5" and " " in k) or "no 5xx"
+        failed = ", ".join(f"{k}: {v}" for k, v in mock.get("failed", {}).items()) or "none failed"
+        acked = sum(mock.get("acknowledged", {}).values())
+        lines.append(
+            f"| {name} | {details} | {nginx.get('requests', 0)} in {found.get('window_seconds')} s; {errors} | "
+            f"{acked} writes acknowledged; {failed}; read-your-writes misses {mock.get('read_your_writes_misses', 0)} |"
+        )
+    ledger = results["ledger"]
+    lines += [
+        "",
+        "Acknowledged vs stored (checked on the primary after the run): "
+        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ledger.items())
+        + ".",
+    ]
+    if "scaling" in results["drills"]:
+        lines += [
+            "",
+            "| app nodes | app requests/s | app CPU-ms per request | PostgreSQL | PgBouncer | Redis |",
+            "|---|---|---|---|---|---|",
+        ]
+        for label, row in results["drills"]["scaling"].items():
+            lines.append(
+                f"| {label} | {row['requests_per_second']} | {row['cpu_ms_per_request']} | "
+                f"{row.get('postgresql_cpu_ms_per_request', '')} | {row.get('pgbouncer_cpu_ms_per_request', '')} | "
+                f"{row.get('redis_cpu_ms_per_request', '')} |"
+            )
+        lines += [
+            "",
+            "Sizing derived from the measured per-request cost above (2 nodes), at this mix's measured "
+            f"{results['drills']['scaling']['2 nodes']['requests_per_second'] / results['learners']:.3f} app "
+            f"requests per learner per second, {int(TARGET_UTILISATION * 100)} % target CPU, {NODE_VCPUS}-vCPU "
+            "app nodes, one node spare:",
+            "",
+            "| learners | app requests/s | app vCPUs | app nodes | PostgreSQL vCPUs | PgBouncer vCPUs | Redis vCPUs |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in sizing(results["drills"]["scaling"], results["learners"]):
+            lines.append(
+                f"| {row['learners']:,} | {row['app_requests_per_second']:,} | {row['app_vcpus']} | {row['app_nodes']} | "
+                f"{row['postgresql_vcpus']} | {row['pgbouncer_vcpus']} | {row['redis_vcpus']} |"
+            )
+    text = DOC.read_text()
+    begin, end = "<!-- DRILL:BEGIN (bench/drill.py writes this part) -->", "<!-- DRILL:END -->"
+    head, rest = text.split(begin, 1)
+    DOC.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1])
 
 
 def main(selected: list[str]) -> None:
@@ -536,6 +656,7 @@ def main(selected: list[str]) -> None:
         for _ in range(WRITERS)
     ]
     results: dict = {
+        "command": "make drill" + (f" DRILLS='{' '.join(selected)}'" if selected != DRILLS else ""),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "learners": LEARNERS,
         "writers": WRITERS,
@@ -570,7 +691,8 @@ def main(selected: list[str]) -> None:
     print(json.dumps(results["ledger"]), flush=True)
     out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-drill.json"
     out.write_text(json.dumps(results, indent=1))
-    print(f"drill: results in {out.relative_to(ROOT)}", flush=True)
+    write_doc(results, out)
+    print(f"drill: results in {out.relative_to(ROOT)} and docs/scaling.md", flush=True)
 
 
 if __name__ == "__main__":
