@@ -382,3 +382,24 @@ def test_rescore_action_applies_a_changed_marking_to_finished_attempts(staff_cli
     scores = {name: models.TestAttempt.objects.get(pk=attempts[name].pk).score for name in CHOICES}
     assert scores == {"L1": 12, "L2": 8, "L3": 8, "L4": 8, "L5": 4}
     assert "Re-scored 5 attempts; 5 scores changed." in response.content.decode()
+
+
+def test_rescoring_costs_the_same_queries_for_3_or_12_attempts(django_capture_on_commit_callbacks):
+    counts = []
+    for takers in (3, 12):
+        test, questions = _paper()
+        for number in range(takers):
+            _take(
+                test,
+                UserFactory(),
+                "BADC"[: 1 + number % 4],
+                questions[: 1 + number % 4],
+                django_capture_on_commit_callbacks,
+            )
+        PracticeTest.objects.filter(pk=test.pk).update(marks_wrong=-2)  # every wrong answer now costs more
+        with CaptureQueriesContext(connection) as queries:
+            rekey.attempts_rescore(test_ids=[test.pk])
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]  # tests, frozen papers, the attempts (locked), one bulk UPDATE
+    assert models.TestAttempt.objects.filter(score=-2).count() == 1 + 3  # one wrong answer: number % 4 == 0
