@@ -160,6 +160,20 @@ class DailyMetric(models.Model):
         return f"{self.date} {self.metric}[{self.dimension}] = {self.value}"
 
 
+class RollupDay(models.Model):
+    """When an IST day's rollups were last computed. A day without rows in DailyMetric may be a quiet
+    day or one never computed; this tells them apart, so a dashboard can compute what is missing."""
+
+    date = models.DateField(primary_key=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "analytics_rollup_days"
+
+    def __str__(self) -> str:
+        return f"{self.date} computed {self.computed_at:%Y-%m-%d %H:%M} UTC"
+
+
 class DeadLetterEvent(models.Model):
     """A buffered event the flusher could not write, set aside so the rest of its batch is stored.
 

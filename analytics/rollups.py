@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
 from django.utils import timezone
 
 from accounts.models import FreeUser, User
-from analytics.models import AnalyticsEvent, DailyMetric
+from analytics.models import AnalyticsEvent, DailyMetric, RollupDay
 from courses.models import Enrollment, TestAttempt
 from payments.models import Payment
 
@@ -47,11 +47,40 @@ def rollups_rebuild(*, days: int, today: date | None = None) -> int:
     return sum(_rebuild_day(end - timedelta(days=offset)) for offset in range(days))
 
 
+def rollups_rebuild_dates(*, dates: Iterable[date]) -> int:
+    """Recompute the given IST days (a back-fill), one transaction each; returns the metric rows written."""
+    return sum(_rebuild_day(day) for day in sorted(set(dates), reverse=True))
+
+
+def days_to_compute(*, start: date, end: date, now: datetime | None = None) -> list[date]:
+    """The days of [start, end] whose rollups are missing or may have changed since: never computed, or
+    last computed before the day was over and more than ANALYTICS_ROLLUP_FRESH_SECONDS ago (today, and a
+    day computed while it was still going on). Newest first. One query.
+
+    A day computed after it ended is complete; a late refund or event still reaches it through the
+    periodic `rollups_rebuild` of the last ANALYTICS_ROLLUP_DAYS days.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.ANALYTICS_ROLLUP_FRESH_SECONDS)
+    done = {
+        day
+        for day, computed_at in RollupDay.objects.filter(date__range=(start, end)).values_list("date", "computed_at")
+        if computed_at >= _day_end(day) or computed_at >= stale_before
+    }
+    days = [end - timedelta(days=offset) for offset in range((end - start).days + 1)]
+    return [day for day in days if day not in done and day <= timezone.localdate(now)]
+
+
+def _day_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_TZ)
+
+
 def _rebuild_day(day: date) -> int:
     window = (
         datetime.combine(day, time.min, tzinfo=LOCAL_TZ),
         datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_TZ),
     )
+    started = timezone.now()  # what is computed holds everything written before this moment
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -66,6 +95,7 @@ def _rebuild_day(day: date) -> int:
         rows = [DailyMetric(date=d, metric=m, dimension=dim, value=v) for (d, m, dim), v in counts.items() if v]
         DailyMetric.objects.filter(date=day).delete()
         DailyMetric.objects.bulk_create(rows, batch_size=1000)
+        RollupDay.objects.update_or_create(date=day, defaults={"computed_at": started})
     return len(rows)
 
 

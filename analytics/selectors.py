@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Sum
 
+from accounts.models import FreeUser, User
 from analytics.models import Campaign, DailyMetric
+from analytics.rollups import LOCAL_TZ, PAID_STATUSES
+from courses.models import Enrollment, TestAttempt
+from payments.models import Payment
 
 M = DailyMetric.Metric
-FUNNEL = [M.VISITS, M.FREE_TESTS, M.SIGNUPS, M.ENROLLMENTS, M.PAYMENTS]
+FUNNEL = [M.VISITS, M.FREE_TESTS, M.SIGNUPS, M.ENROLLMENTS, M.PAYMENTS]  # daily totals (not a cohort)
 # Attribution models of the campaign report: which metric fills enrollments, paid and revenue.
 MODELS = {
     "first": {"enrollments": M.ENROLLMENTS, "payments": M.PAYMENTS_FIRST, "revenue_paise": M.REVENUE_FIRST_PAISE},
@@ -43,6 +47,16 @@ class CampaignRow:
         return round(100 * self.payments / self.leads, 1) if self.leads else None
 
     @property
+    def roi_percent(self) -> float | None:
+        """(Revenue credited under the chosen model − cost) / cost, in %; None without a cost.
+
+        Revenue is paid revenue net of refunds in the range; cost the campaign's whole spend as
+        staff entered it, so ROI is meaningful when the range covers the campaign."""
+        if not self.cost_paise:
+            return None
+        return round(100 * (self.revenue_paise - self.cost_paise) / self.cost_paise, 1)
+
+    @property
     def cost_per_enrollment_paise(self) -> int | None:
         if self.cost_paise is None or not self.enrollments:
             return None
@@ -64,10 +78,54 @@ def metric_series(*, metrics: list[str], start: date, end: date) -> dict[str, li
 
 
 def overview(*, start: date, end: date) -> dict:
-    """Daily active learners and sign-ups per day, and the funnel's totals over the range (one query)."""
-    series = metric_series(metrics=[M.ACTIVE_LEARNERS, *FUNNEL], start=start, end=end)
-    funnel = [(M(metric).label, sum(value for _, value in series[metric])) for metric in FUNNEL]
-    return {"active_learners": series[M.ACTIVE_LEARNERS], "signups": series[M.SIGNUPS], "funnel": funnel}
+    """Daily active learners, visitors and sign-ups per day (one query) and the cohort funnel (six)."""
+    series = metric_series(metrics=[M.ACTIVE_LEARNERS, M.VISITS, M.SIGNUPS], start=start, end=end)
+    return {
+        "active_learners": series[M.ACTIVE_LEARNERS],
+        "visits": series[M.VISITS],
+        "signups": series[M.SIGNUPS],
+        "funnel": funnel_cohort(start=start, end=end),
+    }
+
+
+def funnel_cohort(*, start: date, end: date) -> list[tuple[str, int]]:
+    """One cohort followed to the end: the people who started a free test in the range (IST days), then
+    how many of THEM have signed up, enrolled in a course and paid, by now. Each step is a subset of the
+    one before, so no rate exceeds 100 %. A person is a learner (a user's attempt, or a free user's once
+    linked to a user or sharing a user's phone) or, not yet signed up, a phone number. At most six
+    queries (one when nobody took a free test).
+    Reads the source tables (not the rollups): a cohort is not a sum of days.
+    """
+    window = (datetime.combine(start, time.min, tzinfo=LOCAL_TZ), datetime.combine(end, time.max, tzinfo=LOCAL_TZ))
+    attempts = TestAttempt.objects.filter(test__is_free=True, started_at__range=window)
+    rows = attempts.values_list("user_id", "free_user__phone", "free_user__user_id").distinct()
+    learners: set[int] = set()
+    phones: set[str] = set()
+    for user_id, phone, linked_user_id in rows:
+        if user_id or linked_user_id:
+            learners.add(user_id or linked_user_id)
+        elif phone:
+            phones.add(phone)
+    if phones:
+        # A lead who signed up later: another of the phone's lead rows is linked, or a user has the phone.
+        leads = FreeUser.objects.filter(phone__in=phones, user__isnull=False)
+        signed_up = dict(leads.values_list("phone", "user_id"))
+        signed_up.update(User.objects.filter(phone__in=phones).values_list("phone", "id"))
+        learners |= set(signed_up.values())
+        phones -= set(signed_up)
+    students, enrolled, paid = set(), 0, 0
+    if learners:
+        students = set(User.objects.filter(pk__in=learners, role=User.Role.STUDENT).values_list("pk", flat=True))
+    if students:
+        enrolled = Enrollment.objects.filter(user_id__in=students).values("user_id").distinct().count()
+        paid_rows = Payment.objects.filter(user_id__in=students, status__in=PAID_STATUSES)
+        paid = paid_rows.values("user_id").distinct().count()
+    return [
+        ("Took a free test", len(learners) + len(phones)),
+        ("Signed up", len(students)),
+        ("Enrolled in a course", enrolled),
+        ("Paid", paid),
+    ]
 
 
 @dataclass(frozen=True)

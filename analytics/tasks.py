@@ -1,6 +1,6 @@
 """Periodic analytics work (queue `analytics`); each task is thin and safe to run twice."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from celery import shared_task
 from django.conf import settings
@@ -25,6 +25,12 @@ def events_purge() -> int:
 @shared_task(name="analytics.rollups_rebuild")
 def rollups_rebuild(days: int | None = None) -> int:
     return rollups.rollups_rebuild(days=days or settings.ANALYTICS_ROLLUP_DAYS)
+
+
+@shared_task(name="analytics.rollups_backfill", acks_late=True, ignore_result=True)
+def rollups_backfill(dates: list[str]) -> int:
+    """Compute the given IST days (ISO dates) a staff member's range is missing; safe to run twice."""
+    return rollups.rollups_rebuild_dates(dates=[date.fromisoformat(day) for day in dates])
 
 
 @shared_task(name="analytics.visitor_events_join", acks_late=True, ignore_result=True)

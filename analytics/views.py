@@ -5,15 +5,31 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
-from analytics import charts, performance, selectors
+from analytics import charts, performance, rollups, selectors
 from analytics.forms import DateRangeForm
-from analytics.tasks import rollups_rebuild
+from analytics.tasks import rollups_backfill, rollups_rebuild
+
+
+def range_complete(*, start, end) -> list:
+    """Make the chosen range complete before it is shown: the newest ANALYTICS_ROLLUP_SYNC_DAYS missing
+    (or stale) days are computed now, bounded in cost (~0.1 s a day per million events); older missing
+    days go to the `rollups_backfill` task once per ten minutes per range. Returns the days still being
+    computed (newest first), which the page names. Two staff loading the same range at once compute the
+    same days one after the other (advisory lock), the second time for nothing.
+    """
+    missing = rollups.days_to_compute(start=start, end=end)
+    now, later = missing[: settings.ANALYTICS_ROLLUP_SYNC_DAYS], missing[settings.ANALYTICS_ROLLUP_SYNC_DAYS :]
+    rollups.rollups_rebuild_dates(dates=now)
+    if later and cache.add(f"analytics:backfill:{start}:{end}", 1, timeout=600):
+        rollups_backfill.delay([day.isoformat() for day in later])
+    return rollups.days_to_compute(start=start, end=end) if later else []
 
 
 @method_decorator(staff_member_required, name="dispatch")
@@ -24,7 +40,8 @@ class StaffDashboardView(TemplateView):
         context = super().get_context_data(**kwargs)
         form = DateRangeForm(self.request.GET or None)
         start, end = form.range()
-        context.update(form=form, start=start, end=end, section=self.section)
+        computing = range_complete(start=start, end=end)
+        context.update(form=form, start=start, end=end, section=self.section, computing=computing)
         context.update(self.numbers(start, end))
         return context
 
@@ -39,8 +56,9 @@ class OverviewView(StaffDashboardView):
     def numbers(self, start, end) -> dict:
         data = selectors.overview(start=start, end=end)
         return {
-            "active_chart": charts.bar_chart(data["active_learners"]),
-            "signups_chart": charts.bar_chart(data["signups"]),
+            "active_chart": charts.bar_chart(data["active_learners"], y_title="Learners (signed in)"),
+            "visits_chart": charts.bar_chart(data["visits"], y_title="Visitors"),
+            "signups_chart": charts.bar_chart(data["signups"], y_title="Sign-ups"),
             "funnel": charts.funnel_chart(data["funnel"]),
         }
 
@@ -54,7 +72,10 @@ class CampaignsView(StaffDashboardView):
         model = model if model in selectors.MODELS else "first"
         report = selectors.campaign_report(start=start, end=end, model=model)
         rows = report.rows
-        chart = charts.bar_chart([(row.campaign or row.source, row.revenue_paise // 100) for row in rows[:12]])
+        chart = charts.hbar_chart(
+            [(f"{row.source or '(none)'} / {row.campaign or '(none)'}", row.revenue_paise // 100) for row in rows[:12]],
+            x_title="Paid revenue, net of refunds (₹)",
+        )
         return {"rows": rows, "report": report, "model": model, "revenue_chart": chart}
 
 
@@ -66,9 +87,11 @@ class EngagementView(StaffDashboardView):
         data = selectors.engagement(start=start, end=end)
         topics = data["topics"]
         return {
-            "attempts_chart": charts.bar_chart(data["attempts"]),
+            "attempts_chart": charts.bar_chart(data["attempts"], y_title="Tests submitted"),
             "topics": topics,
-            "topics_chart": charts.bar_chart([(topic, average) for topic, average, _ in topics]),
+            "topics_chart": charts.hbar_chart(
+                [(topic, average) for topic, average, _ in topics], x_title="Average score per attempt (NTA marks)"
+            ),
         }
 
 

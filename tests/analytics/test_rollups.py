@@ -216,12 +216,14 @@ def test_overview_and_funnel_numbers_on_a_fixture():
     # then
     assert data["active_learners"] == [(today - timedelta(days=1), 0), (today, 2)]
     assert data["signups"] == [(today - timedelta(days=1), 0), (today, 2)]
+    assert data["visits"] == [(today - timedelta(days=1), 1), (today, 3)]
+    # The funnel is a cohort: the two free-test takers; one signed up, neither enrolled (the learner who
+    # enrolled and paid took no free test).
     assert data["funnel"] == [
-        ("Visitors", 4),
-        ("Free-test takers", 2),
-        ("Sign-ups", 2),
-        ("Enrollments", 1),
-        ("Paid enrollments", 1),
+        ("Took a free test", 2),
+        ("Signed up", 1),
+        ("Enrolled in a course", 0),
+        ("Paid", 0),
     ]
 
 
