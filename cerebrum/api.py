@@ -1,6 +1,6 @@
 """The API's one error shape: {"error": {"code", "message", "fields"}} for every 4xx and 5xx.
 
-Also the API's one rule for query parameters (QueryParameterMiddleware) and the schema class that
+Also the API's one rule for query parameters and bodies (DeclaredRequestMiddleware) and the schema class that
 documents every status an operation can answer (CerebrumAutoSchema).
 """
 
@@ -37,7 +37,7 @@ from cerebrum.errors import DomainError
 
 __all__ = [
     "CerebrumAutoSchema",
-    "QueryParameterMiddleware",
+    "DeclaredRequestMiddleware",
     "error_body",
     "exception_handler",
     "handler400",
@@ -178,6 +178,7 @@ class CerebrumAutoSchema(AutoSchema):
     - `page_size` states its range (1..100); larger or smaller values are refused, not clamped.
     - A free-text string a client sends (body field, path or query parameter) states that control
       characters are refused (`pattern`), unless it already has a format, enum or pattern.
+    - Every request body is required (`{}` means nothing to change).
     - A list that refuses to be empty says `minItems: 1`; a JSON value that refuses null says so;
       `Idempotency-Key` states its pattern and length (cerebrum.api_tools.idempotent enforces them).
     """
@@ -217,6 +218,12 @@ class CerebrumAutoSchema(AutoSchema):
             elif parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key":
                 parameter["schema"].update(pattern=IDEMPOTENCY_KEY_PATTERN, maxLength=IDEMPOTENCY_KEY_MAX_LENGTH)
         return parameters
+
+    def _get_request_body(self, direction="request"):
+        request_body = super()._get_request_body(direction)
+        if request_body:
+            request_body["required"] = True  # DeclaredRequestMiddleware refuses a request without one
+        return request_body
 
     def _get_pagination_parameters(self):
         parameters = super()._get_pagination_parameters()
@@ -259,14 +266,18 @@ def _forbid_control_characters(schema: dict) -> None:
 _ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
-class QueryParameterMiddleware:
-    """The API's one rule for query parameters, driven by the OpenAPI schema (docs/api.md).
+class DeclaredRequestMiddleware:
+    """The API's one rule for what a request may carry beyond its body, driven by the OpenAPI schema.
 
-    Under /api/v1/ a query parameter the schema does not declare for the operation is refused with
-    400 `unknown_parameter`; a declared one whose value breaks its declared enum, range, pattern or
-    length is refused with 400 `invalid`. So the schema and the server cannot disagree: declaring a
-    parameter (extend_schema, pagination) is what makes the server accept it. Requests without a
-    query string (most of them) skip the check; the schema is built once per process, on first use.
+    Under /api/v1/ (docs/api.md, "Query parameters: one rule"):
+    - a query parameter the schema does not declare for the operation is refused with 400
+      `unknown_parameter`; a declared one whose value breaks its declared enum, range, pattern or
+      length is refused with 400 `invalid`;
+    - an operation that takes a JSON body refuses a request without one (400 `body_required`): the
+      schema marks every request body required, and `{}` is how to send "nothing to change".
+    So the schema and the server cannot disagree: declaring a parameter (extend_schema, pagination)
+    is what makes the server accept it. Requests with a query string or without a body are looked up
+    in the schema, built once per process on first use; the rest (most) skip the check.
     """
 
     def __init__(self, get_response):
@@ -276,12 +287,16 @@ class QueryParameterMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        if not request.GET or not request.path_info.startswith(API_PREFIX) or request.resolver_match is None:
+        if not request.path_info.startswith(API_PREFIX) or request.resolver_match is None:
+            return None
+        no_body = request.method in ("POST", "PUT", "PATCH") and not _has_body(request)
+        if not request.META.get("QUERY_STRING") and not no_body:
             return None
         path = "/" + _ROUTE_PARAMETER.sub(r"{\1}", request.resolver_match.route)
-        declared = declared_query_parameters().get((path, request.method.lower()))
-        if declared is None:
+        operation = declared_operations().get((path, request.method.lower()))
+        if operation is None:
             return None  # not an operation of the schema (HEAD, OPTIONS, the schema view itself)
+        declared, body_required = operation
         unknown = sorted(set(request.GET) - set(declared))
         if unknown:
             fields = {name: ["Unknown query parameter."] for name in unknown}
@@ -294,12 +309,19 @@ class QueryParameterMiddleware:
                 fields[name] = problems
         if fields:
             return JsonResponse(error_body("invalid", "Invalid query parameter.", fields), status=400)
+        if no_body and body_required:
+            message = "This operation takes a JSON body; send {} for nothing."
+            return JsonResponse(error_body("body_required", message), status=400)
         return None
 
 
+def _has_body(request: HttpRequest) -> bool:
+    return request.META.get("CONTENT_LENGTH", "") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in request.META
+
+
 @functools.cache
-def declared_query_parameters() -> dict[tuple[str, str], dict[str, dict]]:
-    """{(OpenAPI path, method): {query parameter name: its JSON schema}} for every API operation."""
+def declared_operations() -> dict[tuple[str, str], tuple[dict[str, dict], bool]]:
+    """{(OpenAPI path, method): ({query parameter: its JSON schema}, body required)} for every operation."""
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
@@ -307,7 +329,8 @@ def declared_query_parameters() -> dict[tuple[str, str], dict[str, dict]]:
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             parameters = operation.get("parameters", [])
-            declared[(path, method)] = {p["name"]: p.get("schema", {}) for p in parameters if p["in"] == "query"}
+            query = {p["name"]: p.get("schema", {}) for p in parameters if p["in"] == "query"}
+            declared[(path, method)] = (query, operation.get("requestBody", {}).get("required", False))
     return declared
 
 

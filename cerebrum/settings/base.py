@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "analytics.middleware.UTMAttributionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "cerebrum.api.QueryParameterMiddleware",  # the API's one rule for query parameters (docs/api.md)
+    "cerebrum.api.DeclaredRequestMiddleware",  # the API's one rule for query parameters and bodies (docs/api.md)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditContextMiddleware",  # the acting user on audit rows (PostgreSQL only)

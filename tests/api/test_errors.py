@@ -144,3 +144,12 @@ def test_declared_query_parameters_are_accepted(api_client):
 def test_a_disallowed_host_under_the_api_is_a_json_400(client):
     response = client.get("/api/v1/courses", HTTP_HOST="evil.example")
     assert_error_shape(response, 400, "bad_request")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "url"), [("patch", "/api/v1/me"), ("put", "/api/v1/communications/preferences")])
+def test_an_operation_that_takes_a_body_refuses_none(api_client, method, url):
+    api_client.force_authenticate(UserFactory())
+    # no body at all is refused; {} is "nothing to change"
+    assert_error_shape(getattr(api_client, method)(url), 400, "body_required")
+    assert getattr(api_client, method)(url, {}, format="json").status_code == 200
