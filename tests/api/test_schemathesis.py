@@ -107,11 +107,11 @@ def test_every_operation_keeps_to_the_schema_under_all_checks(live_api, tmp_path
             EXCLUDED,
             "--no-color",
             "--request-timeout",
-            "20",
+            "60",
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         cwd=tmp_path,
         env=env,
     )
