@@ -2,9 +2,9 @@
 
 The CLI (`st run --checks all`) runs every operation of /api/schema/ against pytest-django's live server
 on PostgreSQL and Redis: examples, the coverage phase (boundary and schema-violating values) and
-fuzzing (5 generated cases per operation), a fixed seed: about 1,300 requests in about 70 s. Path parameters and the cursor are set to
-resources the student owns (tests/api/conftest.py, applied to schema-valid cases by
-tests/api/schemathesis_hooks.py), so each operation's main path answers 2xx.
+fuzzing (5 generated cases per operation), a fixed seed: about 1,300 requests in about 70 s. Path
+parameters and the cursor are set to resources the student owns (tests/api/conftest.py, applied to
+schema-valid cases by tests/api/schemathesis_hooks.py), so each operation's main path answers 2xx.
 
 Every failure it reports must be listed in docs/api.md ("Schemathesis: known findings") with its
 reason; an unlisted one fails this test (a listed one that no longer happens is a warning).
