@@ -241,7 +241,7 @@ class OtpVerifyApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(StrictInputSerializer):
-        code = serializers.CharField(max_length=10)
+        code = otp_code_input()
 
     @extend_schema(
         operation_id="me_otp_verify",
