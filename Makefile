@@ -61,4 +61,4 @@ drill: cluster
 	$(PY) bench/drill.py $(DRILLS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm
