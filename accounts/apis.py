@@ -156,7 +156,9 @@ class RegisterApi(APIView):
         name = serializers.CharField(max_length=150)
         email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
         phone = phone_input(required=False, allow_null=True, allow_blank=True)
-        password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+        password = serializers.CharField(
+            min_length=8, max_length=128, write_only=True, style={"input_type": "password"}
+        )
         profile = ProfileSerializer(required=False)
 
     class OutputSerializer(serializers.Serializer):
