@@ -103,6 +103,7 @@
     answers[id] = { option: option, marked_for_review: marked, seq: item.seq };
     visited[id] = true;
     paint(id);
+    say("Saving…");  // "Saved" again only once the queue is empty
     flush();
   }
 

@@ -75,13 +75,11 @@ def _paper_ids(attempt) -> list[int]:
 
 
 def _saved(page):
-    """Every queued answer acknowledged by the server."""
+    """Every queued answer acknowledged by the server (waits for it)."""
     expect(page.locator("#save-status")).to_have_text("Saved")
-    assert (
-        page.evaluate(
-            "() => JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.endsWith(':queue'))) || '[]').length"
-        )
-        == 0
+    page.wait_for_function(
+        "() => { const k = Object.keys(localStorage).find(k => k.endsWith(':queue'));"
+        " return !k || JSON.parse(localStorage.getItem(k)).length === 0; }"
     )
 
 
