@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -126,6 +126,26 @@ def test_request_that_writes_sets_the_pin_cookie():
     assert cookie["max-age"] == 5
     assert cookie["httponly"] is True
     assert 4 <= int(cookie.value) - time.time() <= 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("statement", "pins"),
+    [
+        ("UPDATE users SET name = name WHERE false", True),
+        ("WITH moved AS (UPDATE users SET name = name WHERE false RETURNING id) SELECT count(*) FROM moved", True),
+        ("  select count(*) from users", False),
+    ],
+)
+def test_raw_sql_that_writes_on_the_primary_pins_like_an_orm_write(statement, pins):
+    def view(request):
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+        return HttpResponse()
+
+    response = _middleware(view)(RequestFactory().post("/"))
+
+    assert (PIN_COOKIE in response.cookies) is pins
 
 
 def test_request_that_only_reads_sets_no_cookie():
