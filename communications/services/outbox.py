@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from cerebrum.errors import DomainError
 from communications import providers
@@ -330,7 +331,17 @@ def _insert_new(fresh: list[CommunicationLog], existing: dict[str, Communication
     for row in inserted:
         existing[row.idempotency_key] = row
         if row.enqueued_at:
-            transaction.on_commit(lambda pk=row.pk: message_send.delay(pk))
+            transaction.on_commit(lambda pk=row.pk: _publish(message_send, pk))
+
+
+def _publish(task, log_id: int) -> None:
+    """Publish the send task; with the broker unreachable the row stays QUEUED and outbox_relay
+    publishes it later, so the business write that committed is never answered with a 500 (issue 20:
+    restarting the broker Redis under load failed 8 submits that had been stored)."""
+    try:
+        task.delay(log_id)
+    except KombuOperationalError:
+        logger.warning("broker unreachable: message %s left for outbox_relay", log_id)
 
 
 def _insert_one(row: CommunicationLog, existing: dict[str, CommunicationLog]) -> bool:
