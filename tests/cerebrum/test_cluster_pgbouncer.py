@@ -103,13 +103,16 @@ def live_server_through_pgbouncer(pgbouncer):
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     gunicorn = [sys.executable, "-m", "gunicorn", "cerebrum.wsgi:application", "-c", "deploy/gunicorn.conf.py"]
-    process = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = Path(tempfile.mkdtemp(prefix="cerebrum-pgbouncer-gunicorn-")) / "gunicorn.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/ready", process)
-        yield f"http://127.0.0.1:{port}"
+        yield {"url": f"http://127.0.0.1:{port}", "log": log}
     finally:
         process.terminate()
         process.wait(timeout=30)
+        shutil.rmtree(log.parent, ignore_errors=True)
 
 
 def admin_console(port: int, command: str) -> list[dict]:
@@ -120,12 +123,13 @@ def admin_console(port: int, command: str) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def sit_test_and_enroll(base: str, token: str, test, course) -> dict:
+def sit_test_and_enroll(server: dict, token: str, test, course) -> dict:
     """One learner's hot path over HTTP; every answer the server acknowledged, and what they read back."""
+    base = server["url"]
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     started = session.post(f"{base}/api/v1/tests/{test.slug}/attempts", timeout=30)
-    assert started.status_code == 201, started.text
+    assert started.status_code == 201, server["log"].read_text()[-4000:]
     attempt = started.json()
     questions = [item["id"] for item in attempt["questions"]]
     answers = [{"question_id": qid, "option": "A", "seq": seq} for seq, qid in enumerate(questions, start=1)]

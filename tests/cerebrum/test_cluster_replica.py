@@ -71,6 +71,7 @@ def streaming_pair():
         )
         start(standby, ports["standby"], directory)
         sql(ports["primary"], "CREATE TABLE marks (id serial PRIMARY KEY, note text)")
+        assert until(lambda: sql(ports["standby"], "SELECT to_regclass('marks')")[0][0] is not None)
         yield ports
     finally:
         for data in (standby, primary):
