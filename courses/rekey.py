@@ -119,6 +119,7 @@ def attempts_rescore(*, test_ids: list[int]) -> tuple[int, int]:
     TestAttempt.objects.bulk_update(changed, SCORE_FIELDS, batch_size=RESCORE_BATCH)
     changed_ids = [attempt.pk for attempt in changed]
     transaction.on_commit(lambda: _after_rescore(changed_ids, sorted(boards), users))
+    transaction.on_commit(lambda: caches.test_results_bump(list(test_ids)))  # post-test analysis aggregates
     return rescored, len(changed)
 
 

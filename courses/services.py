@@ -28,6 +28,9 @@ from courses.scoring import OPTIONS, Marking, score_answers
 
 # Slack for a slow phone network: an answer or submit arriving this late after the clock ran out still counts.
 SUBMIT_GRACE = timedelta(seconds=30)
+# Callables (attempt) run inside the submit transaction after scoring, registered by higher apps in
+# their AppConfig.ready() (practice: wrong answers to the mistake notebook); courses imports none of them.
+after_submit_hooks: list = []
 EXPIRE_BATCH_SIZE = 200
 PREWARM_WINDOW = timedelta(minutes=10)
 
@@ -512,6 +515,8 @@ def _after_submit(attempt: TestAttempt) -> None:
     event_record(event_type="TEST_SUBMIT", name="test_submitted", user=attempt.user, properties=properties)
     if attempt.user_id and selectors.results_open_at(attempt.test) is None:
         _result_message(attempt)
+    for hook in after_submit_hooks:
+        hook(attempt=attempt)
     transaction.on_commit(lambda: _after_submit_commit(attempt))
 
 
@@ -537,6 +542,7 @@ def _result_message(attempt: TestAttempt) -> None:
 def _after_submit_commit(attempt: TestAttempt) -> None:
     user_id = attempt.user_id or (attempt.free_user.user_id if attempt.free_user_id else None)
     caches.dashboard_invalidate(user_id)
+    caches.test_results_bump([attempt.test_id])
     # A live mock's scores reach the boards when its results open (the board is rebuilt from PostgreSQL).
     if attempt.user_id and selectors.results_open_at(attempt.test) is None:
         caches.leaderboard_record(

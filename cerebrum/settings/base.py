@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "import_export",  # question bank import/export in CSV and XLSX (courses/question_import.py)
     "accounts",
     "courses",
+    "practice",  # post-test analysis, rank, notebook, revision queue (above courses; docs/practice.md)
     "payments",
     "analytics",
     "communications",

@@ -1,0 +1,156 @@
+"""The revision queue: bookmarked and wrongly answered questions, scheduled by the `fsrs` package.
+
+FSRS (Free Spaced Repetition Scheduler, open-spaced-repetition/py-fsrs, pinned in requirements.txt)
+owns every interval: a card is `fsrs.Card` serialised in `ReviewCard.card`. A wrong answer enters the
+queue as a review rated Again at submit (due within minutes, then in FSRS's relearning steps); a
+bookmark enters as a new card, due now. Rating is idempotent: a card that is not due, or a `key`
+already used for the card, changes nothing. Times are UTC; "today" and the streak use IST days.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import fsrs
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cerebrum.errors import NotFound
+from courses import selectors as course_selectors
+from courses.models import Question, TestAttempt
+from practice.models import ReviewCard, ReviewLog
+
+SCHEDULER = fsrs.Scheduler(enable_fuzzing=False)  # reproducible intervals; FSRS-6 default parameters
+DAILY_SET_SIZE = 20
+DAILY_REVIEWS_MAX = 10
+WEAKEST_TOPICS = 3
+STREAK_DAYS_MAX = 366
+
+
+def cards_add(*, user_id: int, question_ids: list[int], source: str, test_id=None, wrong_at=None) -> int:
+    """Put questions in the learner's queue; one already there keeps its schedule. Returns cards added."""
+    if not question_ids:
+        return 0
+    now = wrong_at or timezone.now()
+    cards = []
+    for question_id in question_ids:
+        card = fsrs.Card()
+        if source == ReviewCard.Source.MISTAKE:
+            card, _ = SCHEDULER.review_card(card, fsrs.Rating.Again, review_datetime=now)
+        cards.append(
+            ReviewCard(
+                user_id=user_id,
+                question_id=question_id,
+                source=source,
+                test_id=test_id,
+                card=card.to_dict(),
+                due=card.due,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return len(ReviewCard.objects.bulk_create(cards, ignore_conflicts=True))
+
+
+@transaction.atomic
+def review_rate(*, user, card_id: int, rating: int, key: str = "") -> tuple[ReviewCard, bool]:
+    """Record the learner's rating (1 Again, 2 Hard, 3 Good, 4 Easy) of a due card; (card, applied).
+
+    Not due yet, or `key` already used for this card (default: the due time being rated, so a
+    double tap rates once): nothing changes and `applied` is False. Another learner's card: NotFound.
+    """
+    card = ReviewCard.objects.select_for_update().filter(pk=card_id, user=user).first()
+    if card is None:
+        raise NotFound("No such review card.")
+    now = timezone.now()
+    key = key or f"due:{card.due.isoformat()}"
+    if card.due > now or ReviewLog.objects.filter(card=card, key=key).exists():
+        return card, False
+    scheduled, _ = SCHEDULER.review_card(fsrs.Card.from_dict(card.card), fsrs.Rating(rating), review_datetime=now)
+    ReviewLog.objects.create(
+        card=card, user=user, key=key, rating=rating, due_before=card.due, due_after=scheduled.due, reviewed_at=now
+    )
+    card.card, card.due, card.reviews, card.updated_at = scheduled.to_dict(), scheduled.due, card.reviews + 1, now
+    card.save(update_fields=["card", "due", "reviews", "updated_at"])
+    return card, True
+
+
+def due_cards(*, user, now: datetime | None = None, limit: int | None = None):
+    """The learner's cards due by `now` (soonest first), a live mock's only once its results are open."""
+    now = now or timezone.now()
+    hidden = course_selectors._live_tests_with_hidden_results()
+    cards = (
+        ReviewCard.objects.filter(user=user, due__lte=now)
+        .exclude(test_id__in=hidden)
+        .select_related("question")
+        .order_by("due", "id")
+    )
+    return cards[:limit] if limit else cards
+
+
+def due_today_count(*, user) -> int:
+    """Cards due by the end of today (IST)."""
+    end = timezone.localtime().replace(hour=23, minute=59, second=59, microsecond=999999)
+    hidden = course_selectors._live_tests_with_hidden_results()
+    return ReviewCard.objects.filter(user=user, due__lte=end).exclude(test_id__in=hidden).count()
+
+
+def streak_days(*, user, today=None) -> int:
+    """Consecutive IST days with at least one review, ending today (or yesterday if none yet today)."""
+    today = today or timezone.localdate()
+    since = timezone.now() - timedelta(days=STREAK_DAYS_MAX)
+    days = {
+        timezone.localdate(reviewed)
+        for reviewed in ReviewLog.objects.filter(user=user, reviewed_at__gte=since).values_list(
+            "reviewed_at", flat=True
+        )
+    }
+    day = today if today in days else today - timedelta(days=1)
+    streak = 0
+    while day in days:
+        streak, day = streak + 1, day - timedelta(days=1)
+    return streak
+
+
+def weakest_topics(*, user, limit: int = WEAKEST_TOPICS) -> list[dict]:
+    """The learner's lowest-accuracy topics over their last 20 finished attempts (results open only)."""
+    hidden = course_selectors._live_tests_with_hidden_results()
+    attempts = (
+        TestAttempt.objects.filter(user=user, status__in=course_selectors.FINISHED)
+        .exclude(test_id__in=hidden)
+        .only("topic_breakdown")
+        .order_by("-started_at")[:20]
+    )
+    totals: dict[str, dict] = {}
+    for attempt in attempts:
+        for topic, row in (attempt.topic_breakdown or {}).items():
+            entry = totals.setdefault(
+                topic, {"topic": topic, "chapter": row.get("chapter", ""), "total": 0, "correct": 0}
+            )
+            entry["total"] += row.get("total", 0)
+            entry["correct"] += row.get("correct", 0)
+    for entry in totals.values():
+        entry["accuracy_percent"] = round(100 * entry["correct"] / entry["total"], 1) if entry["total"] else 0.0
+    return sorted(totals.values(), key=lambda e: (e["accuracy_percent"], e["topic"]))[:limit]
+
+
+def daily_set(*, user, size: int = DAILY_SET_SIZE) -> dict:
+    """Today's practice: up to DAILY_REVIEWS_MAX due reviews, filled with fresh questions of the weakest topics.
+
+    Fresh: active, not in the learner's queue, never one a live mock or course-only test uses (their
+    keys stay secret: courses.selectors.protected_question_ids).
+    """
+    reviews = list(due_cards(user=user, limit=min(DAILY_REVIEWS_MAX, size)))
+    topics = weakest_topics(user=user)
+    fresh = []
+    if topics and len(reviews) < size:
+        queued = ReviewCard.objects.filter(user=user).values("question_id")
+        fresh = list(
+            Question.objects.nocache()
+            .filter(Q(topic__in=[t["topic"] for t in topics]), is_active=True)
+            .exclude(pk__in=queued)
+            .exclude(pk__in=course_selectors.protected_question_ids())
+            .order_by("topic", "id")[: size - len(reviews)]
+        )
+    return {"reviews": reviews, "fresh": fresh, "weakest_topics": topics}
