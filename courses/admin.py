@@ -33,7 +33,14 @@ from courses.models import (
     TestSection,
     TestStatistics,
 )
-from courses.question_import import COLUMNS, QuestionImportInvalid, questions_export, questions_import
+from courses.question_import import (
+    ALL_COLUMNS,
+    COLUMNS,
+    HINDI_COLUMNS,
+    QuestionImportInvalid,
+    questions_export,
+    questions_import,
+)
 from courses.question_import import FORMATS as EXPORT_FORMATS
 from courses.rekey import attempts_rescore, question_rekey
 from courses.services import (
@@ -129,24 +136,59 @@ EXAMPLE_ROW = (
     "Allosteric activation",
     "A",
     "Malonate resembles the substrate succinate and competes for the enzyme's active site.",
+    # Hindi (optional columns; NCERT Hindi-medium terms)
+    "मैलोनेट सक्सिनिक डिहाइड्रोजिनेज का संदमन करता है। यह किसका उदाहरण है?",
+    "स्पर्धी संदमन",
+    "अस्पर्धी संदमन",
+    "पुनर्भरण संदमन",
+    "ऐलोस्टेरिक सक्रियण",
+    "मैलोनेट की संरचना क्रियाधार सक्सिनेट जैसी होती है और यह एंजाइम के सक्रिय स्थल के लिए स्पर्धा करता है।",
 )
 
 
 class QuestionImportForm(forms.Form):
     file = forms.FileField(
         label="CSV or XLSX file",
-        help_text=f"CSV saved as UTF-8, or an Excel workbook (first sheet); a header row with: {', '.join(COLUMNS)}.",
+        help_text=f"CSV saved as UTF-8, or an Excel workbook (first sheet); a header row with: {', '.join(COLUMNS)}"
+        f" (optional, Hindi: {', '.join(HINDI_COLUMNS)}).",
     )
 
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     change_list_template = "admin/courses/question/change_list.html"
-    list_display = ("id", "ncert_class", "chapter", "topic", "difficulty", "short_text", "correct_option", "is_active")
-    list_filter = ("ncert_class", "difficulty", "is_active")
+    list_display = (
+        "id",
+        "ncert_class",
+        "chapter",
+        "topic",
+        "difficulty",
+        "short_text",
+        "correct_option",
+        "is_active",
+        "hindi_needs_review",
+    )
+    # "Hindi needs review": a Hindi field in another script (courses.hindi.hindi_needs_review, docs/hindi.md).
+    list_filter = ("ncert_class", "difficulty", "is_active", "hindi_needs_review")
+    fieldsets = (
+        (None, {"fields": ("ncert_class", "chapter", "topic", "difficulty", "is_active")}),
+        (
+            "English",
+            {"fields": ("text", "option_a", "option_b", "option_c", "option_d", "correct_option", "explanation")},
+        ),
+        (
+            "Hindi (हिन्दी)",
+            {
+                "fields": (*Question.HINDI_FIELDS, "hindi_needs_review"),
+                "description": "Blank fields show in English. Flagged for review when a field holds a script "
+                "other than Devanagari, or mostly Latin letters (docs/hindi.md); saved as typed either way.",
+            },
+        ),
+        (None, {"fields": ("created_at", "updated_at")}),
+    )
     # topic and chapter lead indexes; text is a scan, acceptable on a table of thousands of rows.
     search_fields = ("^topic", "^chapter", "text")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "hindi_needs_review")
     list_per_page = 50
     actions = ["export_csv", "export_xlsx"]
 
@@ -191,7 +233,7 @@ class QuestionAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="cerebrum-questions-template.csv"'
         response.write("\ufeff")
         writer = csv.writer(response)
-        writer.writerow(COLUMNS)
+        writer.writerow(ALL_COLUMNS)
         writer.writerow(EXAMPLE_ROW)
         return response
 
@@ -215,7 +257,7 @@ class QuestionAdmin(admin.ModelAdmin):
             "form": form,
             "refusal": refusal,
             "row_errors": sorted(refusal.row_errors.items()) if refusal else [],
-            "columns": COLUMNS,
+            "columns": ALL_COLUMNS,
         }
         status = 400 if refusal else 200
         return TemplateResponse(request, "admin/courses/question/import.html", context, status=status)

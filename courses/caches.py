@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from cerebrum.cache import get_or_build, page_version_key, user_pages_bump
 from cerebrum.metrics import record_cache
+from courses.hindi import question_hindi
 from courses.models import PaperVersion, PracticeTestQuestion
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ def _paper_build(test_id: int, version: int, rows: list) -> dict:
             "topic": item.question.topic,
             "chapter": item.question.chapter,
             "section": item.section.name if item.section_id else "",
+            # Hindi medium (courses.hindi.question_hindi): only on questions that have a translation.
+            **({"hi": hindi} if (hindi := question_hindi(item.question)) else {}),
         }
         for number, item in enumerate(rows, start=1)
     ]
@@ -190,6 +193,7 @@ def _answer_key_build(rows: list) -> dict[str, dict]:
         str(item.question_id): {
             "correct": item.question.correct_option,
             "explanation": item.question.explanation,
+            "explanation_hi": item.question.explanation_hi,
             "topic": item.question.topic,
             "chapter": item.question.chapter,
         }
@@ -231,7 +235,7 @@ ATTEMPT_TIMEOUT = 30 * 60
 
 
 def attempt_key(attempt_id) -> str:
-    return f"attempt:v1:{attempt_id}"
+    return f"attempt:v2:{attempt_id}"  # v2: TestAttempt.medium
 
 
 def attempt_get_or_load(attempt_id: int, loader):

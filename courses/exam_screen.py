@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.utils.safestring import mark_safe
 
 from courses import selectors
+from courses.hindi import in_medium, medium_or_default
 
 STATE_LABELS = {
     "not_visited": "Not visited",
@@ -19,14 +20,16 @@ STATE_LABELS = {
 }
 
 
-def exam_screen(state: dict, *, number: int, with_paper: bool = False) -> dict:
+def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: str | None = None) -> dict:
     """Palette, sections, legend and the current question from `selectors.attempt_state`'s dict.
 
     Palette states are NTA's (selectors.palette_state); the question on screen counts as visited.
     `exam` is the JSON attempt.js starts from (the paper in this learner's order, answers with seq);
-    `questions` (every question, for the question-paper view) only `with_paper`.
+    `questions` (every question, for the question-paper view) only `with_paper`. Text is in the
+    attempt's medium; `view_in` ("en"/"hi", NTA's "View in") shows the current question in another.
     """
     paper, answers, visited = state["paper"], state["answers"], set(state["visited"])
+    medium = state.get("medium", "en")
     section_of = {qid: index for index, section in enumerate(state["sections"]) for qid in section["question_ids"]}
     current_id = paper[number - 1]["id"]
     visited.add(current_id)
@@ -51,9 +54,12 @@ def exam_screen(state: dict, *, number: int, with_paper: bool = False) -> dict:
     for code in states.values():
         counts[code] += 1
     return {
-        "questions": [_question(q, state["sections"], section_of) for q in paper] if with_paper else [],
+        "questions": [_question(q, state["sections"], section_of, medium) for q in paper] if with_paper else [],
         "question_count": len(paper),
-        "current": _current(paper[number - 1], answers, states, state["sections"], section_of),
+        "current": _current(
+            paper[number - 1], answers, states, state["sections"], section_of, medium_or_default(view_in or medium)
+        ),
+        "medium": medium,
         "sections": _sections(palette, section_of.get(current_id, 0), state["sections"]),
         "palette": palette,
         "legend": [{"code": code, "label": label, "count": counts[code]} for code, label in STATE_LABELS.items()],
@@ -77,21 +83,24 @@ def _palette_html(items: list[dict]) -> str:
     return mark_safe("".join(html))  # noqa: S308 - ints and constants only (see above)
 
 
-def _question(question: dict, sections: list[dict], section_of: dict) -> dict:
+def _question(question: dict, sections: list[dict], section_of: dict, medium: str) -> dict:
     index = section_of.get(question["id"], 0)
+    text, options = in_medium(question, medium)
     return {
         "id": question["id"],
         "number": question["number"],
-        "text": question["text"],
-        "options": [{"letter": letter, "text": text} for letter, text in question["options"].items()],
+        "text": text,
+        "options": [{"letter": letter, "text": option} for letter, option in options.items()],
         "section_name": sections[index]["name"] if len(sections) > 1 else "",
+        "medium": medium,
+        "translated": "hi" in question,
     }
 
 
-def _current(question: dict, answers: dict, states: dict, sections: list[dict], section_of: dict) -> dict:
+def _current(question: dict, answers: dict, states: dict, sections: list[dict], section_of: dict, medium: str) -> dict:
     saved = answers.get(str(question["id"])) or {}
     return {
-        **_question(question, sections, section_of),
+        **_question(question, sections, section_of, medium),
         "chosen": saved.get("option", ""),
         "marked": saved.get("marked_for_review", False),
         "state_label": STATE_LABELS[states[question["id"]]],
@@ -124,6 +133,7 @@ def _client_state(state: dict, section_of: dict) -> dict:
         "answers": state["answers"],
         "visited": state["visited"],
         "sections": [{"name": s["name"], "attempt_any": s.get("attempt_any")} for s in state["sections"]],
+        "medium": state.get("medium", "en"),
         "paper": [
             {
                 "id": q["id"],
@@ -131,11 +141,20 @@ def _client_state(state: dict, section_of: dict) -> dict:
                 "t": q["text"],
                 "o": list(q["options"].values()),
                 "s": section_of.get(q["id"], 0),
+                **_client_hindi(q),
             }
             for q in state["paper"]
         ],
         "labels": STATE_LABELS,
     }
+
+
+def _client_hindi(question: dict) -> dict:
+    """{"h": {"t", "o"}} with English filled in where a Hindi field is blank; {} for an untranslated question."""
+    if "hi" not in question:
+        return {}
+    text, options = in_medium(question, "hi")
+    return {"h": {"t": text, "o": list(options.values())}}
 
 
 def clock_text(seconds: int) -> str:

@@ -110,8 +110,19 @@ class Question(models.Model):
     option_d = models.CharField(max_length=500)
     correct_option = models.CharField(max_length=1, choices=Option.choices)
     explanation = models.TextField(blank=True, default="")
+    # Hindi medium (courses/hindi.py, docs/hindi.md): blank where English prevails.
+    text_hi = models.TextField("text (Hindi)", blank=True, default="")
+    option_a_hi = models.CharField("option A (Hindi)", max_length=500, blank=True, default="")
+    option_b_hi = models.CharField("option B (Hindi)", max_length=500, blank=True, default="")
+    option_c_hi = models.CharField("option C (Hindi)", max_length=500, blank=True, default="")
+    option_d_hi = models.CharField("option D (Hindi)", max_length=500, blank=True, default="")
+    explanation_hi = models.TextField("explanation (Hindi)", blank=True, default="")
+    # Set from the Hindi fields on every save and import (courses.hindi.hindi_needs_review).
+    hindi_needs_review = models.BooleanField("Hindi needs review", default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    HINDI_FIELDS = ("text_hi", "option_a_hi", "option_b_hi", "option_c_hi", "option_d_hi", "explanation_hi")
 
     class Meta:
         db_table = "questions"
@@ -123,9 +134,22 @@ class Question(models.Model):
     def __str__(self) -> str:
         return f"[{self.topic}] {self.text[:60]}"
 
+    def save(self, *args, **kwargs):
+        self.hindi_review_refresh()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(self.HINDI_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "hindi_needs_review"}
+        super().save(*args, **kwargs)
+
     @property
     def options(self) -> dict[str, str]:
         return {"A": self.option_a, "B": self.option_b, "C": self.option_c, "D": self.option_d}
+
+    def hindi_review_refresh(self) -> None:
+        """Recompute hindi_needs_review from the Hindi fields (courses.hindi's rule)."""
+        from courses.hindi import hindi_needs_review
+
+        self.hindi_needs_review = hindi_needs_review(*(getattr(self, name) for name in self.HINDI_FIELDS))
 
 
 class PracticeTest(models.Model):
@@ -253,6 +277,9 @@ class TestAttempt(models.Model):
     # canonical option letters in the order shown as A, B, C, D ({"17": "CADB"}).
     question_order = models.JSONField(default=list, blank=True)
     option_orders = models.JSONField(default=dict, blank=True)
+    # The medium the learner chose at the start ("en" or "hi", courses.hindi.MEDIUMS); the exam page
+    # opens every question in it, and the learner may view any one question in the other.
+    medium = models.CharField(max_length=2, choices=[("en", "English"), ("hi", "Hindi")], default="en")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -12,6 +12,8 @@ Guarantees (tests/courses/test_question_import.py):
   "=" (changing the question) and leaves +, - and @ alone.
 - A formula in an uploaded XLSX cell is refused for its row (the value Excel last computed may be
   missing or stale); type the value instead.
+- The Hindi columns (text_hi, option_a_hi .. option_d_hi, explanation_hi) are optional; a row whose
+  Hindi is in another script is imported and flagged "Hindi needs review" (courses.hindi, docs/hindi.md).
 - Import creates questions; it never edits existing ones (a changed key must re-score attempts:
   courses.rekey.question_rekey).
 """
@@ -46,6 +48,9 @@ COLUMNS = (
     "correct_option",
     "explanation",
 )
+# Optional (issue 18 item 5): a file without them imports as before; blank cells mean "English prevails".
+HINDI_COLUMNS = Question.HINDI_FIELDS
+ALL_COLUMNS = (*COLUMNS, *HINDI_COLUMNS)
 MAX_ROWS = 5_000
 # Values staff commonly type in a spreadsheet, mapped to the stored choice.
 DIFFICULTY_ALIASES = {"e": "EASY", "m": "MEDIUM", "h": "HARD"}
@@ -92,8 +97,8 @@ class QuestionResource(resources.ModelResource):
 
     class Meta:
         model = Question
-        fields = COLUMNS
-        export_order = COLUMNS
+        fields = ALL_COLUMNS
+        export_order = ALL_COLUMNS
         import_id_fields = ()
         force_init_instance = True  # import only creates: no lookup per row
         clean_model_instances = True
@@ -102,8 +107,8 @@ class QuestionResource(resources.ModelResource):
         batch_size = 500
 
     def before_import_row(self, row, **kwargs):
-        row[FORMULAS] = [column for column in COLUMNS if isinstance(row.get(column), FormulaCell)]
-        for column in COLUMNS:
+        row[FORMULAS] = [column for column in ALL_COLUMNS if isinstance(row.get(column), FormulaCell)]
+        for column in ALL_COLUMNS:
             row[column] = _cell(row.get(column))
         row["correct_option"] = row["correct_option"].upper()
         difficulty = row["difficulty"].upper()
@@ -112,11 +117,12 @@ class QuestionResource(resources.ModelResource):
     def import_instance(self, instance, row, **kwargs):
         formulas = {column: ["A formula; type the value instead."] for column in row.get(FORMULAS, [])}
         super().import_instance(instance, row, **kwargs)
+        instance.hindi_review_refresh()  # bulk_create skips Question.save()
         if formulas:
             raise ValidationError(formulas)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        return not any(row.get(column) for column in COLUMNS)  # an empty line in the file
+        return not any(row.get(column) for column in ALL_COLUMNS)  # an empty line in the file
 
     def after_import(self, dataset, result, **kwargs):
         # ModelResource resets the id sequence to MAX(id) here (loaddata's habit for imported ids). No id
@@ -192,6 +198,8 @@ def _dataset(content: bytes | str) -> tablib.Dataset:
     missing = [column for column in COLUMNS if column not in dataset.headers]
     if missing:
         raise QuestionImportInvalid(f"The header row is missing columns: {', '.join(missing)}.")
+    for column in [name for name in HINDI_COLUMNS if name not in dataset.headers]:
+        dataset.append_col([""] * dataset.height, header=column)
     filled = sum(1 for row in dataset if any(_cell(value) for value in row))
     if not filled:
         raise QuestionImportInvalid("The file has a header but no question rows.")

@@ -202,10 +202,16 @@ def attempt_paper(attempt: TestAttempt) -> list[dict]:
     for number, question_id in enumerate(order, start=1):
         question = by_id[question_id]
         letters = orders.get(str(question_id))
-        options = question["options"]
+        options, hindi = question["options"], question.get("hi")
         if letters:
             options = {shown: options[canonical] for shown, canonical in zip(OPTION_LETTERS, letters, strict=True)}
-        questions.append({**question, "number": number, "options": options})
+            if hindi:  # the Hindi options in the same order as the English ones
+                shown_hi = {
+                    shown: hindi["options"].get(canonical, "")
+                    for shown, canonical in zip(OPTION_LETTERS, letters, strict=False)
+                }
+                hindi = {**hindi, "options": shown_hi}
+        questions.append({**question, "number": number, "options": options, **({"hi": hindi} if hindi else {})})
     return questions
 
 
@@ -240,6 +246,7 @@ def attempt_state(*, attempt: TestAttempt) -> dict:
         "answers": answers,
         "visited": [int(qid) for qid in rows],
         "last_seq": max((row["seq"] for row in rows.values()), default=0),
+        "medium": attempt.medium,  # "en" or "hi" (courses.hindi): the medium chosen at the start
     }
 
 

@@ -15,6 +15,7 @@ from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.services import message_enqueue
 from courses import caches, selectors
+from courses.hindi import medium_or_default
 from courses.models import (
     AttemptAnswer,
     AttemptTimeGrant,
@@ -117,10 +118,11 @@ def question_papers_bump(*, question_ids: list[int]) -> int:
 
 
 @transaction.atomic
-def attempt_start(*, test: PracticeTest, user=None, free_user=None) -> TestAttempt:
+def attempt_start(*, test: PracticeTest, user=None, free_user=None, medium: str = "en") -> TestAttempt:
     """The learner's running attempt, or a new one: one INSERT, the paper comes from the cache.
 
-    Two tabs, a double click or a client retry get the same IN_PROGRESS attempt back.
+    Two tabs, a double click or a client retry get the same IN_PROGRESS attempt back (in the medium it
+    started in). `medium` is "en" or "hi" (courses.hindi.MEDIUMS; anything else is English).
     """
     user = user if user is not None and user.is_authenticated else None
     if (user is None) == (free_user is None):
@@ -139,7 +141,15 @@ def attempt_start(*, test: PracticeTest, user=None, free_user=None) -> TestAttem
         return running
     paper = caches.paper_get(test)
     order = learner_order(paper=paper, seed=_order_seed(test, learner)) if test.shuffle else ([], {})
-    return _attempt_insert(test=test, learner=learner, number=used + 1, now=now, expires_at=expires_at, order=order)
+    return _attempt_insert(
+        test=test,
+        learner=learner,
+        number=used + 1,
+        now=now,
+        expires_at=expires_at,
+        order=order,
+        medium=medium_or_default(medium),
+    )
 
 
 def learner_order(*, paper: dict, seed: str) -> tuple[list[int], dict[str, str]]:
@@ -374,9 +384,12 @@ def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAtt
     return None, used
 
 
-def _attempt_insert(*, test: PracticeTest, learner: dict, number: int, now, expires_at, order) -> TestAttempt:
+def _attempt_insert(
+    *, test: PracticeTest, learner: dict, number: int, now, expires_at, order, medium: str = "en"
+) -> TestAttempt:
     attempt = TestAttempt(
         test=test,
+        medium=medium,
         attempt_number=number,
         started_at=now,
         expires_at=expires_at,

@@ -253,7 +253,7 @@ class AttemptStartView(NotFoundMixin, View):
 
     def _start(self, request: HttpRequest, test, learner: dict) -> HttpResponse:
         try:
-            attempt = services.attempt_start(test=test, **learner)
+            attempt = services.attempt_start(test=test, medium=request.POST.get("medium", "en"), **learner)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("courses:test_detail", slug=test.slug)
@@ -299,7 +299,8 @@ class AttemptView(AttemptMixin, TemplateView):
         state = selectors.attempt_state(attempt=attempt)
         number = _int(self.request.GET.get("q"), 1, len(state["paper"]))
         show_paper = self.request.GET.get("view") in ("paper", "all")
-        screen = exam_screen(state, number=number, with_paper=show_paper)
+        view_in = self.request.GET.get("view_in")  # NTA's "View in": this question in the other medium
+        screen = exam_screen(state, number=number, with_paper=show_paper, view_in=view_in)
         screen["exam"].update(
             answer_url=reverse("courses:attempt_answer", args=[attempt.pk]),
             result_url=reverse("courses:attempt_result", args=[attempt.pk]),

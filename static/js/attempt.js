@@ -295,19 +295,43 @@
     return label;
   }
 
+  // --- NTA's "View in": the attempt's medium, or the one the learner picked for this question ---
+  var viewIn = read("view_in", {});
+  function mediumOf(q) { return viewIn[q.id] || exam.medium || "en"; }
+  // English where the question has no Hindi version (the server filled English into blank Hindi fields).
+  function inMedium(q) { return mediumOf(q) === "hi" && q.h ? q.h : q; }
+  var viewSelect = document.getElementById("view-in");
+  if (viewSelect && form) {
+    document.querySelectorAll(".js-hide").forEach(function (node) { node.hidden = true; });
+    document.getElementById("view-in-form").addEventListener("submit", function (event) { event.preventDefault(); });
+    viewSelect.addEventListener("change", function () {
+      viewIn[paper[current].id] = viewSelect.value;
+      write("view_in", viewIn);
+      render();
+    });
+  }
+
   function render() {
     if (!form || current < 0) return;
     var q = paper[current];
+    var shown = inMedium(q);
     var answer = saved(q.id);
     form.setAttribute("data-question", q.id);
     form.querySelector("input[name=question_id]").value = q.id;
     document.getElementById("question-number").textContent = String(q.n);
     var section = exam.sections.length > 1 ? " · " + exam.sections[q.s].name : "";
     document.getElementById("question-section").textContent = section;
-    document.getElementById("question-text").textContent = q.t;
+    var textNode = document.getElementById("question-text");
+    textNode.textContent = shown.t;
+    if (shown === q) textNode.removeAttribute("lang"); else textNode.setAttribute("lang", "hi");
     var box = document.getElementById("question-options");
     box.textContent = "";
-    q.o.forEach(function (text, i) { box.appendChild(option(LETTERS[i], text, answer.option === LETTERS[i])); });
+    shown.o.forEach(function (text, i) { box.appendChild(option(LETTERS[i], text, answer.option === LETTERS[i])); });
+    if (viewSelect) {
+      viewSelect.value = mediumOf(q);
+      viewSelect.form.querySelector("input[name=q]").value = q.n;
+      document.getElementById("view-in-note").hidden = !(mediumOf(q) === "hi" && !q.h);
+    }
     document.getElementById("question-state").lastElementChild.textContent = exam.labels[stateOf(q.id)];
     form.querySelector("button[value=back]").disabled = current === 0;
     document.querySelectorAll(".palette a.pal[aria-current]").forEach(function (a) { a.removeAttribute("aria-current"); });
@@ -444,10 +468,10 @@
       link.addEventListener("click", function (event) { go(event, link); });
       title.appendChild(link);
       var text = document.createElement("p");
-      text.textContent = q.t;
+      text.textContent = inMedium(q).t;
       var list = document.createElement("ol");
       list.className = "paper-options";
-      q.o.forEach(function (option, i) {
+      inMedium(q).o.forEach(function (option, i) {
         var item = document.createElement("li");
         item.textContent = LETTERS[i] + ". " + option;
         list.appendChild(item);

@@ -16,6 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from courses.models import Question
 from courses.question_import import (
+    ALL_COLUMNS,
     COLUMNS,
     QuestionImportInvalid,
     escape_formula,
@@ -75,7 +76,7 @@ def test_csv_export_escapes_formula_cells_and_starts_with_a_bom():
 
     assert content.startswith("\ufeff".encode())
     header, first, second, third = _csv_cells(content)
-    assert header == list(COLUMNS)
+    assert header == list(ALL_COLUMNS)
     row = dict(zip(header, first, strict=True))
     assert row["text"] == '\'=HYPERLINK("http://attacker.example","Click")'
     assert (row["option_a"], row["option_b"]) == ("'+91 98000 00000", "'-5 °C")
@@ -95,7 +96,7 @@ def test_xlsx_export_has_no_formula_cells():
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     assert [cell.data_type for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
     rows = _xlsx_cells(content)
-    assert rows[0] == list(COLUMNS)
+    assert rows[0] == list(ALL_COLUMNS)
     assert rows[1][COLUMNS.index("text")] == '\'=HYPERLINK("http://attacker.example","Click")'
     assert rows[2][COLUMNS.index("text")] == TRICKY[1]["text"]
 
