@@ -32,7 +32,6 @@ from tests.factories import CourseFactory, PracticeTestFactory, UserFactory
 ROOT = Path(__file__).resolve().parents[2]
 LEARNERS = 8
 SERVER_CONNECTIONS = 2
-pytestmark = pytest.mark.skipif(not shutil.which("pgbouncer"), reason="needs pgbouncer (make services installs it)")
 
 
 def free_port() -> int:
