@@ -113,7 +113,7 @@ def streak_days(*, user, today=None) -> int:
     return streak
 
 
-def weakest_topics(*, user, limit: int = WEAKEST_TOPICS) -> list[dict]:
+def weakest_topics(*, user, limit: int | None = None) -> list[dict]:
     """The learner's lowest-accuracy topics over their last 20 finished attempts (results open only)."""
     hidden = course_selectors._live_tests_with_hidden_results()
     attempts = (
@@ -132,7 +132,7 @@ def weakest_topics(*, user, limit: int = WEAKEST_TOPICS) -> list[dict]:
             entry["correct"] += row.get("correct", 0)
     for entry in totals.values():
         entry["accuracy_percent"] = round(100 * entry["correct"] / entry["total"], 1) if entry["total"] else 0.0
-    return sorted(totals.values(), key=lambda e: (e["accuracy_percent"], e["topic"]))[:limit]
+    return sorted(totals.values(), key=lambda e: (e["accuracy_percent"], e["topic"]))[: limit or WEAKEST_TOPICS]
 
 
 def daily_set(*, user, size: int = DAILY_SET_SIZE) -> dict:

@@ -1,0 +1,154 @@
+"""Bookmarks, the mistake notebook (written at submit) and the FSRS revision queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cerebrum.errors import NotFound
+from practice import revision, selectors, services
+from practice.models import Bookmark, MistakeEntry, ReviewCard, ReviewLog
+from tests.factories import PracticeTestFactory, QuestionFactory, UserFactory
+from tests.practice.conftest import take
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_evaluated_wrong_answer_reaches_the_notebook_at_submit(ten_learner_test):
+    me = ten_learner_test["learners"][10]
+    q = ten_learner_test["questions"]
+    entries = list(selectors.mistake_list(user=me))
+    assert sorted((e.question_id, e.chosen_option, e.correct_option) for e in entries) == [
+        (q[1].pk, "B", "A"),
+        (q[3].pk, "B", "A"),
+    ]
+    assert [e.question_id for e in selectors.mistake_list(user=me, topic="Genetics")] == [q[3].pk]
+    assert [e.question_id for e in selectors.mistake_list(user=me, chapter="Cell")] == [q[1].pk]
+    assert list(selectors.mistake_list(user=ten_learner_test["learners"][1])) == []  # all right
+    # Learner 9 got all five wrong; each is also a card in the queue.
+    assert MistakeEntry.objects.filter(user=ten_learner_test["learners"][9]).count() == 5
+    assert ReviewCard.objects.filter(user=me, source=ReviewCard.Source.MISTAKE).count() == 2
+
+
+def test_notebook_write_is_idempotent(ten_learner_test):
+    attempt = ten_learner_test["attempts"][10]
+    assert services.mistakes_record(attempt=attempt) == 2  # the rows it would write
+    assert MistakeEntry.objects.filter(attempt=attempt).count() == 2
+    assert ReviewCard.objects.filter(user=attempt.user).count() == 2
+
+
+def test_a_live_mocks_mistakes_wait_for_its_results(db):
+    test = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
+    learner = UserFactory()
+    take(test, learner, "BB", [5, 5])
+    assert MistakeEntry.objects.filter(user=learner).count() == 2
+    assert list(selectors.mistake_list(user=learner)) == []
+    assert list(revision.due_cards(user=learner, now=timezone.now() + timedelta(days=1))) == []
+
+
+def test_bookmark_is_idempotent_and_filterable(db):
+    learner = UserFactory()
+    genetics = QuestionFactory(chapter="Inheritance", topic="Genetics")
+    cell = QuestionFactory(chapter="Cell", topic="Cell cycle")
+    assert services.bookmark_add(user=learner, question_id=genetics.pk)[1] is True
+    assert services.bookmark_add(user=learner, question_id=genetics.pk)[1] is False
+    services.bookmark_add(user=learner, question_id=cell.pk)
+    assert Bookmark.objects.filter(user=learner).count() == 2
+    assert [b.question_id for b in selectors.bookmark_list(user=learner, topic="Genetics")] == [genetics.pk]
+    assert [b.question_id for b in selectors.bookmark_list(user=learner, chapter="Cell")] == [cell.pk]
+    assert ReviewCard.objects.filter(user=learner, source=ReviewCard.Source.BOOKMARK).count() == 2
+    with pytest.raises(NotFound):
+        services.bookmark_add(user=learner, question_id=10**9)
+    assert services.bookmark_remove(user=learner, question_id=cell.pk) is True
+    assert services.bookmark_remove(user=learner, question_id=cell.pk) is False
+
+
+def _due_card(user, question):
+    revision.cards_add(user_id=user.pk, question_ids=[question.pk], source=ReviewCard.Source.BOOKMARK)
+    return ReviewCard.objects.get(user=user, question=question)
+
+
+def test_fsrs_a_wrong_answer_is_due_sooner_than_a_right_one(db):
+    learner = UserFactory()
+    wrong_card = _due_card(learner, QuestionFactory())
+    right_card = _due_card(learner, QuestionFactory())
+    wrong_card, applied_wrong = revision.review_rate(user=learner, card_id=wrong_card.pk, rating=1)
+    right_card, applied_right = revision.review_rate(user=learner, card_id=right_card.pk, rating=3)
+    assert applied_wrong
+    assert applied_right
+    assert wrong_card.due < right_card.due
+    # The library's own state is kept: stability and difficulty set by FSRS.
+    assert wrong_card.card["stability"] < right_card.card["stability"]
+
+
+def test_a_review_moves_the_due_date_and_is_rated_once(db):
+    learner = UserFactory()
+    card = _due_card(learner, QuestionFactory())
+    before = card.due
+    card, applied = revision.review_rate(user=learner, card_id=card.pk, rating=3)
+    assert applied
+    assert card.due > before
+    again, applied_again = revision.review_rate(user=learner, card_id=card.pk, rating=1)  # not due: nothing
+    assert not applied_again
+    assert again.due == card.due
+    assert ReviewLog.objects.filter(card=card).count() == 1
+
+
+def test_a_retried_rating_with_the_same_key_does_nothing(db):
+    learner = UserFactory()
+    card = _due_card(learner, QuestionFactory())
+    revision.review_rate(user=learner, card_id=card.pk, rating=1, key="tap-1")
+    ReviewCard.objects.filter(pk=card.pk).update(due=timezone.now() - timedelta(seconds=1))  # due again
+    card, applied = revision.review_rate(user=learner, card_id=card.pk, rating=4, key="tap-1")
+    assert not applied
+    assert card.reviews == 1
+
+
+def test_another_learners_card_is_not_found(db):
+    card = _due_card(UserFactory(), QuestionFactory())
+    with pytest.raises(NotFound):
+        revision.review_rate(user=UserFactory(), card_id=card.pk, rating=3)
+
+
+def test_daily_set_mixes_due_reviews_with_fresh_questions_of_the_weakest_topics(ten_learner_test):
+    me = ten_learner_test["learners"][10]
+    # My accuracy: Cell cycle 50 %, Genetics 50 %, Photosynthesis 100 %; the bank has more of each.
+    fresh_genetics = QuestionFactory(chapter="Inheritance", topic="Genetics")
+    fresh_cell = QuestionFactory(chapter="Cell", topic="Cell cycle")
+    QuestionFactory(chapter="Plants", topic="Photosynthesis")
+    ReviewCard.objects.filter(user=me).update(due=timezone.now() - timedelta(minutes=1))
+    daily = revision.daily_set(user=me)
+    assert [t["topic"] for t in daily["weakest_topics"]] == ["Cell cycle", "Genetics", "Photosynthesis"]
+    assert len(daily["reviews"]) == 2
+    fresh_ids = {q.pk for q in daily["fresh"]}
+    assert {fresh_genetics.pk, fresh_cell.pk} <= fresh_ids
+    assert not fresh_ids & {c.question_id for c in daily["reviews"]}
+
+
+def test_daily_set_draws_fresh_questions_only_from_the_weakest_topics(ten_learner_test, monkeypatch):
+    me = ten_learner_test["learners"][10]
+    monkeypatch.setattr(revision, "WEAKEST_TOPICS", 1)
+    genetics = QuestionFactory(chapter="Inheritance", topic="Genetics")
+    photosynthesis = QuestionFactory(chapter="Plants", topic="Photosynthesis")
+    daily = revision.daily_set(user=me)
+    fresh = {q.pk for q in daily["fresh"]}
+    assert {q.topic for q in daily["fresh"]} == {"Cell cycle"}
+    assert genetics.pk not in fresh
+    assert photosynthesis.pk not in fresh
+
+
+def test_streak_counts_consecutive_ist_days(db):
+    learner = UserFactory()
+    card = _due_card(learner, QuestionFactory())
+    today = timezone.localdate()
+    for days_ago in (0, 1, 2, 4):
+        ReviewLog.objects.create(
+            card=card, user=learner, key=f"k{days_ago}", rating=3, due_before=timezone.now(),
+            due_after=timezone.now(), reviewed_at=timezone.now() - timedelta(days=days_ago),
+        )  # fmt: skip
+    assert revision.streak_days(user=learner, today=today) == 3
+    assert revision.streak_days(user=learner, today=today + timedelta(days=1)) == 3  # none yet today
+    assert revision.streak_days(user=learner, today=today + timedelta(days=2)) == 0
+    assert revision.due_today_count(user=learner) == 1
