@@ -10,13 +10,11 @@ from communications import urls as communications_urls
 from courses import urls as courses_urls
 from payments import urls as payments_urls
 from practice import urls as practice_urls
-from practice import urls as practice_urls
 
 api_v1 = [
     path("", include((accounts_urls.api_urlpatterns, "accounts_api"))),
     path("", include((courses_urls.api_urlpatterns, "courses_api"))),
     path("", include((payments_urls.api_urlpatterns, "payments_api"))),
-    path("", include((practice_urls.api_urlpatterns, "practice_api"))),
     path("", include((practice_urls.api_urlpatterns, "practice_api"))),
     path("", include((analytics_urls.api_urlpatterns, "analytics_api"))),
     path("", include((communications_urls.api_urlpatterns, "communications_api"))),
@@ -34,7 +32,6 @@ urlpatterns = [
     path("payments/", include(payments_urls)),
     path("communications/", include(communications_urls)),
     path("staff/analytics/", include(analytics_urls)),
-    path("", include(practice_urls)),
     path("", include(practice_urls)),
     path("", include(courses_urls)),
 ]

@@ -11,7 +11,6 @@ import copy
 import logging
 import time
 import uuid
-import uuid
 from datetime import date
 
 from django.core.cache import cache
@@ -273,37 +272,6 @@ def _attempt_forget_on_change(sender, instance, created: bool = False, **kwargs)
     attempt_id = instance.pk
     attempts_forget([attempt_id])
     transaction.on_commit(lambda: attempts_forget([attempt_id]), robust=True)
-
-
-# --- Post-test analysis: per-test aggregates (practice/analysis.py builds and reads them) ----------
-
-TEST_RESULTS_TIMEOUT = 10 * 60
-
-
-def test_results_version(test_id: int) -> str:
-    """The current version of a test's results (changed by every submit and re-score); "" without Redis.
-
-    A fresh random version is set when the counter is missing (evicted, Redis restarted), so an
-    aggregate stored under an older version is never read again.
-    """
-    key = f"test-results-version:{test_id}"
-    try:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        return cache.get(key) or ""
-    except RedisError:
-        return ""
-
-
-def test_results_key(test_id: int, version: str) -> str:
-    return f"test-results:v1:{test_id}:{version}"
-
-
-def test_results_bump(test_ids: list[int]) -> None:
-    """A submit or re-score changed these tests' results: the next analysis rebuilds their aggregates."""
-    try:
-        cache.set_many({f"test-results-version:{test_id}": uuid.uuid4().hex for test_id in test_ids}, timeout=None)
-    except RedisError:
-        logger.warning("test results version not bumped for %s", test_ids)
 
 
 # --- Post-test analysis: per-test aggregates (practice/analysis.py builds and reads them) ----------

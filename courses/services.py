@@ -32,9 +32,6 @@ SUBMIT_GRACE = timedelta(seconds=30)
 # Callables (attempt) run inside the submit transaction after scoring, registered by higher apps in
 # their AppConfig.ready() (practice: wrong answers to the mistake notebook); courses imports none of them.
 after_submit_hooks: list = []
-# Callables (attempt) run inside the submit transaction after scoring, registered by higher apps in
-# their AppConfig.ready() (practice: wrong answers to the mistake notebook); courses imports none of them.
-after_submit_hooks: list = []
 EXPIRE_BATCH_SIZE = 200
 PREWARM_WINDOW = timedelta(minutes=10)
 

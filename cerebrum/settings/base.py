@@ -54,7 +54,6 @@ INSTALLED_APPS = [
     "accounts",
     "courses",
     "practice",  # post-test analysis, rank, notebook, revision queue (above courses; docs/practice.md)
-    "practice",  # post-test analysis, rank, notebook, revision queue (above courses; docs/practice.md)
     "payments",
     "analytics",
     "communications",
