@@ -113,19 +113,28 @@ for i in $(seq 1 "$CLUSTER_NODES"); do
   port=$(( APP_PORT_BASE + i - 1 ))
   # Passive health checks: 2 failures (refused, reset, timed out, 502/503) within 10 s take a node out for 10 s.
   UPSTREAMS+="        server 127.0.0.1:$port max_fails=2 fail_timeout=10s;\n"
-  running "app-$i" && continue
+  if running "app-$i"; then
+    # Already up: a graceful reload (new workers) so it runs the tree's current code on the migrated schema.
+    kill -HUP "$(cat "$RUN_DIR/app-$i.pid")" 2>/dev/null && log "app node $i reloaded"
+    continue
+  fi
   log "app node $i on :$port"
   supervise "app-$i" env GUNICORN_BIND="127.0.0.1:$port" PROMETHEUS_MULTIPROC_DIR="$CLUSTER_DIR/metrics/node-$i" \
     "$ROOT/.venv/bin/gunicorn" cerebrum.wsgi:application -c "$ROOT/deploy/gunicorn.conf.py" --chdir "$ROOT" \
     --pid "$RUN_DIR/app-$i.pid" --name "cerebrum-node-$i"
 done
+restart_child() {  # name: a warm shutdown of the supervised process; its loop starts it again on the current code
+  pkill -TERM -P "$(cat "$RUN_DIR/$1.loop.pid")" 2>/dev/null && log "$1 restarting"
+}
 for queue in "${QUEUES[@]}"; do
-  running "worker-$queue" && continue
+  if running "worker-$queue"; then restart_child "worker-$queue"; continue; fi
   log "celery worker for queue $queue"
   supervise "worker-$queue" "$ROOT/.venv/bin/celery" --workdir "$ROOT" -A cerebrum worker -Q "$queue" -c 1 \
     -n "$queue@cluster" --without-gossip --without-mingle -l INFO
 done
-if ! running beat; then
+if running beat; then
+  restart_child beat
+else
   log "celery beat (exactly one)"
   supervise beat "$ROOT/.venv/bin/celery" --workdir "$ROOT" -A cerebrum beat -l INFO -s "$CLUSTER_DIR/celerybeat-schedule"
 fi
