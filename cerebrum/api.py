@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import threading
 from typing import Any
 
 from axes.exceptions import AxesBackendPermissionDenied
@@ -319,9 +320,22 @@ def _has_body(request: HttpRequest) -> bool:
     return request.META.get("CONTENT_LENGTH", "") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in request.META
 
 
-@functools.cache
+_DECLARED_OPERATIONS_LOCK = threading.Lock()
+
+
 def declared_operations() -> dict[tuple[str, str], tuple[dict[str, dict], bool]]:
-    """{(OpenAPI path, method): ({query parameter: its JSON schema}, body required)} for every operation."""
+    """{(OpenAPI path, method): ({query parameter: its JSON schema}, body required)} for every operation.
+
+    Built once per process. The lock matters: drf-spectacular's schema generation is not thread-safe
+    (its extension registry loads lazily), and a threaded worker's first requests arrive together —
+    six learners on `runserver` got 500s from the race.
+    """
+    with _DECLARED_OPERATIONS_LOCK:
+        return _declared_operations_build()
+
+
+@functools.cache
+def _declared_operations_build() -> dict[tuple[str, str], tuple[dict[str, dict], bool]]:
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)

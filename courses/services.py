@@ -493,12 +493,52 @@ _ANSWER_VALUES_ROW = "(%s::bigint, %s::varchar, %s::boolean, %s::int, %s::int, %
 
 def _answers_upsert(*, attempt_id: int, items: list[tuple], now) -> tuple[bool, int, int]:
     """(attempt open, rows written, highest seq stored) — see attempt_answers_save."""
+    if connection.vendor != "postgresql":
+        return _answers_upsert_portable(attempt_id=attempt_id, items=items, now=now)
     sql = _ANSWERS_UPSERT.format(values=", ".join([_ANSWER_VALUES_ROW] * len(items)))
     params = [attempt_id, now - SUBMIT_GRACE, attempt_id, *[value for item in items for value in item], now, now]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         opened, saved, last_seq = cursor.fetchone()
     return bool(opened), saved, last_seq
+
+
+@transaction.atomic
+def _answers_upsert_portable(*, attempt_id: int, items: list[tuple], now) -> tuple[bool, int, int]:
+    """The same rules as _ANSWERS_UPSERT through the ORM, for the embedded SQLite default.
+
+    SQLite's write transactions begin IMMEDIATE (settings), so this read-then-write holds the
+    database's one write lock throughout: no submit or other save can come in between.
+    """
+    attempt = (
+        TestAttempt.objects.filter(
+            pk=attempt_id, status=TestAttempt.Status.IN_PROGRESS, expires_at__gte=now - SUBMIT_GRACE
+        )
+        .only("started_at")
+        .first()
+    )
+    if attempt is None:
+        return False, 0, 0
+    stored = {row.question_id: row for row in AttemptAnswer.objects.filter(attempt_id=attempt_id)}
+    last_seq = max((row.seq for row in stored.values()), default=0)
+    budget = max(0, int((now - attempt.started_at).total_seconds())) - sum(
+        row.time_spent_seconds for row in stored.values()
+    )
+    written = []
+    for question_id, option, marked, seq, seconds, ordinal in items:
+        seq = last_seq + ordinal if seq is None else seq
+        seconds = min(seconds, max(0, budget))
+        budget -= seconds
+        row = stored.get(question_id)
+        if row is not None and seq <= row.seq:
+            continue
+        if row is None:
+            row = AttemptAnswer(attempt_id=attempt_id, question_id=question_id)
+        row.option, row.marked, row.seq, row.updated_at = option, marked, seq, now
+        row.time_spent_seconds += seconds
+        row.save()
+        written.append(seq)
+    return True, len(written), max([last_seq, *written])
 
 
 def _apply_score(attempt: TestAttempt) -> None:

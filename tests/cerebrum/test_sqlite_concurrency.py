@@ -171,12 +171,6 @@ def test_embedded_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_immediate_writ
     assert result.stdout.strip() == '["wal", 20000, "IMMEDIATE"]'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="courses.services._answers_upsert is PostgreSQL-only SQL (LEAST, EXTRACT, ::casts): "
-    'saving an answer on the embedded SQLite is a 500 (near "FOR": syntax error); owned by courses',
-)
 def test_an_answer_saves_on_the_embedded_sqlite(embedded_server):
     base, api = embedded_server["url"], requests.Session()
     login = {"username": "learner00010@learners.cerebrum.test", "password": PASSWORD}
@@ -191,6 +185,20 @@ def test_an_answer_saves_on_the_embedded_sqlite(embedded_server):
     )
 
     assert response.status_code == 200
+    assert response.json() == {"saved": 1, "acknowledged_seq": 1}
+    stale = api.post(
+        f"{base}/api/v1/attempts/{attempt['id']}/answers",
+        json={"answers": [{"question_id": question, "option": "B", "seq": 1}]},
+    )
+    assert stale.json() == {"saved": 0, "acknowledged_seq": 1}  # an equal seq is a retry: A stays
+    submitted = api.post(f"{base}/api/v1/attempts/{attempt['id']}/submit")
+    assert submitted.status_code == 200, submitted.text
+    late = api.post(
+        f"{base}/api/v1/attempts/{attempt['id']}/answers",
+        json={"answers": [{"question_id": question, "option": "C", "seq": 2}]},
+    )
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "attempt_closed"
 
 
 # --- Staff edits show at once on the embedded default (local-memory cache, cacheops off) -----------
