@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from analytics.models import AnalyticsEvent
+from analytics.models import AnalyticsEvent, Campaign
 from courses.management.demo_content import CHAPTERS, Chapter
 from courses.models import (
     ChapterNote,
@@ -519,6 +519,7 @@ def enrollment_rows(*, rng, demo_student, students, courses, plan, now) -> list[
         for step in range(per_student):
             course = courses[(index + step * 3) % len(courses)]
             enrolled = now - timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 1440))
+            source, medium, campaign = rng.choice((_NO_CAMPAIGN, *CAMPAIGNS))  # the dashboards' campaigns
             rows.append(
                 Enrollment(
                     user_id=student_id,
@@ -526,7 +527,9 @@ def enrollment_rows(*, rng, demo_student, students, courses, plan, now) -> list[
                     status=rng.choice(statuses),
                     enrollment_date=enrolled,
                     created_at=enrolled,
-                    utm_source=rng.choice(("", "google", "instagram", "youtube", "whatsapp")),
+                    utm_source=source or "",
+                    utm_medium=medium or "",
+                    utm_campaign=campaign or "",
                 )
             )
     return rows
@@ -628,6 +631,23 @@ def payment_event_rows() -> list[PaymentEvent]:
 
 
 # --- analytics events -------------------------------------------------------------------------------
+
+# What each demo campaign cost (₹), so the campaigns dashboard shows cost per enrollment and ROI.
+CAMPAIGN_COSTS_RUPEES = {"google": 150_000, "instagram": 60_000, "youtube": 40_000, "whatsapp": 0, "facebook": 90_000}
+ROLLUP_DAYS = 92  # the seeded events span 90 days: the dashboards open complete
+
+
+def campaign_rows() -> list[Campaign]:
+    return [
+        Campaign(
+            utm_source=source,
+            utm_campaign=campaign,
+            name=campaign.replace("-", " ").title(),
+            cost_paise=CAMPAIGN_COSTS_RUPEES[source] * 100,
+        )
+        for source, _, campaign in CAMPAIGNS
+    ]
+
 
 EVENT_TYPES = (
     ("PAGE_VIEW", "page_view", 45),

@@ -20,6 +20,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ParentLink, User
+from analytics.models import Campaign
+from analytics.rollups import rollups_rebuild
 from courses.management import demo_seed as seed
 from courses.models import (
     ChapterNote,
@@ -66,6 +68,7 @@ class Command(BaseCommand):
         self._timed("activity", self._seed_activity, plan)
         self._timed("events", self._seed_events, plan)
         self._timed("analyze", lambda plan: seed.after_bulk_load(), plan)
+        self._timed("rollups", self._seed_rollups, plan)
         if options["verbosity"] > 1:
             self.stdout.write("  " + ", ".join(f"{label} {seconds:.1f}s" for label, seconds in self.timings.items()))
         self._report(size, time.monotonic() - started)
@@ -156,6 +159,12 @@ class Command(BaseCommand):
         self.created["analytics events"] = seed.load_events(
             rng=self.rng, count=plan["events"], students=students, now=self.now
         )
+
+    def _seed_rollups(self, plan: dict) -> None:
+        """Campaign costs, then the daily rollups over the seeded events' 90 days: the staff dashboards
+        open complete (issue 19 item 2). Recomputed on every run; idempotent."""
+        self._insert("campaigns", Campaign, seed.campaign_rows(), key=("utm_source", "utm_campaign"))
+        self.created["rollup rows"] = rollups_rebuild(days=seed.ROLLUP_DAYS)
 
     def _attempt_rows(self, demo_student: User, students: list[int], plan: dict) -> list[TestAttempt]:
         tests = list(PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"])).order_by("id"))
