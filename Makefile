@@ -37,6 +37,10 @@ browser:
 test: $(STAMP) services browser
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+.PHONY: messages
+messages: $(STAMP)  # compile locale/*/LC_MESSAGES/django.po into the committed .mo (Babel; cerebrum/i18n.py)
+	$(PY) -c "from cerebrum.i18n import compile_catalogs; print(*compile_catalogs())"
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

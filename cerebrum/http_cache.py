@@ -15,6 +15,9 @@ the ETag (304) every time, so they never hold a page longer than that.
 One Redis round trip per request: MGET of the area version and the page (or GET of the version
 when the page body is already in the in-process L1).
 
+Every key carries the interface language (the `django_language` cookie only: cerebrum.i18n), and
+responses Vary on Cookie, so an English and a Hindi copy of a page never stand in for each other.
+
 Signed-in learners (MemberPageCacheMiddleware, after the auth and message middleware): pages in
 MEMBER_CACHE_PAGES render the same for every learner of one role — the nav differs by role, and the
 only other personal thing, the CSRF token of the page's forms, is put in per request — so one copy
@@ -40,6 +43,7 @@ from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
 from cerebrum.cache import _MISSING, l1_get, l1_set, page_version_key, user_pages_version_key
+from cerebrum.i18n import request_language
 from cerebrum.metrics import record_cache
 
 MAX_QUERY_STRING = 200
@@ -64,7 +68,7 @@ class PublicPageCacheMiddleware:
             _mark_private_if_personal(request, response)
             return response
         seconds = settings.PUBLIC_CACHE_PAGES[url_name]
-        key = f"page:{request.get_host()}:{request.get_full_path()}"
+        key = f"page:{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
         version, entry = _lookup([page_version_key(_area(url_name))], key, in_process=True)
         if entry is not None:
             record_cache(hit=True, cache="page")
@@ -133,7 +137,8 @@ def _member_rule(request: HttpRequest) -> tuple[str, list[str], int, bool] | Non
         owner, seconds, shared = f"role:{user.role}:{int(user.is_staff)}", settings.MEMBER_CACHE_PAGES[url_name], True
     else:  # a visitor with a session (a free-test taker): the visitors' page, which holds nothing of theirs
         owner, seconds, shared = "guest", settings.MEMBER_CACHE_PAGES[url_name], True
-    return f"mpage:{request.get_host()}:{request.get_full_path()}:{owner}", versions, seconds, shared
+    path = f"{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
+    return f"mpage:{path}:{owner}", versions, seconds, shared
 
 
 def _cacheable_get(request: HttpRequest, *pages: dict[str, int]) -> str | None:

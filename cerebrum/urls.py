@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
 from analytics import urls as analytics_urls
-from cerebrum import views
+from cerebrum import i18n, views
 from communications import urls as communications_urls
 from courses import urls as courses_urls
 from payments import urls as payments_urls
@@ -23,6 +23,7 @@ api_v1 = [
 urlpatterns = [
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),
+    path("language/<str:code>/", i18n.language_set, name="language_set"),  # the interface language switcher
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "cerebrum.i18n.CookieLanguageMiddleware",  # before the page caches: their keys carry the language
     "cerebrum.http_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "analytics.middleware.UTMAttributionMiddleware",
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -447,7 +449,12 @@ INVOICE_NUMBER_PREFIX = env.str("INVOICE_NUMBER_PREFIX", default="CB")
 # --- i18n, static -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-in"
 TIME_ZONE = "Asia/Kolkata"  # shown in IST; stored in UTC
-USE_I18N = False
+# The interface in English or Hindi (issue 18 item 5): chosen by the learner in a cookie only, never from
+# Accept-Language, so a cached page has one copy per language (cerebrum/i18n.py, docs/hindi.md).
+USE_I18N = True
+LANGUAGES = [("en-in", "English"), ("hi", "हिन्दी")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "django_language"
 USE_TZ = True
 
 STATIC_URL = "/static/"

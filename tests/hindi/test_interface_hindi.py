@@ -1,0 +1,128 @@
+"""The interface in Hindi (issue 18 item 5): the committed catalog, the language cookie, and the page
+caches keeping one copy per language."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from django.urls import reverse
+
+from cerebrum.i18n import LOCALE_DIR, compiled_catalog
+
+pytestmark = pytest.mark.django_db
+
+PO = LOCALE_DIR / "hi" / "LC_MESSAGES" / "django.po"
+ROOT = Path(__file__).resolve().parents[2]
+LEARNER_TEMPLATES = [
+    "templates/base.html",
+    "templates/home.html",
+    *(
+        f"templates/courses/{name}.html"
+        for name in (
+            "catalog",
+            "course_detail",
+            "notes",
+            "test_list",
+            "test_detail",
+            "_medium_choice",
+            "attempt_base",
+            "attempt",
+            "attempt_result",
+            "dashboard",
+        )
+    ),
+]
+
+
+def test_committed_mo_is_the_compiled_po():
+    # `make messages` was run after the last edit of the .po
+    assert PO.with_suffix(".mo").read_bytes() == compiled_catalog(PO)
+
+
+def test_every_translated_template_string_has_a_hindi_translation():
+    with PO.open("rb") as source:
+        catalog = read_po(source)
+    translated = {message.id for message in catalog if message.id and message.string}
+    wanted = set()
+    for name in LEARNER_TEMPLATES:
+        text = (ROOT / name).read_text()
+        wanted |= set(re.findall(r'{% translate "([^"]+)"', text))
+        wanted |= {re.sub(r"{{ (\w+) }}", r"%(\1)s", m) for m in re.findall(r"%}(.*?){% endblocktranslate", text)}
+    assert wanted, "no translatable strings found"
+    assert sorted(wanted - translated) == []
+
+
+def test_home_in_english_by_default_and_in_hindi_with_the_cookie(client):
+    english = client.get("/")
+    assert 'lang="en-in"' in english.content.decode()
+    assert "Crack NEET Biology with Cerebrum" in english.content.decode()
+    client.cookies["django_language"] = "hi"
+    hindi = client.get("/")
+    body = hindi.content.decode()
+    assert '<html lang="hi">' in body
+    assert "सेरेब्रम के साथ NEET जीवविज्ञान में सफल हों" in body
+    assert "अभ्यास टेस्ट" in body or "मुफ़्त अभ्यास टेस्ट" in body
+    assert hindi["Content-Language"] == "hi"
+    # Accept-Language alone never switches (one cached copy per cookie value, not per header spelling)
+    client.cookies.pop("django_language")
+    assert "Crack NEET Biology" in client.get("/", HTTP_ACCEPT_LANGUAGE="hi-IN,hi;q=0.9").content.decode()
+
+
+def test_public_page_cache_keeps_a_copy_per_language(client):
+    assert client.get("/tests/")["X-Cache"] == "MISS"
+    assert client.get("/tests/")["X-Cache"] == "HIT"
+    client.cookies["django_language"] = "hi"
+    first_hindi = client.get("/tests/")
+    assert first_hindi["X-Cache"] == "MISS"  # not the English copy
+    assert "अभ्यास टेस्ट" in first_hindi.content.decode()
+    again = client.get("/tests/")
+    assert again["X-Cache"] == "HIT"
+    assert "अभ्यास टेस्ट" in again.content.decode()
+    assert "Cookie" in again["Vary"]
+    client.cookies["django_language"] = "fr"  # unknown: English, the English copy
+    english = client.get("/tests/")
+    assert english["X-Cache"] == "HIT"
+    assert "Practice tests" in english.content.decode()
+
+
+def test_member_page_cache_keeps_a_copy_per_language(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    assert "Practice tests" in client.get("/tests/").content.decode()
+    client.cookies["django_language"] = "hi"
+    hindi = client.get("/tests/")
+    assert hindi["X-Cache"] == "MISS"
+    assert "अभ्यास टेस्ट" in hindi.content.decode()
+    assert "टेस्ट" in client.get("/tests/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("code", "next_url", "cookie", "location"),
+    [
+        ("hi", "/tests/?page=2", "hi", "/tests/?page=2"),
+        ("en-in", "/notes", "en-in", "/notes"),
+        ("hi", "https://evil.example/", "hi", "/"),  # no open redirect
+        ("xx", "/tests/", None, "/tests/"),  # unknown language: nothing set
+    ],
+)
+def test_language_switch_link(client, code, next_url, cookie, location):
+    response = client.get(reverse("language_set", args=[code]), {"next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == location
+    assert response["Cache-Control"] == "private, no-store"
+    if cookie is None:
+        assert "django_language" not in response.cookies
+    else:
+        assert response.cookies["django_language"].value == cookie
+
+
+def test_switcher_link_is_on_learner_pages(client):
+    body = client.get("/tests/").content.decode()
+    assert f'href="{reverse("language_set", args=["hi"])}?next=/tests/"' in body
+    client.cookies["django_language"] = "hi"
+    body = client.get("/tests/").content.decode()
+    assert f'href="{reverse("language_set", args=["en-in"])}?next=/tests/"' in body
