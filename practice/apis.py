@@ -269,7 +269,10 @@ class ReviewRateApi(APIView):
 
     class InputSerializer(StrictInputSerializer):
         rating = serializers.ChoiceField(choices=ReviewLog.Rating.values)
-        key = serializers.CharField(required=False, default="", max_length=100, help_text="Retry key.")
+        # "" (the default a generated client sends) means the due time being rated.
+        key = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=100, help_text="Retry key."
+        )
 
     class OutputSerializer(serializers.Serializer):
         applied = serializers.BooleanField()

@@ -19,6 +19,7 @@ from django.utils import timezone
 from cerebrum.errors import NotFound
 from courses import selectors as course_selectors
 from courses.models import Question, TestAttempt
+from practice import caches
 from practice.models import ReviewCard, ReviewLog
 
 SCHEDULER = fsrs.Scheduler(enable_fuzzing=False)  # reproducible intervals; FSRS-6 default parameters
@@ -50,6 +51,7 @@ def cards_add(*, user_id: int, question_ids: list[int], source: str, test_id=Non
                 updated_at=now,
             )
         )
+    caches.revision_summary_forget(user_id)
     return len(ReviewCard.objects.bulk_create(cards, ignore_conflicts=True))
 
 
@@ -73,7 +75,15 @@ def review_rate(*, user, card_id: int, rating: int, key: str = "") -> tuple[Revi
     )
     card.card, card.due, card.reviews, card.updated_at = scheduled.to_dict(), scheduled.due, card.reviews + 1, now
     card.save(update_fields=["card", "due", "reviews", "updated_at"])
+    caches.revision_summary_forget(user.pk)
     return card, True
+
+
+def revision_summary(*, user) -> dict:
+    """{"due_today", "streak_days"} for the dashboard (Redis, 5 min, dropped by ratings and new cards)."""
+    return caches.revision_summary_get_or_build(
+        user.pk, lambda: {"due_today": due_today_count(user=user), "streak_days": streak_days(user=user)}
+    )
 
 
 def due_cards(*, user, now: datetime | None = None, limit: int | None = None):

@@ -6,6 +6,10 @@ app_name = "practice"
 
 urlpatterns: list = [
     path("attempts/<int:pk>/analysis/", views.AnalysisView.as_view(), name="analysis"),
+    path("me/revision/", views.RevisionView.as_view(), name="revision"),
+    path("me/revision/cards/<int:card_id>/rate/", views.ReviewRateView.as_view(), name="review_rate"),
+    path("me/notebook/", views.NotebookView.as_view(), name="notebook"),
+    path("me/bookmarks/<int:question_id>/", views.BookmarkView.as_view(), name="bookmark"),
 ]
 
 api_urlpatterns: list = [

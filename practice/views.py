@@ -1,14 +1,21 @@
-"""Learner pages of the practice app: the post-test analysis (charts are server-rendered SVG)."""
+"""Learner pages of the practice app: post-test analysis (server-rendered SVG charts), revision, notebook."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.generic import TemplateView
 
 from analytics.charts import hbar_chart
 from cerebrum.errors import Conflict, NotFound
-from practice import analysis, selectors
+from courses import selectors as course_selectors
+from practice import analysis, revision, selectors, services
+from practice.models import ReviewLog
 
 
 class AnalysisView(LoginRequiredMixin, TemplateView):
@@ -71,3 +78,77 @@ def analysis_charts(data: dict) -> list[dict]:
         ),
     ]
     return [{"id": chart_id, "title": title, "chart": chart} for chart_id, title, chart in charts]
+
+
+class RevisionView(LoginRequiredMixin, TemplateView):
+    """Today's practice: due reviews to rate, fresh questions from the weakest topics, the streak."""
+
+    template_name = "practice/revision.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        user = self.request.user
+        return {
+            **super().get_context_data(**kwargs),
+            "daily": revision.daily_set(user=user),
+            "summary": revision.revision_summary(user=user),
+            "ratings": ReviewLog.Rating.choices,
+            "protected": course_selectors.protected_question_ids(),
+        }
+
+
+class ReviewRateView(LoginRequiredMixin, View):
+    """POST a rating of one due card (the same service as the API; a repeat or not-due rating is a no-op)."""
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        form = ReviewRateForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest("Choose a rating.")
+        try:
+            revision.review_rate(user=request.user, card_id=card_id, **form.cleaned_data)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        return redirect("practice:revision")
+
+
+class NotebookView(LoginRequiredMixin, TemplateView):
+    """My mistakes and bookmarks, filterable by chapter and topic (?chapter=&topic=)."""
+
+    template_name = "practice/notebook.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        user, chapter, topic = self.request.user, self.request.GET.get("chapter", ""), self.request.GET.get("topic", "")
+        return {
+            **super().get_context_data(**kwargs),
+            "mistakes": selectors.mistake_list(user=user, chapter=chapter, topic=topic)[:100],
+            "bookmarks": selectors.bookmark_list(user=user, chapter=chapter, topic=topic)[:100],
+            "chapter": chapter,
+            "topic": topic,
+            "protected": course_selectors.protected_question_ids(),
+        }
+
+
+class BookmarkView(LoginRequiredMixin, View):
+    """POST to bookmark a question (idempotent), or with remove=1 to drop the bookmark."""
+
+    def post(self, request: HttpRequest, question_id: int) -> HttpResponse:
+        if request.POST.get("remove"):
+            services.bookmark_remove(user=request.user, question_id=question_id)
+        else:
+            try:
+                services.bookmark_add(user=request.user, question_id=question_id)
+            except NotFound as error:
+                raise Http404(error.message) from error
+        return redirect(url_has_allowed_host_and_scheme_or(request, "practice:notebook"))
+
+
+class ReviewRateForm(forms.Form):
+    rating = forms.TypedChoiceField(choices=ReviewLog.Rating.choices, coerce=int)
+    key = forms.CharField(required=False, max_length=100)
+
+
+def url_has_allowed_host_and_scheme_or(request: HttpRequest, fallback: str) -> str:
+    """The form's `next` if it is a safe local URL, else the named page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse(fallback)
