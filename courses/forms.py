@@ -7,6 +7,7 @@ from django.db import models
 
 from accounts.models import Grade
 from courses.models import Course
+from courses.services import MAX_SEQ
 
 OPTION_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
 
@@ -44,7 +45,7 @@ class AnswerForm(forms.Form):
 
     question_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     option = forms.ChoiceField(choices=OPTION_CHOICES, required=False, widget=forms.RadioSelect)
-    seq = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    seq = forms.IntegerField(required=False, min_value=1, max_value=MAX_SEQ, widget=forms.HiddenInput)
     # A form posted by an old page (or a hand-made request) without an action means Save & Next.
     action = forms.ChoiceField(choices=Action.choices, required=False)
 
@@ -58,7 +59,7 @@ class AnswerBatchItemForm(forms.Form):
     question_id = forms.IntegerField(min_value=1)
     option = forms.ChoiceField(choices=[("", "none"), *OPTION_CHOICES], required=False)
     marked_for_review = forms.BooleanField(required=False)
-    seq = forms.IntegerField(min_value=1)
+    seq = forms.IntegerField(min_value=1, max_value=MAX_SEQ)
     time_spent_seconds = forms.IntegerField(required=False, min_value=0, max_value=24 * 3600)
 
 

@@ -188,6 +188,9 @@ class AnswerInput(TypedDict, total=False):
 
 
 MAX_ANSWERS_PER_SAVE = 200
+# The highest client seq accepted: attempt_answers.seq is a PostgreSQL integer (2**31 - 1), and a save
+# without seq stores "last + n" (n <= MAX_ANSWERS_PER_SAVE), which must still fit.
+MAX_SEQ = 2_000_000_000
 
 
 def attempt_answers_save(*, attempt: TestAttempt, answers: list[AnswerInput]) -> dict:
@@ -441,6 +444,8 @@ def _answer_items(attempt: TestAttempt, answers: list[AnswerInput]) -> list[tupl
         if shown and shown not in OPTIONS:
             raise DomainError("Choose A, B, C or D.", fields={"option": ["Choose A, B, C or D."]})
         seq = item.get("seq")
+        if seq is not None and not 1 <= seq <= MAX_SEQ:
+            raise DomainError(f"seq is 1 to {MAX_SEQ}.", fields={"seq": [f"Between 1 and {MAX_SEQ}."]})
         seconds = max(0, int(item.get("time_spent_seconds") or 0))
         row = [question_id, option_canonical(attempt, question_id, shown), bool(item.get("marked_for_review")), seq]
         previous = chosen.get(question_id)

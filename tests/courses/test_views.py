@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from accounts.models import FreeUser
 from cerebrum.cache import page_cache_bump
+from cerebrum.errors import DomainError
 from communications.models import CommunicationLog
 from courses import caches, selectors, services
 from courses.models import AttemptAnswer, Enrollment, TestSection
@@ -566,10 +567,25 @@ def _good(qid: int) -> dict:
         (lambda ids: {"answers": [_good(ids[1]), {"question_id": ids[0], "option": "E", "seq": 1}]}, "option"),
         (lambda ids: {"answers": [_good(ids[1]), {"question_id": ids[0], "option": "A"}]}, "seq"),
         (lambda ids: {"answers": [_good(ids[1]), {**_good(ids[0]), "time_spent_seconds": -3}]}, "time_spent_seconds"),
+        (lambda ids: {"answers": [_good(ids[1]), {**_good(ids[0]), "seq": 2**31}]}, "seq"),
+        (
+            lambda ids: {"answers": [_good(ids[1]), {**_good(ids[0]), "time_spent_seconds": 2**31}]},
+            "time_spent_seconds",
+        ),
         (lambda ids: {"answers": "A"}, "answers"),
         (lambda ids: "not json", "answers"),
     ],
-    ids=["empty", "not-in-paper", "option-E", "no-seq", "negative-time", "not-a-list", "not-json"],
+    ids=[
+        "empty",
+        "not-in-paper",
+        "option-E",
+        "no-seq",
+        "negative-time",
+        "seq-past-integer",
+        "time-past-integer",
+        "not-a-list",
+        "not-json",
+    ],
 )
 def test_a_malformed_batch_is_refused_whole_and_nothing_is_saved(client, student, body, field):
     attempt, ids = _start(student)
@@ -602,6 +618,33 @@ def test_the_previous_scripts_form_post_still_saves_one_answer(
     assert saved.json() == {"saved": 1, "acknowledged_seq": 1}
     assert cleared.json() == {"saved": 1, "acknowledged_seq": 2}
     assert _stored(attempt) == {ids[-1]: ("", True)}
+
+
+def test_a_seq_past_the_database_integer_is_refused_not_a_server_error(client, student):
+    # Given a running attempt; attempt_answers.seq is a PostgreSQL integer (2**31 - 1 at most)
+    attempt, ids = _start(student)
+    url = reverse("courses:attempt_answer", args=[attempt.pk])
+
+    # When a hand-made plain form and the old script's post carry a seq past it
+    form = client.post(url, {"question_id": ids[0], "option": "A", "seq": str(2**31), "action": "save_next"})
+    old_script = client.post(
+        url, {"question_id": ids[0], "option": "A", "seq": str(2**40)}, headers={"accept": "application/json"}
+    )
+    # and a service caller skips the forms, after a save at the highest seq allowed
+    services.attempt_answers_save(
+        attempt=attempt, answers=[{"question_id": ids[1], "option": "B", "seq": services.MAX_SEQ}]
+    )
+    with pytest.raises(DomainError) as refused:
+        services.attempt_answers_save(attempt=attempt, answers=[{"question_id": ids[0], "option": "C", "seq": 2**31}])
+    # a save without seq after the highest one still fits ("last + 1")
+    services.attempt_answer(attempt=attempt, question_id=ids[2], option="D")
+
+    # Then each is refused (never a 500) and only the allowed saves are stored
+    assert form.status_code == 302
+    assert old_script.status_code == 400
+    assert "seq" in old_script.json()["error"]["fields"]
+    assert refused.value.fields == {"seq": [f"Between 1 and {services.MAX_SEQ}."]}
+    assert _stored(attempt) == {ids[1]: ("B", False), ids[2]: ("D", False)}
 
 
 def test_a_batch_after_the_deadline_is_409_attempt_closed(client, student):
