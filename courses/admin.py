@@ -8,6 +8,7 @@ import logging
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, F, IntegerField, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
@@ -18,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
 from cerebrum.errors import DomainError
+from courses import tasks as courses_tasks
 from courses.item_analysis import item_analysis_compute
 from courses.models import (
     AttemptTimeGrant,
@@ -42,7 +44,7 @@ from courses.question_import import (
     questions_import,
 )
 from courses.question_import import FORMATS as EXPORT_FORMATS
-from courses.rekey import attempts_rescore, question_rekey
+from courses.rekey import attempts_rescore
 from courses.services import (
     attempt_grant_extra_time,
     enrollment_activate,
@@ -206,13 +208,13 @@ class QuestionAdmin(admin.ModelAdmin):
             # Cached papers and answer keys embed the question: every test that uses it gets a new version.
             question_papers_bump(question_ids=[obj.pk])
         if rekey:
-            key_change = question_rekey(
-                question=obj, correct_option=new_key, changed_by=request.user, reason="Admin edit"
-            )
+            # Re-scoring a big mock takes minutes: question_rekey runs as a task once this save commits.
+            args = (obj.pk, new_key, request.user.pk, "Admin edit")
+            transaction.on_commit(lambda: courses_tasks.question_rekey.delay(*args))
             self.message_user(
                 request,
-                f"Key changed {key_change.old_option} → {key_change.new_option}: {key_change.attempts_rescored} "
-                f"attempts re-scored in {len(key_change.test_ids)} tests, {key_change.scores_changed} scores changed.",
+                f"The key changes to {new_key} and every finished attempt of the tests using this question is "
+                "re-scored in the background; the result is listed under Question key changes.",
                 messages.SUCCESS,
             )
 

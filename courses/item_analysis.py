@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -35,6 +36,7 @@ from courses.models import (
     TestAttempt,
     TestStatistics,
 )
+from courses.rekey import statement_timeout_extend
 from courses.scoring import OPTIONS
 
 logger = logging.getLogger(__name__)
@@ -69,31 +71,33 @@ class TestResult:
     items: list[ItemResult]
 
 
-def analyse(*, key: dict[int, str], responses: list[dict[int, str]]) -> TestResult:
-    """Statistics of `responses` (one {question id: chosen option, "" or missing = blank} per taker).
+def analyse(*, key: dict[int, str], responses: list[dict[str, str]]) -> TestResult:
+    """Statistics of `responses`: one {str(question id): chosen option} per taker (a blank is "" or missing),
+    as `TestAttempt.answers` stores them.
 
     `key` maps each question id of the paper (in paper order) to its correct option. See the module
-    docstring and docs/item-analysis.md for the formulas.
+    docstring and docs/item-analysis.md for the formulas. Linear in takers x questions.
     """
     question_ids = list(key)
-    scored = [[1 if response.get(qid) == key[qid] else 0 for qid in question_ids] for response in responses]
+    names, keys = [str(qid) for qid in question_ids], [key[qid] for qid in question_ids]
+    chosen = [[response.get(name) or "" for name in names] for response in responses]
+    scored = [[1 if option == correct else 0 for option, correct in zip(row, keys, strict=True)] for row in chosen]
     totals = [sum(row) for row in scored]
     takers, k = len(responses), len(question_ids)
     upper, lower = upper_lower_groups(totals)
+    chosen_by_question = list(zip(*chosen, strict=True)) or [()] * k
+    right_by_question = list(zip(*scored, strict=True)) or [()] * k
     items = []
     for index, qid in enumerate(question_ids):
-        counts = dict.fromkeys((*OPTIONS, ""), 0)
-        for response in responses:
-            chosen = response.get(qid) or ""
-            counts[chosen if chosen in counts else ""] += 1
-        right = sum(row[index] for row in scored)
-        item = ItemResult(question_id=qid, correct_option=key[qid], takers=takers, option_counts=counts)
+        tally = Counter(chosen_by_question[index])
+        counts = {option: tally.get(option, 0) for option in OPTIONS}
+        counts[""] = takers - sum(counts.values())  # blanks, and anything that is not an option
+        right = right_by_question[index]
+        item = ItemResult(question_id=qid, correct_option=keys[index], takers=takers, option_counts=counts)
         if takers:
-            item.facility = right / takers
+            item.facility = sum(right) / takers
         if upper:
-            upper_right = sum(scored[taker][index] for taker in upper)
-            lower_right = sum(scored[taker][index] for taker in lower)
-            item.discrimination = (upper_right - lower_right) / len(upper)
+            item.discrimination = (sum(right[t] for t in upper) - sum(right[t] for t in lower)) / len(upper)
         items.append(item)
     mean, variance = _mean_variance(totals)
     return TestResult(
@@ -146,19 +150,17 @@ def _mean_variance(totals: list[int]) -> tuple[float | None, float | None]:
 def item_analysis_compute(*, test_id: int) -> TestStatistics:
     """Compute and store the test's statistics and its questions' (replacing earlier ones).
 
-    Six queries whatever the size: the paper with its keys, the takers' answers, the time per question,
+    Six queries whatever the size (and SET LOCAL of a longer statement timeout): the paper with its keys, the takers' answers, the time per question,
     and three writes (stale rows out, question rows upserted, the test row upserted).
     """
+    statement_timeout_extend()
     paper = list(
         PracticeTestQuestion.objects.filter(test_id=test_id)
         .order_by("position")
         .values_list("question_id", "position", "question__correct_option")
     )
     takers = first_finished_attempts(test_id=test_id)
-    responses = [
-        {int(qid): option for qid, option in (answers or {}).items()}
-        for answers in takers.values_list("answers", flat=True)
-    ]
+    responses = [answers or {} for answers in takers.values_list("answers", flat=True)]
     result = analyse(key={qid: correct for qid, _, correct in paper}, responses=responses)
     seconds = _average_seconds(takers)
     now = timezone.now()
@@ -214,13 +216,14 @@ def item_analysis_compute(*, test_id: int) -> TestStatistics:
 
 def first_finished_attempts(*, test_id: int):
     """Each learner's first finished attempt of the test (a queryset, oldest first)."""
+    # One NOT EXISTS per kind of learner, so each probes its unique (learner, test, attempt_number) index.
     earlier = TestAttempt.objects.filter(
-        Q(user_id=OuterRef("user_id")) | Q(free_user_id=OuterRef("free_user_id")),
-        test_id=OuterRef("test_id"),
-        status__in=FINISHED,
-        attempt_number__lt=OuterRef("attempt_number"),
+        test_id=OuterRef("test_id"), status__in=FINISHED, attempt_number__lt=OuterRef("attempt_number")
     )
-    return TestAttempt.objects.filter(test_id=test_id, status__in=FINISHED).filter(~Exists(earlier)).order_by("pk")
+    by_user = earlier.filter(user_id=OuterRef("user_id"))
+    by_free_user = earlier.filter(free_user_id=OuterRef("free_user_id"))
+    finished = TestAttempt.objects.filter(test_id=test_id, status__in=FINISHED)
+    return finished.filter(~Exists(by_user), ~Exists(by_free_user)).order_by("pk")
 
 
 def _average_seconds(takers) -> dict[int, float]:

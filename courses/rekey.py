@@ -7,9 +7,10 @@ key once the question is in use: the admin's question form calls it when the key
 
 from __future__ import annotations
 
+import json
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -30,7 +31,10 @@ logger = logging.getLogger(__name__)
 
 FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
 SCORE_FIELDS = ("score", "correct_count", "wrong_count", "unanswered_count", "topic_breakdown", "section_breakdown")
-RESCORE_BATCH = 1000
+RESCORE_BATCH = 200
+# Re-scoring thousands of attempts (each UPDATE also fires the audit trigger) and analysing a big mock
+# take longer per statement than a request may (DB_STATEMENT_TIMEOUT_MS); they run in tasks.
+LONG_STATEMENT_TIMEOUT_MS = 120_000
 # A submit that read the old key from a process's in-memory copy (≤ 30 s) is caught by a second pass.
 SECOND_PASS_SECONDS = caches.PAPER_L1_SECONDS + 30
 
@@ -93,6 +97,7 @@ def attempts_rescore(*, test_ids: list[int]) -> tuple[int, int]:
     the changed learners' dashboards and the affected boards are dropped. Queries: a constant number
     per RESCORE_BATCH attempts.
     """
+    statement_timeout_extend()
     tests = {test.pk: test for test in PracticeTest.objects.filter(pk__in=test_ids)}
     snapshots = {
         (row["test_id"], row["version"]): row
@@ -116,11 +121,54 @@ def attempts_rescore(*, test_ids: list[int]) -> tuple[int, int]:
             changed.append(attempt)
             boards.update(_topic_boards(attempt, before[4]))
             users.add(attempt.user_id)
-    TestAttempt.objects.bulk_update(changed, SCORE_FIELDS, batch_size=RESCORE_BATCH)
+    _scores_write(changed)
     changed_ids = [attempt.pk for attempt in changed]
     transaction.on_commit(lambda: _after_rescore(changed_ids, sorted(boards), users))
     transaction.on_commit(lambda: caches.test_results_bump(list(test_ids)))  # post-test analysis aggregates
     return rescored, len(changed)
+
+
+def statement_timeout_extend() -> None:
+    """Raise PostgreSQL's statement timeout to LONG_STATEMENT_TIMEOUT_MS for the current transaction."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = {LONG_STATEMENT_TIMEOUT_MS}")
+
+
+# Django's bulk_update writes CASE WHEN id = ... per field, quadratic in the batch: 1,000 attempts with
+# their JSON breakdowns ran past the 5 s statement timeout. On PostgreSQL one UPDATE ... FROM VALUES
+# per batch is linear.
+_SCORES_UPDATE = """
+UPDATE test_attempts AS t SET score = v.score, correct_count = v.correct_count, wrong_count = v.wrong_count,
+    unanswered_count = v.unanswered_count, topic_breakdown = v.topic_breakdown, section_breakdown = v.section_breakdown
+FROM (VALUES {values}) AS v (id, score, correct_count, wrong_count, unanswered_count, topic_breakdown, section_breakdown)
+WHERE t.id = v.id
+"""
+_SCORES_ROW = "(%s::bigint, %s::int, %s::int, %s::int, %s::int, %s::jsonb, %s::jsonb)"
+
+
+def _scores_write(attempts: list[TestAttempt]) -> None:
+    """Write SCORE_FIELDS of the attempts: one statement per RESCORE_BATCH on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        TestAttempt.objects.bulk_update(attempts, SCORE_FIELDS, batch_size=100)
+        return
+    for start in range(0, len(attempts), RESCORE_BATCH):
+        batch = attempts[start : start + RESCORE_BATCH]
+        params = [
+            value
+            for attempt in batch
+            for value in (
+                attempt.pk,
+                attempt.score,
+                attempt.correct_count,
+                attempt.wrong_count,
+                attempt.unanswered_count,
+                json.dumps(attempt.topic_breakdown),
+                json.dumps(attempt.section_breakdown),
+            )
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_SCORES_UPDATE.format(values=", ".join([_SCORES_ROW] * len(batch))), params)
 
 
 def _frozen_keys_correct(*, question_id: int, correct_option: str, test_ids: list[int]) -> None:
