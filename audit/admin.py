@@ -12,7 +12,7 @@ from audit import models
 class AuditAdmin(admin.ModelAdmin):
     list_display = ("pgh_created_at", "pgh_label", "pgh_obj_id", "acting_user_id", "acting_url")
     list_filter = ("pgh_label",)
-    search_fields = ("=pgh_obj_id",)
+    search_fields = ("=pgh_obj__id",)
     date_hierarchy = "pgh_created_at"
     list_select_related = ("pgh_context",)
     ordering = ("-pgh_created_at", "-pgh_id")

@@ -25,15 +25,18 @@ pytestmark = pytest.mark.django_db
 
 def test_an_admin_edit_of_a_question_is_recorded_with_the_staff_user(client):
     staff = StaffFactory()
-    question = QuestionFactory(correct_option="A")
+    question = QuestionFactory(topic="Cell cycle")
     client.force_login(staff)
     url = reverse("admin:courses_question_change", args=[question.pk])
 
-    response = client.post(url, admin_form_data(client.get(url).content.decode(), correct_option="C"))
+    response = client.post(url, admin_form_data(client.get(url).content.decode(), topic="Cell division"))
 
     assert response.status_code == 302
     events = list(QuestionAudit.objects.filter(pgh_obj=question).order_by("pgh_id").select_related("pgh_context"))
-    assert [(event.pgh_label, event.correct_option) for event in events] == [("insert", "A"), ("update", "C")]
+    assert [(event.pgh_label, event.topic) for event in events] == [
+        ("insert", "Cell cycle"),
+        ("update", "Cell division"),
+    ]
     assert events[0].pgh_context is None  # made by a factory, outside any request
     assert events[1].pgh_context.metadata == {"user": staff.pk, "url": url}
 
