@@ -3,7 +3,7 @@
 django-pghistory writes one event row per inserted or updated row from a PostgreSQL trigger on the
 tracked table, so bulk `QuerySet.update()`, raw SQL and the admin are all caught, not only `save()`.
 Each event row snapshots the listed fields after the change and points at `pghistory.Context`, which
-holds the acting user and URL (`audit.middleware.AuditContextMiddleware`, or `audit.context.acting`
+holds the acting user and URL (`audit.middleware.AuditContextMiddleware`, or `cerebrum.audit_context.acting`
 in tasks and commands).
 
 The fields are listed explicitly: a column added to a tracked model later is not audited (and needs

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.context import acting
 from audit.models import AttemptScoreAudit, EnrollmentAudit, PaymentAudit, QuestionAudit
+from cerebrum.audit_context import acting
 from courses.models import Enrollment, Question, TestAttempt
 from payments.models import Payment
 from tests.cerebrum.admin_forms import admin_form_data

@@ -1,4 +1,7 @@
-"""The acting user for audit rows written outside a request (tasks, commands, shells)."""
+"""The acting user for audit rows written outside a request (tasks, commands, shells).
+
+In the platform package so any app may name who acts (the `audit` app, which defines the trail,
+sits above every app and is imported by none); docs/audit.md."""
 
 from __future__ import annotations
 
