@@ -19,6 +19,7 @@ from analytics.attribution import first_touch
 from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
 from cerebrum.errors import Conflict, DomainError, NotFound
 from courses import caches, selectors, services
+from courses.hindi import MEDIUMS
 from courses.models import Course, Enrollment, NcertClass, PracticeTest, TestAttempt
 
 # The schema's statement of an ISO week (week 53 exists only in some years: the selector checks the calendar).
@@ -337,11 +338,24 @@ class TestDetailApi(APIView):
 # --- Attempts -----------------------------------------------------------------------------------
 
 
+class HindiQuestionSerializer(serializers.Serializer):
+    """A question's Hindi version (issue 18 item 5); "" where English prevails (docs/hindi.md)."""
+
+    text = serializers.CharField(allow_blank=True)
+    options = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), help_text="A to D in the same order as `options`."
+    )
+
+
+HINDI_HELP = "The Hindi version, or null when the question has none; a blank field means: show the English one."
+
+
 class PaperQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.IntegerField()
     text = serializers.CharField()
     options = serializers.DictField(child=serializers.CharField())
+    hi = HindiQuestionSerializer(allow_null=True, default=None, help_text=HINDI_HELP)
     topic = serializers.CharField()
     chapter = serializers.CharField()
     chosen = serializers.CharField(allow_blank=True)
@@ -351,6 +365,7 @@ class PaperQuestionSerializer(serializers.Serializer):
 class ResultQuestionSerializer(PaperQuestionSerializer):
     correct = serializers.CharField(required=False)
     explanation = serializers.CharField(required=False, allow_blank=True)
+    explanation_hi = serializers.CharField(required=False, allow_blank=True, help_text="Blank: use `explanation`.")
 
 
 class AttemptOutputSerializer(serializers.ModelSerializer):
@@ -390,7 +405,7 @@ class AttemptResultSerializer(AttemptOutputSerializer):
 
     @extend_schema_field(ResultQuestionSerializer(many=True))
     def get_questions(self, attempt: TestAttempt) -> list[dict]:
-        return selectors.attempt_view(attempt=attempt, reveal=True)
+        return [_with_hindi(question) for question in selectors.attempt_view(attempt=attempt, reveal=True)]
 
 
 class PaperItemSerializer(serializers.Serializer):
@@ -398,6 +413,7 @@ class PaperItemSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     text = serializers.CharField()
     options = serializers.DictField(child=serializers.CharField(), help_text="In this learner's order, A to D.")
+    hi = HindiQuestionSerializer(allow_null=True, default=None, help_text=HINDI_HELP)
     topic = serializers.CharField()
     chapter = serializers.CharField()
     section = serializers.CharField(allow_blank=True)
@@ -428,10 +444,14 @@ class AttemptStateSerializer(AttemptOutputSerializer):
     visited = serializers.SerializerMethodField()
     last_seq = serializers.SerializerMethodField()
     questions = serializers.SerializerMethodField()
+    medium = serializers.ChoiceField(
+        choices=MEDIUMS, read_only=True, help_text="Chosen at the start: show `hi` where present, else English."
+    )
 
     class Meta(AttemptOutputSerializer.Meta):
         fields = [
             *AttemptOutputSerializer.Meta.fields,
+            "medium",
             "deadline",
             "server_now",
             "paper",
@@ -453,7 +473,7 @@ class AttemptStateSerializer(AttemptOutputSerializer):
 
     @extend_schema_field(PaperItemSerializer(many=True))
     def get_paper(self, attempt: TestAttempt) -> list[dict]:
-        return self._state(attempt)["paper"]
+        return [_with_hindi(question) for question in self._state(attempt)["paper"]]
 
     @extend_schema_field(SectionSerializer(many=True))
     def get_sections(self, attempt: TestAttempt) -> list[dict]:
@@ -475,13 +495,18 @@ class AttemptStateSerializer(AttemptOutputSerializer):
         visited = set(state["visited"])
         return [
             {
-                **question,
+                **_with_hindi(question),
                 "chosen": state["answers"].get(str(question["id"]), {}).get("option", ""),
                 "marked": state["answers"].get(str(question["id"]), {}).get("marked_for_review", False),
                 "visited": question["id"] in visited,
             }
             for question in state["paper"]
         ]
+
+
+def _with_hindi(question: dict) -> dict:
+    """The paper's question with `hi` always present (the paper has it only on translated questions)."""
+    return question if "hi" in question else {**question, "hi": None}
 
 
 def attempt_state_data(attempt: TestAttempt) -> dict:
@@ -504,15 +529,27 @@ def own_attempt(request, attempt_id: int) -> TestAttempt:
 class AttemptStartApi(APIView):
     """Start the test, or get the attempt already running; returns the paper without answers."""
 
+    class FilterSerializer(serializers.Serializer):
+        medium = serializers.ChoiceField(choices=MEDIUMS, required=False, default="en")
+
     @extend_schema(
         operation_id="attempts_start",
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter(
+                "medium",
+                str,
+                enum=list(MEDIUMS),
+                description="The medium of the questions (en, the default, or hi); a running attempt keeps its own.",
+            ),
+        ],
         request=None,
         responses={201: AttemptStateSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
     )
     @idempotent
     def post(self, request, slug: str):
-        attempt = services.attempt_start(test=selectors.test_get(slug=slug), user=request.user)
+        medium = query_params(self.FilterSerializer, request)["medium"]
+        attempt = services.attempt_start(test=selectors.test_get(slug=slug), user=request.user, medium=medium)
         return Response(attempt_state_data(attempt), status=status.HTTP_201_CREATED)
 
 

@@ -186,6 +186,7 @@ def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
             row.update(
                 correct=correct, correct_text=question["options"].get(correct, ""), explanation=key[qid]["explanation"]
             )
+            row["explanation_hi"] = key[qid].get("explanation_hi", "")  # papers frozen before Hindi have none
         questions.append(row)
     return questions
 
