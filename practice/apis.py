@@ -163,8 +163,13 @@ class MistakeSerializer(serializers.Serializer):
     attempt_id = serializers.IntegerField()
     test_title = serializers.CharField(source="test.title")
     chosen_option = serializers.CharField(help_text="The canonical letter chosen (the key's lettering).")
-    correct_option = serializers.CharField()
+    correct_option = serializers.SerializerMethodField(
+        help_text="Null while a live mock or course test keeps it secret (as `question.correct_option`)."
+    )
     created_at = serializers.DateTimeField()
+
+    def get_correct_option(self, entry) -> str | None:
+        return None if entry.question_id in course_selectors.protected_question_ids() else entry.correct_option
 
 
 class BookmarkListApi(APIView):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from cerebrum.errors import NotFound
+from courses import selectors as course_selectors
+from courses import selectors as course_selectors
 from courses.models import Question, TestAttempt
 from courses.scoring import OPTIONS
 from practice import revision
@@ -16,13 +18,21 @@ def bookmark_add(*, user, question_id: int) -> tuple[Bookmark, bool]:
     """Bookmark a question (any active one: questions are shared); again returns the same row, False.
 
     The question also joins the learner's revision queue (a new FSRS card, due now) if not there yet.
+    A question of a live mock or a course-only test (courses.selectors.protected_question_ids) only
+    for a learner who sat that test: ids are sequential, and a bookmark shows the question's text.
     """
     if not Question.objects.filter(pk=question_id, is_active=True).exists():
+        raise NotFound("No such question.")
+    if question_id in course_selectors.protected_question_ids() and not _sat_a_test_with(user, question_id):
         raise NotFound("No such question.")
     bookmark, created = Bookmark.objects.get_or_create(user=user, question_id=question_id)
     if created:
         revision.cards_add(user_id=user.pk, question_ids=[question_id], source=ReviewCard.Source.BOOKMARK)
     return bookmark, created
+
+
+def _sat_a_test_with(user, question_id: int) -> bool:
+    return TestAttempt.objects.filter(user=user, test__paper_items__question_id=question_id).exists()
 
 
 @transaction.atomic
@@ -67,6 +77,7 @@ def mistakes_record(*, attempt: TestAttempt) -> int:
         source=ReviewCard.Source.MISTAKE,
         test_id=attempt.test_id,
         wrong_at=attempt.submitted_at,
+        not_before=course_selectors.results_open_at(attempt.test),
     )
     return len(entries)
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from courses.models import PracticeTestQuestion
 from practice.models import ReviewCard
-from tests.factories import ParentLinkFactory, PracticeTestFactory, QuestionFactory, UserFactory
+from tests.factories import CourseFactory, ParentLinkFactory, PracticeTestFactory, QuestionFactory, UserFactory
 from tests.practice.conftest import take
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +137,41 @@ def test_page_another_learner_404_parent_200(client, ten_learner_test):
     response = client.get(url)
     assert response.status_code == 200
     assert "Estimate:" in response.content.decode()
+
+
+def test_the_notebook_api_keeps_the_key_of_a_question_a_live_mock_also_uses(api_client, db):
+    # Given a wrong answer in a free test to a question that a live mock running now also uses
+    learner = UserFactory()
+    free = PracticeTestFactory(question_count=1)
+    question = free.paper_items.get().question
+    live = PracticeTestFactory(question_count=0, scheduled_start=timezone.now() - timedelta(minutes=5))
+    PracticeTestQuestion.objects.create(test=live, question=question, position=1)
+    wrong = next(letter for letter in "ABCD" if letter != question.correct_option)
+    take(free, learner, wrong, [5])
+
+    # When the learner reads the notebook over the API
+    rows = as_user(api_client, learner).get("/api/v1/me/notebook").json()["results"]
+
+    # Then the entry is there, but no part of it names the key (as on the notebook page)
+    assert [(row["question"]["id"], row["chosen_option"]) for row in rows] == [(question.pk, wrong)]
+    assert (rows[0]["correct_option"], rows[0]["question"]["correct_option"]) == (None, None)
+
+
+@pytest.mark.parametrize("protected_by", ["upcoming live mock", "course-only test"])
+def test_a_protected_question_cannot_be_bookmarked_by_its_id(api_client, db, protected_by):
+    # Given a question only an upcoming live mock (or a course's own test) uses: ids are sequential
+    fields = (
+        {"scheduled_start": timezone.now() + timedelta(days=1)}
+        if protected_by == "upcoming live mock"
+        else {"course": CourseFactory(), "is_free": False}
+    )
+    question = PracticeTestFactory(question_count=1, **fields).paper_items.get().question
+    client = as_user(api_client, UserFactory())
+
+    # When a learner who never sat that test bookmarks it by id
+    response = client.post("/api/v1/me/bookmarks", {"question_id": question.pk}, format="json")
+
+    # Then it is a 404, as for a missing question, and its text is in no list
+    assert response.status_code == 404
+    assert client.get("/api/v1/me/bookmarks").json()["results"] == []
+    assert client.get("/api/v1/me/revision").json()["due"] == []
