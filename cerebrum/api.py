@@ -180,7 +180,7 @@ class CerebrumAutoSchema(AutoSchema):
     - A free-text string a client sends (body field, path or query parameter) states that control
       characters are refused (`pattern`), unless it already has a format, enum or pattern.
     - Every request body is required (`{}` means nothing to change).
-    - A list that refuses to be empty says `minItems: 1`; a JSON value that refuses null says so;
+    - A string that refuses "" says `minLength: 1`; a list that refuses to be empty `minItems: 1`; a JSON value that refuses null says so;
       `Idempotency-Key` states its pattern and length (cerebrum.api_tools.idempotent enforces them).
     """
 
@@ -205,6 +205,8 @@ class CerebrumAutoSchema(AutoSchema):
             return schema
         if not any(isinstance(v, RegexValidator) for v in getattr(field, "validators", [])):
             _forbid_control_characters(schema)  # a field's own pattern (added after this) says more
+        if isinstance(field, serializers.CharField) and not field.allow_blank and schema.get("type") == "string":
+            schema.setdefault("minLength", 1)  # drf-spectacular leaves it out when the default is ""
         if schema.get("type") == "array" and getattr(field, "allow_empty", True) is False:
             schema.setdefault("minItems", 1)
         if isinstance(field, serializers.JSONField) and not field.allow_null and not schema.get("type"):

@@ -259,8 +259,7 @@ class RevisionApi(APIView):
     @extend_schema(operation_id="revision_read", responses={200: RevisionSerializer, **error_responses(401, 429)})
     def get(self, request):
         data = {
-            "due_today": revision.due_today_count(user=request.user),
-            "streak_days": revision.streak_days(user=request.user),
+            **revision.revision_summary(user=request.user),
             "due": list(revision.due_cards(user=request.user, limit=50)),
         }
         return Response(RevisionSerializer(data).data)

@@ -15,6 +15,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from courses import services
 from payments.services import payment_order_create
+from practice import revision
+from practice.models import ReviewCard
 from tests.factories import (
     ChapterNoteFactory,
     CourseFactory,
@@ -65,6 +67,10 @@ def live_api(live_server, transactional_db, unthrottled) -> LiveApi:
     finished = services.attempt_start(test=PracticeTestFactory(question_count=3), user=student)
     services.attempt_submit(attempt=finished)
     topic = slugify(finished.test.questions.first().topic)
+    question_ids = list(test.questions.values_list("pk", flat=True))
+    bookmarked = running.test.questions.first().pk
+    revision.cards_add(user_id=student.pk, question_ids=question_ids, source=ReviewCard.Source.BOOKMARK)
+    card = ReviewCard.objects.filter(user=student).first()
     attempt = {"attempt_id": running.pk}
     return LiveApi(
         url=live_server.url,
@@ -75,6 +81,9 @@ def live_api(live_server, transactional_db, unthrottled) -> LiveApi:
             "/api/v1/attempts/{attempt_id}/answers": attempt,
             "/api/v1/attempts/{attempt_id}/submit": {"attempt_id": to_submit.pk},
             "/api/v1/attempts/{attempt_id}/result": {"attempt_id": finished.pk},
+            "/api/v1/attempts/{attempt_id}/analysis": {"attempt_id": finished.pk},
+            "/api/v1/me/bookmarks/{question_id}": {"question_id": bookmarked},
+            "/api/v1/me/revision/cards/{card_id}/rating": {"card_id": card.pk},
             "/api/v1/courses/{slug}": {"slug": courses[2].slug},
             "/api/v1/enrollments/{enrollment_id}": {"enrollment_id": enrollment.pk},
             "/api/v1/leaderboards/topics/{topic}": {"topic": topic},
@@ -89,8 +98,7 @@ def live_api(live_server, transactional_db, unthrottled) -> LiveApi:
             "POST /api/v1/enrollments": {"course": courses[2].slug},
             "POST /api/v1/payments/orders": {"enrollment_id": pending.pk, "coupon_code": None},
             "POST /api/v1/events": {"events[].timestamp": "$now"},  # events older than 7 days are refused
-            "POST /api/v1/attempts/{attempt_id}/answers": {
-                "answers[].question_id": list(test.questions.values_list("pk", flat=True))
-            },
+            "POST /api/v1/attempts/{attempt_id}/answers": {"answers[].question_id": question_ids},
+            "POST /api/v1/me/bookmarks": {"question_id": bookmarked},
         },
     )
