@@ -656,9 +656,11 @@ def main(selected: list[str]) -> None:
         stderr=subprocess.STDOUT,
     )
     ledger, stop = Ledger(), threading.Event()
+    # Each writer has learners of its own: two writers starting the same test for one learner would share
+    # the attempt (start is idempotent) and each see the other's answers.
     threads = [
-        threading.Thread(target=writer, args=(data["learners"], data, ledger, stop), daemon=True)
-        for _ in range(WRITERS)
+        threading.Thread(target=writer, args=(data["learners"][index::WRITERS], data, ledger, stop), daemon=True)
+        for index in range(WRITERS)
     ]
     results: dict = {
         "command": "make drill" + (f" DRILLS='{' '.join(selected)}'" if selected != DRILLS else ""),
