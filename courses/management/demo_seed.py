@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from analytics.models import AnalyticsEvent, Campaign
 from courses.management.demo_content import CHAPTERS, Chapter
+from courses.management.demo_hindi import hindi_fields
 from courses.models import (
     ChapterNote,
     Course,
@@ -110,9 +111,10 @@ def _term_question(chapter, index, fact, distractors, position, rank) -> Questio
     options = _place([name for name, _ in distractors], term, position)
     explanation = f"{term} {predicate}. " + "; ".join(f"{name} {what}" for name, what in distractors) + "."
     difficulty = Question.Difficulty.EASY if index % 3 == 0 else Question.Difficulty.MEDIUM
-    return _question(
+    question = _question(
         chapter, index, f"Which of the following {predicate}?", options, position, explanation, difficulty, rank
     )
+    return _with_hindi(question, chapter, "term", term, _place([n for n, _ in distractors], term, position))
 
 
 def _statement_question(chapter, index, fact, distractors, position, rank) -> Question:
@@ -121,7 +123,16 @@ def _statement_question(chapter, index, fact, distractors, position, rank) -> Qu
     explanation = f"{term} {predicate}. The other statements describe " + ", ".join(n for n, _ in distractors) + "."
     difficulty = Question.Difficulty.HARD if index % 2 else Question.Difficulty.MEDIUM
     text = f"Which of the following statements is correct about {term}?"
-    return _question(chapter, index, text, options, position, explanation, difficulty, rank)
+    question = _question(chapter, index, text, options, position, explanation, difficulty, rank)
+    return _with_hindi(question, chapter, "statement", term, _place([n for n, _ in distractors], term, position))
+
+
+def _with_hindi(question: Question, chapter, form: str, term: str, options_terms: list[str]) -> Question:
+    """The Hindi version where courses/management/demo_hindi.py has the chapter's terms (English otherwise)."""
+    for field, value in hindi_fields(chapter=chapter.name, form=form, term=term, options_terms=options_terms).items():
+        setattr(question, field, value)
+    question.hindi_review_refresh()  # the seed bulk-inserts: Question.save() does not run
+    return question
 
 
 def _question(chapter, index, text, options, position, explanation, difficulty, rank) -> Question:

@@ -307,7 +307,9 @@
     viewSelect.addEventListener("change", function () {
       viewIn[paper[current].id] = viewSelect.value;
       write("view_in", viewIn);
+      var chosen = form.querySelector("input[name=option]:checked");  // picked but not saved yet: keep it
       render();
+      if (chosen) form.querySelector('input[name=option][value="' + chosen.value + '"]').checked = true;
     });
   }
 

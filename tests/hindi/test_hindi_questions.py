@@ -148,3 +148,16 @@ def test_paper_carries_hindi_and_english_prevails_where_missing():
     assert in_medium(first, "en") == ("Powerhouse?", translated.options)
     key = caches.answer_key_get(test_id=test.pk, version=test.paper_version)
     assert key[str(translated.pk)]["explanation_hi"] == "व्याख्या"
+
+
+def test_demo_cell_chapter_questions_carry_hindi_and_others_stay_english():
+    from courses.management.demo_seed import question_rows
+
+    rows = question_rows(0)
+    hindi = [question for question in rows if question.text_hi]
+    assert {question.chapter for question in hindi} == {"Cell: The Unit of Life"}
+    assert len(hindi) == 12
+    assert not any(question.hindi_needs_review for question in hindi)
+    powerhouse = next(q for q in hindi if "aerobic respiration" in q.text and q.text.startswith("Which of the"))
+    letter = powerhouse.correct_option.lower()
+    assert getattr(powerhouse, f"option_{letter}_hi") == "सूत्रकणिका (माइटोकॉन्ड्रिया)"
