@@ -26,10 +26,12 @@ Time on Q1: 10, 20, 30, 40, 50 s -> mean 30 s; Q2: only L1 sent time (90 s) -> 9
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -412,3 +414,14 @@ def test_rescoring_costs_the_same_queries_for_3_or_12_attempts(django_capture_on
 
     assert counts[0] == counts[1]  # tests, frozen papers, the attempts (locked), one bulk UPDATE
     assert models.TestAttempt.objects.filter(score=-2).count() == 1 + 3  # one wrong answer: number % 4 == 0
+
+
+def test_seed_demo_leaves_the_item_analysis_filled_in():
+    # `make run`'s demo data: staff open Question statistics and see the seeded attempts analysed.
+    call_command("seed_demo", size="small", stdout=io.StringIO())
+
+    analysed = models.TestStatistics.objects.filter(takers__gt=1)
+    assert analysed.exists()
+    rows = QuestionStatistics.objects.filter(test__in=analysed.values("test"))
+    assert rows.filter(discrimination__isnull=False).exists()
+    assert rows.filter(facility__gt=0, facility__lt=1).exists()

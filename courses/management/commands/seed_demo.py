@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import ParentLink, User
 from analytics.models import Campaign
 from analytics.rollups import rollups_rebuild
+from courses.item_analysis import recent_tests_analyse
 from courses.management import demo_seed as seed
 from courses.models import (
     ChapterNote,
@@ -69,6 +70,7 @@ class Command(BaseCommand):
         self._timed("events", self._seed_events, plan)
         self._timed("analyze", lambda plan: seed.after_bulk_load(), plan)
         self._timed("rollups", self._seed_rollups, plan)
+        self._timed("item analysis", self._seed_item_analysis, plan)
         if options["verbosity"] > 1:
             self.stdout.write("  " + ", ".join(f"{label} {seconds:.1f}s" for label, seconds in self.timings.items()))
         self._report(size, time.monotonic() - started)
@@ -165,6 +167,10 @@ class Command(BaseCommand):
         open complete (issue 19 item 2). Recomputed on every run; idempotent."""
         self._insert("campaigns", Campaign, seed.campaign_rows(), key=("utm_source", "utm_campaign"))
         self.created["rollup rows"] = rollups_rebuild(days=seed.ROLLUP_DAYS)
+
+    def _seed_item_analysis(self, plan: dict) -> None:
+        """Item analysis of every test with finished attempts, as the nightly task does (issue 19 item 1)."""
+        self.created["tests analysed"] = recent_tests_analyse()
 
     def _attempt_rows(self, demo_student: User, students: list[int], plan: dict) -> list[TestAttempt]:
         tests = list(PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"])).order_by("id"))
