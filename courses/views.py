@@ -29,6 +29,7 @@ from courses import caches, selectors, services
 from courses.caches import paper_get
 from courses.exam_screen import clock_text, exam_screen, summary_rows, summary_section_rows, timer_context
 from courses.forms import AnswerBatchItemForm, AnswerForm, CatalogFilterForm, FreeTestForm, SubmitForm
+from courses.hindi import in_medium
 from courses.models import NcertClass, TestAttempt
 from courses.scoring import Marking, max_score
 
@@ -494,6 +495,8 @@ class AttemptResultView(AttemptMixin, TemplateView):
         attempt = selectors.attempt_for_result(kwargs["attempt"])
         solutions_at = selectors.results_open_at(attempt.test)
         questions = selectors.attempt_view(attempt=attempt, reveal=solutions_at is None)
+        if attempt.medium == "hi":
+            questions = [_solution_in_hindi(question) for question in questions]
         return {
             **super().get_context_data(**kwargs),
             "attempt": attempt,
@@ -504,6 +507,17 @@ class AttemptResultView(AttemptMixin, TemplateView):
             "topics": sorted(attempt.topic_breakdown.items()),
             "sections": _section_rows(attempt),
         }
+
+
+def _solution_in_hindi(question: dict) -> dict:
+    """A solution as a Hindi-medium learner reads it: Hindi where the question has it, English elsewhere."""
+    text, options = in_medium(question, "hi")
+    solution = {**question, "text": text, "options": options}
+    if question.get("correct"):
+        solution["correct_text"] = options.get(question["correct"], "")
+    if question.get("explanation_hi"):
+        solution["explanation"] = question["explanation_hi"]
+    return solution
 
 
 def _max_score(attempt: TestAttempt, question_count: int) -> int:
