@@ -11,6 +11,9 @@ from communications.models import Category, Channel, ChannelPreference, Suppress
 # The channels a message goes on when the caller names none; a transactional message falls back to
 # EMAIL when the learner accepts none of them.
 DEFAULT_CHANNELS = (Channel.EMAIL, Channel.WHATSAPP)
+# Where a transactional message goes when the learner accepts no channel: the first they have an
+# address for (a learner who signed up with a phone only still gets their receipt).
+TRANSACTIONAL_FALLBACK = (Channel.EMAIL, Channel.WHATSAPP)
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,8 @@ class Consent:
         """Of `requested`, the channels a message of `category` may use now (ones without an address dropped).
 
         Marketing: channels accepted and not refusing marketing. Transactional: channels accepted;
-        when none is left, EMAIL (a receipt must reach the learner somewhere).
+        when none is left, EMAIL, or WHATSAPP for a learner without an email address (a receipt must
+        reach the learner somewhere).
         """
         usable = [channel for channel in requested if addresses.get(channel)]
         if category == Category.MARKETING:
@@ -33,7 +37,8 @@ class Consent:
         accepted = [channel for channel in usable if channel not in self.opted_out]
         if accepted:
             return accepted
-        return [Channel.EMAIL] if addresses.get(Channel.EMAIL) else []
+        fallback = [channel for channel in TRANSACTIONAL_FALLBACK if addresses.get(channel)]
+        return fallback[:1]
 
 
 def consent_for_user(*, user_id: int) -> Consent:

@@ -163,6 +163,19 @@ def test_marketing_goes_only_where_marketing_is_accepted(choices, expected):
     assert sorted(r.channel for r in rows) == expected
 
 
+def test_phone_only_learner_with_both_channels_refused_still_gets_the_receipt(django_capture_on_commit_callbacks):
+    # Review (issue 22 sibling): the fallback was email only, so a learner who signed up with a phone
+    # only and refused both channels got no receipt at all. The fallback is the address they have.
+    user = UserFactory(email=None)
+    for channel in (Channel.EMAIL, Channel.WHATSAPP):
+        channel_preference_set(user=user, channel=channel, opted_in=False)
+
+    with at(ist(26, 11, 0)), django_capture_on_commit_callbacks(execute=True):
+        rows = receipt(user)
+
+    assert [(r.channel, r.recipient, row(r.pk).status) for r in rows] == [("WHATSAPP", user.phone, Status.SENT)]
+
+
 def test_marketing_opt_out_never_costs_the_receipt(django_capture_on_commit_callbacks):
     user = UserFactory()
     for channel in (Channel.EMAIL, Channel.WHATSAPP):
