@@ -33,6 +33,7 @@ from import_export.formats import base_formats
 from import_export.results import RowResult
 
 from cerebrum.errors import DomainError
+from cerebrum.text import has_control_characters
 from courses.models import Question
 
 COLUMNS = (
@@ -58,6 +59,7 @@ DIFFICULTY_ALIASES = {"e": "EASY", "m": "MEDIUM", "h": "HARD"}
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
 FORMULAS = "__formula_columns__"  # set on each row while it is imported
+CONTROL_CHARACTER_MESSAGE = "Control characters (such as NUL) are not allowed; retype the cell."
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": base_formats.XLSX.CONTENT_TYPE}
 
 
@@ -116,10 +118,17 @@ class QuestionResource(resources.ModelResource):
 
     def import_instance(self, instance, row, **kwargs):
         formulas = {column: ["A formula; type the value instead."] for column in row.get(FORMULAS, [])}
+        # A file's cells never pass the request middleware (issue 14 item 7): refuse control
+        # characters here, per cell, before PostgreSQL refuses a NUL for the whole file.
+        control = {
+            column: [CONTROL_CHARACTER_MESSAGE]
+            for column in ALL_COLUMNS
+            if isinstance(row.get(column), str) and has_control_characters(row[column])
+        }
         super().import_instance(instance, row, **kwargs)
         instance.hindi_review_refresh()  # bulk_create skips Question.save()
-        if formulas:
-            raise ValidationError(formulas)
+        if formulas or control:
+            raise ValidationError({**control, **formulas})
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         return not any(row.get(column) for column in ALL_COLUMNS)  # an empty line in the file

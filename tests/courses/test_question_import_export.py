@@ -166,6 +166,23 @@ def test_an_xlsx_formula_cell_is_refused_for_its_row():
     assert Question.objects.count() == 0
 
 
+@pytest.mark.parametrize("bad", ["Mal\x00onate", "Mal\x01onate", "Malonate\x7f"])
+def test_a_csv_cell_with_a_control_character_is_refused_for_its_row(bad):
+    # Review (issue 14 item 7 sibling): an uploaded file's cells never pass the request middleware, and
+    # PostgreSQL refuses a NUL outright (the whole import failed without naming the row).
+    broken = list(GOOD)
+    broken[COLUMNS.index("text")] = bad
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([list(COLUMNS), GOOD, broken])
+
+    with pytest.raises(QuestionImportInvalid) as refusal:
+        questions_import(upload=io.BytesIO(buffer.getvalue().encode()))
+
+    assert list(refusal.value.row_errors) == [3]
+    assert list(refusal.value.row_errors[3]) == ["text"]
+    assert Question.objects.count() == 0
+
+
 def test_xlsx_numbers_typed_as_numbers_import_as_text():
     row = list(GOOD)
     row[COLUMNS.index("ncert_class")] = 12  # Excel stores a typed 12 as a number
