@@ -108,6 +108,22 @@ class ReviewLog(models.Model):
         return f"card {self.card_id}: {self.get_rating_display()}"
 
 
+class RevisionStreak(models.Model):
+    """Consecutive IST days with at least one review, kept by `revision.review_rate` (read in one query)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="revision_streak"
+    )
+    days = models.PositiveIntegerField(default=0)
+    last_day = models.DateField(help_text="The last IST day with a review")
+
+    class Meta:
+        db_table = "practice_revision_streaks"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.days} days to {self.last_day}"
+
+
 class RankBand(models.Model):
     """Staff-entered past NEET (UG) figures: a percentile range and the all-India ranks it gave.
 

@@ -13,24 +13,30 @@ from datetime import datetime, timedelta
 
 import fsrs
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import User
 from cerebrum.errors import NotFound
 from courses import selectors as course_selectors
 from courses.models import Question, TestAttempt
 from practice import caches
-from practice.models import ReviewCard, ReviewLog
+from practice.models import ReviewCard, ReviewLog, RevisionStreak
 
 SCHEDULER = fsrs.Scheduler(enable_fuzzing=False)  # reproducible intervals; FSRS-6 default parameters
 DAILY_SET_SIZE = 20
 DAILY_REVIEWS_MAX = 10
 WEAKEST_TOPICS = 3
-STREAK_DAYS_MAX = 366
 
 
-def cards_add(*, user_id: int, question_ids: list[int], source: str, test_id=None, wrong_at=None) -> int:
-    """Put questions in the learner's queue; one already there keeps its schedule. Returns cards added."""
+def cards_add(
+    *, user_id: int, question_ids: list[int], source: str, test_id=None, wrong_at=None, not_before=None
+) -> int:
+    """Put questions in the learner's queue; one already there keeps its schedule. Returns cards added.
+
+    `not_before`: a live mock's wrong answers are not due before its results open (the key is secret).
+    """
     if not question_ids:
         return 0
     now = wrong_at or timezone.now()
@@ -46,7 +52,7 @@ def cards_add(*, user_id: int, question_ids: list[int], source: str, test_id=Non
                 source=source,
                 test_id=test_id,
                 card=card.to_dict(),
-                due=card.due,
+                due=max(card.due, not_before) if not_before else card.due,
                 created_at=now,
                 updated_at=now,
             )
@@ -75,15 +81,50 @@ def review_rate(*, user, card_id: int, rating: int, key: str = "") -> tuple[Revi
     )
     card.card, card.due, card.reviews, card.updated_at = scheduled.to_dict(), scheduled.due, card.reviews + 1, now
     card.save(update_fields=["card", "due", "reviews", "updated_at"])
+    _streak_extend(user, timezone.localdate(now))
     caches.revision_summary_forget(user.pk)
     return card, True
 
 
 def revision_summary(*, user) -> dict:
-    """{"due_today", "streak_days"} for the dashboard (Redis, 5 min, dropped by ratings and new cards)."""
-    return caches.revision_summary_get_or_build(
-        user.pk, lambda: {"due_today": due_today_count(user=user), "streak_days": streak_days(user=user)}
+    """{"due_today", "streak_days"} for the dashboard: one query, then Redis for 5 min (practice.caches)."""
+    return caches.revision_summary_get_or_build(user.pk, lambda: _summary_build(user))
+
+
+def _summary_build(user) -> dict:
+    end = timezone.localtime().replace(hour=23, minute=59, second=59, microsecond=999999)
+    due = ReviewCard.objects.filter(user=OuterRef("pk"), due__lte=end).order_by().values("user")
+    streak = RevisionStreak.objects.filter(user=OuterRef("pk"))
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            due_today=Coalesce(Subquery(due.annotate(n=Count("id")).values("n")), 0),
+            streak_days=Subquery(streak.values("days")),
+            streak_last=Subquery(streak.values("last_day")),
+        )
+        .values("due_today", "streak_days", "streak_last")
+        .first()
     )
+    return {"due_today": row["due_today"], "streak_days": _streak_now(row["streak_days"], row["streak_last"])}
+
+
+def _streak_now(days: int | None, last_day, today=None) -> int:
+    """A streak counts while its last review was today or yesterday (IST); else it is broken: 0."""
+    today = today or timezone.localdate()
+    if not days or last_day is None or last_day < today - timedelta(days=1):
+        return 0
+    return days
+
+
+def _streak_extend(user, today) -> None:
+    streak, created = RevisionStreak.objects.select_for_update().get_or_create(
+        user=user, defaults={"days": 1, "last_day": today}
+    )
+    if created or streak.last_day >= today:
+        return
+    streak.days = streak.days + 1 if streak.last_day == today - timedelta(days=1) else 1
+    streak.last_day = today
+    streak.save(update_fields=["days", "last_day"])
 
 
 def due_cards(*, user, now: datetime | None = None, limit: int | None = None):
@@ -97,30 +138,6 @@ def due_cards(*, user, now: datetime | None = None, limit: int | None = None):
         .order_by("due", "id")
     )
     return cards[:limit] if limit else cards
-
-
-def due_today_count(*, user) -> int:
-    """Cards due by the end of today (IST)."""
-    end = timezone.localtime().replace(hour=23, minute=59, second=59, microsecond=999999)
-    hidden = course_selectors._live_tests_with_hidden_results()
-    return ReviewCard.objects.filter(user=user, due__lte=end).exclude(test_id__in=hidden).count()
-
-
-def streak_days(*, user, today=None) -> int:
-    """Consecutive IST days with at least one review, ending today (or yesterday if none yet today)."""
-    today = today or timezone.localdate()
-    since = timezone.now() - timedelta(days=STREAK_DAYS_MAX)
-    days = {
-        timezone.localdate(reviewed)
-        for reviewed in ReviewLog.objects.filter(user=user, reviewed_at__gte=since).values_list(
-            "reviewed_at", flat=True
-        )
-    }
-    day = today if today in days else today - timedelta(days=1)
-    streak = 0
-    while day in days:
-        streak, day = streak + 1, day - timedelta(days=1)
-    return streak
 
 
 def weakest_topics(*, user, limit: int | None = None) -> list[dict]:

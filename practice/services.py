@@ -6,7 +6,6 @@ from django.db import transaction
 
 from cerebrum.errors import NotFound
 from courses import selectors as course_selectors
-from courses import selectors as course_selectors
 from courses.models import Question, TestAttempt
 from courses.scoring import OPTIONS
 from practice import revision

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cerebrum.errors import NotFound
@@ -139,16 +140,39 @@ def test_daily_set_draws_fresh_questions_only_from_the_weakest_topics(ten_learne
     assert photosynthesis.pk not in fresh
 
 
-def test_streak_counts_consecutive_ist_days(db):
+def test_streak_counts_consecutive_ist_days(db, django_capture_on_commit_callbacks):
     learner = UserFactory()
-    card = _due_card(learner, QuestionFactory())
-    today = timezone.localdate()
-    for days_ago in (0, 1, 2, 4):
-        ReviewLog.objects.create(
-            card=card, user=learner, key=f"k{days_ago}", rating=3, due_before=timezone.now(),
-            due_after=timezone.now(), reviewed_at=timezone.now() - timedelta(days=days_ago),
-        )  # fmt: skip
-    assert revision.streak_days(user=learner, today=today) == 3
-    assert revision.streak_days(user=learner, today=today + timedelta(days=1)) == 3  # none yet today
-    assert revision.streak_days(user=learner, today=today + timedelta(days=2)) == 0
-    assert revision.due_today_count(user=learner) == 1
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+
+    def review_on(days_ago: int) -> None:
+        with time_machine.travel(noon - timedelta(days=days_ago), tick=False):
+            card = _due_card(learner, QuestionFactory())
+            revision.review_rate(user=learner, card_id=card.pk, rating=3)
+
+    def streak(days_later: int = 0) -> int:
+        with time_machine.travel(noon + timedelta(days=days_later), tick=False):
+            return revision._summary_build(learner)["streak_days"]
+
+    for days_ago in (6, 4, 3):
+        review_on(days_ago)
+    assert streak(days_later=-3) == 2  # days -4 and -3
+    review_on(2)
+    review_on(1)
+    assert streak() == 4  # none yet today: the streak to yesterday still counts
+    review_on(0)
+    review_on(0)  # a second review the same day adds nothing
+    assert streak() == 5
+    assert streak(days_later=2) == 0  # a missed day breaks it
+
+
+def test_due_today_counts_until_midnight_ist_and_hides_a_running_live_mock(db):
+    learner = UserFactory()
+    _due_card(learner, QuestionFactory())
+    live = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
+    take(live, learner, "BB", [5, 5])  # due only after the window closes (35 min from now)
+    summary = revision._summary_build(learner)
+    opens_today = (timezone.localtime() + timedelta(minutes=40)).date() == timezone.localdate()
+    assert summary["due_today"] == (3 if opens_today else 1)
+    assert [c.question_id for c in revision.due_cards(user=learner)] == [
+        ReviewCard.objects.get(user=learner, source=ReviewCard.Source.BOOKMARK).question_id
+    ]
