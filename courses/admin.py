@@ -50,6 +50,7 @@ from courses.services import (
     enrollment_activate,
     enrollment_create,
     practice_test_bump_paper,
+    practice_test_window_keep,
     question_papers_bump,
 )
 
@@ -363,6 +364,11 @@ class PracticeTestAdmin(admin.ModelAdmin):
     @admin.display(description="Questions", ordering="question_total")
     def question_total(self, obj: PracticeTest) -> int:
         return obj.question_total
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"scheduled_start", "duration_minutes"} & set(form.changed_data):
+            practice_test_window_keep(test=obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -172,7 +172,8 @@ class PracticeTest(models.Model):
         default=False,
         help_text="Each learner gets the questions (within a section) and the options in their own order",
     )
-    # The longest extra time staff granted one learner: a live mock's results open only after it too.
+    # Seconds a live mock's window runs past start + duration: the longest extra time staff granted one
+    # learner, or the deadline of attempts started before an edit shortened the test (results wait for them).
     extra_seconds_max = models.PositiveIntegerField(default=0, editable=False)
     # Set when a live mock's results were sent to its learners (services.live_results_announce).
     results_announced_at = models.DateTimeField(null=True, blank=True, editable=False)

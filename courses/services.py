@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TypedDict
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -103,6 +104,26 @@ def practice_test_bump_paper(*, test: PracticeTest) -> PracticeTest:
     locked.paper_version += 1
     locked.save(update_fields=["paper_version", "updated_at"])
     test.paper_version, test.updated_at = locked.paper_version, locked.updated_at
+    return test
+
+
+@transaction.atomic
+def practice_test_window_keep(*, test: PracticeTest) -> PracticeTest:
+    """Call after editing a test's start or duration: a live mock's results stay hidden until every
+    attempt already started has ended (their deadlines do not move with the edit; docs/exam.md).
+
+    A shorter duration or an earlier start would otherwise open the results (and the key) while
+    those learners still write: `extra_seconds_max` grows to cover the latest deadline.
+    """
+    locked = PracticeTest.objects.select_for_update().get(pk=test.pk)
+    latest = TestAttempt.objects.filter(test=locked).aggregate(latest=Max("expires_at"))["latest"]
+    if locked.scheduled_start is None or latest is None:
+        return test
+    window_end = locked.scheduled_start + timedelta(minutes=locked.duration_minutes)
+    overrun = int((latest - window_end).total_seconds())
+    if overrun > locked.extra_seconds_max:
+        locked.extra_seconds_max = test.extra_seconds_max = overrun
+        locked.save(update_fields=["extra_seconds_max", "updated_at"])
     return test
 
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from courses import services
+from courses import selectors, services
 from courses.models import AttemptTimeGrant, PracticeTest
 from courses.models import TestAttempt as Attempt
 from tests.factories import PracticeTestFactory, StaffFactory, UserFactory
@@ -85,3 +86,36 @@ def test_the_test_change_page_lists_sections_and_a_paper_edit_makes_a_new_versio
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     test = PracticeTest.objects.get(pk=test.pk)
     assert (test.duration_minutes, test.paper_version, test.sections.get().name) == (45, 2, "Botany")
+
+
+def test_shortening_a_running_live_mock_keeps_its_results_hidden_until_the_last_attempt_ends(staff_client):
+    # Given a live mock of 60 minutes that began 10 minutes ago: one learner still writes, one submitted
+    start = timezone.now() - timedelta(minutes=10)
+    test = PracticeTestFactory(question_count=1, scheduled_start=start, duration_minutes=60)
+    writing = services.attempt_start(test=test, user=UserFactory())
+    services.attempt_submit(attempt=services.attempt_start(test=test, user=UserFactory()))
+
+    # When staff shorten it to 5 minutes (already over) in the admin
+    url = reverse("admin:courses_practicetest_change", args=[test.pk])
+    page = staff_client.get(url).context["adminform"].form.initial
+    local = timezone.localtime(start)
+    data = {
+        **{key: value for key, value in page.items() if value is not None and key not in ("questions", "course")},
+        "duration_minutes": 5,
+        "scheduled_start_0": local.strftime("%Y-%m-%d"),
+        "scheduled_start_1": local.strftime("%H:%M:%S"),
+        "sections-TOTAL_FORMS": 0,
+        "sections-INITIAL_FORMS": 0,
+        "paper_items-TOTAL_FORMS": 0,
+        "paper_items-INITIAL_FORMS": 0,
+    }
+    data.pop("scheduled_start", None)
+    response = staff_client.post(url, data)
+
+    # Then the next start sees 5 minutes, but the running attempt keeps its deadline and the results
+    # (score, key, leaderboard) stay hidden until it has ended
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    test = PracticeTest.objects.get(pk=test.pk)
+    assert test.duration_minutes == 5
+    assert Attempt.objects.get(pk=writing.pk).expires_at == start + timedelta(minutes=60)
+    assert selectors.results_open_at(test) > start + timedelta(minutes=60)

@@ -751,6 +751,25 @@ def test_result_shows_the_learners_own_order_and_letters(client, student):
     assert 'id="score">4<' in body
 
 
+def test_the_learners_own_letters_score_right_through_the_plain_form_and_the_batch(client, student):
+    # Given a shuffled test: the letters the learner sees are not the key's
+    attempt, _ = _start(student, questions=6, shuffle=True)
+    paper = selectors.attempt_state(attempt=attempt)["paper"]
+    right = {q["id"]: next(k for k, text in q["options"].items() if text == "Mitochondrion") for q in paper}
+    url = reverse("courses:attempt_answer", args=[attempt.pk])
+
+    # When half is answered by the page without JavaScript, half by attempt.js's batch, with the seen letters
+    for question in paper[:3]:
+        client.post(url, {"question_id": question["id"], "option": right[question["id"]], "action": "save_next"})
+    batch = [{"question_id": q["id"], "option": right[q["id"]], "seq": 10 + n} for n, q in enumerate(paper[3:])]
+    client.post(url, {"answers": batch}, content_type="application/json")
+    client.post(reverse("courses:attempt_submit", args=[attempt.pk]), {"confirm": "1"})
+
+    # Then every answer is right on the canonical key
+    scored = Attempt.objects.get(pk=attempt.pk)
+    assert (scored.correct_count, scored.wrong_count, scored.score) == (6, 0, 24)
+
+
 @pytest.mark.parametrize(("week", "status"), [("2026-W01", 200), ("2026-W99", 404), ("last", 404)])
 def test_topic_board_for_a_chosen_week(client, week, status):
     response = client.get(reverse("courses:topic_leaderboard", args=["nucleus"]), {"week": week})
