@@ -9,11 +9,10 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
+from analytics.charts import bar_chart
 from cerebrum.money import format_inr
 
 register = template.Library()
-
-TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 18
 
 
 @register.filter
@@ -37,21 +36,26 @@ def _markdown_html(text: str) -> str:
 
 @register.inclusion_tag("courses/_trend.html")
 def score_trend(history: list[dict]):
-    """Points of an inline SVG line chart of score percentages, oldest left (server-rendered, no JS)."""
+    """The score trend as the site's one chart kind (analytics.charts, server-rendered SVG with axes):
+    one bar per test, oldest left, y axis "Score (%)" with round ticks (0-100), the % on each bar."""
     values = [row["percent"] for row in reversed(history)]
-    span_x = TREND_WIDTH - 2 * TREND_PAD
-    span_y = TREND_HEIGHT - 2 * TREND_PAD
-    step = span_x / (len(values) - 1) if len(values) > 1 else 0
-    points = [
-        (round(TREND_PAD + index * step, 1), round(TREND_PAD + span_y * (1 - value / 100), 1))
-        for index, value in enumerate(values)
-    ]
-    return {
-        "points": " ".join(f"{x},{y}" for x, y in points),
-        "dots": [(x, y, value) for (x, y), value in zip(points, values, strict=True)],
-        "values": values,
-        "width": TREND_WIDTH,
-        "height": TREND_HEIGHT,
-        "pad": TREND_PAD,
-        "mid": TREND_HEIGHT / 2,
-    }
+    chart = bar_chart(
+        [(f"#{number}", max(value, 0)) for number, value in enumerate(values, start=1)],
+        y_title="Score (%)",
+        x_title="Test, oldest to newest",
+    )
+    if values:
+        chart["y_ticks"] = bar_chart([("", 100)], y_title="")["y_ticks"]  # always a 0-100 % scale
+        _rescale_to_percent(chart)
+    for bar, value in zip(chart["bars"], values, strict=True):
+        bar["value_text"] = f"{value:.0f}%"
+    return {"chart": chart, "values": values}
+
+
+def _rescale_to_percent(chart: dict) -> None:
+    plot = chart["plot"]
+    height = plot["bottom"] - plot["top"]
+    for bar in chart["bars"]:
+        bar["height"] = round(height * min(bar["value"], 100) / 100, 1)
+        bar["y"] = round(plot["bottom"] - bar["height"], 1)
+        bar["value_y"] = round(bar["y"] - 6, 1)

@@ -48,9 +48,13 @@ def test_score_trend_draws_oldest_first_with_labels():
 
     svg = Template("{% load courses_tags %}{% score_trend history %}").render(Context({"history": history}))
 
-    assert 'aria-label="Score trend of your last 2 tests, in percent: 25.0, 75.0"' in svg
+    assert "Score in percent, oldest first: 25.0, 75.0." in svg
     assert svg.index(">25%<") < svg.index(">75%<")
-    assert svg.count("<circle") == 2
+    assert svg.count('class="bar"') == 2
+    # The site's chart kind: a y axis with its unit and 0-100 ticks, an x axis with its title.
+    assert ">Score (%)</text>" in svg
+    assert ">Test, oldest to newest</text>" in svg
+    assert [f">{tick}</text>" in svg for tick in (0, 25, 50, 75, 100)] == [True] * 5
 
 
 def test_score_trend_without_history_invites_a_test():
