@@ -90,8 +90,8 @@ def receipts_from_webhook(payload) -> list[dict]:
     """The status updates in a WhatsApp webhook body, as keyword arguments for delivery_receipt_record."""
     receipts = []
     for value in _webhook_values(payload):
-        for status in value.get("statuses", []) or []:
-            if isinstance(status, dict) and status.get("id") and status.get("status"):
+        for status in _dicts(value.get("statuses")):
+            if status.get("id") and status.get("status"):
                 receipts.append(
                     {
                         "provider_message_id": str(status["id"]),
@@ -104,14 +104,14 @@ def receipts_from_webhook(payload) -> list[dict]:
 
 
 def _receipt_error_code(status: dict) -> int | None:
-    errors = status.get("errors") or []
-    code = errors[0].get("code") if errors and isinstance(errors[0], dict) else None
+    errors = _dicts(status.get("errors"))
+    code = errors[0].get("code") if errors else None
     return code if isinstance(code, int) else None
 
 
 def _receipt_error(status: dict) -> str:
-    errors = status.get("errors") or []
-    if not errors or not isinstance(errors[0], dict):
+    errors = _dicts(status.get("errors"))
+    if not errors:
         return ""
     return f"WhatsApp {errors[0].get('code')}: {errors[0].get('title', '')}"
 
@@ -127,31 +127,39 @@ def opt_outs_from_webhook(payload) -> list[dict]:
     notice (category marketing_messages, value stop/resume)."""
     choices = []
     for value in _webhook_values(payload):
-        for message in value.get("messages", []) or []:
-            if isinstance(message, dict) and message.get("type") == "text" and message.get("from"):
-                word = str((message.get("text") or {}).get("body", "")).strip().upper()
+        for message in _dicts(value.get("messages")):
+            text = message.get("text")
+            phone = _e164(message.get("from"))
+            if message.get("type") == "text" and isinstance(text, dict) and phone:
+                word = str(text.get("body", "")).strip().upper()
                 action = "stop" if word in STOP_WORDS else "start" if word in START_WORDS else ""
                 if action:
-                    choices.append({"phone": _e164(message["from"]), "action": action, "source": f"WhatsApp {word}"})
-        for preference in value.get("user_preferences", []) or []:
-            if isinstance(preference, dict) and preference.get("category") == "marketing_messages":
+                    choices.append({"phone": phone, "action": action, "source": f"WhatsApp {word}"})
+        for preference in _dicts(value.get("user_preferences")):
+            if preference.get("category") == "marketing_messages":
                 action = {"stop": "stop", "resume": "start"}.get(str(preference.get("value", "")).lower())
-                if action and preference.get("wa_id"):
-                    phone = _e164(preference["wa_id"])
+                phone = _e164(preference.get("wa_id"))
+                if action and phone:
                     choices.append({"phone": phone, "action": action, "source": "WhatsApp stop promotions"})
     return choices
 
 
+def _dicts(items) -> list[dict]:
+    """The objects of a webhook list; anything else in its place (or a non-list) is ignored."""
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def _webhook_values(payload) -> list[dict]:
     values = []
-    entries = payload.get("entry", []) if isinstance(payload, dict) else []
-    for entry in entries if isinstance(entries, list) else []:
-        for change in entry.get("changes", []) if isinstance(entry, dict) else []:
-            value = change.get("value", {}) if isinstance(change, dict) else {}
+    for entry in _dicts(payload.get("entry") if isinstance(payload, dict) else None):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
             if isinstance(value, dict):
                 values.append(value)
     return values
 
 
 def _e164(wa_id) -> str:
-    return "+" + str(wa_id).lstrip("+")
+    """'+<digits>' for a WhatsApp id (a phone number in international form, 8-15 digits), else ""."""
+    digits = str(wa_id).lstrip("+") if isinstance(wa_id, str | int) and not isinstance(wa_id, bool) else ""
+    return "+" + digits if digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 15 else ""

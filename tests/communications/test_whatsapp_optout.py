@@ -198,3 +198,26 @@ def test_cloud_api_error_131050_at_send_is_recorded_as_an_opt_out(settings):
 
     assert CommunicationLog.objects.get(pk=row.pk).status == Status.FAILED
     assert whatsapp_marketing(user) == (True, False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"messages": [{"from": "919800000001", "type": "text", "text": "STOP"}]},  # text not an object
+        {"messages": [{"from": {"x": 1}, "type": "text", "text": {"body": "STOP"}}]},  # from not a number
+        {"messages": [{"from": "not-a-number", "type": "text", "text": {"body": "STOP"}}]},
+        {"user_preferences": [{"wa_id": ["9198"], "category": "marketing_messages", "value": "stop"}]},
+        {"messages": ["STOP"], "user_preferences": ["stop"], "statuses": ["read"]},
+        {"messages": 5, "user_preferences": 5, "statuses": 5},  # a number where a list belongs: was a 500
+        {"statuses": [{"id": "wamid.none", "status": "failed", "errors": 7}]},  # likewise
+        None,  # "changes" a number
+    ],
+)
+def test_a_signed_body_of_an_unexpected_shape_is_answered_200_and_records_nothing(client, url, value):
+    # Review (issue 14 item 7 sibling): a text that is a string was a 500 (Meta retries a 5xx for days),
+    # and a "from" that is no phone number became a suppressed address "+{'x': 1}".
+    body = webhook(value) if value is not None else json.dumps({"entry": [{"changes": 5}]}).encode()
+
+    assert post(client, url, body, sign(body)).status_code == 200
+    assert Suppression.objects.count() == 0
+    assert ChannelPreference.objects.count() == 0
