@@ -67,7 +67,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_select_related = ["user", "enrollment__course"]
     date_hierarchy = "created_at"
     readonly_fields = [
-        "user", "enrollment", "amount_paise", "refunded_paise", "currency", "status", "gateway",
+        "user", "payer", "enrollment", "amount_paise", "refunded_paise", "currency", "status", "gateway",
         "razorpay_order_id", "razorpay_payment_id", "receipt_number", "failure_reason", "anomaly", "order_payment",
         "captured_at",
         "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "created_at", "updated_at",
