@@ -506,9 +506,13 @@ WITH open_attempt AS (
     INSERT INTO attempt_answers AS a (attempt_id, question_id, option, marked, seq, time_spent_seconds, updated_at)
     SELECT attempt_id, question_id, option, marked, seq, seconds, %s FROM ready
     ON CONFLICT (attempt_id, question_id) DO UPDATE SET
-        option = EXCLUDED.option, marked = EXCLUDED.marked, seq = EXCLUDED.seq,
+        option = EXCLUDED.option, marked = EXCLUDED.marked,
+        seq = CASE WHEN (SELECT i.seq IS NULL FROM items i WHERE i.question_id = EXCLUDED.question_id)
+                   THEN GREATEST(EXCLUDED.seq, a.seq + 1) ELSE EXCLUDED.seq END,
         time_spent_seconds = a.time_spent_seconds + EXCLUDED.time_spent_seconds, updated_at = EXCLUDED.updated_at
-    WHERE EXCLUDED.seq > a.seq
+    -- An item without seq is "the newest so far" when it is written, not when the statement's snapshot
+    -- was taken: a save that committed in between (its row lock waited for) is older, not newer.
+    WHERE EXCLUDED.seq > a.seq OR (SELECT i.seq IS NULL FROM items i WHERE i.question_id = EXCLUDED.question_id)
     RETURNING a.seq
 )
 SELECT (SELECT COUNT(*) FROM open_attempt), (SELECT COUNT(*) FROM written),

@@ -9,10 +9,13 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 import requests
+from django.db import connection
 from django_redis import get_redis_connection
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -214,3 +217,45 @@ def test_a_redis_restored_with_an_old_attempt_does_not_hide_extra_time(started):
 
     shown = datetime.fromisoformat(learner.state(attempt_id)["deadline"].replace("Z", "+00:00"))
     assert shown == deadline + timedelta(minutes=10)
+
+
+def test_an_answer_without_seq_racing_another_is_stored_not_dropped(started):
+    # Given Q1=A, and another save without seq (a second plain-form tab, an old app's one-answer body)
+    # that wrote Q1 as "the newest so far" (seq 2) and has not committed yet
+    learner, attempt_id, (q1, *_) = started
+    assert learner.answer(attempt_id, _item(q1, "A", 1)).status_code == 200
+    dsn = {key: value for key, value in connection.get_connection_params().items() if key != "cursor_factory"}
+    with psycopg.connect(**dsn) as other, psycopg.connect(**dsn, autocommit=True) as watcher:
+        other.execute(
+            "UPDATE attempt_answers SET option = 'C', seq = 2 WHERE attempt_id = %s AND question_id = %s",
+            [attempt_id, q1],
+        )
+
+        # When this learner's old app saves Q1=B without seq meanwhile (it read seq 1 as the newest)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            late = pool.submit(
+                lambda: learner.session.post(
+                    f"{learner.base}/attempts/{attempt_id}/answers", json={"question_id": q1, "option": "B"}, timeout=60
+                )
+            )
+            _wait_for_a_lock_wait(watcher)
+            other.commit()
+            acknowledged = late.result()
+
+    # Then the acknowledged B is what is stored and scored, newer than the save it waited for
+    assert acknowledged.status_code == 200
+    assert acknowledged.json() == {"saved": 1, "acknowledged_seq": 3}
+    learner.submit(attempt_id)
+    assert Attempt.objects.get(pk=attempt_id).answers == {str(q1): "B"}
+
+
+def _wait_for_a_lock_wait(watcher) -> None:
+    """Until a backend of this database waits for a row lock (the racing save reached the conflict)."""
+    for _ in range(600):
+        waiting = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()[0]
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the racing save never waited for the row lock")
