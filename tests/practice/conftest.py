@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -50,7 +51,15 @@ def take(test, user, answers: str, seconds: list[int]) -> TestAttempt:
 
 
 @pytest.fixture
-def ten_learner_test(db):
+def rank_bands(db):
+    """The demo rank bands of migration 0002 (a transactional test elsewhere may have emptied the table)."""
+    from django.apps import apps
+
+    importlib.import_module("practice.migrations.0002_demo_rank_bands").add_demo_rows(apps, None)
+
+
+@pytest.fixture
+def ten_learner_test(rank_bands):
     test = PracticeTestFactory(question_count=0, slug="hand-computed", title="Hand-computed mock")
     botany = TestSection.objects.create(test=test, name="Botany", position=1)
     zoology = TestSection.objects.create(test=test, name="Zoology", position=2)

@@ -134,3 +134,28 @@ def test_analysis_page_query_budget(client, ten_learner_test, django_assert_max_
     assert response.status_code == 200
     assert b'id="standing"' in response.content
     assert b"<svg" in response.content
+
+
+def test_a_rescore_after_a_key_change_rebuilds_the_aggregates(ten_learner_test, django_capture_on_commit_callbacks):
+    from cerebrum.cache import l1_clear
+    from courses.rekey import question_rekey
+
+    attempts = ten_learner_test["attempts"]
+    assert analysis.attempt_analysis(attempt=attempts[10])["questions"][1]["share_correct"] == 0.6
+    # Staff correct q2's key to B (the admin's key change): every finished attempt is re-scored.
+    with django_capture_on_commit_callbacks(execute=True):
+        question_rekey(question=ten_learner_test["questions"][1], correct_option="B", reason="Wrong key")
+    l1_clear()  # this process's 30 s copy of the key (other processes: courses.rekey's second pass)
+    attempts[10].refresh_from_db()
+    again = analysis.attempt_analysis(attempt=attempts[10])
+    assert again["questions"][1]["outcome"] == "correct"
+    assert again["questions"][1]["share_correct"] == 0.3  # learners 5, 9 and 10 chose B: not the cached 0.6
+
+
+def test_staff_see_the_rank_bands_in_the_admin(client, rank_bands):
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    response = client.get("/admin/practice/rankband/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 11  # the demo rows of migration 0002

@@ -105,14 +105,14 @@ def test_subjects_from_neet_sections_and_a_biology_only_paper():
         ("0", (2025, 1_100_000, 2_200_000)),
     ],
 )
-def test_rank_band_lookup_from_the_demo_table(percentile, expected):
+def test_rank_band_lookup_from_the_demo_table(rank_bands, percentile, expected):
     band = rank_band_for(Decimal(percentile))
     assert (band["year"], band["rank_best"], band["rank_worst"]) == expected
     assert band["is_estimate"] is True
 
 
 @pytest.mark.django_db
-def test_rank_band_newest_year_wins_and_none_without_rows():
+def test_rank_band_newest_year_wins_and_none_without_rows(rank_bands):
     RankBand.objects.create(
         year=2026, percentile_min=Decimal("50"), percentile_max=Decimal("70"), rank_best=600_000, rank_worst=1_000_000
     )
