@@ -245,12 +245,13 @@ def password_reset_otp_confirm(*, phone: str, code: str, password: str) -> User:
     """
     phone = phone_clean(phone, "phone")
     user = User.objects.filter(phone=phone, is_active=True).first()
-    if user is None:
-        raise _otp_refusal("Wrong or expired code. Request a new one.", "otp_wrong")
     try:
+        # Checked for an unknown number too: a refusal that only known numbers got would tell which have accounts.
         password_validation.validate_password(password or "", user)
     except ValidationError as error:
         raise DomainError("Please correct the errors below.", fields={"password": list(error.messages)}) from error
+    if user is None:
+        raise _otp_refusal("Wrong or expired code. Request a new one.", "otp_wrong")
     _, refusal = _otp_check(user=user, code=(code or "").strip(), purpose=PhoneOTP.Purpose.PASSWORD_RESET)
     if refusal is not None:
         raise refusal

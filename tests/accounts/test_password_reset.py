@@ -261,3 +261,20 @@ def test_api_password_reset_by_otp_refuses_a_landline(api_client):
 
     assert response.status_code == 400
     assert "phone" in response.json()["error"]["fields"]
+
+
+def test_the_otp_reset_confirm_says_nothing_about_whether_a_number_has_an_account(api_client):
+    # Given one number with an account and one without
+    UserFactory(email=None, phone=PHONE)
+    url = "/api/v1/auth/password/reset/otp/confirm"
+
+    # When both get a wrong code with a password the validators refuse
+    answers = [
+        api_client.post(url, {"phone": phone, "code": "000000", "password": "12345678"}, format="json")
+        for phone in (PHONE, "+919876599999")
+    ]
+
+    # Then both answers are the same (no account enumeration), and the password is named
+    assert answers[0].status_code == answers[1].status_code == 400
+    assert answers[0].json() == answers[1].json()
+    assert "password" in answers[0].json()["error"]["fields"]
