@@ -105,7 +105,7 @@ def email_message(row: CommunicationLog) -> EmailMultiAlternatives:
         link = unsubscribe_url(token)
         headers.update(list_unsubscribe_headers(token))
     footer = f"\n\n--\nYou get this because you study with Cerebrum. Unsubscribe: {link}" if link else ""
-    subject = template.render_subject(row.params)
+    subject = one_line(template.render_subject(row.params))
     html = render_to_string("emails/base.html", {"subject": subject, "body": text, "unsubscribe_url": link})
     message = EmailMultiAlternatives(subject=subject, body=text + footer + "\n", to=[row.recipient], headers=headers)
     message.attach_alternative(html, "text/html")
@@ -150,7 +150,7 @@ def send_whatsapp(row: CommunicationLog) -> str:
 
 def whatsapp_payload(row: CommunicationLog) -> dict:
     template = template_get(row.template)
-    parameters = [{"type": "text", "text": str(row.params.get(key, ""))} for key in template.params]
+    parameters = [{"type": "text", "text": one_line(str(row.params.get(key, "")))} for key in template.params]
     return {
         "messaging_product": "whatsapp",
         "to": row.recipient.lstrip("+"),
@@ -161,6 +161,14 @@ def whatsapp_payload(row: CommunicationLog) -> dict:
             "components": [{"type": "body", "parameters": parameters}],
         },
     }
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (line breaks, tabs) made one space: a mail header may not
+    hold a line break (Django raises BadHeaderError), and WhatsApp refuses a template parameter with a
+    line break, a tab or more than 4 spaces in a row (Cloud API error 132018). A learner's name or a
+    course name typed with one must not cost the learner the message."""
+    return " ".join(text.split())
 
 
 def send_console(row: CommunicationLog) -> str:

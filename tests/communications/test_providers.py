@@ -159,6 +159,32 @@ def test_email_through_real_smtp_carries_the_rows_message_id(smtp_settings, smtp
     ]
 
 
+def test_a_name_with_a_line_break_still_gets_its_email_on_one_subject_line(smtp_settings, smtp_sink):
+    # Review (issue 22 sibling): a name typed with a line break (the API and raw forms keep \n) made
+    # the subject "Welcome to Cerebrum, Asha\nBcc: ..." a BadHeaderError, retried until FAILED.
+    row = email_row()
+    CommunicationLog.objects.filter(pk=row.pk).update(params={"name": "Asha\r\nBcc: evil@example.com\t "})
+
+    message_deliver(log_id=row.pk)
+
+    row.refresh_from_db()
+    assert (row.status, row.error) == (Status.SENT, "")
+    assert [(m["to"], m["subject"], m["parsed"]["Bcc"]) for m in smtp_sink.messages] == [
+        (["asha@example.com"], "Welcome to Cerebrum, Asha Bcc: evil@example.com", None)
+    ]
+
+
+def test_whatsapp_parameters_carry_no_line_breaks_tabs_or_long_runs_of_spaces(whatsapp):
+    # Meta refuses such a parameter for good (error 132018); the learner would never get the message.
+    whatsapp.post(MESSAGES_URL, **accepted("wamid.NL"))
+    row = whatsapp_row(params={"name": "Asha\nKumar", "course": "NEET\tBiology      2027"})
+
+    message_deliver(log_id=row.pk)
+
+    parameters = json.loads(whatsapp.calls[0].request.body)["template"]["components"][0]["parameters"]
+    assert [p["text"] for p in parameters] == ["Asha Kumar", "NEET Biology 2027"]
+
+
 @pytest.mark.parametrize(
     ("reply", "status"),
     [("550 5.1.1 No such user", Status.FAILED), ("451 4.3.0 Try again later", Status.QUEUED)],
