@@ -6,11 +6,14 @@ with counts, the legend, the current question, and the JSON attempt.js starts fr
 
 from __future__ import annotations
 
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from courses import selectors
 from courses.hindi import in_medium, medium_or_default
 
+# English here; shown in the request's language through state_labels() (locale/hi, docs/hindi.md).
 STATE_LABELS = {
     "not_visited": "Not visited",
     "not_answered": "Not answered",
@@ -18,6 +21,11 @@ STATE_LABELS = {
     "marked_for_review": "Marked for review",
     "answered_and_marked": "Answered and marked for review (will be scored)",
 }
+
+
+def state_labels() -> dict[str, str]:
+    """STATE_LABELS in the active interface language (gettext: a dict lookup each)."""
+    return {code: gettext(label) for code, label in STATE_LABELS.items()}
 
 
 def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: str | None = None) -> dict:
@@ -30,6 +38,7 @@ def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: 
     """
     paper, answers, visited = state["paper"], state["answers"], set(state["visited"])
     medium = state.get("medium", "en")
+    labels = state_labels()
     section_of = {qid: index for index, section in enumerate(state["sections"]) for qid in section["question_ids"]}
     current_id = paper[number - 1]["id"]
     visited.add(current_id)
@@ -44,41 +53,45 @@ def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: 
                 "id": qid,
                 "number": question["number"],
                 "state": states[qid],
-                "label": STATE_LABELS[states[qid]],
+                "label": labels[states[qid]],
                 "current": qid == current_id,
             }
         )
     for section in palette:
-        section["html"] = _palette_html(section["items"])
+        section["html"] = _palette_html(section["items"], labels)
     counts = dict.fromkeys(STATE_LABELS, 0)
     for code in states.values():
         counts[code] += 1
     return {
         "questions": [_question(q, state["sections"], section_of, medium) for q in paper] if with_paper else [],
         "question_count": len(paper),
-        "current": _current(
-            paper[number - 1], answers, states, state["sections"], section_of, medium_or_default(view_in or medium)
-        ),
+        "current": {
+            **_current(
+                paper[number - 1], answers, states, state["sections"], section_of, medium_or_default(view_in or medium)
+            ),
+            "state_label": labels[states[current_id]],
+        },
         "medium": medium,
         "sections": _sections(palette, section_of.get(current_id, 0), state["sections"]),
         "palette": palette,
-        "legend": [{"code": code, "label": label, "count": counts[code]} for code, label in STATE_LABELS.items()],
-        "exam": {**timer_context(state), **_client_state(state, section_of)},
+        "legend": [{"code": code, "label": label, "count": counts[code]} for code, label in labels.items()],
+        "exam": {**timer_context(state), **_client_state(state, section_of), "labels": labels},
         "time_left": clock_text(state["seconds_left"]),
     }
 
 
-def _palette_html(items: list[dict]) -> str:
+def _palette_html(items: list[dict], labels: dict[str, str]) -> str:
     """The palette's buttons as HTML, built directly: 180 of them through the template language cost
     ~4 ms of CPU per page, through format_html_join ~1.5 ms (measured). Safe without escaping: every
-    value is an int or one of STATE_LABELS' constant codes and labels (looked up, never user input)."""
+    value is an int or one of STATE_LABELS' constant codes, and the labels (our own catalog's) are escaped once."""
+    labels = {code: escape(label) for code, label in labels.items()}
     html = []
     for item in items:
         n, qid, state = int(item["number"]), int(item["id"]), item["state"]
         current = ' aria-current="step"' if item["current"] else ""
         html.append(
             f'<li><a href="?q={n}#question" class="pal s-{state}" data-q="{qid}" data-n="{n}"'
-            f' aria-label="Question {n}, {STATE_LABELS[state]}"{current}><span class="pal-n">{n}</span></a></li>'
+            f' aria-label="Question {n}, {labels[state]}"{current}><span class="pal-n">{n}</span></a></li>'
         )
     return mark_safe("".join(html))  # noqa: S308 - ints and constants only (see above)
 
@@ -168,7 +181,8 @@ SUMMARY_ORDER = ("answered", "not_answered", "marked_for_review", "answered_and_
 
 def summary_rows(summary: dict) -> list[dict]:
     """The confirmation's rows in NTA's order, with the same labels as the palette's legend."""
-    return [{"code": code, "label": STATE_LABELS[code], "count": summary[code]} for code in SUMMARY_ORDER]
+    labels = state_labels()
+    return [{"code": code, "label": labels[code], "count": summary[code]} for code in SUMMARY_ORDER]
 
 
 def summary_section_rows(summary: dict) -> list[dict]:

@@ -126,3 +126,17 @@ def test_switcher_link_is_on_learner_pages(client):
     client.cookies["django_language"] = "hi"
     body = client.get("/tests/").content.decode()
     assert f'href="{reverse("language_set", args=["en-in"])}?next=/tests/"' in body
+
+
+def test_exam_palette_states_are_shown_in_the_interface_language():
+    from django.utils import translation
+
+    from courses.exam_screen import STATE_LABELS, state_labels
+
+    with translation.override("hi"):
+        hindi = state_labels()
+    assert all(
+        hindi[code] != english and re.search("[\u0900-\u097f]", hindi[code]) for code, english in STATE_LABELS.items()
+    )
+    with translation.override("en-in"):
+        assert state_labels() == STATE_LABELS
