@@ -45,7 +45,10 @@ class CookieLanguageMiddleware:
         language = request_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)  # rendered by now (TemplateResponse renders inside)
+        finally:
+            translation.deactivate()  # the thread's next work (another request, a test) starts in English
         response.headers.setdefault("Content-Language", language)
         return response
 

@@ -140,3 +140,11 @@ def test_exam_palette_states_are_shown_in_the_interface_language():
     )
     with translation.override("en-in"):
         assert state_labels() == STATE_LABELS
+
+
+def test_a_hindi_request_leaves_the_thread_in_english(client):
+    from django.utils import translation
+
+    client.cookies["django_language"] = "hi"
+    assert "अभ्यास टेस्ट" in client.get("/tests/").content.decode()
+    assert translation.get_language() == "en-in"
