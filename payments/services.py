@@ -460,6 +460,14 @@ def _on_captured(payment: Payment) -> None:
         idempotency_key=f"receipt:{payment.pk}",
         user=payment.user,
     )
+    if payment.payer_id and payment.payer_id != payment.user_id:
+        # A parent who paid (the invoice's buyer) is told the money arrived too (issue 22: receipts arrive).
+        message_enqueue(
+            template="payment_receipt",
+            context={**_receipt_message_context(payment), "name": payment.payer.name},
+            idempotency_key=f"receipt:{payment.pk}:payer",
+            user=payment.payer,
+        )
     event_record(
         event_type="PAYMENT",
         name="payment_captured",

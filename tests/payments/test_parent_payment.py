@@ -97,3 +97,20 @@ def test_the_parents_child_page_links_a_pending_enrollment_to_its_checkout(clien
     page = client.get(reverse("accounts:parent_child", args=[link.student.pk]))
 
     assert reverse("payments:checkout", args=[enrollment.pk]) in page.content.decode()
+
+
+def test_the_parent_who_paid_gets_the_receipt_too(client, link, django_capture_on_commit_callbacks):
+    # Review (issue 22 sibling, receipts always arrive): the receipt went to the learner only, so the
+    # parent who paid, the invoice's buyer, got no word that the money arrived.
+    from communications.models import CommunicationLog
+
+    enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
+    client.force_login(link.parent)
+    client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    payment = Payment.objects.get()
+
+    _pay_in_sandbox(client, payment, django_capture_on_commit_callbacks)
+
+    receipts = CommunicationLog.objects.filter(template="payment_receipt", channel="EMAIL")
+    assert sorted(receipts.values_list("recipient", flat=True)) == sorted([link.student.email, link.parent.email])
+    assert {row.params["receipt"] for row in receipts} == {Payment.objects.get().receipt_number}
