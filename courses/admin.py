@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
 from cerebrum.errors import DomainError
+from courses import selectors
 from courses import tasks as courses_tasks
 from courses.item_analysis import item_analysis_compute
 from courses.models import (
@@ -328,8 +329,21 @@ class TestSectionInline(admin.TabularInline):
     extra = 0
 
 
+class PracticeTestForm(forms.ModelForm):
+    def clean_scheduled_start(self):
+        """A live mock stays live until its results open: an ordinary test would show them at once."""
+        start, test = self.cleaned_data["scheduled_start"], self.instance
+        hidden = test.pk and test.scheduled_start and selectors.results_open_at(test) is not None
+        if start is None and hidden and TestAttempt.objects.filter(test=test).exists():
+            raise forms.ValidationError(
+                "Learners have taken this live mock and its results are still hidden: keep a start time until they open."
+            )
+        return start
+
+
 @admin.register(PracticeTest)
 class PracticeTestAdmin(admin.ModelAdmin):
+    form = PracticeTestForm
     list_display = (
         "title",
         "course",

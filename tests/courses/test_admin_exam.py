@@ -88,6 +88,41 @@ def test_the_test_change_page_lists_sections_and_a_paper_edit_makes_a_new_versio
     assert (test.duration_minutes, test.paper_version, test.sections.get().name) == (45, 2, "Botany")
 
 
+def _test_change_data(staff_client, test, **changes) -> dict:
+    """The admin change form of `test` as the page has it, with `changes`; scheduled_start as the split widget."""
+    page = staff_client.get(reverse("admin:courses_practicetest_change", args=[test.pk])).context["adminform"]
+    data = {key: value for key, value in page.form.initial.items() if value is not None}
+    data = {key: value for key, value in data.items() if key not in ("questions", "course", "scheduled_start")}
+    start = changes.pop("scheduled_start", test.scheduled_start)
+    local = timezone.localtime(start) if start else None
+    return {
+        **data,
+        "scheduled_start_0": local.strftime("%Y-%m-%d") if local else "",
+        "scheduled_start_1": local.strftime("%H:%M:%S") if local else "",
+        "sections-TOTAL_FORMS": 0,
+        "sections-INITIAL_FORMS": 0,
+        "paper_items-TOTAL_FORMS": 0,
+        "paper_items-INITIAL_FORMS": 0,
+        **changes,
+    }
+
+
+def test_a_running_live_mock_cannot_be_made_an_ordinary_test_before_its_results_open(staff_client):
+    # Given a live mock under way: one learner writes, one submitted (results hidden until it closes)
+    test = PracticeTestFactory(question_count=1, scheduled_start=timezone.now() - timedelta(minutes=10))
+    services.attempt_start(test=test, user=UserFactory())
+    services.attempt_submit(attempt=services.attempt_start(test=test, user=UserFactory()))
+    url = reverse("admin:courses_practicetest_change", args=[test.pk])
+
+    # When staff clear its start time (an ordinary test shows every result at once)
+    response = staff_client.post(url, _test_change_data(staff_client, test, scheduled_start=None))
+
+    # Then the change is refused beside the field, and the results stay hidden
+    assert response.status_code == 200
+    assert "scheduled_start" in response.context["adminform"].form.errors
+    assert PracticeTest.objects.get(pk=test.pk).scheduled_start == test.scheduled_start
+
+
 def test_shortening_a_running_live_mock_keeps_its_results_hidden_until_the_last_attempt_ends(staff_client):
     # Given a live mock of 60 minutes that began 10 minutes ago: one learner still writes, one submitted
     start = timezone.now() - timedelta(minutes=10)
@@ -97,20 +132,7 @@ def test_shortening_a_running_live_mock_keeps_its_results_hidden_until_the_last_
 
     # When staff shorten it to 5 minutes (already over) in the admin
     url = reverse("admin:courses_practicetest_change", args=[test.pk])
-    page = staff_client.get(url).context["adminform"].form.initial
-    local = timezone.localtime(start)
-    data = {
-        **{key: value for key, value in page.items() if value is not None and key not in ("questions", "course")},
-        "duration_minutes": 5,
-        "scheduled_start_0": local.strftime("%Y-%m-%d"),
-        "scheduled_start_1": local.strftime("%H:%M:%S"),
-        "sections-TOTAL_FORMS": 0,
-        "sections-INITIAL_FORMS": 0,
-        "paper_items-TOTAL_FORMS": 0,
-        "paper_items-INITIAL_FORMS": 0,
-    }
-    data.pop("scheduled_start", None)
-    response = staff_client.post(url, data)
+    response = staff_client.post(url, _test_change_data(staff_client, test, duration_minutes=5))
 
     # Then the next start sees 5 minutes, but the running attempt keeps its deadline and the results
     # (score, key, leaderboard) stay hidden until it has ended
