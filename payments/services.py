@@ -298,6 +298,8 @@ def _stray_capture_record(
     event_id, event_type, source, payload = event
     stray = Payment(
         user=order.user,
+        payer=order.payer,  # whose card was charged: they see it, and its credit note names them
+        billing_state=order.billing_state,
         enrollment=order.enrollment,
         amount_paise=amount_paise,
         status=S.CAPTURED,
@@ -335,7 +337,8 @@ def _anomaly_surface(payment: Payment) -> None:
         payment.order_payment_id or payment.pk,
         payment.enrollment_id,
     )
-    message_enqueue(
+    _payment_message(
+        payment,
         template="payment_anomaly",
         context={
             "name": payment.user.name,
@@ -343,9 +346,19 @@ def _anomaly_surface(payment: Payment) -> None:
             "amount": rupees(payment.amount_paise),
             "reason": ANOMALY_REASONS[payment.anomaly],
         },
-        idempotency_key=f"payment_anomaly:{payment.pk}",
-        user=payment.user,
+        key=f"payment_anomaly:{payment.pk}",
     )
+
+
+def _payment_message(payment: Payment, *, template: str, context: dict, key: str) -> None:
+    """Tell the learner, and the parent who paid when that is someone else (the invoice's buyer, whose
+    card was charged or is refunded), under their own key `<key>:payer` (issue 22: receipts arrive)."""
+    message_enqueue(template=template, context=context, idempotency_key=key, user=payment.user)
+    if payment.payer_id and payment.payer_id != payment.user_id:
+        payer = payment.payer
+        message_enqueue(
+            template=template, context={**context, "name": payer.name}, idempotency_key=f"{key}:payer", user=payer
+        )
 
 
 # What the learner reads about each anomaly (the message says the money will be refunded in full).
@@ -454,20 +467,9 @@ def _on_captured(payment: Payment) -> None:
     # receipt_number (API, search) is the tax invoice's number.
     payment.receipt_number = invoice.number
     payment.save(update_fields=["receipt_number", "updated_at"])
-    message_enqueue(
-        template="payment_receipt",
-        context=_receipt_message_context(payment),
-        idempotency_key=f"receipt:{payment.pk}",
-        user=payment.user,
+    _payment_message(
+        payment, template="payment_receipt", context=_receipt_message_context(payment), key=f"receipt:{payment.pk}"
     )
-    if payment.payer_id and payment.payer_id != payment.user_id:
-        # A parent who paid (the invoice's buyer) is told the money arrived too (issue 22: receipts arrive).
-        message_enqueue(
-            template="payment_receipt",
-            context={**_receipt_message_context(payment), "name": payment.payer.name},
-            idempotency_key=f"receipt:{payment.pk}:payer",
-            user=payment.payer,
-        )
     event_record(
         event_type="PAYMENT",
         name="payment_captured",
@@ -640,7 +642,8 @@ def refund_apply(
 def _on_refunded(payment: Payment, refund: Refund) -> None:
     """A processed refund: its credit note (when the payment was invoiced) and a message to the learner."""
     note = credit_note_issue(refund=refund, payment=payment)
-    message_enqueue(
+    _payment_message(
+        payment,
         template="refund_issued",
         context={
             "name": payment.user.name,
@@ -648,8 +651,7 @@ def _on_refunded(payment: Payment, refund: Refund) -> None:
             "amount": rupees(refund.amount_paise),
             "reference": note.number if note else refund.razorpay_refund_id,
         },
-        idempotency_key=f"refund_issued:{refund.pk}",
-        user=payment.user,
+        key=f"refund_issued:{refund.pk}",
     )
 
 

@@ -114,3 +114,44 @@ def test_the_parent_who_paid_gets_the_receipt_too(client, link, django_capture_o
     receipts = CommunicationLog.objects.filter(template="payment_receipt", channel="EMAIL")
     assert sorted(receipts.values_list("recipient", flat=True)) == sorted([link.student.email, link.parent.email])
     assert {row.params["receipt"] for row in receipts} == {Payment.objects.get().receipt_number}
+
+
+def test_a_duplicate_capture_of_a_parents_payment_is_the_parents_and_the_parent_is_told(
+    client, link, django_capture_on_commit_callbacks
+):
+    # Review (issue 14 item 6 sibling): the stray payment of a second capture had no payer, so the parent
+    # whose card was charged twice could not see it, its credit note would name the learner as buyer,
+    # and only the learner was told a refund was coming.
+    from communications.models import CommunicationLog
+    from tests.payments.conftest import new_event_id, payment_webhook
+
+    enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
+    client.force_login(link.parent)
+    client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    payment = Payment.objects.get()
+    _pay_in_sandbox(client, payment, django_capture_on_commit_callbacks)
+
+    body, signature = payment_webhook("payment.captured", payment, gateway_payment_id="pay_SECOND")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("payments:razorpay_webhook"),
+            data=body,
+            content_type="application/json",
+            HTTP_X_RAZORPAY_SIGNATURE=signature,
+            HTTP_X_RAZORPAY_EVENT_ID=new_event_id(),
+        )
+
+    assert response.json() == {"status": "anomaly"}
+    stray = Payment.objects.get(razorpay_payment_id="pay_SECOND")
+    assert (stray.user, stray.payer, stray.billing_state) == (link.student, link.parent, payment.billing_state)
+    told = CommunicationLog.objects.filter(template="payment_anomaly", channel="EMAIL")
+    assert sorted(told.values_list("recipient", flat=True)) == sorted([link.student.email, link.parent.email])
+    assert client.get(reverse("payments:result", args=[stray.pk])).status_code == 200  # the payer sees it
+
+    # And when staff refund it, both hear of the refund.
+    from payments.services import refund_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_create(payment=stray, amount_paise=stray.amount_paise, reason="duplicate capture")
+    refunded = CommunicationLog.objects.filter(template="refund_issued", channel="EMAIL")
+    assert sorted(refunded.values_list("recipient", flat=True)) == sorted([link.student.email, link.parent.email])
