@@ -53,12 +53,14 @@ class BounceWebhookForm:
         return self._events
 
     def _problem(self, event) -> str:
-        if not isinstance(event, dict) or event.get("type") not in self.TYPES:
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str) or event["type"] not in self.TYPES:
             return "Each event needs a type: bounce or complaint."
         if event.get("type") == "bounce" and event.get("bounce_type", "hard") not in ("hard", "soft"):
             return "bounce_type is hard or soft."
         try:
-            validate_email(str(event.get("email", "")))
+            if not isinstance(event.get("email"), str):
+                raise ValidationError("not text")
+            validate_email(event["email"])
         except ValidationError:
             return "Enter a valid email address."
         return ""

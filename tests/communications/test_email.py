@@ -249,3 +249,22 @@ def test_bounce_webhook_bad_event_is_a_400_and_writes_nothing(client, settings):
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["events[1]"]
     assert Suppression.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": ["bounce"], "email": "ok@example.com"},  # a list where a word belongs: was a 500
+        {"type": "bounce", "bounce_type": {"hard": 1}, "email": "ok@example.com"},
+        {"type": "bounce", "email": ["ok@example.com"]},
+    ],
+)
+def test_bounce_webhook_event_of_another_shape_is_a_400(client, settings, event):
+    # Review (issue 14 item 7 sibling): no input is a 500, signed or not.
+    settings.COMMUNICATIONS_BOUNCE_WEBHOOK_SECRET = BOUNCE_SECRET
+
+    response = signed_post(client, {"events": [event]})
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["events[0]"]
+    assert Suppression.objects.count() == 0
