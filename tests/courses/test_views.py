@@ -575,6 +575,7 @@ def _good(qid: int) -> dict:
         ),
         (lambda ids: {"answers": "A"}, "answers"),
         (lambda ids: "not json", "answers"),
+        (lambda ids: '{"answers": ' + "[" * 50_000 + "]" * 50_000 + "}", "answers"),
     ],
     ids=[
         "empty",
@@ -586,6 +587,7 @@ def _good(qid: int) -> dict:
         "time-past-integer",
         "not-a-list",
         "not-json",
+        "nested-past-the-parsers-depth",
     ],
 )
 def test_a_malformed_batch_is_refused_whole_and_nothing_is_saved(client, student, body, field):
