@@ -374,6 +374,15 @@ def test_live_mock_result_waits_for_the_window_to_close(client, student):
     assert 'id="score"' in later
 
 
+def test_a_live_mocks_page_states_its_one_attempt_whatever_max_attempts_says(client, student):
+    live = PracticeTestFactory(question_count=1, max_attempts=3, scheduled_start=timezone.now() + timedelta(hours=1))
+
+    body = client.get(reverse("courses:test_detail", args=[live.slug])).content.decode()
+
+    assert "Up to 3 attempts" not in body
+    assert "One attempt" in body
+
+
 @pytest.mark.parametrize("path", ["/notes/13/", "/notes/11/no-such-chapter/"])
 def test_unknown_grade_or_chapter_is_404(client, path):
     ChapterNoteFactory(grade="11", chapter=CHAPTER)
