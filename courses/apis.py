@@ -281,6 +281,9 @@ class NoteDetailApi(APIView):
 
 class TestOutputSerializer(serializers.ModelSerializer):
     course = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    max_attempts = serializers.IntegerField(
+        source="attempts_allowed", read_only=True, help_text="Attempts one learner may make: 1 for a live mock."
+    )
     grade = serializers.CharField(help_text="11, 12 or DROPPER; blank when the test is for every grade.")
 
     class Meta:

@@ -199,6 +199,11 @@ class PracticeTest(models.Model):
         """A scheduled mock: everyone writes in the same window, one attempt each, results after it."""
         return self.scheduled_start is not None
 
+    @property
+    def attempts_allowed(self) -> int:
+        """Attempts one learner may make: a live mock's one, else max_attempts."""
+        return 1 if self.is_live else self.max_attempts
+
 
 class TestSection(models.Model):
     """A part of a paper (NEET: Physics, Chemistry, Botany, Zoology), in the paper's order.

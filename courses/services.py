@@ -400,7 +400,7 @@ def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAtt
         running = None
     if running:
         return running, used
-    allowed = 1 if test.is_live else test.max_attempts
+    allowed = test.attempts_allowed
     if len(attempts) >= allowed:
         if test.is_live:
             raise Conflict("A live mock can be taken once; you have taken it.", code="attempt_limit")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from courses import caches
 from courses.models import Course, Enrollment, TestAttempt
@@ -237,6 +240,16 @@ def test_test_list_and_detail_are_public(api_client):
     assert [row["slug"] for row in api_client.get("/api/v1/tests").json()["results"]] == [test.slug]
     detail = api_client.get(f"/api/v1/tests/{test.slug}").json()
     assert (detail["question_count"], detail["marks_correct"], detail["marks_wrong"]) == (3, 4, -1)
+
+
+def test_a_live_mock_says_one_attempt_whatever_max_attempts_holds(api_client):
+    live = PracticeTestFactory(question_count=1, max_attempts=3, scheduled_start=timezone.now() + timedelta(hours=1))
+    practice = PracticeTestFactory(question_count=1, max_attempts=3)
+
+    listed = {row["slug"]: row["max_attempts"] for row in api_client.get("/api/v1/tests").json()["results"]}
+
+    assert listed == {live.slug: 1, practice.slug: 3}
+    assert api_client.get(f"/api/v1/tests/{live.slug}").json()["max_attempts"] == 1
 
 
 def test_start_returns_the_paper_without_answers(api_client, student):
