@@ -35,8 +35,10 @@ def webhook_receive(*, body: bytes, signature: str, event_id: str, gateway: Paym
         raise reject("bad_webhook_signature", "The webhook signature does not match.", event_id=event_id)
     try:
         data = orjson.loads(body)
-        event_type = str(data["event"])
+        event_type = data["event"]
         payload = data.get("payload") or {}
+        if not isinstance(event_type, str) or not 0 < len(event_type) <= EVENT_TYPE_MAX_LENGTH:
+            raise TypeError("event is not an event name")
         if not isinstance(payload, dict):
             raise TypeError("payload is not an object")
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
@@ -51,9 +53,11 @@ def webhook_receive(*, body: bytes, signature: str, event_id: str, gateway: Paym
 
 def _webhook_payment(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
     entity = payload["payment"]["entity"]
-    amount = int(entity["amount"])
-    if amount <= 0:
-        raise ValueError("a payment amount is positive")
+    amount = entity["amount"]
+    if type(amount) is not int or amount <= 0:  # whole paise; bool is an int to Python, not to Razorpay
+        raise ValueError("a payment amount is a positive whole number of paise")
+    if not (_gateway_id(entity["id"]) and _gateway_id(entity["order_id"])):
+        raise ValueError("a payment's id and order id are Razorpay ids")
     payment = Payment.objects.filter(razorpay_order_id=entity["order_id"]).first()
     if payment is None:
         return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)
@@ -76,8 +80,19 @@ def _webhook_payment(*, event_id: str, event_type: str, payload: dict, target: s
     )
 
 
+# Razorpay's ids ("pay_…", "order_…", "rfnd_…") are short text; the columns hold 64 characters.
+GATEWAY_ID_MAX_LENGTH = 64
+EVENT_TYPE_MAX_LENGTH = 50  # PaymentEvent.event_type
+
+
+def _gateway_id(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= GATEWAY_ID_MAX_LENGTH
+
+
 def _webhook_refund(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
     entity = payload["refund"]["entity"]
+    if not (_gateway_id(entity["id"]) and _gateway_id(entity["payment_id"])) or type(entity["amount"]) is not int:
+        raise ValueError("a refund's ids are Razorpay ids and its amount whole paise")
     payment = Payment.objects.filter(razorpay_payment_id=entity["payment_id"]).first()
     if payment is None:
         return _store_unmatched(event_id=event_id, event_type=event_type, payload=payload)

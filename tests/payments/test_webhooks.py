@@ -12,7 +12,7 @@ from courses.models import Enrollment
 from payments import services
 from payments.gateways import SandboxGateway, hmac_sha256_hex
 from payments.models import Payment, PaymentEvent
-from tests.payments.conftest import new_event_id, payment_webhook, refund_webhook, signed_webhook
+from tests.payments.conftest import new_event_id, payment_entity, payment_webhook, refund_webhook, signed_webhook
 
 URL = reverse("payments:razorpay_webhook")
 S = Payment.Status
@@ -128,6 +128,40 @@ def test_bad_webhooks_get_400_change_nothing_and_are_logged(client, payment, cap
     payment.refresh_from_db()
     assert payment.status == S.CREATED
     assert not PaymentEvent.objects.exclude(event_type="order.created").exists()
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        {"id": "pay_" + "x" * 100},  # longer than any id column: was a 500
+        {"id": {"id": "pay_A"}},  # was stored as the payment id "{'id': 'pay_A'}"
+        {"amount": 1.5},  # was captured as 1 paise
+        {"amount": True},
+        {"order_id": ["order_1"]},
+    ],
+    ids=["id_too_long", "id_not_text", "amount_fraction", "amount_bool", "order_id_not_text"],
+)
+@pytest.mark.django_db
+def test_a_signed_payment_entity_not_of_razorpays_shape_is_refused_and_changes_nothing(client, payment, entity):
+    # Review (issue 14 item 7 / item 6 siblings): Razorpay sends text ids and whole paise; anything else
+    # is refused as malformed instead of becoming a 500 or a stray "payment" of made-up money.
+    fields = {**payment_entity(payment, gateway_payment_id="pay_OK", status="captured"), **entity}
+    body, signature = signed_webhook("payment.captured", {"payment": fields})
+
+    response = _post(client, body, signature, new_event_id())
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "malformed_webhook")
+    assert list(Payment.objects.values_list("pk", "status")) == [(payment.pk, S.CREATED)]
+
+
+@pytest.mark.django_db
+def test_a_signed_event_with_an_overlong_type_is_refused(client):
+    body, signature = signed_webhook("payment." + "x" * 60, {})
+
+    response = _post(client, body, signature, new_event_id())
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "malformed_webhook")
+    assert not PaymentEvent.objects.exists()
 
 
 @pytest.mark.django_db
