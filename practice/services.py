@@ -46,14 +46,16 @@ def mistakes_record(*, attempt: TestAttempt) -> int:
 
     Runs inside `courses.services.attempt_submit`'s transaction (its after-submit hooks), once per
     attempt; the unique (attempt, question) makes a repeat write nothing. Free users have no notebook.
-    "Attempt any N" answers past N were not evaluated and are not mistakes. Returns entries written.
+    "Attempt any N" answers past N were not evaluated and are not mistakes, and a question whose key a
+    free test's result keeps secret (courses.selectors) is not one either. Returns entries written.
     """
     if not attempt.user_id:
         return 0
     from courses import caches  # the answer key as the attempt was scored
 
     key = caches.answer_key_get(test_id=attempt.test_id, version=attempt.paper_version)
-    not_evaluated = _not_evaluated(attempt)
+    # A free test's question that a live or course-only test also uses: its result shows no verdict, nor does this.
+    not_evaluated = _not_evaluated(attempt) | course_selectors._questions_kept_secret(attempt.test, key)
     entries = [
         MistakeEntry(
             user_id=attempt.user_id,
