@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connections
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django_redis import get_redis_connection
 
@@ -48,3 +49,9 @@ def ready(request: HttpRequest) -> JsonResponse:
     if failures:
         return JsonResponse({"status": "unavailable", "failing": failures}, status=503)
     return JsonResponse({"status": "ready"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the site's own 403 page (issue 14 item 10), rendered with the request so it
+    has the header and navigation; `reason` is Django's technical cause and is not shown."""
+    return render(request, "403_csrf.html", status=403)

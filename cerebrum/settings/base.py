@@ -31,6 +31,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = secret_from_env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "cerebrum.views.csrf_failure"  # the site's own 403 page, not Django's bare one
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [

@@ -17,7 +17,14 @@ def _boom(request):
     raise RuntimeError("secret internals: password=hunter2 at /srv/cerebrum/app.py line 42")
 
 
+def _denied(request):
+    from django.core.exceptions import PermissionDenied
+
+    raise PermissionDenied("internal reason")
+
+
 urlpatterns = [
+    path("denied/", _denied),
     path("boom/", _boom),
     path("api/v1/boom", _boom),
     path("", include("cerebrum.urls")),
@@ -84,3 +91,44 @@ def test_api_500_stays_json_without_details(client):
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["error"]["code"] == "server_error"
     assert "hunter2" not in response.content.decode()
+
+
+def test_a_form_whose_csrf_token_expired_gets_the_sites_own_403_page():
+    # Review (issue 14 item 10 sibling): a login form left open while the learner signed in elsewhere
+    # (the token rotates) answered Django's bare "CSRF verification failed" page with no way home.
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"username": "a@example.com", "password": "x"})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    _assert_site_page(html)
+    assert "CSRF verification failed" not in html
+    assert "reload" in html.lower()
+
+
+def test_api_csrf_failure_stays_json(client):
+    # A signed-in browser's API write without the CSRF header keeps the API's error shape.
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(UserFactory())
+
+    response = browser.patch("/api/v1/me", {"name": "Asha"}, content_type="application/json")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"]
+
+
+@pytest.mark.urls(__name__)
+def test_403_is_the_sites_own_page(client):
+    client.force_login(UserFactory())
+
+    response = client.get("/denied/")
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    _assert_site_page(html)
+    assert "internal reason" not in html
