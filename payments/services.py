@@ -503,7 +503,8 @@ def _enrollment_anomaly(payment: Payment) -> str:
 
 def _on_failed(payment: Payment) -> None:
     retry_url = settings.SITE_URL + reverse("payments:checkout", args=[payment.enrollment_id])
-    message_enqueue(
+    _payment_message(
+        payment,
         template="payment_failed",
         context={
             "name": payment.user.name,
@@ -512,8 +513,7 @@ def _on_failed(payment: Payment) -> None:
             "reason": payment.failure_reason,
             "retry_url": retry_url,
         },
-        idempotency_key=f"payment_failed:{payment.pk}",
-        user=payment.user,
+        key=f"payment_failed:{payment.pk}",
     )
 
 

@@ -155,3 +155,27 @@ def test_a_duplicate_capture_of_a_parents_payment_is_the_parents_and_the_parent_
         refund_create(payment=stray, amount_paise=stray.amount_paise, reason="duplicate capture")
     refunded = CommunicationLog.objects.filter(template="refund_issued", channel="EMAIL")
     assert sorted(refunded.values_list("recipient", flat=True)) == sorted([link.student.email, link.parent.email])
+
+
+def test_the_parent_whose_payment_failed_is_told_too(client, link, django_capture_on_commit_callbacks):
+    from communications.models import CommunicationLog
+    from tests.payments.conftest import new_event_id, payment_webhook
+
+    enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
+    client.force_login(link.parent)
+    client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    payment = Payment.objects.get()
+
+    body, signature = payment_webhook("payment.failed", payment, gateway_payment_id="pay_DECLINED")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("payments:razorpay_webhook"),
+            data=body,
+            content_type="application/json",
+            HTTP_X_RAZORPAY_SIGNATURE=signature,
+            HTTP_X_RAZORPAY_EVENT_ID=new_event_id(),
+        )
+
+    assert Payment.objects.get().status == S.FAILED
+    told = CommunicationLog.objects.filter(template="payment_failed", channel="EMAIL")
+    assert sorted(told.values_list("recipient", flat=True)) == sorted([link.student.email, link.parent.email])
