@@ -97,18 +97,6 @@ CATALOG: dict[str, MessageTemplate] = {
             ("name", "course", "amount", "reference"),
         ),
         MessageTemplate(
-            "payment_anomaly",
-            "Money received that could not be applied (a second payment, a wrong amount): it will be refunded",
-            "We will refund {{ amount }} for {{ course }}",
-            ("name", "course", "amount", "reason"),
-        ),
-        MessageTemplate(
-            "refund_issued",
-            "A refund was requested at the gateway",
-            "Refund of {{ amount }} for {{ course }}",
-            ("name", "course", "amount", "reference"),
-        ),
-        MessageTemplate(
             "test_result", "Test submitted", "Your result in {{ test }}: {{ score }}", ("name", "test", "score")
         ),
         MessageTemplate(
