@@ -276,6 +276,7 @@ def verify_ledger(ledger: Ledger, learners: list[dict]) -> dict:
         "enrollments_acknowledged": len(ledger.enrolled),
         "enrollments_lost": len(ledger.enrolled) - int(stored_enrolled),
         "read_your_writes_misses": len(ledger.ryw_misses),
+        "read_your_writes_misses_by_kind": dict(Counter(what for _, what in ledger.ryw_misses)),
     }
 
 
