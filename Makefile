@@ -60,7 +60,7 @@ cluster-stop:
 	bash deploy/cluster/down.sh
 
 # Failure drills under a steady learner load on the cluster (bench/drill.py; results in bench/results/
-# and docs/scaling.md). DRILLS picks some: node-kill node-hang cache-redis broker-redis lag failover.
+# and docs/scaling.md). DRILLS picks some: scaling node-kill node-hang cache-redis broker-redis lag failover.
 drill: cluster
 	$(PY) bench/drill.py $(DRILLS)
 
