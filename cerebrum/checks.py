@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -49,3 +51,24 @@ def embedded_secrets_check(app_configs, **kwargs) -> list[Error]:
             if problem := secret_problem(variable, read()):
                 errors.append(Error(problem, hint=f"Set {variable} in the environment.", id="cerebrum.E001"))
     return errors
+
+
+# Hosts that only this machine reaches: a link to them in a learner's mail leads nowhere.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "testserver"}
+
+
+@register(Tags.security, deploy=True)
+def site_url_check(app_configs, **kwargs) -> list[Error]:
+    """cerebrum.E003 when SITE_URL, the base of every link sent (password reset, unsubscribe, payment
+    retry, parent digest), is not a public https address: left at the embedded http://127.0.0.1:8000,
+    every such link would lead nowhere (issue 14 item 1's kind: an embedded default in production)."""
+    parts = urlsplit(settings.SITE_URL)
+    if parts.scheme == "https" and parts.hostname and parts.hostname not in LOOPBACK_HOSTS:
+        return []
+    return [
+        Error(
+            f"SITE_URL is {settings.SITE_URL!r}: links in mail and WhatsApp messages would not reach the site.",
+            hint="Set SITE_URL to the public https address, e.g. https://cerebrum.academy.",
+            id="cerebrum.E003",
+        )
+    ]

@@ -32,7 +32,17 @@ STRONG = {
     "WHATSAPP_VERIFY_TOKEN": "waV3rify-token-0123456789",
 }
 # Secrets and services this process may carry; each case states its own.
-CLEAN_PREFIXES = ("RAZORPAY_", "WHATSAPP_", "SANDBOX_", "DJANGO_", "JWT_", "DATABASE_", "REDIS_URL", "CELERY_")
+CLEAN_PREFIXES = (
+    "RAZORPAY_",
+    "WHATSAPP_",
+    "SANDBOX_",
+    "DJANGO_",
+    "JWT_",
+    "DATABASE_",
+    "REDIS_URL",
+    "CELERY_",
+    "SITE_URL",
+)
 PROBE = (
     "import django, json; django.setup(); from django.conf import settings as s; from django.urls import reverse;"
     "from payments.gateways import get_gateway;"
@@ -136,10 +146,24 @@ def test_deploy_check_fails_on_a_single_embedded_secret_even_with_the_rest_real(
 
 
 def test_deploy_check_passes_for_production_with_real_secrets():
-    env = {**STRONG, "DJANGO_ALLOWED_HOSTS": "cerebrum.academy"}
+    env = {**STRONG, "DJANGO_ALLOWED_HOSTS": "cerebrum.academy", "SITE_URL": "https://cerebrum.academy"}
     result = run(env, ["manage.py", "check", "--deploy"])
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("site_url", [None, "http://127.0.0.1:8000", "http://cerebrum.academy", "https://localhost"])
+def test_deploy_check_fails_when_links_in_mail_would_not_reach_the_site(site_url):
+    # Review (item 1 sibling, an embedded default in production): SITE_URL left at the embedded
+    # http://127.0.0.1:8000 puts that in every password-reset, unsubscribe and payment link sent.
+    env = {**STRONG, "DJANGO_ALLOWED_HOSTS": "cerebrum.academy"}
+    if site_url:
+        env["SITE_URL"] = site_url
+    result = run(env, ["manage.py", "check", "--deploy"])
+
+    assert result.returncode != 0
+    assert "cerebrum.E003" in result.stdout + result.stderr
+    assert "SITE_URL" in result.stdout + result.stderr
 
 
 @pytest.fixture

@@ -90,6 +90,7 @@ def test_production_settings_pass_deploy_check():
     env = {
         **PRODUCTION_SECRETS,
         "DJANGO_ALLOWED_HOSTS": "cerebrum.academy",
+        "SITE_URL": "https://cerebrum.academy",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/cerebrum",
         "REDIS_URL": "redis://127.0.0.1:6379/3",
     }
