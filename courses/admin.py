@@ -310,6 +310,10 @@ class PracticeTestQuestionInline(admin.TabularInline):
             # Only this test's sections (one query for the whole inline, not one per row).
             test_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
             kwargs["queryset"] = TestSection.objects.filter(test_id=test_id or 0)
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            # A model choice field queries its choices each time a row renders; a list is read once.
+            field.choices = list(field.choices)
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Question")

@@ -31,7 +31,7 @@ def test_sandbox_checkout_success_activates_the_enrollment(page, live_server):
 
     assert page.get_by_test_id("enrollment-status").inner_text() == "Active"
     assert page.get_by_test_id("payment-status").inner_text() == "Captured"
-    assert page.locator("#receipt-heading").inner_text().startswith("Receipt CB")
+    assert page.locator("#receipt-heading").inner_text().startswith("Tax invoice CB/")
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.ACTIVE
     assert Payment.objects.get(enrollment=enrollment).status == Payment.Status.CAPTURED
