@@ -21,12 +21,6 @@ import pghistory
 from courses.models import Enrollment, Question, TestAttempt
 from payments.models import Payment, Refund
 
-
-def row_changes() -> tuple[pghistory.InsertEvent, pghistory.UpdateEvent]:
-    """Fresh trackers per model: pghistory narrows an UpdateEvent's condition to its model's fields."""
-    return pghistory.InsertEvent(), pghistory.UpdateEvent()
-
-
 PAYMENT_FIELDS = [
     "user",
     "payer",
@@ -67,48 +61,24 @@ ATTEMPT_SCORE_FIELDS = [
     "extra_seconds",
 ]
 
-PaymentAudit = pghistory.create_event_model(
-    Payment,
-    *row_changes(),
-    fields=PAYMENT_FIELDS,
-    app_label="audit",
-    model_name="PaymentAudit",
-    abstract=False,
-    obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
-)
-RefundAudit = pghistory.create_event_model(
-    Refund,
-    *row_changes(),
-    fields=REFUND_FIELDS,
-    app_label="audit",
-    model_name="RefundAudit",
-    abstract=False,
-    obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
-)
-EnrollmentAudit = pghistory.create_event_model(
-    Enrollment,
-    *row_changes(),
-    fields=ENROLLMENT_FIELDS,
-    app_label="audit",
-    model_name="EnrollmentAudit",
-    abstract=False,
-    obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
-)
-QuestionAudit = pghistory.create_event_model(
-    Question,
-    *row_changes(),
-    fields=QUESTION_FIELDS,
-    app_label="audit",
-    model_name="QuestionAudit",
-    abstract=False,
-    obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
-)
-AttemptScoreAudit = pghistory.create_event_model(
-    TestAttempt,
-    pghistory.UpdateEvent(),
-    fields=ATTEMPT_SCORE_FIELDS,
-    app_label="audit",
-    model_name="AttemptScoreAudit",
-    abstract=False,
-    obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
-)
+
+def _audit_model(model, name: str, fields: list[str], *, inserts: bool = True):
+    """One event model per tracked table. Trackers are made fresh per model: pghistory narrows an
+    UpdateEvent's condition to its model's fields."""
+    trackers = (pghistory.InsertEvent(), pghistory.UpdateEvent()) if inserts else (pghistory.UpdateEvent(),)
+    return pghistory.create_event_model(
+        model,
+        *trackers,
+        fields=fields,
+        app_label="audit",
+        model_name=name,
+        abstract=False,
+        obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
+    )
+
+
+PaymentAudit = _audit_model(Payment, "PaymentAudit", PAYMENT_FIELDS)
+RefundAudit = _audit_model(Refund, "RefundAudit", REFUND_FIELDS)
+EnrollmentAudit = _audit_model(Enrollment, "EnrollmentAudit", ENROLLMENT_FIELDS)
+QuestionAudit = _audit_model(Question, "QuestionAudit", QUESTION_FIELDS)
+AttemptScoreAudit = _audit_model(TestAttempt, "AttemptScoreAudit", ATTEMPT_SCORE_FIELDS, inserts=False)
