@@ -191,8 +191,29 @@ def test_dashboard_shape_and_weakest_topic_links_notes():
     assert [a["kind"] for a in dashboard["recent_activity"]].count("attempt") == 1
 
 
+@pytest.mark.parametrize(
+    ("statuses", "active", "pending"),
+    [
+        ([], 0, 0),
+        (["COMPLETED"], 0, 0),
+        (["ACTIVE"] * 7 + ["PENDING"] * 2 + ["SUSPENDED", "CANCELLED", "COMPLETED"], 7, 2),
+    ],
+)
+def test_dashboard_counts_every_active_and_pending_enrollment_beyond_the_five_listed(statuses, active, pending):
+    user = UserFactory()
+    for status in statuses:
+        EnrollmentFactory(user=user, status=status)
+
+    dashboard = selectors.dashboard_for_user(user=user)
+
+    assert (dashboard["active_enrollment_count"], dashboard["pending_enrollment_count"]) == (active, pending)
+    assert len(dashboard["enrollments"]) == min(5, active + pending + statuses.count("SUSPENDED"))
+
+
+# Enrollments with their counts, attempts with their tests, the weakest chapters' notes: the dashboard
+# page adds the revision line's one query for its budget of 4 (tests/courses/test_views.py PAGES).
 @pytest.mark.parametrize("rows", [1, 50])
-def test_dashboard_miss_costs_four_queries_and_hit_none(rows, django_assert_num_queries):
+def test_dashboard_miss_costs_three_queries_and_hit_none(rows, django_assert_num_queries):
     user = UserFactory()
     ChapterNoteFactory(chapter="Cell: The Unit of Life")
     test = PracticeTestFactory(question_count=2, max_attempts=rows)
@@ -202,7 +223,7 @@ def test_dashboard_miss_costs_four_queries_and_hit_none(rows, django_assert_num_
         _submitted_attempt(user, test=test)
     caches.dashboard_invalidate(user.pk)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         selectors.dashboard_for_user(user=user)
     with django_assert_num_queries(0):
         selectors.dashboard_for_user(user=user)

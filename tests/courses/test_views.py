@@ -88,8 +88,8 @@ PAGES = [
     ("course", lambda o: reverse("courses:course_detail", args=[o["course"].slug]), 2, "GST (18%)"),
     ("enrollments", lambda o: reverse("courses:enrollments"), 1, "My enrollments"),
     ("enrollment", lambda o: reverse("courses:enrollment", args=[o["enrollment"].pk]), 1, "Pending payment"),
-    # 4 for the dashboard data + 1 for the revision line (due today, streak: practice.revision, then Redis).
-    ("dashboard", lambda o: reverse("courses:dashboard"), 5, "Score trend"),
+    # 3 for the dashboard data + 1 for the revision line (due today, streak: practice.revision, then Redis).
+    ("dashboard", lambda o: reverse("courses:dashboard"), 4, "Score trend"),
     ("notes", lambda o: reverse("courses:notes"), 1, CHAPTER),
     ("notes-grade", lambda o: reverse("courses:notes_grade", args=["11"]), 1, CHAPTER),
     ("notes-chapter", lambda o: reverse("courses:notes_chapter", args=["11", slugify(CHAPTER)]), 1, "Notes"),
