@@ -25,6 +25,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, AttributionTouch
+from cerebrum.task_publish import task_publish
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Longest value any UTM column holds (utm_source/utm_medium are 100 wide).
@@ -99,9 +100,15 @@ def visitor_join(*, anonymous_id: str, user_id: int) -> int:
         return 0
     joined = AttributionTouch.objects.filter(anonymous_id=anonymous_id, user__isnull=True).update(user_id=user_id)
     until = timezone.now().isoformat()
+    # Broker down: joined here at once; events still in the buffer then stay the device's.
     transaction.on_commit(
-        lambda: visitor_events_join.apply_async(
-            (anonymous_id, user_id, until), countdown=settings.ANALYTICS_JOIN_DELAY_SECONDS
+        lambda: task_publish(
+            visitor_events_join,
+            anonymous_id,
+            user_id,
+            until,
+            countdown=settings.ANALYTICS_JOIN_DELAY_SECONDS,
+            if_unreachable="run_here",
         )
     )
     return joined

@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from analytics import charts, performance, rollups, selectors
 from analytics.forms import DateRangeForm
 from analytics.tasks import rollups_backfill, rollups_rebuild
+from cerebrum.task_publish import task_publish
 
 
 def range_complete(*, start, end) -> list:
@@ -28,7 +29,8 @@ def range_complete(*, start, end) -> list:
     now, later = missing[: settings.ANALYTICS_ROLLUP_SYNC_DAYS], missing[settings.ANALYTICS_ROLLUP_SYNC_DAYS :]
     rollups.rollups_rebuild_dates(dates=now)
     if later and cache.add(f"analytics:backfill:{start}:{end}", 1, timeout=600):
-        rollups_backfill.delay([day.isoformat() for day in later])
+        # Broker down: left; the page asks again once this ten-minute mark expires.
+        task_publish(rollups_backfill, [day.isoformat() for day in later], if_unreachable="leave")
     return rollups.days_to_compute(start=start, end=end) if later else []
 
 
@@ -111,7 +113,7 @@ class RefreshView(View):
     has no beat at all, so this is how its dashboards fill)."""
 
     def post(self, request):
-        rollups_rebuild.delay(days=settings.ANALYTICS_ROLLUP_DAYS)
+        task_publish(rollups_rebuild, days=settings.ANALYTICS_ROLLUP_DAYS, if_unreachable="run_here")
         messages.success(request, "The numbers of the last few days are being recomputed.")
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

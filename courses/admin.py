@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from cerebrum.admin_tools import BigTableAdmin, NoLookupRawIdWidget
 from cerebrum.errors import DomainError
+from cerebrum.task_publish import task_publish
 from courses import selectors
 from courses import tasks as courses_tasks
 from courses.item_analysis import item_analysis_compute
@@ -212,7 +213,7 @@ class QuestionAdmin(admin.ModelAdmin):
         if rekey:
             # Re-scoring a big mock takes minutes: question_rekey runs as a task once this save commits.
             args = (obj.pk, new_key, request.user.pk, "Admin edit")
-            transaction.on_commit(lambda: courses_tasks.question_rekey.delay(*args))
+            transaction.on_commit(lambda: task_publish(courses_tasks.question_rekey, *args, if_unreachable="run_here"))
             self.message_user(
                 request,
                 f"The key changes to {new_key} and every finished attempt of the tests using this question is "

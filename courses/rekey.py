@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cerebrum.errors import DomainError
+from cerebrum.task_publish import task_publish
 from courses import caches
 from courses.models import (
     PaperVersion,
@@ -213,6 +214,8 @@ def _after_rescore(attempt_ids: list[int], boards: list[str], user_ids: set) -> 
 def _after_rekey(test_ids: list[int]) -> None:
     from courses import tasks  # the tasks module imports this one
 
-    tasks.attempts_rescore.apply_async(kwargs={"test_ids": test_ids}, countdown=SECOND_PASS_SECONDS)
+    # Broker down: both run here now (the second pass without its wait, so a submit racing the
+    # re-key may keep the old key until the key is saved again).
+    task_publish(tasks.attempts_rescore, test_ids=test_ids, countdown=SECOND_PASS_SECONDS, if_unreachable="run_here")
     for test_id in test_ids:
-        tasks.item_analysis_compute.delay(test_id)
+        task_publish(tasks.item_analysis_compute, test_id, if_unreachable="run_here")

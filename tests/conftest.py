@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -168,3 +169,21 @@ def _clean_l1_cache():
     l1_clear()
     yield
     l1_clear()
+
+
+@pytest.fixture
+def broker_down():
+    """The Celery broker at a real address where nothing listens (publishes raise), eager mode off."""
+    from cerebrum.celery import app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: connections to it are refused
+    previous = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager, "CELERY_BROKER_URL": app.conf.broker_url}
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0")
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield
+    app.conf.update(**previous)
+    app._pool = None
+    app.amqp._producer_pool = None

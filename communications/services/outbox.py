@@ -19,9 +19,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from cerebrum.errors import DomainError
+from cerebrum.task_publish import task_publish
 from communications import providers
 from communications.catalog import MessageTemplate, template_get
 from communications.models import Category, Channel, CommunicationLog, Suppression
@@ -178,7 +178,7 @@ def message_retry(*, log: CommunicationLog) -> CommunicationLog:
     locked.save(
         update_fields=["status", "attempts", "claimed_at", "scheduled_for", "enqueued_at", "error", "updated_at"]
     )
-    transaction.on_commit(lambda: message_send.delay(locked.pk))
+    transaction.on_commit(lambda: _publish(message_send, locked.pk))
     return locked
 
 
@@ -338,10 +338,7 @@ def _publish(task, log_id: int) -> None:
     """Publish the send task; with the broker unreachable the row stays QUEUED and outbox_relay
     publishes it later, so the business write that committed is never answered with a 500 (issue 20:
     restarting the broker Redis under load failed 8 submits that had been stored)."""
-    try:
-        task.delay(log_id)
-    except KombuOperationalError:
-        logger.warning("broker unreachable: message %s left for outbox_relay", log_id)
+    task_publish(task, log_id, if_unreachable="leave")
 
 
 def _insert_one(row: CommunicationLog, existing: dict[str, CommunicationLog]) -> bool:

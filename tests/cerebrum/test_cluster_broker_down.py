@@ -7,28 +7,10 @@ address where nothing listens; the message row stays QUEUED for outbox_relay.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-from cerebrum.celery import app
 from communications.models import CommunicationLog
 from tests.factories import PracticeTestFactory, UserFactory
-
-
-@pytest.fixture
-def broker_down():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again: connections to it are refused
-    previous = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager, "CELERY_BROKER_URL": app.conf.broker_url}
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0")
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.conf.update(**previous)
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db

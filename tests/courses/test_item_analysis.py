@@ -369,6 +369,24 @@ def test_changing_the_key_in_the_admin_rescores_and_logs(
     assert reverse("admin:courses_question_change", args=[question.pk]).encode() in log.content
 
 
+@pytest.mark.usefixtures("broker_down")
+def test_changing_the_key_with_the_broker_down_rescores_here(
+    staff_client, fixture_test, django_capture_on_commit_callbacks
+):
+    test, questions, _, attempts = fixture_test
+    url = reverse("admin:courses_question_change", args=[questions[3].pk])
+    form = staff_client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    data.update(correct_option="A", is_active="on")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert models.TestAttempt.objects.get(pk=attempts["L1"].pk).score == 16
+    assert QuestionKeyChange.objects.get().attempts_rescored == 5
+
+
 def test_test_statistics_admin_links_to_its_questions(staff_client, fixture_test):
     test, _, _, _ = fixture_test
     item_analysis.item_analysis_compute(test_id=test.pk)
