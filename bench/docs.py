@@ -90,6 +90,8 @@ def _phase_sections(result: dict) -> list[str]:
             + _others(server),
             "",
         ]
+        if name == "held":
+            out += _held_lines(phase)
         for key in (
             "paper_builds",
             "builds_after_prewarm",
@@ -115,11 +117,31 @@ def _phase_sections(result: dict) -> list[str]:
     return out
 
 
+def _held_lines(phase: dict) -> list[str]:
+    server = phase["server"]
+    lines = [
+        f"**Learners held at p95 < 100 ms, p99 < 300 ms, 0 errors: {phase['learners_held']}** "
+        f"(tried up to {phase['most_tried']}; first not held: {phase['first_not_held'] or '—'}). "
+        f"The numbers above and below are the {phase.get('shown_users')}-learner probe's: nginx answered "
+        f"{server.get('nginx_share')} of the requests; the server used {server.get('server_cpu_ms_per_learner_request')} "
+        "CPU-ms per learner request (gunicorn, PostgreSQL, Redis, nginx, Celery; not the load generator).",
+        "",
+        "| learners | held | req/s | p95 ms | p99 ms | failures |",
+        "|---|---|---|---|---|---|",
+    ]
+    for probe in phase["probes"]:
+        lines.append(
+            f"| {probe['users']} | {'yes' if probe['held'] else 'no'} | {probe['rps']} | {probe['p95_ms']} | "
+            f"{probe['p99_ms']} | {probe['failures']} |"
+        )
+    return [*lines, ""]
+
+
 def _history_table(results: list[dict]) -> str:
     lines = [
-        "| file | mode | gunicorn | steady users | steady req/s | steady p95 ms | storm start p95 ms "
+        "| file | mode | gunicorn | steady users | steady req/s | steady p95 ms | learners held | storm start p95 ms "
         "| ceiling req/s | capacity req/s | capacity ÷ ceiling |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         phases, verdict = result["phases"], result["verdict"]
@@ -130,7 +152,8 @@ def _history_table(results: list[dict]) -> str:
         lines.append(
             f"| {result['file']} | {result['mode']} | {result['config'].get('gunicorn')} | "
             f"{result['config'].get('steady_users') if 'steady' in phases else ''} | {total('steady', 'rps')} | "
-            f"{total('steady', 'p95_ms')} | {verdict.get('storm_start_p95_ms', {}).get('value')} | "
+            f"{total('steady', 'p95_ms')} | {phases.get('held', {}).get('learners_held', '')} | "
+            f"{verdict.get('storm_start_p95_ms', {}).get('value')} | "
             f"{total('ceiling', 'rps')} | {total('capacity', 'rps')} | {verdict.get('capacity_ratio', {}).get('value')} |"
         )
     return "\n".join(lines)

@@ -3,6 +3,8 @@
 snapshot OUT     Prometheus counters from /metrics, Redis INFO commandstats, CPU ticks of gunicorn
                  (master and workers), and the clock.
 phase NAME DIR   Diffs the snapshots around a phase and joins Locust's CSV and the per-endpoint tally.
+held-next DIR MOST   The next learner count to try in the "held" bisection (nothing when it is done).
+held DIR MOST    Sums up the bisection's probes as the held phase (held-phase.json).
 finish DIR MODE  Writes bench/results/<timestamp>-<mode>.json and regenerates docs/performance.md + chart.
 """
 
@@ -33,7 +35,10 @@ TARGETS = {
     "sql_per_request": 4,
     "hit_ratio": 0.95,
     "capacity_ratio": 0.40,
+    "learners_held": 10_000,
 }
+# The held bisection stops when it knows the answer to within this many learners or this share of it.
+HELD_RESOLUTION = (250, 0.05)
 
 
 # --- snapshot -------------------------------------------------------------------------------------
@@ -259,12 +264,93 @@ def _server_numbers(before: dict, after: dict, client_requests: int) -> dict:
     }
 
 
+# --- held: the most learners this box holds at the steady targets (issue 17) ---------------------
+
+
+def probe_passed(probe: dict) -> bool:
+    """A steady run holds when p95 < 100 ms, p99 < 300 ms and nothing failed (TARGETS)."""
+    total = probe["total"]
+    return (
+        total.get("p95_ms") is not None
+        and total["p95_ms"] < TARGETS["p95_ms"]
+        and total["p99_ms"] is not None
+        and total["p99_ms"] < TARGETS["p99_ms"]
+        and total["failures"] == 0
+    )
+
+
+def held_bounds(probes: dict[int, dict]) -> tuple[int, int | None]:
+    """(most learners a probe held, fewest a probe did not hold — None if every probe held)."""
+    held = [users for users, probe in probes.items() if probe_passed(probe)]
+    failed = [users for users, probe in probes.items() if not probe_passed(probe)]
+    return max(held, default=0), min(failed, default=None)
+
+
+def held_next(probes: dict[int, dict], most: int) -> int | None:
+    """Bisection over learner counts: first `most`, then halfway between the most held and the fewest
+    not held, rounded to 50; None once `most` held or the gap is within HELD_RESOLUTION."""
+    if not probes:
+        return most
+    low, high = held_bounds(probes)
+    if high is None:
+        return None
+    absolute, share = HELD_RESOLUTION
+    if high - low <= max(absolute, share * high):
+        return None
+    middle = max(50, round((low + high) / 2 / 50) * 50)
+    return None if middle in probes else middle
+
+
+def _held_probes(directory: Path) -> dict[int, dict]:
+    probes = {}
+    for path in directory.glob("held-*-phase.json"):
+        probes[int(path.name.split("-")[1])] = json.loads(path.read_text())
+    return probes
+
+
+def held(directory: Path, most: int) -> dict:
+    """The held phase: the most learners held, every probe, and the best held probe's full numbers
+    (endpoints, SQL, cache) with the share of requests nginx answered and the server's CPU-ms per
+    learner request (gunicorn + PostgreSQL + Redis + nginx + Celery, not the load generator)."""
+    probes = _held_probes(directory)
+    low, high = held_bounds(probes)
+    # The numbers shown are those of the largest probe held (or the smallest tried, if none held).
+    shown_at = low if low in probes else min(probes, default=None)
+    shown = probes.get(shown_at)
+    result = {"phase": "held", "learners_held": low, "most_tried": most, "first_not_held": high}
+    result["probes"] = [
+        {
+            "users": users,
+            "held": probe_passed(probe),
+            "p95_ms": probe["total"]["p95_ms"],
+            "p99_ms": probe["total"]["p99_ms"],
+            "failures": probe["total"]["failures"],
+            "rps": probe["total"]["rps"],
+        }
+        for users, probe in sorted(probes.items())
+    ]
+    if shown:
+        server = dict(shown["server"])
+        client = max(server.get("client_requests") or 0, 1)
+        server["nginx_share"] = round(max(0.0, 1 - server["django_requests"] / client), 3)
+        others = {k: v for k, v in (server.get("other_cores_used") or {}).items() if k != "locust"}
+        server_ms = (
+            server["gunicorn_cpu_ms_per_request"] * server["django_requests"]
+            + sum(others.values()) * server["seconds"] * 1000
+        )
+        server["server_cpu_ms_per_learner_request"] = round(server_ms / client, 2)
+        result |= {"shown_users": shown_at, "total": shown["total"], "server": server}
+        result["endpoints"] = shown["endpoints"]
+    (directory / "held-phase.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
 # --- finish ---------------------------------------------------------------------------------------
 
 
 def finish(directory: Path, mode: str) -> Path:
     phases = {}
-    for name in ("steady", "storm", "ceiling", "capacity"):
+    for name in ("steady", "held", "storm", "ceiling", "capacity"):
         if (directory / f"{name}-phase.json").exists():
             phases[name] = json.loads((directory / f"{name}-phase.json").read_text())
     config = json.loads((directory / "config.json").read_text())
@@ -313,6 +399,8 @@ def _verdict(phases: dict) -> dict:
         verdict["sql_mean_ms"] = _check(server["sql_mean_ms"], "<", TARGETS["sql_mean_ms"])
         verdict["sql_per_request"] = _check(server["sql_per_request"], "<=", TARGETS["sql_per_request"])
         verdict["cache_hit_ratio"] = _check(server["cache_hit_ratio"], ">=", TARGETS["hit_ratio"])
+    if phases.get("held"):
+        verdict["learners_held"] = _check(phases["held"]["learners_held"], ">=", TARGETS["learners_held"])
     storm = phases.get("storm")
     if storm:
         start = next((row for row in storm["endpoints"] if row["name"] == "exam start"), None)
@@ -386,6 +474,14 @@ if __name__ == "__main__":
         snapshot(Path(sys.argv[2]))
     elif command == "phase":
         print(json.dumps(phase(sys.argv[2], Path(sys.argv[3]))["total"]))
+    elif command == "held-next":
+        print(held_next(_held_probes(Path(sys.argv[2])), int(sys.argv[3])) or "")
+    elif command == "held":
+        print(
+            json.dumps(
+                {key: value for key, value in held(Path(sys.argv[2]), int(sys.argv[3])).items() if key != "endpoints"}
+            )
+        )
     elif command == "profile":
         print(profile(Path(sys.argv[2])))
     elif command == "finish":

@@ -6,6 +6,9 @@
 # drives it with Locust (headless, FastHttpUser) in four phases:
 #   steady    N users (70% signed-in students, 20% visitors, 10% free-test visitors), think 5-15 s,
 #             measured after ramp-up;
+#   held      the most learners the box holds at the steady targets (p95 < 100 ms, p99 < 300 ms, 0
+#             errors): bisection over short steady runs of the same mix (the steady run counts as the
+#             first probe), at most BENCH_HELD_PROBES of them, each bounded in time;
 #   storm     N students start the same scheduled exam within 10 s, answer and submit;
 #   ceiling   /bench/bare (bare Django JSON) at full load, no think time;
 #   capacity  the steady mix at full load, no think time.
@@ -42,16 +45,18 @@ INSTANCES="${GUNICORN_INSTANCES:-1}"
 
 case "$MODE" in
   quick) STEADY_USERS=1000; STEADY_SPAWN=250; STEADY_SECONDS=30; SETTLE_SECONDS=10; STORM_USERS=1000; STORM_SECONDS=45
-         STORM_ANSWERS=5; FULL_LOAD_USERS=48; FULL_LOAD_SECONDS=12 ;;
+         STORM_ANSWERS=5; FULL_LOAD_USERS=48; FULL_LOAD_SECONDS=12; HELD_SECONDS=15 ;;
   full)  STEADY_USERS=10000; STEADY_SPAWN=200; STEADY_SECONDS=130; SETTLE_SECONDS=20; STORM_USERS=10000; STORM_SECONDS=90
-         STORM_ANSWERS=10; FULL_LOAD_USERS=96; FULL_LOAD_SECONDS=30 ;;
+         STORM_ANSWERS=10; FULL_LOAD_USERS=96; FULL_LOAD_SECONDS=30; HELD_SECONDS=40 ;;
   *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
 esac
 STEADY_USERS="${BENCH_STEADY_USERS:-$STEADY_USERS}"
 STORM_USERS="${BENCH_STORM_USERS:-$STORM_USERS}"
 STEADY_SPAWN="${BENCH_STEADY_SPAWN:-$STEADY_SPAWN}"
 RAMP_SECONDS=$(( (STEADY_USERS + STEADY_SPAWN - 1) / STEADY_SPAWN ))
-PHASES="${BENCH_PHASES:-steady storm ceiling capacity}"
+HELD_SECONDS="${BENCH_HELD_SECONDS:-$HELD_SECONDS}"
+HELD_PROBES="${BENCH_HELD_PROBES:-6}"
+PHASES="${BENCH_PHASES:-steady held storm ceiling capacity}"
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # 10,000 simulated users hold 10,000 sockets, and so does nginx
@@ -168,6 +173,7 @@ cat >"$RUN/config.json" <<JSON
 {"command": "make bench$([ "$MODE" = quick ] && echo -quick)", "gunicorn": "$GUNICORN_WORKER_CLASS workers=$GUNICORN_WORKERS threads=$GUNICORN_THREADS connections=${GUNICORN_WORKER_CONNECTIONS:-1000} keepalive=${GUNICORN_KEEPALIVE:-75} reuse_port=${GUNICORN_REUSE_PORT:-1}", "gunicorn_instances": $INSTANCES,
  "locust_processes": $LOCUST_PROCESSES, "steady_users": $STEADY_USERS, "steady_ramp_seconds": $RAMP_SECONDS,
  "steady_measured_seconds": $STEADY_SECONDS, "storm_users": $STORM_USERS, "storm_answers": $STORM_ANSWERS,
+ "held_most": $STEADY_USERS, "held_measured_seconds": $HELD_SECONDS, "held_probes_at_most": $HELD_PROBES,
  "full_load_users": $FULL_LOAD_USERS, "full_load_seconds": $FULL_LOAD_SECONDS, "seed_size": "$SEED_SIZE",
  "database": "$DB", "proxy_cache": "$PROXY_CACHE", "full_load_proxy_cache": "$FULL_LOAD_PROXY_CACHE"}
 JSON
@@ -222,6 +228,18 @@ locust_phase() {  # name users spawn_rate seconds_after_ramp ramp_seconds classe
 
 export BENCH_DATA="$RUN/data.json" BENCH_THINK=10
 want steady && locust_phase steady "$STEADY_USERS" "$STEADY_SPAWN" "$STEADY_SECONDS" "$(( RAMP_SECONDS + SETTLE_SECONDS ))" Student Visitor FreeVisitor
+
+if want held; then
+  # The steady run at STEADY_USERS is the first probe; then halve the gap between held and not held.
+  [ -f "$RUN/steady-phase.json" ] && cp "$RUN/steady-phase.json" "$RUN/held-$STEADY_USERS-phase.json"
+  for (( probe = 0; probe < HELD_PROBES; probe++ )); do
+    users=$("$PY" bench/report.py held-next "$RUN" "$STEADY_USERS")
+    [ -z "$users" ] && break
+    locust_phase "held-$users" "$users" "$STEADY_SPAWN" "$HELD_SECONDS" \
+      "$(( (users + STEADY_SPAWN - 1) / STEADY_SPAWN + SETTLE_SECONDS / 2 ))" Student Visitor FreeVisitor
+  done
+  log "held: $("$PY" bench/report.py held "$RUN" "$STEADY_USERS")"
+fi
 
 if want storm; then
 log "storm: opening the scheduled exam now and pre-warming its paper"
