@@ -1,4 +1,10 @@
-"""One domain error type; the API and the pages map it to HTTP in one place each."""
+"""One domain error type; the API and the pages map it to HTTP in one place each.
+
+API: `cerebrum.api.exception_handler` (DRF's EXCEPTION_HANDLER) → `{"error": {"code", "message", "fields"}}`
+with `status`. Pages: `cerebrum.middleware.DomainErrorMiddleware` → NotFound is the 404 page, any other
+refusal its `status` with its message on templates/error.html. A view catches one only to show it on
+a form (`accounts.forms.form_add_domain_error`) or as a flash message after a redirect.
+"""
 
 from __future__ import annotations
 

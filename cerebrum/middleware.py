@@ -1,5 +1,5 @@
 """Cross-cutting middleware: response time header (report 3.1), control characters refused at the door, a
-safe request repeated once when its database connection dropped."""
+safe request repeated once when its database connection dropped, and the pages' DomainError mapping."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import time
 import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from cerebrum.api_tools import error_body
+from cerebrum.errors import DomainError, NotFound
 from cerebrum.text import CONTROL_CHARACTERS
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,31 @@ class DatabaseReconnectMiddleware:
         logger.warning("database connection lost during %s %s; running the view again", request.method, request.path)
         match = request.resolver_match
         return match.func(request, *match.args, **match.kwargs)
+
+
+class DomainErrorMiddleware:
+    """The one DomainError → HTTP mapping for pages (the API's is `cerebrum.api.exception_handler`).
+
+    A page view lets a selector's or service's refusal propagate: NotFound becomes the site's 404 page
+    (someone else's object reads as no object), any other DomainError its own status (400, 409, 422,
+    502 …) with its message on templates/error.html. Views handle a refusal themselves only to show it
+    beside a form's fields (`accounts.forms.form_add_domain_error`) or as a flash message on a redirect.
+    DRF views never reach here: their exceptions are answered inside the view.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError):
+            return None
+        if isinstance(exception, NotFound):
+            # Raised here, Django's own handling renders handler404 as for any Http404.
+            raise Http404(exception.message) from exception
+        return render(request, "error.html", {"error": exception}, status=exception.status)
 
 
 def _connection_lost(wrapper) -> bool:

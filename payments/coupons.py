@@ -41,13 +41,27 @@ def coupon_normalize(code: str) -> str:
     return (code or "").strip().upper()
 
 
+def coupon_quote(*, code: str, user, list_price_paise: int, now: datetime | None = None) -> tuple[Coupon, int]:
+    """The coupon's discount for this learner now, counting no use: the price asked of the gateway before
+    the order is recorded (`coupon_reserve` checks again and counts). Refusals as `coupon_reserve`."""
+    coupon = _coupon_valid(Coupon.objects.all(), code=code, user=user, now=now or timezone.now())
+    return coupon, coupon_discount(coupon, list_price_paise)
+
+
 def coupon_reserve(*, code: str, user, list_price_paise: int, now: datetime | None = None) -> tuple[Coupon, int]:
     """Lock the coupon, check it for this learner now, count one use; returns (coupon, discount in paise).
 
     Call inside the order's transaction (it rolls back with it). Refusals are 4xx with a field error.
     """
-    now = now or timezone.now()
-    coupon = Coupon.objects.select_for_update().filter(code=coupon_normalize(code)).first()
+    coupon = _coupon_valid(Coupon.objects.select_for_update(), code=code, user=user, now=now or timezone.now())
+    coupon.times_used += 1
+    coupon.save(update_fields=["times_used", "updated_at"])
+    return coupon, coupon_discount(coupon, list_price_paise)
+
+
+def _coupon_valid(coupons, *, code: str, user, now: datetime) -> Coupon:
+    """The coupon of `code` if this learner may use it at `now`; else the refusal (4xx, field error)."""
+    coupon = coupons.filter(code=coupon_normalize(code)).first()
     if coupon is None or not coupon.is_active:
         raise Unprocessable(
             "This coupon code is not valid.", fields={FIELD: ["No such coupon."]}, code="coupon_invalid"
@@ -67,9 +81,7 @@ def coupon_reserve(*, code: str, user, list_price_paise: int, now: datetime | No
             fields={FIELD: [f"At most {coupon.max_uses_per_learner} use(s) per learner."]},
             code="coupon_already_used",
         )
-    coupon.times_used += 1
-    coupon.save(update_fields=["times_used", "updated_at"])
-    return coupon, coupon_discount(coupon, list_price_paise)
+    return coupon
 
 
 def coupon_discount(coupon: Coupon, list_price_paise: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -15,7 +15,6 @@ from cerebrum.money import gst_split
 from courses.models import Enrollment
 from payments.invoices import STATE_CODES, place_of_supply
 from payments.models import CreditNote, Invoice, Payment
-from payments.services import payment_receipt_context
 from payments.states import OPEN_STATUSES, PAID_STATUSES
 
 
@@ -63,27 +62,90 @@ def payment_receipt(payment: Payment) -> dict | None:
     return {**payment_receipt_context(payment), "refunded_paise": payment.refunded_paise}
 
 
-def open_order_get(*, enrollment: Enrollment) -> Payment | None:
-    """The newest open order of an enrollment (the checkout shows it again after a refused choice)."""
-    return (
-        Payment.objects.filter(enrollment=enrollment, status__in=OPEN_STATUSES)
+def payment_receipt_context(payment: Payment) -> dict:
+    """What a receipt shows (message and API alike): amounts in integer paise with the GST split.
+
+    Once invoiced, the invoice's frozen figures (its place of supply decides CGST + SGST or IGST).
+    """
+    invoice = Invoice.objects.filter(payment=payment).first()
+    if invoice is None:
+        split = gst_split(payment.amount_paise, intra_state=place_of_supply(payment) == settings.ACADEMY_STATE_CODE)
+    else:
+        split = {
+            "total_paise": invoice.total_paise,
+            "base_paise": invoice.taxable_paise,
+            "gst_paise": invoice.cgst_paise + invoice.sgst_paise + invoice.igst_paise,
+            "cgst_paise": invoice.cgst_paise,
+            "sgst_paise": invoice.sgst_paise,
+            "igst_paise": invoice.igst_paise,
+            "gst_rate_percent": invoice.gst_rate_percent,
+        }
+    return {
+        "receipt_number": payment.receipt_number,
+        "name": payment.user.name,
+        "course": payment.enrollment.course.name,
+        "razorpay_payment_id": payment.razorpay_payment_id,
+        "paid_at": timezone.localtime(payment.captured_at).isoformat() if payment.captured_at else None,
+        "discount_paise": payment.discount_paise,
+        "coupon_code": payment.coupon.code if payment.coupon_id else "",
+        "has_invoice": invoice is not None,
+        **split,
+    }
+
+
+def open_order_get(*, enrollment: Enrollment, gateway_name: str, coupon_code: str = "") -> Payment | None:
+    """The newest open order of an enrollment that can still be paid as it is: at the course's current fee
+    (list price), through `gateway_name`; with `coupon_code`, one carrying that coupon. The order
+    service reuses it, and the checkout page shows it."""
+    orders = (
+        Payment.objects.filter(enrollment=enrollment, status__in=OPEN_STATUSES, gateway=gateway_name)
+        .annotate(list_price=F("amount_paise") + F("discount_paise"))
+        .filter(list_price=enrollment.course.fees_paise)
         .select_related("coupon", "enrollment__course")
         .order_by("-created_at")
-        .first()
     )
+    if coupon_code:
+        orders = orders.filter(coupon__code=coupon_code)
+    return orders.first()
 
 
 def checkout_summary(payment: Payment) -> dict:
     """What the learner will pay for an open order: list price, coupon, total, and its GST split (paise)."""
-    intra_state = place_of_supply(payment) == settings.ACADEMY_STATE_CODE
+    return _checkout_prices(
+        list_price_paise=payment.amount_paise + payment.discount_paise,
+        discount_paise=payment.discount_paise,
+        coupon_code=payment.coupon.code if payment.coupon_id else "",
+        state=place_of_supply(payment),
+    )
+
+
+def checkout_quote(*, enrollment: Enrollment, payer) -> dict:
+    """`checkout_summary`'s shape before any order exists: the course fee, no coupon, and the state the
+    payer gave on their latest order (else the academy's), so the checkout's GET writes nothing."""
+    return _checkout_prices(
+        list_price_paise=enrollment.course.fees_paise,
+        discount_paise=0,
+        coupon_code="",
+        state=billing_state_last(user=payer) or settings.ACADEMY_STATE_CODE,
+    )
+
+
+def _checkout_prices(*, list_price_paise: int, discount_paise: int, coupon_code: str, state: str) -> dict:
     return {
-        "course": payment.enrollment.course,
-        "list_price_paise": payment.amount_paise + payment.discount_paise,
-        "discount_paise": payment.discount_paise,
-        "coupon_code": payment.coupon.code if payment.coupon_id else "",
-        "place_of_supply": STATE_CODES.get(place_of_supply(payment), ""),
-        **gst_split(payment.amount_paise, intra_state=intra_state),
+        "list_price_paise": list_price_paise,
+        "discount_paise": discount_paise,
+        "coupon_code": coupon_code,
+        "billing_state": state,
+        "place_of_supply": STATE_CODES.get(state, ""),
+        **gst_split(list_price_paise - discount_paise, intra_state=state == settings.ACADEMY_STATE_CODE),
     }
+
+
+def billing_state_last(*, user) -> str:
+    """The state the payer gave on their latest order ("" if none): remembered for the next one's invoice."""
+    orders = Payment.objects.filter(Q(payer=user) | Q(user=user, payer__isnull=True))
+    latest = orders.exclude(billing_state="").order_by("-created_at").values_list("billing_state", flat=True).first()
+    return latest or ""
 
 
 def tax_document_for_user(*, user, kind: str, pk: int) -> Invoice | CreditNote:

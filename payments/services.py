@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,16 +21,15 @@ from accounts.selectors import children_for_parent
 from analytics.attribution import touches_for_user, utm_columns
 from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound, Unprocessable
-from cerebrum.money import gst_split
 from communications.services import message_enqueue
 from courses.models import Enrollment
 from courses.services import enrollment_activate
-from payments.coupons import coupon_normalize, coupon_redemption_record, coupon_reserve
+from payments.coupons import coupon_normalize, coupon_quote, coupon_redemption_record, coupon_reserve
 from payments.gateways import GatewayError, PaymentGateway, gateway_for_payment, get_gateway
-from payments.invoices import STATE_CODES, credit_note_issue, invoice_issue, place_of_supply
-from payments.models import Invoice, Payment, PaymentEvent, Refund
+from payments.invoices import STATE_CODES, credit_note_issue, invoice_issue
+from payments.models import Payment, PaymentEvent, Refund
+from payments.selectors import billing_state_last, open_order_get, payment_receipt_context
 from payments.states import (
-    OPEN_STATUSES,
     PAID_STATUSES,
     next_status,
     status_after_refund,
@@ -67,7 +66,17 @@ def reject(reason: str, message: str, *, field: str = "non_field_errors", **cont
 
 
 # --- Orders ---------------------------------------------------------------------------------------
-@transaction.atomic
+@dataclass(frozen=True)
+class _OrderPlan:
+    """What `_order_prepare` decided under the Enrollment lock: an open order to reuse, or a new one's price."""
+
+    enrollment: Enrollment
+    gateway: PaymentGateway
+    fee_paise: int
+    amount_paise: int
+    open_payment: Payment | None
+
+
 def payment_order_create(*, user, enrollment: Enrollment, coupon_code: str = "", billing_state: str = "") -> Payment:
     """An open gateway order for a PENDING enrollment; the amount comes from the course.
 
@@ -77,11 +86,37 @@ def payment_order_create(*, user, enrollment: Enrollment, coupon_code: str = "",
     the server here (payments/coupons.py) against the learner's caps; `billing_state` is the payer's GST
     state code, the invoice's place of supply. Retrying returns the same open order (with its coupon,
     if any), so a double tap never creates two payments or uses a coupon twice.
+
+    Three steps, so that no row lock is held across the gateway's network call (issue 16 item 4): price
+    the order under the Enrollment lock (or return the open one), ask the gateway for an order with no
+    transaction open, then record it under the lock again, checking everything once more. When a
+    concurrent retry recorded its order first, that one is returned and this gateway order is left
+    unused (an unpaid Razorpay order expires on its own; nothing is charged). Call it outside a
+    transaction: the pages and the API do. Errors: NotFound, Conflict, Unprocessable (field errors),
+    GatewayError (502) when the gateway refuses or cannot be reached, with nothing written.
     """
+    code = coupon_normalize(coupon_code)
+    plan = _order_prepare(user=user, enrollment=enrollment, code=code, billing_state=billing_state)
+    if plan.open_payment is not None:
+        return plan.open_payment
+    gateway_order_id = plan.gateway.create_order(plan.amount_paise, f"enr{enrollment.pk}-{timezone.now():%y%m%d%H%M%S}")
+    return _order_record(
+        user=user,
+        enrollment=enrollment,
+        code=code,
+        billing_state=billing_state,
+        amount_paise=plan.amount_paise,
+        gateway_order_id=gateway_order_id,
+    )
+
+
+@transaction.atomic
+def _order_prepare(*, user, enrollment: Enrollment, code: str, billing_state: str) -> _OrderPlan:
+    """Lock the Enrollment, check it may be paid now, and find the open order to reuse or price a new one
+    (a coupon is quoted here, counted only when the order is recorded)."""
     locked = Enrollment.objects.select_for_update().filter(pk=enrollment.pk).select_related("user").first()
     if locked is None or not _may_pay_for(payer=user, learner_id=locked.user_id):
         raise NotFound("Enrollment not found.")
-    learner = locked.user
     if locked.status != Enrollment.Status.PENDING:
         raise Conflict("This enrollment is not awaiting payment.", fields={"enrollment_id": ["Not pending."]})
     fee = locked.course.fees_paise
@@ -93,26 +128,43 @@ def payment_order_create(*, user, enrollment: Enrollment, coupon_code: str = "",
         # Money is already authorized and about to be captured: a second order could charge twice.
         raise Conflict("A payment for this enrollment is being processed.", fields={"enrollment_id": ["In progress."]})
     gateway = get_gateway()
-    code = coupon_normalize(coupon_code)
-    open_payment = _open_order(locked, fee=fee, gateway=gateway, code=code)
+    open_payment = open_order_get(enrollment=locked, gateway_name=gateway.name, coupon_code=code)
     if open_payment is not None:
         if billing_state and open_payment.billing_state != billing_state:
             open_payment.billing_state = billing_state
             open_payment.save(update_fields=["billing_state", "updated_at"])
-        return open_payment
+        return _OrderPlan(locked, gateway, fee, open_payment.amount_paise, open_payment)
+    discount = coupon_quote(code=code, user=locked.user, list_price_paise=fee)[1] if code else 0
+    return _OrderPlan(locked, gateway, fee, fee - discount, None)
+
+
+@transaction.atomic
+def _order_record(
+    *, user, enrollment: Enrollment, code: str, billing_state: str, amount_paise: int, gateway_order_id: str
+) -> Payment:
+    """Record the gateway's order under the Enrollment lock, idempotently: the checks run again, an open
+    order recorded meanwhile (a double tap) wins, and the coupon's use is counted now."""
+    plan = _order_prepare(user=user, enrollment=enrollment, code=code, billing_state=billing_state)
+    if plan.open_payment is not None:
+        logger.info("gateway order %s left unused: order %s was recorded first", gateway_order_id, plan.open_payment.pk)
+        return plan.open_payment
     coupon, discount = (None, 0)
     if code:
-        coupon, discount = coupon_reserve(code=code, user=learner, list_price_paise=fee)
+        coupon, discount = coupon_reserve(code=code, user=plan.enrollment.user, list_price_paise=plan.fee_paise)
+    if plan.fee_paise - discount != amount_paise:
+        # The fee or the coupon changed between the two steps: the gateway's order has another amount.
+        raise Conflict("The price changed while your order was being created. Please try again.")
     payment = _payment_create(
-        user=learner,
-        enrollment=locked,
-        amount=fee - discount,
-        gateway=gateway,
+        user=plan.enrollment.user,
+        enrollment=plan.enrollment,
+        amount=amount_paise,
+        gateway=plan.gateway,
+        order_id=gateway_order_id,
         extra={
             "payer": user,
             "discount_paise": discount,
             "coupon": coupon,
-            "billing_state": billing_state or _last_state(user),
+            "billing_state": billing_state or billing_state_last(user=user),
         },
     )
     if coupon is not None:
@@ -125,31 +177,9 @@ def _may_pay_for(*, payer, learner_id: int) -> bool:
     return payer.pk == learner_id or children_for_parent(parent=payer).filter(pk=learner_id).exists()
 
 
-def _last_state(user) -> str:
-    """The state the payer gave on their latest order: remembered for the next one's invoice."""
-    orders = Payment.objects.filter(Q(payer=user) | Q(user=user, payer__isnull=True))
-    latest = orders.exclude(billing_state="").order_by("-created_at").first()
-    return latest.billing_state if latest else ""
-
-
-def _open_order(enrollment: Enrollment, *, fee: int, gateway: PaymentGateway, code: str) -> Payment | None:
-    """The open order to reuse: same fee and gateway; with `code`, one carrying that coupon."""
-    orders = (
-        Payment.objects.filter(enrollment=enrollment, status__in=OPEN_STATUSES, gateway=gateway.name)
-        .annotate(list_price=F("amount_paise") + F("discount_paise"))
-        .filter(list_price=fee)
-        .select_related("coupon")
-        .order_by("-created_at")
-    )
-    if code:
-        orders = orders.filter(coupon__code=code)
-    return orders.first()
-
-
 def _payment_create(
-    *, user, enrollment: Enrollment, amount: int, gateway: PaymentGateway, extra: dict | None = None
+    *, user, enrollment: Enrollment, amount: int, gateway: PaymentGateway, order_id: str, extra: dict | None = None
 ) -> Payment:
-    order_id = gateway.create_order(amount, f"enr{enrollment.pk}-{timezone.now():%y%m%d%H%M%S}")
     # First and last touch as of now, when the learner chose to pay, on whichever device (issue 22).
     touches = touches_for_user(user_id=user.pk)
     utm = utm_columns(touches["first"]) if touches["first"] else {key: getattr(enrollment, key) for key in UTM_KEYS}
@@ -526,37 +556,6 @@ def _receipt_message_context(payment: Payment) -> dict:
         tax = f"CGST {rupees(receipt['cgst_paise'])} + SGST {rupees(receipt['sgst_paise'])}"
     amount = f"{rupees(receipt['total_paise'])} (fee {rupees(receipt['base_paise'])} + {tax})"
     return {**receipt, "amount": amount, "receipt": payment.receipt_number}
-
-
-def payment_receipt_context(payment: Payment) -> dict:
-    """What a receipt shows (message and API alike): amounts in integer paise with the GST split.
-
-    Once invoiced, the invoice's frozen figures (its place of supply decides CGST + SGST or IGST).
-    """
-    invoice = Invoice.objects.filter(payment=payment).first()
-    if invoice is None:
-        split = gst_split(payment.amount_paise, intra_state=place_of_supply(payment) == settings.ACADEMY_STATE_CODE)
-    else:
-        split = {
-            "total_paise": invoice.total_paise,
-            "base_paise": invoice.taxable_paise,
-            "gst_paise": invoice.cgst_paise + invoice.sgst_paise + invoice.igst_paise,
-            "cgst_paise": invoice.cgst_paise,
-            "sgst_paise": invoice.sgst_paise,
-            "igst_paise": invoice.igst_paise,
-            "gst_rate_percent": invoice.gst_rate_percent,
-        }
-    return {
-        "receipt_number": payment.receipt_number,
-        "name": payment.user.name,
-        "course": payment.enrollment.course.name,
-        "razorpay_payment_id": payment.razorpay_payment_id,
-        "paid_at": timezone.localtime(payment.captured_at).isoformat() if payment.captured_at else None,
-        "discount_paise": payment.discount_paise,
-        "coupon_code": payment.coupon.code if payment.coupon_id else "",
-        "has_invoice": invoice is not None,
-        **split,
-    }
 
 
 # --- Refunds ---------------------------------------------------------------------------------------

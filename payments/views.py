@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -12,71 +12,67 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from cerebrum.errors import DomainError, NotFound
+from accounts.forms import form_add_domain_error
+from cerebrum.errors import DomainError
 from payments import forms, selectors, services, webhooks
-from payments.gateways import gateway_for_payment
+from payments.gateways import gateway_for_payment, get_gateway
 from payments.pdf import tax_document_pdf
 from payments.sandbox import sandbox_checkout_complete
 
 CHART_WIDTH, CHART_HEIGHT = 720, 200
 
 
-def _refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """A DomainError on a page: 404 stays a 404, the rest is explained with its status."""
-    if isinstance(error, NotFound):
-        raise Http404(error.message)
-    return render(request, "payments/error.html", {"error": error}, status=error.status)
-
-
 class CheckoutView(LoginRequiredMixin, View):
-    """A PENDING enrollment of the learner's own or, for a parent, of a linked child (else 404); the order
-    is created or reused here, the signed-in user its payer.
+    """A PENDING enrollment of the learner's own or, for a parent, of a linked child (else 404).
 
-    POST applies a coupon and/or the learner's state through `payment_order_create` (the server prices
-    the order); a refused coupon re-renders the page with the field error and its 4xx status.
+    GET writes nothing and calls no gateway (issue 16 item 4): it shows the open order when there is one
+    (with its Pay button), else the price the course would cost, the coupon and state form, and a
+    button that POSTs. POST creates or reuses the order through `payment_order_create` (the server
+    prices it, the signed-in user is its payer) and shows it, ready to pay; a refused coupon or state
+    re-renders the page with the field error and its 4xx status, writing nothing.
     """
 
     def get(self, request: HttpRequest, enrollment_id: int) -> HttpResponse:
-        return self._render(request, enrollment_id, forms.CheckoutOptionsForm())
+        enrollment = selectors.enrollment_get_payable(user=request.user, enrollment_id=enrollment_id, pending_only=True)
+        payment = selectors.open_order_get(enrollment=enrollment, gateway_name=get_gateway().name)
+        return _checkout_page(request, enrollment, payment, form=None)
 
     def post(self, request: HttpRequest, enrollment_id: int) -> HttpResponse:
+        enrollment = selectors.enrollment_get_payable(user=request.user, enrollment_id=enrollment_id, pending_only=True)
         form = forms.CheckoutOptionsForm(request.POST)
         if not form.is_valid():
-            return self._render(request, enrollment_id, form, status=400)
-        return self._render(request, enrollment_id, form, options=form.cleaned_data)
-
-    def _render(self, request, enrollment_id: int, form, *, options: dict | None = None, status: int = 200):
+            payment = selectors.open_order_get(enrollment=enrollment, gateway_name=get_gateway().name)
+            return _checkout_page(request, enrollment, payment, form=form, status=400)
         try:
-            enrollment = selectors.enrollment_get_payable(
-                user=request.user, enrollment_id=enrollment_id, pending_only=True
-            )
-        except DomainError as error:
-            return _refusal(request, error)
-        try:
-            payment = services.payment_order_create(user=request.user, enrollment=enrollment, **(options or {}))
+            payment = services.payment_order_create(user=request.user, enrollment=enrollment, **form.cleaned_data)
         except DomainError as error:
             if not error.fields or error.status == 404:
-                return _refusal(request, error)
-            for field, messages in error.fields.items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
-            status = error.status
-            # Nothing is written for a refused choice: show the order the learner already has.
-            payment = selectors.open_order_get(enrollment=enrollment) or services.payment_order_create(
-                user=request.user, enrollment=enrollment
-            )
-        if options is None:
-            form = forms.CheckoutOptionsForm(initial={"billing_state": payment.billing_state})
+                raise  # the pages' mapping (cerebrum.middleware.DomainErrorMiddleware)
+            form_add_domain_error(form, error)
+            # Nothing is written for a refused choice: show the order the learner already has, if any.
+            payment = selectors.open_order_get(enrollment=enrollment, gateway_name=get_gateway().name)
+            return _checkout_page(request, enrollment, payment, form=form, status=error.status)
+        return _checkout_page(request, enrollment, payment, form=None)
+
+
+def _checkout_page(request: HttpRequest, enrollment, payment, *, form, status: int = 200) -> HttpResponse:
+    """The checkout: an open order's summary and Pay buttons, or (no order yet) the quote and the form."""
+    if payment is None:
+        summary = selectors.checkout_quote(enrollment=enrollment, payer=request.user)
+        context = {"summary": summary}
+    else:
+        summary = selectors.checkout_summary(payment)
         context = {
-            "enrollment": enrollment,
+            "summary": summary,
             "payment": payment,
-            "form": form,
-            "summary": selectors.checkout_summary(payment),
             "key_id": gateway_for_payment(payment.gateway).key_id,
             "is_sandbox": payment.gateway == payment.Gateway.SANDBOX,
             "checkout_options": _checkout_options(request, payment),
         }
-        return render(request, "payments/checkout.html", context, status=status)
+    if form is None:
+        form = forms.CheckoutOptionsForm(initial={"billing_state": summary["billing_state"]})
+    context |= {"enrollment": enrollment, "form": form}
+    return render(request, "payments/checkout.html", context, status=status)
 
 
 def _checkout_options(request: HttpRequest, payment) -> dict:
@@ -98,12 +94,9 @@ class SandboxCompleteView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, payment_id: int) -> HttpResponse:
         form = forms.SandboxOutcomeForm(request.POST)
         if not form.is_valid():
-            return _refusal(request, DomainError("Choose Pay or Fail."))
+            raise DomainError("Choose Pay or Fail.")
         succeeded = form.cleaned_data["outcome"] == "pay"
-        try:
-            callback = sandbox_checkout_complete(user=request.user, payment_id=payment_id, succeeded=succeeded)
-        except DomainError as error:
-            return _refusal(request, error)
+        callback = sandbox_checkout_complete(user=request.user, payment_id=payment_id, succeeded=succeeded)
         if not succeeded:
             return redirect("payments:result", payment_id=payment_id)
         return render(request, "payments/sandbox_callback.html", {"callback": callback})
@@ -115,20 +108,14 @@ class VerifyView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = forms.CheckoutCallbackForm(request.POST)
         if not form.is_valid():
-            return _refusal(request, DomainError("The payment callback is incomplete.", fields=form.errors))
-        try:
-            payment = services.payment_verify_checkout(user=request.user, **form.cleaned_data)
-        except DomainError as error:
-            return _refusal(request, error)
+            raise DomainError("The payment callback is incomplete.", fields=form.errors)
+        payment = services.payment_verify_checkout(user=request.user, **form.cleaned_data)
         return redirect("payments:result", payment_id=payment.pk)
 
 
 class ResultView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, payment_id: int) -> HttpResponse:
-        try:
-            payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
-        except NotFound as error:
-            raise Http404(error.message) from error
+        payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
         context = {"payment": payment, "enrollment": payment.enrollment, "receipt": selectors.payment_receipt(payment)}
         return render(request, "payments/result.html", context)
 
@@ -141,10 +128,7 @@ class TaxDocumentView(LoginRequiredMixin, View):
     as_pdf = False
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        try:
-            document = selectors.tax_document_for_user(user=request.user, kind=self.kind, pk=pk)
-        except NotFound as error:
-            raise Http404(error.message) from error
+        document = selectors.tax_document_for_user(user=request.user, kind=self.kind, pk=pk)
         context = selectors.tax_document_context(document)
         if self.as_pdf:
             response = HttpResponse(tax_document_pdf(context), content_type="application/pdf")

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "cerebrum.http_cache.MemberPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "cerebrum.middleware.DomainErrorMiddleware",  # the pages' one DomainError → HTTP mapping
     "cerebrum.middleware.DatabaseReconnectMiddleware",  # first to see a view's exception (issue 14 item 8)
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

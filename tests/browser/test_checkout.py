@@ -26,6 +26,7 @@ def test_sandbox_checkout_success_activates_the_enrollment(page, live_server):
     _signed_in(page, live_server, enrollment.user)
 
     page.goto(f"/payments/checkout/{enrollment.pk}/")
+    page.get_by_test_id("continue").click()  # the order is created by this POST, never by the GET
     page.get_by_role("button", name="Pay ₹11,800.00").click()
     page.wait_for_url("**/payments/result/*/")
 
@@ -42,6 +43,7 @@ def test_sandbox_checkout_failure_keeps_the_enrollment_pending(page, live_server
     _signed_in(page, live_server, enrollment.user)
 
     page.goto(f"/payments/checkout/{enrollment.pk}/")
+    page.get_by_test_id("continue").click()  # the order is created by this POST, never by the GET
     page.get_by_role("button", name="Fail").click()
     page.wait_for_url("**/payments/result/*/")
 

@@ -23,7 +23,21 @@ def _denied(request):
     raise PermissionDenied("internal reason")
 
 
+def _refused(request):
+    from cerebrum.errors import Conflict
+
+    raise Conflict("This enrollment is not awaiting payment.", fields={"enrollment_id": ["Not pending."]})
+
+
+def _not_found(request):
+    from cerebrum.errors import NotFound
+
+    raise NotFound("Payment not found.")
+
+
 urlpatterns = [
+    path("refused/", _refused),
+    path("not-found/", _not_found),
     path("denied/", _denied),
     path("boom/", _boom),
     path("api/v1/boom", _boom),
@@ -132,3 +146,23 @@ def test_403_is_the_sites_own_page(client):
     html = response.content.decode()
     _assert_site_page(html)
     assert "internal reason" not in html
+
+
+@pytest.mark.urls(__name__)
+def test_a_domain_error_on_a_page_is_its_status_with_its_message(client):
+    # The pages' one DomainError mapping (cerebrum.middleware.DomainErrorMiddleware).
+    response = client.get("/refused/")
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    _assert_site_page(html)
+    assert "This enrollment is not awaiting payment." in html
+
+
+@pytest.mark.urls(__name__)
+def test_a_not_found_on_a_page_is_the_sites_404_page(client):
+    response = client.get("/not-found/")
+
+    assert response.status_code == 404
+    _assert_site_page(html := response.content.decode())
+    assert "We could not find that page" in html

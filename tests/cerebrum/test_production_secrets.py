@@ -213,7 +213,7 @@ def test_embedded_default_still_mounts_the_sandbox(client):
     enrollment = EnrollmentFactory(course__fees_paise=100_000)
     client.force_login(enrollment.user)
 
-    page = client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    page = client.post(reverse("payments:checkout", args=[enrollment.pk]))
 
     assert page.status_code == 200
     assert reverse("payments:sandbox", args=[Payment.objects.get().pk]) in page.content.decode()

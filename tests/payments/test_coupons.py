@@ -217,7 +217,7 @@ def test_checkout_page_applies_a_coupon_and_shows_the_discount(client):
     enrollment = _enrollment()
     client.force_login(enrollment.user)
     url = reverse("payments:checkout", args=[enrollment.pk])
-    client.get(url)
+    client.post(url)  # "Continue to payment" without a coupon: an order at the full fee
 
     response = client.post(url, {"coupon_code": "neet10", "billing_state": "27"})
 
@@ -234,7 +234,7 @@ def test_checkout_page_refuses_a_bad_coupon_with_the_field_error(client):
     enrollment = _enrollment()
     client.force_login(enrollment.user)
     url = reverse("payments:checkout", args=[enrollment.pk])
-    client.get(url)
+    client.post(url)
     before = _written()
 
     response = client.post(url, {"coupon_code": "NOPE"})

@@ -33,7 +33,7 @@ def test_a_parent_pays_for_a_linked_childs_enrollment(client, link, django_captu
     enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
     client.force_login(link.parent)
 
-    checkout = client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    checkout = client.post(reverse("payments:checkout", args=[enrollment.pk]))
     payment = Payment.objects.get()
     result = _pay_in_sandbox(client, payment, django_capture_on_commit_callbacks)
 
@@ -106,7 +106,7 @@ def test_the_parent_who_paid_gets_the_receipt_too(client, link, django_capture_o
 
     enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
     client.force_login(link.parent)
-    client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    client.post(reverse("payments:checkout", args=[enrollment.pk]))
     payment = Payment.objects.get()
 
     _pay_in_sandbox(client, payment, django_capture_on_commit_callbacks)
@@ -127,7 +127,7 @@ def test_a_duplicate_capture_of_a_parents_payment_is_the_parents_and_the_parent_
 
     enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
     client.force_login(link.parent)
-    client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    client.post(reverse("payments:checkout", args=[enrollment.pk]))
     payment = Payment.objects.get()
     _pay_in_sandbox(client, payment, django_capture_on_commit_callbacks)
 
@@ -163,7 +163,7 @@ def test_the_parent_whose_payment_failed_is_told_too(client, link, django_captur
 
     enrollment = EnrollmentFactory(user=link.student, course__fees_paise=1_180_000)
     client.force_login(link.parent)
-    client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    client.post(reverse("payments:checkout", args=[enrollment.pk]))
     payment = Payment.objects.get()
 
     body, signature = payment_webhook("payment.failed", payment, gateway_payment_id="pay_DECLINED")

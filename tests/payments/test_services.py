@@ -4,6 +4,7 @@ import contextlib
 import logging
 
 import pytest
+import responses
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from cerebrum.errors import Conflict, DomainError, NotFound
 from communications.models import CommunicationLog
 from courses.models import Enrollment
 from payments import services, webhooks
+from payments.gateways import GatewayError
 from payments.models import Payment, PaymentEvent, Refund
 from payments.states import next_status
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
@@ -66,6 +68,71 @@ def test_order_create_takes_the_amount_and_utm_from_the_server():
     assert payment.razorpay_order_id.startswith("order_SBX")
     assert (payment.utm_source, payment.utm_campaign) == ("instagram", "neet27")
     assert list(payment.events.values_list("event_type", flat=True)) == ["order.created"]
+
+
+RAZORPAY_ORDERS = "https://api.razorpay.com/v1/orders"
+
+
+@pytest.fixture
+def razorpay_keys(settings):
+    settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = "rzp_test_key", "secret"
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_order_create_calls_razorpay_with_no_transaction_of_its_own_open(razorpay_keys):
+    # Issue 16 item 4: no row lock is held across the gateway's network call. The test itself runs in a
+    # transaction, so the depth at the call is compared with the depth around the service.
+    enrollment = EnrollmentFactory(course__fees_paise=1_180_000)
+    depth = len(connection.atomic_blocks)
+    seen = []
+
+    def create(request):
+        seen.append(len(connection.atomic_blocks))
+        return 200, {}, '{"id": "order_NOLOCK", "status": "created"}'
+
+    responses.add_callback(responses.POST, RAZORPAY_ORDERS, callback=create)
+
+    payment = services.payment_order_create(user=enrollment.user, enrollment=enrollment)
+
+    assert seen == [depth]
+    assert (payment.razorpay_order_id, payment.amount_paise) == ("order_NOLOCK", 1_180_000)
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_a_double_tap_while_the_gateway_answers_records_one_order(razorpay_keys):
+    # The second tap's order is recorded while the first one waits for Razorpay: the first then finds
+    # it under the lock and returns it, leaving its own gateway order unused (nothing is charged).
+    enrollment = EnrollmentFactory(course__fees_paise=1_180_000)
+    orders = iter(["order_FIRST", "order_SECOND"])
+    second = []
+
+    def create(request):
+        order_id = next(orders)
+        if order_id == "order_FIRST":
+            second.append(services.payment_order_create(user=enrollment.user, enrollment=enrollment))
+        return 200, {}, f'{{"id": "{order_id}", "status": "created"}}'
+
+    responses.add_callback(responses.POST, RAZORPAY_ORDERS, callback=create)
+
+    first = services.payment_order_create(user=enrollment.user, enrollment=enrollment)
+
+    assert first == second[0]
+    assert list(Payment.objects.values_list("razorpay_order_id", flat=True)) == ["order_SECOND"]
+    assert len(responses.calls) == 2
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_order_create_when_razorpay_is_down_writes_nothing(razorpay_keys):
+    enrollment = EnrollmentFactory(course__fees_paise=1_180_000)
+    responses.post(RAZORPAY_ORDERS, status=502, json={"error": {"code": "SERVER_ERROR", "description": "down"}})
+
+    with pytest.raises(GatewayError):
+        services.payment_order_create(user=enrollment.user, enrollment=enrollment)
+
+    assert (Payment.objects.count(), PaymentEvent.objects.count()) == (0, 0)
 
 
 @pytest.mark.django_db

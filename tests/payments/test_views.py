@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import responses
 from django.urls import reverse
 
 from courses.models import Enrollment
@@ -18,34 +19,80 @@ def enrollment():
     return EnrollmentFactory(course__fees_paise=1_180_000)
 
 
+RAZORPAY_ORDERS = "https://api.razorpay.com/v1/orders"
+
+
 def _checkout(client, enrollment):
+    """The learner presses "Continue to payment": the order is created by this POST."""
     client.force_login(enrollment.user)
-    return client.get(reverse("payments:checkout", args=[enrollment.pk]))
+    return client.post(reverse("payments:checkout", args=[enrollment.pk]), {"coupon_code": "", "billing_state": ""})
 
 
-def test_checkout_shows_the_amount_with_gst_and_sandbox_buttons(client, enrollment):
+def test_checkout_get_shows_the_amount_with_gst_and_writes_nothing(client, enrollment):
+    client.force_login(enrollment.user)
+
+    response = client.get(reverse("payments:checkout", args=[enrollment.pk]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for amount in ("₹11,800.00", "₹10,000.00", "₹900.00"):  # total, taxable value, each of CGST and SGST
+        assert amount in html
+    assert 'data-testid="continue"' in html
+    assert 'value="pay"' not in html  # no order yet, so nothing to pay
+    assert not Payment.objects.exists()
+
+
+def test_checkout_post_creates_the_order_and_shows_the_sandbox_buttons(client, enrollment):
     response = _checkout(client, enrollment)
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "₹11,800.00" in html
-    assert "₹10,000.00" in html
-    assert "₹900.00" in html
     assert 'value="pay"' in html
     assert 'value="fail"' in html
     assert "checkout.razorpay.com" not in html  # the outside world only with real keys
     assert Payment.objects.get().enrollment_id == enrollment.pk
 
 
-def test_checkout_with_real_keys_loads_razorpay_checkout(client, enrollment, settings, monkeypatch):
+def test_checkout_get_shows_the_open_order_ready_to_pay(client, enrollment):
+    _checkout(client, enrollment)
+
+    html = client.get(reverse("payments:checkout", args=[enrollment.pk])).content.decode()
+
+    assert Payment.objects.get().razorpay_order_id in html
+    assert 'value="pay"' in html
+
+
+@responses.activate
+def test_checkout_with_real_keys_creates_the_razorpay_order_on_post_only(client, enrollment, settings):
     settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = "rzp_test_key", "secret"
-    monkeypatch.setattr("payments.gateways.RazorpayGateway.create_order", lambda self, amount, receipt: "order_RZPpage")
+    create = responses.post(RAZORPAY_ORDERS, json={"id": "order_RZPpage", "status": "created"})
+    client.force_login(enrollment.user)
+
+    page = client.get(reverse("payments:checkout", args=[enrollment.pk]))
+
+    assert page.status_code == 200
+    assert (create.call_count, Payment.objects.count()) == (0, 0)
+
+    html = _checkout(client, enrollment).content.decode()
+    again = _checkout(client, enrollment)  # a double tap reuses the open order
+
+    assert again.status_code == 200
+    assert (create.call_count, Payment.objects.count()) == (1, 1)
+    assert "https://checkout.razorpay.com/v1/checkout.js" in html
+    assert '"order_id": "order_RZPpage"' in html or '"order_id":"order_RZPpage"' in html
+
+
+@responses.activate
+def test_checkout_when_razorpay_refuses_is_502_and_writes_nothing(client, enrollment, settings):
+    settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = "rzp_test_key", "secret"
+    responses.post(RAZORPAY_ORDERS, status=500, json={"error": {"code": "SERVER_ERROR", "description": "down"}})
 
     response = _checkout(client, enrollment)
 
-    html = response.content.decode()
-    assert "https://checkout.razorpay.com/v1/checkout.js" in html
-    assert '"order_id": "order_RZPpage"' in html or '"order_id":"order_RZPpage"' in html
+    assert response.status_code == 502
+    assert "could not" in response.content.decode()
+    assert not Payment.objects.exists()
 
 
 @pytest.mark.parametrize("case", ["other_user", "active"])
