@@ -7,6 +7,7 @@ key once the question is in use: the admin's question form calls it when the key
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
@@ -14,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from cerebrum.audit_context import acting
 from cerebrum.errors import DomainError
 from cerebrum.task_publish import task_publish
 from courses import caches
@@ -38,6 +40,10 @@ RESCORE_BATCH = 200
 LONG_STATEMENT_TIMEOUT_MS = 120_000
 # A submit that read the old key from a process's in-memory copy (≤ 30 s) is caught by a second pass.
 SECOND_PASS_SECONDS = caches.PAPER_L1_SECONDS + 30
+# Callables (question_id, test_ids) run inside question_rekey's transaction after the re-score, and again
+# in its second pass, registered by higher apps in their AppConfig.ready() (practice: the mistake
+# notebook follows the new key); courses imports none of them. Each must be idempotent.
+after_rekey_hooks: list = []
 
 
 @transaction.atomic
@@ -49,7 +55,34 @@ def question_rekey(*, question: Question, correct_option: str, changed_by=None, 
     after commit the cached keys, the tests' and topics' leaderboards and the learners' dashboards are
     dropped (rebuilt from PostgreSQL), the tests' item analysis is recomputed, and a second re-score
     pass runs after SECOND_PASS_SECONDS. A QuestionKeyChange row records who, what, why and how many.
+    The after-rekey hooks run after the re-score. The audit rows it writes (the question, every re-scored
+    attempt) name `changed_by` as the acting user (docs/audit.md), here and in the second pass.
     """
+    with _acting(getattr(changed_by, "pk", None), action="question_rekey"):
+        return _rekey(question=question, correct_option=correct_option, changed_by=changed_by, reason=reason)
+
+
+@transaction.atomic
+def rekey_second_pass(*, question_id: int, test_ids: list[int], changed_by_id: int | None = None) -> int:
+    """The re-score and the after-rekey hooks once more, SECOND_PASS_SECONDS after a key change: a submit
+    may have been scored on the old key read from a process's in-memory copy. Returns scores changed."""
+    with _acting(changed_by_id, action="question_rekey_second_pass"):
+        _, changed = attempts_rescore(test_ids=test_ids)
+        _hooks_run(question_id=question_id, test_ids=test_ids)
+    return changed
+
+
+def _acting(user_id: int | None, **metadata):
+    # Without a user, a request's own context (the admin's middleware) is left as it is.
+    return acting(user_id=user_id, **metadata) if user_id else contextlib.nullcontext()
+
+
+def _hooks_run(*, question_id: int, test_ids: list[int]) -> None:
+    for hook in after_rekey_hooks:
+        hook(question_id=question_id, test_ids=test_ids)
+
+
+def _rekey(*, question: Question, correct_option: str, changed_by, reason: str) -> QuestionKeyChange:
     new_option = (correct_option or "").strip().upper()
     if new_option not in OPTIONS:
         raise DomainError("Choose A, B, C or D.", fields={"correct_option": ["Choose A, B, C or D."]})
@@ -65,6 +98,7 @@ def question_rekey(*, question: Question, correct_option: str, changed_by=None, 
     test_ids = sorted(set(PracticeTestQuestion.objects.filter(question_id=locked.pk).values_list("test_id", flat=True)))
     _frozen_keys_correct(question_id=locked.pk, correct_option=new_option, test_ids=test_ids)
     rescored, changed = attempts_rescore(test_ids=test_ids)
+    _hooks_run(question_id=locked.pk, test_ids=test_ids)
     change = QuestionKeyChange.objects.create(
         question=locked,
         old_option=old_option,
@@ -85,7 +119,8 @@ def question_rekey(*, question: Question, correct_option: str, changed_by=None, 
         test_ids,
         changed,
     )
-    transaction.on_commit(lambda: _after_rekey(test_ids))
+    changed_by_id = getattr(changed_by, "pk", None)
+    transaction.on_commit(lambda: _after_rekey(locked.pk, test_ids, changed_by_id))
     return change
 
 
@@ -211,11 +246,18 @@ def _after_rescore(attempt_ids: list[int], boards: list[str], user_ids: set) -> 
         caches.dashboard_invalidate(user_id)
 
 
-def _after_rekey(test_ids: list[int]) -> None:
+def _after_rekey(question_id: int, test_ids: list[int], changed_by_id: int | None) -> None:
     from courses import tasks  # the tasks module imports this one
 
     # Broker down: both run here now (the second pass without its wait, so a submit racing the
     # re-key may keep the old key until the key is saved again).
-    task_publish(tasks.attempts_rescore, test_ids=test_ids, countdown=SECOND_PASS_SECONDS, if_unreachable="run_here")
+    task_publish(
+        tasks.rekey_second_pass,
+        question_id=question_id,
+        test_ids=test_ids,
+        changed_by_id=changed_by_id,
+        countdown=SECOND_PASS_SECONDS,
+        if_unreachable="run_here",
+    )
     for test_id in test_ids:
         task_publish(tasks.item_analysis_compute, test_id, if_unreachable="run_here")

@@ -63,6 +63,12 @@ def attempts_rescore(test_ids: list[int]) -> int:
     return rekey.attempts_rescore(test_ids=test_ids)[1]
 
 
+@shared_task(name="courses.rekey_second_pass", **LONG_TASK)
+def rekey_second_pass(question_id: int, test_ids: list[int], changed_by_id: int | None = None) -> int:
+    """A key change's second re-score pass (courses.rekey.SECOND_PASS_SECONDS after it); idempotent."""
+    return rekey.rekey_second_pass(question_id=question_id, test_ids=test_ids, changed_by_id=changed_by_id)
+
+
 @shared_task(name="courses.question_rekey", **LONG_TASK)
 def question_rekey(question_id: int, correct_option: str, changed_by_id: int | None = None, reason: str = "") -> None:
     """A key change staff asked for in the admin; a redelivered or repeated one finds the key already set."""

@@ -22,7 +22,7 @@ from cerebrum.errors import NotFound
 from courses import selectors as course_selectors
 from courses.models import Question, TestAttempt
 from practice import caches
-from practice.models import ReviewCard, ReviewLog, RevisionStreak
+from practice.models import Bookmark, MistakeEntry, ReviewCard, ReviewLog, RevisionStreak
 
 SCHEDULER = fsrs.Scheduler(enable_fuzzing=False)  # reproducible intervals; FSRS-6 default parameters
 DAILY_SET_SIZE = 20
@@ -40,25 +40,55 @@ def cards_add(
     if not question_ids:
         return 0
     now = wrong_at or timezone.now()
-    cards = []
-    for question_id in question_ids:
-        card = fsrs.Card()
-        if source == ReviewCard.Source.MISTAKE:
-            card, _ = SCHEDULER.review_card(card, fsrs.Rating.Again, review_datetime=now)
-        cards.append(
-            ReviewCard(
-                user_id=user_id,
-                question_id=question_id,
-                source=source,
-                test_id=test_id,
-                card=card.to_dict(),
-                due=max(card.due, not_before) if not_before else card.due,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    cards = [_new_card(user_id, question_id, source, test_id, now, not_before) for question_id in question_ids]
     caches.revision_summary_forget(user_id)
     return len(ReviewCard.objects.bulk_create(cards, ignore_conflicts=True))
+
+
+def mistake_cards_add(mistakes: list[tuple]) -> None:
+    """`cards_add` for many learners at once: (user_id, question_id, test_id, wrong_at, not_before) each."""
+    cards = [
+        _new_card(user_id, question_id, ReviewCard.Source.MISTAKE, test_id, wrong_at, not_before)
+        for user_id, question_id, test_id, wrong_at, not_before in mistakes
+    ]
+    ReviewCard.objects.bulk_create(cards, ignore_conflicts=True)
+    for user_id in {card.user_id for card in cards}:
+        caches.revision_summary_forget(user_id)
+
+
+def mistake_cards_drop(*, question_id: int, user_ids: set[int]) -> int:
+    """The learners' "answered wrong" cards of the question, if no notebook entry of theirs holds it any more
+    (a key change made their answer right); a bookmarked question's card stays. Returns cards dropped."""
+    if not user_ids:
+        return 0
+    still_wrong = MistakeEntry.objects.filter(question_id=question_id, user_id__in=user_ids).values("user_id")
+    # A bookmark of a question already queued as a mistake kept that card (one per question): it stays.
+    bookmarked = Bookmark.objects.filter(question_id=question_id, user_id__in=user_ids).values("user_id")
+    deleted, _ = (
+        ReviewCard.objects.filter(question_id=question_id, user_id__in=user_ids, source=ReviewCard.Source.MISTAKE)
+        .exclude(user_id__in=still_wrong)
+        .exclude(user_id__in=bookmarked)
+        .delete()
+    )
+    for user_id in user_ids:
+        caches.revision_summary_forget(user_id)
+    return deleted
+
+
+def _new_card(user_id: int, question_id: int, source: str, test_id, now, not_before) -> ReviewCard:
+    card = fsrs.Card()
+    if source == ReviewCard.Source.MISTAKE:  # a wrong answer is a first review rated Again: due soon
+        card, _ = SCHEDULER.review_card(card, fsrs.Rating.Again, review_datetime=now)
+    return ReviewCard(
+        user_id=user_id,
+        question_id=question_id,
+        source=source,
+        test_id=test_id,
+        card=card.to_dict(),
+        due=max(card.due, not_before) if not_before else card.due,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 @transaction.atomic

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from cerebrum.errors import NotFound
 from courses import selectors as course_selectors
-from courses.models import Question, TestAttempt
+from courses.models import PaperVersion, PracticeTest, Question, TestAttempt
 from courses.scoring import OPTIONS
 from practice import revision
 from practice.models import Bookmark, MistakeEntry, ReviewCard
@@ -83,12 +84,96 @@ def mistakes_record(*, attempt: TestAttempt) -> int:
     return len(entries)
 
 
-def _not_evaluated(attempt: TestAttempt) -> set[str]:
+@transaction.atomic
+def mistakes_rekey(*, question_id: int, test_ids: list[int]) -> dict[str, int]:
+    """After a key change: the question's notebook entries in the tests' finished attempts follow the new key.
+
+    Registered on `courses.rekey.after_rekey_hooks` (run inside `question_rekey`'s transaction after
+    the re-score, and again in its second pass). Each attempt is judged on its paper version's frozen
+    key, corrected by then, by the submit's own rules (`mistakes_record`): an entry whose answer is
+    now right is deleted, an answer now wrong gets an entry (and a revision card, due as at submit),
+    an entry still wrong carries the new correct letter. A "answered wrong" revision card whose
+    question is no longer wrong in any of the learner's attempts leaves the queue; a bookmarked one
+    stays. Idempotent. Queries: a constant number, whatever the number of attempts.
+    Returns {"added", "removed", "corrected"} entry counts.
+    """
+    qid = str(question_id)
+    tests = {test.pk: test for test in PracticeTest.objects.filter(pk__in=test_ids)}
+    snapshots = {
+        (row["test_id"], row["version"]): row
+        for row in PaperVersion.objects.filter(test_id__in=test_ids).values("test_id", "version", "paper", "answer_key")
+    }
+    attempts = (
+        TestAttempt.objects.filter(test_id__in=test_ids, status__in=_FINISHED, user__isnull=False, answers__has_key=qid)
+        .only("id", "user_id", "test_id", "paper_version", "answers", "question_order", "submitted_at")
+        .order_by("pk")
+    )
+    wanted = {}
+    for attempt in attempts.iterator(chunk_size=2000):
+        attempt.test = tests[attempt.test_id]
+        wanted.update(_wrong_on_rekey(attempt, qid, snapshots))
+    existing = {
+        entry.attempt_id: entry for entry in MistakeEntry.objects.filter(question_id=question_id, test_id__in=test_ids)
+    }
+    stale = [entry for attempt_id, entry in existing.items() if attempt_id not in wanted]
+    corrected = [
+        entry
+        for attempt_id, entry in existing.items()
+        if attempt_id in wanted and entry.correct_option != wanted[attempt_id].correct_option
+    ]
+    for entry in corrected:
+        entry.correct_option = wanted[entry.attempt_id].correct_option
+    added = [entry for attempt_id, entry in wanted.items() if attempt_id not in existing]
+    MistakeEntry.objects.filter(pk__in=[entry.pk for entry in stale]).delete()
+    MistakeEntry.objects.bulk_update(corrected, ["correct_option"], batch_size=500)
+    MistakeEntry.objects.bulk_create(added, ignore_conflicts=True)
+    revision.mistake_cards_add(
+        [
+            (e.user_id, question_id, e.test_id, e.created_at, course_selectors.results_open_at(tests[e.test_id]))
+            for e in added
+        ]
+    )
+    revision.mistake_cards_drop(question_id=question_id, user_ids={entry.user_id for entry in stale})
+    return {"added": len(added), "removed": len(stale), "corrected": len(corrected)}
+
+
+_FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
+
+
+def _wrong_on_rekey(attempt: TestAttempt, qid: str, snapshots: dict) -> dict[int, MistakeEntry]:
+    """{attempt id: its entry} if the attempt's answer to `qid` is a mistake on its frozen (corrected) key."""
+    from courses import caches
+
+    snapshot = snapshots.get((attempt.test_id, attempt.paper_version)) or caches.paper_snapshot(
+        attempt.test_id, attempt.paper_version
+    )
+    key, chosen = snapshot["answer_key"], attempt.answers.get(qid)
+    if qid not in key or chosen not in OPTIONS or chosen == key[qid]["correct"]:
+        return {}
+    # The same exclusions as at submit: past an "attempt any N" section's N, or a key a free test keeps secret.
+    if qid in _not_evaluated(attempt, paper=snapshot["paper"]) or course_selectors._questions_kept_secret(
+        attempt.test, {qid: key[qid]}
+    ):
+        return {}
+    entry = MistakeEntry(
+        user_id=attempt.user_id,
+        question_id=int(qid),
+        attempt_id=attempt.pk,
+        test_id=attempt.test_id,
+        chosen_option=chosen,
+        correct_option=key[qid]["correct"],
+        created_at=attempt.submitted_at or timezone.now(),
+    )
+    return {attempt.pk: entry}
+
+
+def _not_evaluated(attempt: TestAttempt, paper: dict | None = None) -> set[str]:
     """Answers past an "attempt any N" section's first N, in the learner's order (docs/exam.md)."""
     from courses import caches
     from courses.services import sections_in_learner_order
 
-    paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+    if paper is None:
+        paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
     skipped = set()
     for section in sections_in_learner_order(paper=paper, attempt=attempt):
         if not section.get("attempt_any"):

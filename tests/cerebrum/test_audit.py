@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audit.models import AttemptScoreAudit, EnrollmentAudit, PaymentAudit, QuestionAudit
 from cerebrum.audit_context import acting
+from courses import tasks as courses_tasks
 from courses.models import Enrollment, Question, TestAttempt
 from payments.models import Payment
 from tests.cerebrum.admin_forms import admin_form_data
@@ -19,6 +20,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from tests.practice.conftest import take
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,27 @@ def test_the_audit_lists_are_read_only_in_the_admin(client):
     assert listing.status_code == 200
     assert listing.context["cl"].result_count == 2
     assert client.get(reverse("admin:audit_questionaudit_add")).status_code == 403
+
+
+def test_a_key_change_names_the_staff_user_on_the_question_and_every_rescored_attempt(
+    django_capture_on_commit_callbacks,
+):
+    # Given three learners' finished attempts of a 2-question test keyed A, A (marking +4 / -1)
+    test = PracticeTestFactory(question_count=2)
+    question = test.paper_items.order_by("position").first().question
+    with django_capture_on_commit_callbacks(execute=True):
+        right, wrong, blank = (take(test, UserFactory(), answers, [5, 5]) for answers in ("AA", "BA", "-A"))
+    staff = StaffFactory()
+    last_attempt_event = AttemptScoreAudit.objects.order_by("-pgh_id").values_list("pgh_id", flat=True).first()
+
+    # When the admin's re-key task runs for staff, outside any request (then its second pass)
+    with django_capture_on_commit_callbacks(execute=True):
+        courses_tasks.question_rekey.delay(question.pk, "B", staff.pk, "Key was B")
+
+    # Then the two changed scores and the key are audited, each naming staff
+    attempt_events = AttemptScoreAudit.objects.filter(pgh_id__gt=last_attempt_event).select_related("pgh_context")
+    assert sorted((event.pgh_obj_id, event.score) for event in attempt_events) == [(right.pk, 3), (wrong.pk, 8)]
+    key_event = QuestionAudit.objects.filter(pgh_obj=question).select_related("pgh_context").latest("pgh_id")
+    assert key_event.correct_option == "B"
+    for event in [*attempt_events, key_event]:
+        assert event.pgh_context.metadata == {"user": staff.pk, "action": "question_rekey"}

@@ -9,9 +9,10 @@ import time_machine
 from django.utils import timezone
 
 from cerebrum.errors import NotFound
+from courses import rekey
 from practice import revision, selectors, services
 from practice.models import Bookmark, MistakeEntry, ReviewCard, ReviewLog
-from tests.factories import PracticeTestFactory, QuestionFactory, UserFactory
+from tests.factories import PracticeTestFactory, QuestionFactory, StaffFactory, UserFactory
 from tests.practice.conftest import take
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,80 @@ def test_notebook_write_is_idempotent(ten_learner_test):
     assert services.mistakes_record(attempt=attempt) == 2  # the rows it would write
     assert MistakeEntry.objects.filter(attempt=attempt).count() == 2
     assert ReviewCard.objects.filter(user=attempt.user).count() == 2
+
+
+def _notebook(question) -> dict[int, tuple[str, str]]:
+    return {e.user_id: (e.chosen_option, e.correct_option) for e in MistakeEntry.objects.filter(question=question)}
+
+
+def _mistake_cards(question) -> set[int]:
+    return set(ReviewCard.objects.filter(question=question).values_list("user_id", flat=True))
+
+
+def test_a_key_change_rebuilds_the_notebook_and_the_queue(ten_learner_test, django_capture_on_commit_callbacks):
+    # Given q2, keyed A: learners 5, 9 and 10 chose B (wrong), 1-4, 6 and 8 chose A, 7 left it blank;
+    # learner 9 has also bookmarked it.
+    learners, q2 = ten_learner_test["learners"], ten_learner_test["questions"][1]
+    services.bookmark_add(user=learners[9], question_id=q2.pk)
+    assert _notebook(q2) == {learners[n].pk: ("B", "A") for n in (5, 9, 10)}
+    assert _mistake_cards(q2) == {learners[n].pk for n in (5, 9, 10)}
+
+    # When staff find the key was B (and the second pass runs, eagerly here)
+    with django_capture_on_commit_callbacks(execute=True):
+        rekey.question_rekey(question=q2, correct_option="B", changed_by=StaffFactory(), reason="Key was B")
+
+    # Then those right now are out of the notebook, those wrong now are in, once each
+    assert _notebook(q2) == {learners[n].pk: ("A", "B") for n in (1, 2, 3, 4, 6, 8)}
+    assert not selectors.mistake_list(user=learners[10], chapter="Cell").filter(question=q2).exists()
+    assert selectors.mistake_list(user=learners[1]).get().question_id == q2.pk
+    # and the queue follows: a card per new mistake, none for an answer now right unless bookmarked
+    assert _mistake_cards(q2) == {learners[n].pk for n in (1, 2, 3, 4, 6, 8, 9)}
+    new_card = ReviewCard.objects.get(user=learners[1], question=q2)
+    assert (new_card.source, new_card.test_id) == (ReviewCard.Source.MISTAKE, ten_learner_test["test"].pk)
+
+
+def test_a_key_change_and_back_restores_the_notebook(ten_learner_test, django_capture_on_commit_callbacks):
+    # Given q4 (key A): learners 3, 4, 5, 9 and 10 chose B, learners 1, 2 and 6 chose A
+    learners, q4 = ten_learner_test["learners"], ten_learner_test["questions"][3]
+    before = _notebook(q4)
+
+    # When the key goes to C, wrong for both: every answer is a mistake, each showing the new key
+    with django_capture_on_commit_callbacks(execute=True):
+        rekey.question_rekey(question=q4, correct_option="C")
+    assert _notebook(q4) == {
+        **{learners[n].pk: ("B", "C") for n in (3, 4, 5, 9, 10)},
+        **{learners[n].pk: ("A", "C") for n in (1, 2, 6)},
+    }
+
+    # and back to A: as it was at submit, and running the hook again changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        rekey.question_rekey(question=q4, correct_option="A")
+    assert _notebook(q4) == before == {learners[n].pk: ("B", "A") for n in (3, 4, 5, 9, 10)}
+    assert services.mistakes_rekey(question_id=q4.pk, test_ids=[ten_learner_test["test"].pk]) == {
+        "added": 0,
+        "removed": 0,
+        "corrected": 0,
+    }
+    assert _mistake_cards(q4) == {learners[n].pk for n in (3, 4, 5, 9, 10)}
+
+
+@pytest.mark.parametrize("learners", [2, 12])
+def test_the_notebook_rebuild_costs_the_same_queries_for_2_or_12_learners(
+    learners, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    test = PracticeTestFactory(question_count=2)
+    question_id = test.paper_items.order_by("position").values_list("question_id", flat=True)[0]
+    for number in range(learners):  # half right, half wrong on the first question
+        take(test, UserFactory(), "AA" if number % 2 else "BA", [5, 5])
+    rekey.Question.objects.filter(pk=question_id).update(correct_option="B")
+    rekey._frozen_keys_correct(question_id=question_id, correct_option="B", test_ids=[test.pk])
+
+    # savepoint; tests, frozen keys, attempts, entries; the entries' delete (select + delete), insert;
+    # cards: insert, the delete's select of cards and of their review logs, delete; release
+    with django_assert_num_queries(13):
+        result = services.mistakes_rekey(question_id=question_id, test_ids=[test.pk])
+
+    assert result == {"added": learners // 2, "removed": learners // 2, "corrected": 0}
 
 
 def test_a_live_mocks_mistakes_wait_for_its_results(db):
