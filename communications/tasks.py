@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from communications import journeys, services
+from communications import services
 
 # acks_late + reject_on_worker_lost: a task whose worker dies goes back to the broker; the row's claim
 # lease (COMMUNICATIONS_CLAIM_LEASE_SECONDS) outlasts the hard time limit, so a live send is never stolen.
@@ -28,18 +28,3 @@ def message_send(log_id: int) -> None:
 @shared_task(name="communications.outbox_relay", acks_late=True, ignore_result=True)
 def outbox_relay() -> int:
     return len(services.outbox_relay())
-
-
-@shared_task(name="communications.scheduled_test_reminders_enqueue", acks_late=True, ignore_result=True)
-def scheduled_test_reminders_enqueue() -> int:
-    return journeys.scheduled_test_reminders_enqueue()
-
-
-@shared_task(name="communications.parent_digests_enqueue", acks_late=True, ignore_result=True)
-def parent_digests_enqueue() -> int:
-    return journeys.parent_digests_enqueue()
-
-
-@shared_task(name="communications.inactivity_nudges_enqueue", acks_late=True, ignore_result=True)
-def inactivity_nudges_enqueue() -> int:
-    return journeys.inactivity_nudges_enqueue()

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from cerebrum.errors import DomainError
-from courses import item_analysis, rekey, services
+from courses import item_analysis, journeys, rekey, services
 from courses.models import Question
 
 logger = logging.getLogger(__name__)
@@ -80,3 +80,24 @@ def question_rekey(question_id: int, correct_option: str, changed_by_id: int | N
         rekey.question_rekey(question=question, correct_option=correct_option, changed_by=changed_by, reason=reason)
     except DomainError as exc:
         logger.warning("question %s not re-keyed to %s: %s", question_id, correct_option, exc.message)
+
+
+# --- Journeys (courses/journeys.py): reminders, the parents' digest, inactivity nudges -------------
+# They read enrollments, tests and attempts, so they live here above `communications` and write its
+# outbox through `message_enqueue_many`. The task names are the broker's contract (beat schedule,
+# CELERY_TASK_ROUTES to the communications queue, messages already queued), so they keep their prefix.
+
+
+@shared_task(name="communications.scheduled_test_reminders_enqueue", acks_late=True, ignore_result=True)
+def scheduled_test_reminders_enqueue() -> int:
+    return journeys.scheduled_test_reminders_enqueue()
+
+
+@shared_task(name="communications.parent_digests_enqueue", acks_late=True, ignore_result=True)
+def parent_digests_enqueue() -> int:
+    return journeys.parent_digests_enqueue()
+
+
+@shared_task(name="communications.inactivity_nudges_enqueue", acks_late=True, ignore_result=True)
+def inactivity_nudges_enqueue() -> int:
+    return journeys.inactivity_nudges_enqueue()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from communications.journeys import parent_digests_enqueue
 from communications.models import CommunicationLog
+from courses.journeys import parent_digests_enqueue
 from tests.factories import ParentFactory, ParentLinkFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

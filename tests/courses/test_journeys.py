@@ -6,8 +6,8 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from communications.journeys import inactivity_nudges_enqueue, parent_digests_enqueue, scheduled_test_reminders_enqueue
 from communications.models import CommunicationLog
+from courses.journeys import inactivity_nudges_enqueue, parent_digests_enqueue, scheduled_test_reminders_enqueue
 from courses.models import Enrollment, TestAttempt
 from tests.factories import EnrollmentFactory, ParentLinkFactory, PracticeTestFactory, UserFactory
 
