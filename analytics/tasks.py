@@ -1,11 +1,11 @@
 """Periodic analytics work (queue `analytics`); each task is thin and safe to run twice."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
 
-from analytics import attribution, rollups, services
+from analytics import attribution, services
 
 
 @shared_task(name="analytics.buffer_flush")
@@ -20,17 +20,6 @@ def buffer_flush() -> int:
 @shared_task(name="analytics.events_purge")
 def events_purge() -> int:
     return services.events_purge(older_than_days=settings.ANALYTICS_RETENTION_DAYS)
-
-
-@shared_task(name="analytics.rollups_rebuild")
-def rollups_rebuild(days: int | None = None) -> int:
-    return rollups.rollups_rebuild(days=days or settings.ANALYTICS_ROLLUP_DAYS)
-
-
-@shared_task(name="analytics.rollups_backfill", acks_late=True, ignore_result=True)
-def rollups_backfill(dates: list[str]) -> int:
-    """Compute the given IST days (ISO dates) a staff member's range is missing; safe to run twice."""
-    return rollups.rollups_rebuild_dates(dates=[date.fromisoformat(day) for day in dates])
 
 
 @shared_task(name="analytics.visitor_events_join", acks_late=True, ignore_result=True)

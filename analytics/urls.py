@@ -1,19 +1,8 @@
 from django.urls import path
 
-from analytics import apis, views
+from analytics import apis
 
-app_name = "analytics"
-
-# Staff pages, included at /staff/analytics/.
-urlpatterns: list = [
-    path("", views.OverviewView.as_view(), name="overview"),
-    path("campaigns/", views.CampaignsView.as_view(), name="campaigns"),
-    path("engagement/", views.EngagementView.as_view(), name="engagement"),
-    path("performance/", views.PerformanceView.as_view(), name="performance"),
-    path("refresh/", views.RefreshView.as_view(), name="refresh"),
-]
-
-# REST API, mounted under /api/v1/.
+# REST API, mounted under /api/v1/ (namespace analytics_api). The staff dashboards are reports/urls.py.
 api_urlpatterns: list = [
     path("events", apis.EventBatchApi.as_view(), name="events"),
 ]

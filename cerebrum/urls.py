@@ -10,6 +10,7 @@ from communications import urls as communications_urls
 from courses import urls as courses_urls
 from payments import urls as payments_urls
 from practice import urls as practice_urls
+from reports import urls as reports_urls
 
 api_v1 = [
     path("", include((accounts_urls.api_urlpatterns, "accounts_api"))),
@@ -32,7 +33,7 @@ urlpatterns = [
     path("accounts/", include(accounts_urls)),
     path("payments/", include(payments_urls)),
     path("communications/", include(communications_urls)),
-    path("staff/analytics/", include(analytics_urls)),
+    path("staff/analytics/", include(reports_urls)),
     path("", include(practice_urls)),
     path("", include(courses_urls)),
 ]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "courses",
     "practice",  # post-test analysis, rank, notebook, revision queue (above courses; docs/practice.md)
     "payments",
+    "reports",  # staff reports: rollups and dashboards over every app (the top layer; docs/architecture.md)
     "analytics",
     "communications",
     "cerebrum",  # system checks (cerebrum/checks.py)
@@ -262,7 +263,7 @@ ANALYTICS_JOIN_DELAY_SECONDS = int_from_env("ANALYTICS_JOIN_DELAY_SECONDS", 30)
 
 # Periodic tasks (celery beat). Times are UTC; 04:30 UTC = 10:00 IST, 21:30 UTC = 03:00 IST.
 CELERY_BEAT_SCHEDULE = {
-    # Communications: re-send outbox rows whose enqueue was lost; journeys.
+    # Communications: re-send outbox rows whose enqueue was lost; journeys (courses/journeys.py).
     "communications-relay": {"task": "communications.outbox_relay", "schedule": 30.0},
     "communications-test-reminders": {"task": "communications.scheduled_test_reminders_enqueue", "schedule": 300.0},
     # Inside WhatsApp waking hours.

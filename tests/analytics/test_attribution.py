@@ -14,14 +14,14 @@ from django.test import Client
 from accounts.models import User
 from analytics.attribution import VISITOR_COOKIE, touches_for_user
 from analytics.models import AnalyticsEvent, AttributionTouch
-from analytics.rollups import rollups_rebuild
-from analytics.selectors import campaign_report
 from analytics.services import buffer_flush
 from courses.models import Enrollment
 from courses.services import enrollment_create
 from payments.models import Payment
 from payments.sandbox import sandbox_checkout_complete
 from payments.services import payment_order_create, payment_verify_checkout
+from reports.rollups import rollups_rebuild
+from reports.selectors import campaign_report
 from tests.conftest import wait_until
 from tests.factories import CourseFactory, StaffFactory, UserFactory
 

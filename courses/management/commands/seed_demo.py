@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from accounts.models import ParentLink, User
 from analytics.models import Campaign
-from analytics.rollups import rollups_rebuild
 from courses.item_analysis import recent_tests_analyse
 from courses.management import demo_seed as seed
 from courses.models import (
@@ -35,6 +34,7 @@ from courses.models import (
     TestSection,
 )
 from payments.models import Payment, PaymentEvent
+from reports.rollups import rollups_rebuild
 
 SIZES = {
     "small": {"students": 24, "questions": 0, "bench_tests": 0, "courses_per_student": 2, "events": 2_000},

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from analytics.models import AttributionTouch, Campaign
-from analytics.rollups import rollups_rebuild
-from analytics.selectors import campaign_report
+from reports.rollups import rollups_rebuild
+from reports.selectors import campaign_report
 from tests.analytics.test_attribution import DAY1, DAY3, enroll_and_pay
 from tests.factories import StaffFactory, UserFactory
 

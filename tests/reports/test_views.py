@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, Campaign
-from analytics.rollups import rollups_rebuild
+from reports.rollups import rollups_rebuild
 from tests.factories import EnrollmentFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from analytics.selectors import funnel_cohort
 from courses.models import TestAttempt
 from payments.models import Payment
+from reports.selectors import funnel_cohort
 from tests.factories import (
     EnrollmentFactory,
     FreeUserFactory,

@@ -1,5 +1,8 @@
 """Daily rollups: the numbers the staff dashboards read, rebuilt from the source tables with GROUP BY.
 
+Staff reports are the top layer (docs/architecture.md): they read accounts, courses and payments and
+write analytics' rollup tables (`DailyMetric`, `RollupDay`); no app imports them.
+
 `rollups_rebuild(days=N)` recomputes the last N IST days from scratch and swaps them in within one
 transaction, so it is idempotent, can run as often as wanted, and a late event or a refund simply
 shows up on the next run. Backfill a longer history with a larger N.

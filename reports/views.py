@@ -1,4 +1,4 @@
-"""Staff dashboards under /staff/analytics/: thin views over selectors.py and performance.py."""
+"""Staff dashboards under /staff/analytics/: thin views over reports/selectors.py and analytics/performance.py."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
-from analytics import charts, performance, rollups, selectors
+from analytics import charts, performance
 from analytics.forms import DateRangeForm
-from analytics.tasks import rollups_backfill, rollups_rebuild
 from cerebrum.task_publish import task_publish
+from reports import rollups, selectors
+from reports.tasks import rollups_backfill, rollups_rebuild
 
 
 def range_complete(*, start, end) -> list:

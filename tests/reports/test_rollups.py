@@ -9,14 +9,14 @@ from django.utils import timezone
 from accounts.services import user_register
 from analytics.attribution import first_touch, utm_from_request
 from analytics.models import AnalyticsEvent, Campaign, DailyMetric
-from analytics.rollups import rollups_rebuild
-from analytics.selectors import CampaignRow, campaign_table, engagement, overview
 from analytics.services import buffer_flush
 from courses.models import TestAttempt
 from courses.services import enrollment_create
 from payments.models import Payment
 from payments.sandbox import sandbox_checkout_complete
 from payments.services import payment_order_create, payment_verify_checkout
+from reports.rollups import rollups_rebuild
+from reports.selectors import CampaignRow, campaign_table, engagement, overview
 from tests.factories import (
     CourseFactory,
     EnrollmentFactory,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from analytics.rollups import rollups_rebuild
+from reports.rollups import rollups_rebuild
 
 
 class Command(BaseCommand):

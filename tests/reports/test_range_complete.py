@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, DailyMetric, RollupDay
-from analytics.rollups import days_to_compute
-from analytics.tasks import rollups_backfill
+from reports.rollups import days_to_compute
+from reports.tasks import rollups_backfill
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db

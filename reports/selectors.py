@@ -14,9 +14,9 @@ from django.db.models import Sum
 
 from accounts.models import FreeUser, User
 from analytics.models import Campaign, DailyMetric
-from analytics.rollups import LOCAL_TZ, PAID_STATUSES
 from courses.models import Enrollment, TestAttempt
 from payments.models import Payment
+from reports.rollups import LOCAL_TZ, PAID_STATUSES
 
 M = DailyMetric.Metric
 FUNNEL = [M.VISITS, M.FREE_TESTS, M.SIGNUPS, M.ENROLLMENTS, M.PAYMENTS]  # daily totals (not a cohort)
