@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from analytics.models import AnalyticsEvent, Campaign
-from courses.management.demo_content import CHAPTERS, Chapter
+from courses.management.demo_content import CATALOGUE, CHAPTERS, PEOPLE, Chapter, Fact
 from courses.management.demo_hindi import hindi_fields
 from courses.models import (
     ChapterNote,
@@ -33,11 +33,7 @@ from courses.scoring import OPTIONS, Marking, score_answers
 from payments.models import Payment, PaymentEvent
 
 DEMO_PASSWORD = "cerebrum-demo"
-DEMO_LOGINS = (
-    ("student", "student@cerebrum.test"),
-    ("parent", "parent@cerebrum.test"),
-    ("staff", "staff@cerebrum.test"),
-)
+DEMO_LOGINS = tuple((user["role_label"], user["email"]) for user in PEOPLE["demo_users"])
 LEARNER_DOMAIN = "learners.cerebrum.test"
 QUESTION_KEY = ("text", "option_a", "option_b", "option_c", "option_d")
 # Seeded analytics events get ids in one contiguous UUID range, so "which exist already" is one range scan.
@@ -63,12 +59,15 @@ def note_rows() -> list[ChapterNote]:
 
 
 def _note_body(chapter: Chapter) -> str:
-    topics = "\n".join(f"- {topic}" for topic in chapter.topics)
-    facts = "\n".join(f"- **{term}** {predicate}." for term, predicate in chapter.facts)
-    paragraphs = "\n\n".join(chapter.paragraphs)
+    """The summary, then one "## <topic>" section per NCERT section: its prose and its key facts."""
+    sections = []
+    for topic in chapter.topics:
+        facts = "".join(f"\n- **{fact.term}** {fact.fact}." for fact in chapter.facts if fact.topic == topic.name)
+        sections.append(f"## {topic.name}\n\n{topic.notes}\n" + (f"\nKey facts for NEET:\n{facts}\n" if facts else ""))
+    paragraphs = "\n\n".join(chapter.summary)
     return (
         f"# {chapter.name}\n\n*NCERT Biology, Class {chapter.grade}, Chapter {chapter.number}*\n\n"
-        f"{paragraphs}\n\n## Topics\n\n{topics}\n\n## Key facts for NEET\n\n{facts}\n"
+        f"{paragraphs}\n\n" + "\n".join(sections)
     )
 
 
@@ -91,8 +90,8 @@ def _question_variants() -> Iterator[Question]:
     for rank in itertools.count():
         produced = False
         for chapter in CHAPTERS:
-            for index, (term, predicate) in enumerate(chapter.facts):
-                others = [fact for fact in chapter.facts if fact[0] != term]
+            for index, fact in enumerate(chapter.facts):
+                others = [other for other in chapter.facts if other.term != fact.term]
                 combos = list(itertools.combinations(others, 3))
                 combo, rotation = divmod(rank, 4)
                 if combo >= len(combos):
@@ -100,31 +99,30 @@ def _question_variants() -> Iterator[Question]:
                 produced = True
                 distractors = list(combos[(combo + index) % len(combos)])
                 position = (index + rotation) % 4
-                yield _term_question(chapter, index, (term, predicate), distractors, position, rank)
-                yield _statement_question(chapter, index, (term, predicate), distractors, (position + 1) % 4, rank)
+                yield _term_question(chapter, index, fact, distractors, position, rank)
+                yield _statement_question(chapter, index, fact, distractors, (position + 1) % 4, rank)
         if not produced:
             return
 
 
-def _term_question(chapter, index, fact, distractors, position, rank) -> Question:
-    term, predicate = fact
-    options = _place([name for name, _ in distractors], term, position)
-    explanation = f"{term} {predicate}. " + "; ".join(f"{name} {what}" for name, what in distractors) + "."
+def _term_question(chapter: Chapter, index: int, fact: Fact, distractors: list[Fact], position, rank) -> Question:
+    terms = _place([other.term for other in distractors], fact.term, position)
+    explanation = f"{fact.term} {fact.fact}. " + "; ".join(f"{o.term} {o.fact}" for o in distractors) + "."
     difficulty = Question.Difficulty.EASY if index % 3 == 0 else Question.Difficulty.MEDIUM
-    question = _question(
-        chapter, index, f"Which of the following {predicate}?", options, position, explanation, difficulty, rank
-    )
-    return _with_hindi(question, chapter, "term", term, _place([n for n, _ in distractors], term, position))
+    text = f"Which of the following {fact.fact}?"
+    question = _question(chapter, fact, text, terms, position, explanation, difficulty, rank)
+    return _with_hindi(question, chapter, "term", fact.term, terms)
 
 
-def _statement_question(chapter, index, fact, distractors, position, rank) -> Question:
-    term, predicate = fact
-    options = _place([_sentence(what) for _, what in distractors], _sentence(predicate), position)
-    explanation = f"{term} {predicate}. The other statements describe " + ", ".join(n for n, _ in distractors) + "."
+def _statement_question(chapter: Chapter, index: int, fact: Fact, distractors: list[Fact], position, rank):
+    options = _place([_sentence(other.fact) for other in distractors], _sentence(fact.fact), position)
+    others = ", ".join(other.term for other in distractors)
+    explanation = f"{fact.term} {fact.fact}. The other statements describe {others}."
     difficulty = Question.Difficulty.HARD if index % 2 else Question.Difficulty.MEDIUM
-    text = f"Which of the following statements is correct about {term}?"
-    question = _question(chapter, index, text, options, position, explanation, difficulty, rank)
-    return _with_hindi(question, chapter, "statement", term, _place([n for n, _ in distractors], term, position))
+    text = f"Which of the following statements is correct about {fact.term}?"
+    question = _question(chapter, fact, text, options, position, explanation, difficulty, rank)
+    terms = _place([other.term for other in distractors], fact.term, position)
+    return _with_hindi(question, chapter, "statement", fact.term, terms)
 
 
 def _with_hindi(question: Question, chapter, form: str, term: str, options_terms: list[str]) -> Question:
@@ -135,11 +133,12 @@ def _with_hindi(question: Question, chapter, form: str, term: str, options_terms
     return question
 
 
-def _question(chapter, index, text, options, position, explanation, difficulty, rank) -> Question:
+def _question(chapter, fact, text, options, position, explanation, difficulty, rank) -> Question:
+    """Every variant of a fact's question, bench ones included, has the fact's topic from chapters.yaml."""
     question = Question(
         ncert_class=chapter.grade,
         chapter=chapter.name,
-        topic=chapter.topics[index % len(chapter.topics)],
+        topic=fact.topic,
         difficulty=difficulty,
         text=text,
         option_a=options[0],
@@ -165,49 +164,29 @@ def _sentence(predicate: str) -> str:
 
 # --- courses and tests ------------------------------------------------------------------------------
 
-BASE_COURSES = (
-    ("neet-2027-class-12-target", "NEET 2027 Class 12 Target", Course.Type.ONLINE, "12", 4_999_900, 14),
-    ("neet-2028-class-11-foundation", "NEET 2028 Class 11 Foundation", Course.Type.HYBRID, "11", 5_999_900, 30),
-    (
-        "neet-2027-dropper-batch-kota",
-        "NEET 2027 Dropper Batch (Kota classroom)",
-        Course.Type.CLASSROOM,
-        "DROPPER",
-        8_999_900,
-        7,
-    ),
-    ("neet-2027-biology-test-series", "NEET 2027 Biology Test Series", Course.Type.TEST_SERIES, "DROPPER", 499_900, 0),
-    (
-        "neet-2027-biology-crash-course",
-        "NEET 2027 Crash Course: 60 Days of Biology",
-        Course.Type.CRASH,
-        "12",
-        1_499_900,
-        60,
-    ),
-)
+BASE_COURSES: list[dict] = CATALOGUE["courses"]
 BENCH_COURSES = 10
 
 
 def course_slugs() -> list[str]:
-    return [row[0] for row in BASE_COURSES] + [f"bench-batch-{number:02d}" for number in range(1, BENCH_COURSES + 1)]
+    return [row["slug"] for row in BASE_COURSES] + [f"bench-batch-{n:02d}" for n in range(1, BENCH_COURSES + 1)]
 
 
 def course_rows(*, large: bool) -> list[Course]:
     today = timezone.localdate()
     rows = [
         Course(
-            slug=slug,
-            name=name,
-            type=kind,
-            class_level=level,
-            fees_paise=fees,
-            is_featured=slug.startswith("neet-2027-class-12"),
-            description=f"{name}: complete NCERT Biology for NEET with live classes, notes and weekly tests.",
-            syllabus="\n".join(chapter.name for chapter in CHAPTERS if level in ("DROPPER", chapter.grade)),
-            start_date=today + timedelta(days=days),
+            slug=row["slug"],
+            name=row["name"],
+            type=Course.Type[row["type"]],
+            class_level=row["class_level"],
+            fees_paise=row["fees_paise"],
+            is_featured=row.get("featured", False),
+            description=f"{row['name']}: complete NCERT Biology for NEET with live classes, notes and weekly tests.",
+            syllabus="\n".join(c.name for c in CHAPTERS if row["class_level"] in ("DROPPER", c.grade)),
+            start_date=today + timedelta(days=row["starts_in_days"]),
         )
-        for slug, name, kind, level, fees, days in BASE_COURSES
+        for row in BASE_COURSES
     ]
     if large:
         rows += [
@@ -224,18 +203,16 @@ def course_rows(*, large: bool) -> list[Course]:
     return rows
 
 
-# NCERT Biology chapters as NEET coaching splits them into Botany and Zoology, by (class, chapter number).
-ZOOLOGY_CHAPTERS = {("11", n) for n in (4, 7, 9, 16, 17, 18, 19, 20, 21, 22)} | {
-    ("12", n) for n in (3, 4, 7, 8, 11, 12)
-}
-ZOOLOGY = [chapter.name for chapter in CHAPTERS if (chapter.grade, chapter.number) in ZOOLOGY_CHAPTERS]
-BOTANY = [chapter.name for chapter in CHAPTERS if (chapter.grade, chapter.number) not in ZOOLOGY_CHAPTERS]
-
-FREE_CHAPTER_TESTS = (("11", 8), ("11", 9), ("11", 10), ("12", 3), ("12", 5), ("12", 6))
+# NCERT Biology chapters as NEET coaching splits them into Botany and Zoology (chapters.yaml's `subject`).
+SUBJECT_CHAPTERS = {subject: [c.name for c in CHAPTERS if c.subject == subject] for subject in ("Botany", "Zoology")}
 
 
 def test_specs(bench_tests: int) -> list[dict]:
-    """What each test is: its fields and where its questions come from (a chapter list or a sample)."""
+    """What each test is: its fields and where its questions come from (a chapter list, a sample or sections).
+
+    catalogue.yaml's tests, with sections resolved to (name, chapter names, count), after one free chapter
+    test per `free_chapter_tests` entry and before `bench_tests` generated mocks (seed_demo --size large).
+    """
     by_number = {(chapter.grade, chapter.number): chapter for chapter in CHAPTERS}
     specs = [
         {
@@ -246,66 +223,13 @@ def test_specs(bench_tests: int) -> list[dict]:
             "is_free": True,
             "chapters": [by_number[grade, number].name],
         }
-        for grade, number in FREE_CHAPTER_TESTS
+        for grade, number in CATALOGUE["free_chapter_tests"]
     ]
-    specs += [
-        {
-            "slug": "neet-biology-mini-mock-1",
-            "title": "NEET Biology Mini Mock 1",
-            "duration_minutes": 30,
-            "is_free": True,
-            "sample": 30,
-        },
-        {
-            "slug": "class-12-target-unit-test-genetics",
-            "title": "Class 12 Target Unit Test: Genetics and Evolution",
-            "grade": "12",
-            "duration_minutes": 40,
-            "course": "neet-2027-class-12-target",
-            "chapters": [by_number["12", number].name for number in (5, 6, 7)],
-        },
-        {
-            "slug": "neet-2027-full-biology-mock-1",
-            "title": "NEET 2027 Full Biology Mock 1",
-            "duration_minutes": 90,
-            "course": "neet-2027-biology-test-series",
-            "sample": 90,
-        },
-        {
-            "slug": "all-india-live-mock-1",
-            "title": "All-India Live Mock 1 (exam mode)",
-            "duration_minutes": 45,
-            "is_free": True,
-            "sample": 45,
-            "scheduled": True,
-            "shuffle": True,
-        },
-        # NEET (UG) since 2025: 180 compulsory questions in 180 minutes, +4/-1/0. The demo bank is NCERT
-        # Biology only, so the full-length mock keeps NEET's size, time and marking with four biology
-        # sections of 45 (no Physics or Chemistry questions are invented for it); the biology-only full
-        # mock is NEET's Botany 45 + Zoology 45.
-        {
-            "slug": "neet-ug-full-length-mock-1",
-            "title": "NEET (UG) Full-Length Mock 1: 180 questions in 180 minutes (Biology bank)",
-            "duration_minutes": 180,
-            "is_free": True,
-            "shuffle": True,
-            "sections": [
-                ("Botany I", BOTANY, 45),
-                ("Zoology I", ZOOLOGY, 45),
-                ("Botany II", BOTANY, 45),
-                ("Zoology II", ZOOLOGY, 45),
-            ],
-        },
-        {
-            "slug": "neet-ug-biology-full-mock-1",
-            "title": "NEET (UG) Biology Full Mock 1: Botany 45 + Zoology 45",
-            "duration_minutes": 90,
-            "is_free": True,
-            "shuffle": True,
-            "sections": [("Botany", BOTANY, 45), ("Zoology", ZOOLOGY, 45)],
-        },
-    ]
+    for test in CATALOGUE["tests"]:
+        spec = dict(test)
+        if "sections" in spec:
+            spec["sections"] = [(s["name"], SUBJECT_CHAPTERS[s["subject"]], s["count"]) for s in test["sections"]]
+        specs.append(spec)
     return specs + [_bench_spec(number) for number in range(1, bench_tests + 1)]
 
 
@@ -397,92 +321,31 @@ class QuestionPool:
 
 # --- people -----------------------------------------------------------------------------------------
 
-FIRST_NAMES = [
-    "Aarav",
-    "Vivaan",
-    "Aditya",
-    "Arjun",
-    "Reyansh",
-    "Sai",
-    "Krishna",
-    "Ishaan",
-    "Rohan",
-    "Kabir",
-    "Ananya",
-    "Diya",
-    "Aadhya",
-    "Saanvi",
-    "Ishita",
-    "Kavya",
-    "Priya",
-    "Meera",
-    "Sneha",
-    "Pooja",
-    "Rahul",
-    "Aman",
-    "Nikhil",
-    "Harsh",
-    "Tanvi",
-    "Riya",
-    "Nandini",
-    "Shreya",
-    "Karthik",
-    "Lakshmi",
-]
-LAST_NAMES = [
-    "Sharma",
-    "Verma",
-    "Gupta",
-    "Singh",
-    "Patel",
-    "Reddy",
-    "Iyer",
-    "Nair",
-    "Das",
-    "Mukherjee",
-    "Joshi",
-    "Kulkarni",
-    "Yadav",
-    "Mishra",
-    "Choudhary",
-    "Menon",
-    "Pillai",
-    "Rao",
-    "Agarwal",
-    "Banerjee",
-    "Saxena",
-    "Pandey",
-    "Jain",
-    "Bhat",
-    "Ghosh",
-]
-CITIES = ("Kota", "Delhi", "Patna", "Jaipur", "Hyderabad", "Lucknow", "Pune", "Kolkata", "Chennai", "Indore")
+FIRST_NAMES: list[str] = PEOPLE["first_names"]
+LAST_NAMES: list[str] = PEOPLE["last_names"]
+CITIES: list[str] = PEOPLE["cities"]
 
 
 def demo_user_rows(password_hash: str) -> list[User]:
+    """The three demo logins of people.yaml; staff is a superuser."""
     common = {"password": password_hash, "email_verified": True, "phone_verified": True}
-    return [
-        User(
-            email="student@cerebrum.test",
-            phone="+919800000001",
-            name="Aarav Sharma",
-            role=User.Role.STUDENT,
-            profile={"grade": "12", "target_year": 2027, "city": "Kota"},
-            **common,
-        ),
-        User(
-            email="parent@cerebrum.test", phone="+919800000002", name="Sunita Sharma", role=User.Role.PARENT, **common
-        ),
-        User(
-            email="staff@cerebrum.test",
-            phone="+919800000003",
-            name="Cerebrum Staff",
-            role=User.Role.ADMIN,
-            is_staff=True,
-            is_superuser=True,
-            **common,
-        ),
-    ]
+    rows = []
+    for user in PEOPLE["demo_users"]:
+        staff = user.get("staff", False)
+        extra = {"profile": user["profile"]} if "profile" in user else {}
+        rows.append(
+            User(
+                email=user["email"],
+                phone=user["phone"],
+                name=user["name"],
+                role=User.Role[user["role"]],
+                is_staff=staff,
+                is_superuser=staff,
+                **extra,
+                **common,
+            )
+        )
+    return rows
 
 
 def student_rows(count: int, password_hash: str) -> list[User]:
@@ -515,7 +378,7 @@ def learner_queryset():
 
 # --- activity ---------------------------------------------------------------------------------------
 
-DEMO_STUDENT_COURSES = ("neet-2027-class-12-target", "neet-2027-biology-test-series")
+DEMO_STUDENT_COURSES = tuple(PEOPLE["demo_student_courses"])
 
 
 def enrollment_rows(*, rng, demo_student, students, courses, plan, now) -> list[Enrollment]:
@@ -644,7 +507,7 @@ def payment_event_rows() -> list[PaymentEvent]:
 # --- analytics events -------------------------------------------------------------------------------
 
 # What each demo campaign cost (₹), so the campaigns dashboard shows cost per enrollment and ROI.
-CAMPAIGN_COSTS_RUPEES = {"google": 150_000, "instagram": 60_000, "youtube": 40_000, "whatsapp": 0, "facebook": 90_000}
+CAMPAIGN_COSTS_RUPEES = {row["source"]: row["cost_rupees"] for row in PEOPLE["campaigns"]}
 ROLLUP_DAYS = 92  # the seeded events span 90 days: the dashboards open complete
 
 
@@ -660,27 +523,9 @@ def campaign_rows() -> list[Campaign]:
     ]
 
 
-EVENT_TYPES = (
-    ("PAGE_VIEW", "page_view", 45),
-    ("NOTE_VIEW", "note_view", 12),
-    ("CLICK", "cta_click", 12),
-    ("LANDING", "landing", 6),
-    ("FREE_TEST", "free_test_started", 4),
-    ("TEST_START", "test_started", 6),
-    ("TEST_SUBMIT", "test_submitted", 5),
-    ("LOGIN", "login", 5),
-    ("SIGNUP", "signup", 2),
-    ("ENROLLMENT", "enrollment_created", 2),
-    ("PAYMENT", "payment_captured", 1),
-)
-CAMPAIGNS = (
-    ("google", "cpc", "neet-2027-class-12-target"),
-    ("instagram", "social", "biology-reels"),
-    ("youtube", "video", "ncert-one-shot"),
-    ("whatsapp", "referral", "parent-share"),
-    ("facebook", "paid", "dropper-batch"),
-)
-PATHS = ("/", "/courses/", "/tests/", "/notes/", "/dashboard/", "/courses/neet-2027-class-12-target/")
+EVENT_TYPES = tuple(tuple(row) for row in PEOPLE["event_types"])  # (event type, event name, weight)
+CAMPAIGNS = tuple((row["source"], row["medium"], row["campaign"]) for row in PEOPLE["campaigns"])
+PATHS = tuple(PEOPLE["paths"])
 COLUMNS = (
     "event_id",
     "user_id",

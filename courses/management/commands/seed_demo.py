@@ -4,6 +4,7 @@ small: NCERT Biology notes and a few hundred questions, courses, tests, demo log
 large: adds 10,000 students, 5,000 questions, 100 tests, 50,000 enrollments, 1,000,000 analytics events,
 attempts and payments (PostgreSQL only; events go in through COPY).
 
+The content (chapters, notes, questions, courses, tests, demo people) is data in courses/demo/*.yaml.
 Every table is seeded from deterministic rows keyed by a natural key (slug, email, receipt number, event
 id...): existing keys are read first and only the missing rows are bulk-inserted.
 """
