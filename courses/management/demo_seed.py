@@ -71,6 +71,33 @@ def _note_body(chapter: Chapter) -> str:
     )
 
 
+# The notes' format before each topic had its own section (issue 16): "## Topics" list, "## Key facts".
+_OLD_NOTE_HEADING = "\n## Key facts for NEET\n"
+
+
+def stale_notes(rows: list[ChapterNote]) -> list[ChapterNote]:
+    """Seeded notes still in the old format, with the body from `rows` set (not saved)."""
+    bodies = {row.slug: row.body for row in rows}
+    stale = list(ChapterNote.objects.filter(slug__in=bodies, body__contains=_OLD_NOTE_HEADING).only("id", "slug"))
+    for note in stale:
+        note.body = bodies[note.slug]
+    return stale
+
+
+def stale_topics(rows: list[Question]) -> list[Question]:
+    """Questions with a demo question's text and options but another topic, with its topic set (not saved).
+
+    The demo data owns its questions' topics: a re-run puts back the topic chapters.yaml gives."""
+    wanted = {tuple(getattr(row, field) for field in QUESTION_KEY): row.topic for row in rows}
+    stale = []
+    for question in Question.objects.only("id", "topic", *QUESTION_KEY).order_by("id"):
+        topic = wanted.get(tuple(getattr(question, field) for field in QUESTION_KEY))
+        if topic is not None and topic != question.topic:
+            question.topic = topic
+            stale.append(question)
+    return stale
+
+
 def question_rows(minimum: int) -> list[Question]:
     """The few hundred base questions, then option-set variants until there are `minimum` (for benchmarks)."""
     rows, texts = [], set()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import ParentLink, User
 from analytics.models import AnalyticsEvent
+from courses import caches
 from courses.models import ChapterNote, Course, Enrollment, PracticeTest, PracticeTestQuestion, Question
 from courses.models import TestAttempt as Attempt
 from payments.models import Payment, PaymentEvent
@@ -188,3 +189,29 @@ def test_small_size_works_on_sqlite(tmp_path):
 
     assert "Database: sqlite3" in result.stdout
     assert "student@cerebrum.test" in result.stdout
+
+
+def test_a_rerun_fixes_topics_and_notes_seeded_before_they_followed_content(seeded):
+    # given a database seeded before issue 16: a mitochondrion question tagged "Cell theory" by the old
+    # rotation, the cell chapter's notes in the old format, and a note a staff member rewrote
+    question = Question.objects.get(text__startswith="Which of the following is the site of aerobic respiration")
+    Question.objects.filter(pk=question.pk).update(topic="Cell theory")
+    chapter_test = PracticeTest.objects.get(slug__startswith="chapter-test-11-08-")
+    assert caches.answer_key_get(test_id=chapter_test.pk, version=chapter_test.paper_version)  # cached, old tag
+    old_format = "# Cell\n\n## Topics\n\n- Cell theory\n\n## Key facts for NEET\n\n- **Mitochondrion** ...\n"
+    ChapterNote.objects.filter(chapter="Cell: The Unit of Life").update(body=old_format)
+    ChapterNote.objects.filter(chapter="Evolution").update(body="Our own notes on evolution.")
+
+    # when seed_demo runs again
+    output = _seed()
+
+    # then the question has its section's topic, also in the answer key of the test's new paper version
+    question.refresh_from_db()
+    chapter_test.refresh_from_db()
+    assert question.topic == "Mitochondria and plastids"
+    key = caches.answer_key_get(test_id=chapter_test.pk, version=chapter_test.paper_version)
+    assert key[str(question.pk)]["topic"] == "Mitochondria and plastids"
+    # and the old-format notes have one section per topic, while the staff's own notes stay
+    assert "\n## Mitochondria and plastids\n" in ChapterNote.objects.get(chapter="Cell: The Unit of Life").body
+    assert ChapterNote.objects.get(chapter="Evolution").body == "Our own notes on evolution."
+    assert "1 questions re-tagged, 1 notes rewritten" in output

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import ParentLink, User
 from analytics.models import Campaign
+from cerebrum.cache import page_cache_bump
 from courses.item_analysis import recent_tests_analyse
 from courses.management import demo_seed as seed
 from courses.models import (
@@ -34,6 +35,7 @@ from courses.models import (
     TestAttempt,
     TestSection,
 )
+from courses.services import question_papers_bump
 from payments.models import Payment, PaymentEvent
 from reports.rollups import rollups_rebuild
 
@@ -80,14 +82,31 @@ class Command(BaseCommand):
 
     def _seed_content(self, plan: dict) -> None:
         with transaction.atomic():
-            self._insert("notes", ChapterNote, seed.note_rows(), key=("slug",))
-            self._insert("questions", Question, seed.question_rows(plan["questions"]), key=seed.QUESTION_KEY)
+            notes, questions = seed.note_rows(), seed.question_rows(plan["questions"])
+            self._insert("notes", ChapterNote, notes, key=("slug",))
+            self._insert("questions", Question, questions, key=seed.QUESTION_KEY)
+            self._fix_topics(notes, questions)
             self._insert("courses", Course, seed.course_rows(large=plan["bench_tests"] > 0), key=("slug",))
             courses = {course.slug: course for course in Course.objects.filter(slug__in=seed.course_slugs())}
             tests = seed.test_rows(courses=courses, now=self.now, bench_tests=plan["bench_tests"])
             self._insert("tests", PracticeTest, tests, key=("slug",))
             self._reschedule_past_exams(tests)
             self._seed_papers(plan)
+
+    def _fix_topics(self, notes: list[ChapterNote], questions: list[Question]) -> None:
+        """A database seeded before topics followed content (issue 16) gets each demo question's topic from
+        chapters.yaml and the notes' topic sections; tests using a re-tagged question get a new paper
+        version, so the cached answer keys (which carry topics) are rebuilt. Counted only when it happens."""
+        stale_questions, stale_notes = seed.stale_topics(questions), seed.stale_notes(notes)
+        Question.objects.bulk_update(stale_questions, ["topic"], batch_size=BATCH)
+        ChapterNote.objects.bulk_update(stale_notes, ["body"], batch_size=BATCH)
+        if stale_questions:
+            question_papers_bump(question_ids=[question.pk for question in stale_questions])
+            self.created["questions re-tagged"] = len(stale_questions)
+        if stale_notes:
+            self.created["notes rewritten"] = len(stale_notes)
+        if stale_questions or stale_notes:  # bulk_update sends no save signals: the pages go stale here
+            transaction.on_commit(lambda: page_cache_bump("courses"))
 
     def _reschedule_past_exams(self, tests: list[PracticeTest]) -> None:
         """On a re-run, a live mock whose time has passed moves to the new slot, so there is always one ahead."""
