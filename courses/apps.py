@@ -7,8 +7,14 @@ class CoursesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.services import lead_adopted_hooks
         from courses.caches import _attempt_forget_on_change
         from courses.models import TestAttempt
+        from courses.services import free_user_attempts_adopt
+
+        # A lead who signs up keeps their free-test attempts (accounts never imports courses).
+        if free_user_attempts_adopt not in lead_adopted_hooks:
+            lead_adopted_hooks.append(free_user_attempts_adopt)
 
         for signal in (post_save, post_delete):
             signal.connect(

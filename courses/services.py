@@ -37,6 +37,21 @@ EXPIRE_BATCH_SIZE = 200
 PREWARM_WINDOW = timedelta(minutes=10)
 
 
+# --- Leads ---------------------------------------------------------------------------------------
+
+
+def free_user_attempts_adopt(*, free_user, user) -> list[int]:
+    """A lead's attempts become the account's it turned into; returns their ids.
+
+    Runs inside accounts' `user_register` (its `lead_adopted_hooks`, registered in CoursesConfig.ready),
+    after the lead row is locked and linked; the check constraint needs exactly one owner per attempt.
+    """
+    moved = list(TestAttempt.objects.filter(free_user=free_user).values_list("pk", flat=True))
+    TestAttempt.objects.filter(free_user=free_user).update(user=user, free_user=None)
+    transaction.on_commit(lambda: caches.attempts_forget(moved))  # their cached copies name the old owner
+    return moved
+
+
 # --- Enrollments --------------------------------------------------------------------------------
 
 

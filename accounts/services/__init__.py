@@ -26,6 +26,7 @@ from accounts.services.passwords import (
 from accounts.services.users import (
     auth_log_record,
     free_user_capture,
+    lead_adopted_hooks,
     parent_link_create,
     phone_clean,
     profile_validate,
@@ -43,6 +44,7 @@ __all__ = [
     "PASSWORD_RESET_LIMIT",
     "auth_log_record",
     "free_user_capture",
+    "lead_adopted_hooks",
     "otp_hash",
     "otp_purge",
     "otp_request",

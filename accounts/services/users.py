@@ -22,14 +22,15 @@ from analytics.services import event_record
 from cerebrum.client_ip import client_ip
 from cerebrum.errors import DomainError
 from communications.services import message_enqueue
-from courses.caches import attempts_forget
-from courses.models import TestAttempt
 
 SELF_SERVICE_ROLES = (User.Role.STUDENT, User.Role.PARENT)
 TARGET_YEAR_SPAN = 6
 CITY_MAX_LENGTH = 80
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 PROFILE_CACHE_KEYS = ("accounts:profile:{}", "accounts:role:{}", "accounts:name:{}")
+# Callables (free_user=, user=) run inside user_register once a lead has become the new account, registered
+# by higher apps in their AppConfig.ready() (courses: the lead's attempts move to it); accounts imports none.
+lead_adopted_hooks: list = []
 
 
 # --- Registration ---------------------------------------------------------------------------
@@ -119,15 +120,14 @@ def _save_new_user(user: User) -> None:
 
 
 def _free_user_adopt(*, free_user: FreeUser, user: User) -> None:
-    """Link the lead to the new account and move its attempts (the check constraint needs exactly one owner)."""
+    """Link the lead to the new account; the hooks move what the lead owned in higher apps (attempts)."""
     locked = FreeUser.objects.select_for_update().filter(pk=free_user.pk, user__isnull=True).first()
     if locked is None:
         return  # already someone's account: never hand another person's attempts over
     locked.user = user
     locked.save(update_fields=["user"])
-    moved = list(TestAttempt.objects.filter(free_user=locked).values_list("pk", flat=True))
-    TestAttempt.objects.filter(free_user=locked).update(user=user, free_user=None)
-    transaction.on_commit(lambda: attempts_forget(moved))  # their cached copies name the old owner
+    for hook in lead_adopted_hooks:
+        hook(free_user=locked, user=user)
 
 
 # --- Profile --------------------------------------------------------------------------------
