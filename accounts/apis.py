@@ -5,7 +5,7 @@ Thin by design: validate the body, call accounts.services / selectors, shape the
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -23,7 +23,6 @@ from accounts.models import AuthLog, Grade, User
 from accounts.selectors import PROFILE_FIELDS
 from analytics.attribution import utm_from_request
 from cerebrum.api_tools import AuthRateThrottle, CreatedCursorPagination, StrictInputSerializer, error_responses
-from courses import selectors as course_selectors
 
 
 def phone_input(**kwargs) -> serializers.RegexField:
@@ -358,25 +357,3 @@ class ParentChildListApi(APIView):
         children = selectors.children_for_parent(parent=request.user)
         page = paginator.paginate_queryset(children, request, view=self)
         return paginator.get_paginated_response(ChildOutputSerializer(page, many=True).data)
-
-
-class ParentChildDetailApi(APIView):
-    """One linked child's progress: enrollments, recent results, trend, weakest topics."""
-
-    class OutputSerializer(serializers.Serializer):
-        student = inline_serializer(
-            "ProgressStudent", {"id": serializers.IntegerField(), "name": serializers.CharField()}
-        )
-        enrollments = serializers.ListField(child=serializers.DictField())
-        active_enrollment_count = serializers.IntegerField()
-        recent_results = serializers.ListField(child=serializers.DictField())
-        trend = serializers.ListField(child=serializers.FloatField())
-        weakest_topics = serializers.ListField(child=serializers.DictField())
-
-    @extend_schema(
-        operation_id="parent_child_progress",
-        responses={200: OutputSerializer, **error_responses(401, 404, 429)},
-    )
-    def get(self, request, student_id: int):
-        child = selectors.child_get_for_parent(parent=request.user, student_id=student_id)
-        return Response(self.OutputSerializer(course_selectors.student_progress(student=child)).data)

@@ -18,7 +18,6 @@ urlpatterns: list = [
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/verify-phone/", views.VerifyPhoneView.as_view(), name="verify_phone"),
     path("parent/", views.ParentChildrenView.as_view(), name="parent_children"),
-    path("parent/children/<int:student_id>/", views.ParentChildView.as_view(), name="parent_child"),
 ]
 
 # REST API, mounted under /api/v1/.
@@ -36,5 +35,4 @@ api_urlpatterns: list = [
     path("me/otp/request", apis.OtpRequestApi.as_view(), name="otp-request"),
     path("me/otp/verify", apis.OtpVerifyApi.as_view(), name="otp-verify"),
     path("parent/children", apis.ParentChildListApi.as_view(), name="parent-children"),
-    path("parent/children/<int:student_id>", apis.ParentChildDetailApi.as_view(), name="parent-child"),
 ]

@@ -12,7 +12,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,11 +34,9 @@ from accounts.forms import (
 )
 from accounts.models import AuthLog, FreeUser, User
 from analytics.attribution import utm_from_request
-from cerebrum.errors import DomainError, NotFound
-from courses.selectors import student_progress
+from cerebrum.errors import DomainError
 
 LOGIN_BACKEND = "accounts.backends.EmailOrPhoneBackend"
-TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 10
 
 
 def home_url() -> str:
@@ -291,47 +289,8 @@ class ParentChildrenView(ParentRequiredMixin, TemplateView):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.children = list(selectors.children_for_parent(parent=request.user))
         if len(self.children) == 1:
-            return redirect("accounts:parent_child", student_id=self.children[0].pk)
+            return redirect("courses:parent_child", student_id=self.children[0].pk)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs) -> dict:
         return {**super().get_context_data(**kwargs), "children": self.children}
-
-
-class ParentChildView(ParentRequiredMixin, TemplateView):
-    template_name = "accounts/parent_child.html"
-
-    def get_context_data(self, **kwargs) -> dict:
-        try:
-            child = selectors.child_get_for_parent(parent=self.request.user, student_id=self.kwargs["student_id"])
-        except NotFound as error:
-            raise Http404(error.message) from error
-        progress = student_progress(student=child)
-        return {
-            **super().get_context_data(**kwargs),
-            "child": child,
-            "progress": progress,
-            "trend": trend_points(progress["trend"]),
-        }
-
-
-def trend_points(percents: list[float]) -> dict:
-    """Coordinates for an inline SVG line of score percentages (oldest first); no JavaScript needed."""
-    if not percents:
-        return {"points": "", "dots": [], "width": TREND_WIDTH, "height": TREND_HEIGHT}
-    step = (TREND_WIDTH - 2 * TREND_PAD) / max(len(percents) - 1, 1)
-    usable = TREND_HEIGHT - 2 * TREND_PAD
-    dots = [
-        {
-            "x": round(TREND_PAD + index * step, 1),
-            "y": round(TREND_PAD + usable * (1 - min(max(p, 0), 100) / 100), 1),
-            "percent": p,
-        }
-        for index, p in enumerate(percents)
-    ]
-    return {
-        "points": " ".join(f"{dot['x']},{dot['y']}" for dot in dots),
-        "dots": dots,
-        "width": TREND_WIDTH,
-        "height": TREND_HEIGHT,
-    }

@@ -8,12 +8,13 @@ from __future__ import annotations
 import copy
 from datetime import UTC, date, datetime
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors as account_selectors
 from accounts.models import Grade
 from analytics.attribution import first_touch
 from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
@@ -708,3 +709,26 @@ class TopicLeaderboardApi(APIView):
         week = query_params(self.FilterSerializer, request).get("week")
         board = selectors.leaderboard_for_topic(topic=topic, user=request.user, week=week)
         return Response(TopicLeaderboardSerializer(board).data)
+
+
+# Here, not in accounts: a child's progress reads attempts and enrollments, and accounts sits below courses.
+class ParentChildDetailApi(APIView):
+    """One linked child's progress: enrollments, recent results, trend, weakest topics."""
+
+    class OutputSerializer(serializers.Serializer):
+        student = inline_serializer(
+            "ProgressStudent", {"id": serializers.IntegerField(), "name": serializers.CharField()}
+        )
+        enrollments = serializers.ListField(child=serializers.DictField())
+        active_enrollment_count = serializers.IntegerField()
+        recent_results = serializers.ListField(child=serializers.DictField())
+        trend = serializers.ListField(child=serializers.FloatField())
+        weakest_topics = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        operation_id="parent_child_progress",
+        responses={200: OutputSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, student_id: int):
+        child = account_selectors.child_get_for_parent(parent=request.user, student_id=student_id)
+        return Response(self.OutputSerializer(selectors.student_progress(student=child)).data)

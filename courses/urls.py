@@ -26,6 +26,8 @@ urlpatterns: list = [
     path("attempts/<int:pk>/submit/", views.AttemptSubmitView.as_view(), name="attempt_submit"),
     path("attempts/<int:pk>/result/", views.AttemptResultView.as_view(), name="attempt_result"),
     path("leaderboards/topics/<slug:topic>/", views.TopicLeaderboardView.as_view(), name="topic_leaderboard"),
+    # A parent's view of a child: under /accounts/ beside the parent's home (accounts' parent_children).
+    path("accounts/parent/children/<int:student_id>/", views.ParentChildView.as_view(), name="parent_child"),
 ]
 
 # REST API, mounted under /api/v1/.
@@ -46,4 +48,5 @@ api_urlpatterns: list = [
     path("attempts/<int:attempt_id>/submit", apis.AttemptSubmitApi.as_view(), name="attempt_submit"),
     path("attempts/<int:attempt_id>/result", apis.AttemptResultApi.as_view(), name="attempt_result"),
     path("leaderboards/topics/<slug:topic>", apis.TopicLeaderboardApi.as_view(), name="topic_leaderboard"),
+    path("parent/children/<int:student_id>", apis.ParentChildDetailApi.as_view(), name="parent-child"),
 ]

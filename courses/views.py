@@ -19,9 +19,11 @@ from django.urls import NoReverseMatch, reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts import selectors as account_selectors
 from accounts.forms import form_add_domain_error
 from accounts.models import FreeUser
 from accounts.services import free_user_capture
+from accounts.views import ParentRequiredMixin
 from analytics.attribution import first_touch, utm_from_request
 from cerebrum.errors import DomainError, NotFound
 from courses import caches, selectors, services
@@ -566,3 +568,52 @@ class TopicLeaderboardView(NotFoundMixin, TemplateView):
             raise Http404(error.message) from error
         title = f"{kwargs['topic'].replace('-', ' ').capitalize()} · week {board['week']}"
         return {**super().get_context_data(**kwargs), "board": board, "title": title}
+
+
+# --- A parent's view of a child's progress ---------------------------------------------------------
+
+TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 320, 120, 10
+
+
+class ParentChildView(ParentRequiredMixin, TemplateView):
+    """A parent's view of one linked child's progress (here, not in accounts: it reads attempts and
+    enrollments, and accounts sits below courses in the dependency order)."""
+
+    template_name = "accounts/parent_child.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        try:
+            child = account_selectors.child_get_for_parent(
+                parent=self.request.user, student_id=self.kwargs["student_id"]
+            )
+        except NotFound as error:
+            raise Http404(error.message) from error
+        progress = selectors.student_progress(student=child)
+        return {
+            **super().get_context_data(**kwargs),
+            "child": child,
+            "progress": progress,
+            "trend": trend_points(progress["trend"]),
+        }
+
+
+def trend_points(percents: list[float]) -> dict:
+    """Coordinates for an inline SVG line of score percentages (oldest first); no JavaScript needed."""
+    if not percents:
+        return {"points": "", "dots": [], "width": TREND_WIDTH, "height": TREND_HEIGHT}
+    step = (TREND_WIDTH - 2 * TREND_PAD) / max(len(percents) - 1, 1)
+    usable = TREND_HEIGHT - 2 * TREND_PAD
+    dots = [
+        {
+            "x": round(TREND_PAD + index * step, 1),
+            "y": round(TREND_PAD + usable * (1 - min(max(p, 0), 100) / 100), 1),
+            "percent": p,
+        }
+        for index, p in enumerate(percents)
+    ]
+    return {
+        "points": " ".join(f"{dot['x']},{dot['y']}" for dot in dots),
+        "dots": dots,
+        "width": TREND_WIDTH,
+        "height": TREND_HEIGHT,
+    }

@@ -384,11 +384,11 @@ def test_parent_sees_the_childs_courses_results_and_trend(
     client.get(reverse("accounts:parent_children"))
 
     # When the parent opens the child's page, first with a cold dashboard cache
-    # (linked child, then the child's dashboard: counts, enrollments, attempts; the parent is in Redis)
-    with django_assert_num_queries(4):
-        response = client.get(reverse("accounts:parent_child", args=[child.pk]))
+    # (linked child, then the child's dashboard: enrollments with their counts, attempts; the parent is in Redis)
+    with django_assert_num_queries(3):
+        response = client.get(reverse("courses:parent_child", args=[child.pk]))
     with django_assert_num_queries(1):  # the linked child; the dashboard now comes from Redis
-        client.get(reverse("accounts:parent_child", args=[child.pk]))
+        client.get(reverse("courses:parent_child", args=[child.pk]))
 
     # Then courses, results and the trend are there
     content = response.content.decode()
@@ -405,7 +405,7 @@ def test_parent_can_open_the_childs_result_from_the_page(client, submitted_attem
     attempt = submitted_attempt(user=link.student, correct=7)
     client.force_login(link.parent)
 
-    page = client.get(reverse("accounts:parent_child", args=[link.student_id]))
+    page = client.get(reverse("courses:parent_child", args=[link.student_id]))
     result_url = reverse("courses:attempt_result", args=[attempt.pk])
 
     assert f'href="{result_url}"' in page.content.decode()
@@ -417,5 +417,5 @@ def test_parent_gets_404_for_another_child(client):
     stranger = ParentLinkFactory().student
     client.force_login(link.parent)
 
-    assert client.get(reverse("accounts:parent_child", args=[stranger.pk])).status_code == 404
-    assert client.get(reverse("accounts:parent_child", args=[987654])).status_code == 404
+    assert client.get(reverse("courses:parent_child", args=[stranger.pk])).status_code == 404
+    assert client.get(reverse("courses:parent_child", args=[987654])).status_code == 404

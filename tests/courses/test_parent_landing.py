@@ -23,7 +23,7 @@ def test_a_parent_with_one_child_signs_in_to_the_childs_progress(client):
 
     response = _sign_in(client, link.parent)
 
-    assert response.redirect_chain[-1][0] == reverse("accounts:parent_child", args=[link.student.pk])
+    assert response.redirect_chain[-1][0] == reverse("courses:parent_child", args=[link.student.pk])
     assert response.status_code == 200
     assert response.context["child"] == link.student
     assert "Recent test results" in response.content.decode()
@@ -38,7 +38,7 @@ def test_a_parent_with_several_children_gets_a_picker(client):
     assert response.redirect_chain[-1][0] == reverse("accounts:parent_children")
     html = response.content.decode()
     for child in children:
-        assert reverse("accounts:parent_child", args=[child.pk]) in html
+        assert reverse("courses:parent_child", args=[child.pk]) in html
 
 
 def test_the_dashboard_sends_a_parent_home_and_keeps_a_student_on_it(client):

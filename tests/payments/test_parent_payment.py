@@ -94,7 +94,7 @@ def test_the_parents_child_page_links_a_pending_enrollment_to_its_checkout(clien
     enrollment = EnrollmentFactory(user=link.student, course__fees_paise=500_000)
     client.force_login(link.parent)
 
-    page = client.get(reverse("accounts:parent_child", args=[link.student.pk]))
+    page = client.get(reverse("courses:parent_child", args=[link.student.pk]))
 
     assert reverse("payments:checkout", args=[enrollment.pk]) in page.content.decode()
 
