@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from courses import selectors
 from courses.hindi import in_medium, medium_or_default
@@ -26,6 +26,51 @@ STATE_LABELS = {
 def state_labels() -> dict[str, str]:
     """STATE_LABELS in the active interface language (gettext: a dict lookup each)."""
     return {code: gettext(label) for code, label in STATE_LABELS.items()}
+
+
+def screen_messages() -> dict[str, str | list[str]]:
+    """attempt.js's words in the active interface language, sent in the page's exam JSON (no catalog
+    request, no CDN). `%(name)s` is filled in by the script; a list is [one, other] for a count."""
+
+    def counted(singular: str, plural: str) -> list[str]:
+        return [ngettext(singular, plural, 1), ngettext(singular, plural, 2)]
+
+    return {
+        "saving": gettext("Saving…"),
+        "saved": gettext("Saved"),
+        "saved_here": gettext("Saved on this device; not sent yet."),
+        "saved_last": gettext("Saved. This was the last question: check the palette, then submit."),
+        "cleared": gettext("Response cleared"),
+        "waiting": counted("%(n)s answer waits on this device", "%(n)s answers wait on this device"),
+        "offline": gettext("You are offline. %(waiting)s and will be sent when the connection returns."),
+        "connection_lost": gettext("Connection lost. %(waiting)s and will be sent when it returns."),
+        "busy": gettext("The server is busy. %(waiting)s and will be sent shortly."),
+        "closed": gettext("This test is closed."),
+        "not_sent": gettext("%(reason)s Answers not sent: %(n)s."),
+        "stale_page": gettext(
+            "This page is out of date or your session has ended. Reload the page (sign in again if asked): "
+            "your answers wait on this device."
+        ),
+        "refused": gettext("the server refused these answers"),
+        "not_saved": gettext("Not saved: %(reason)s Please answer again."),
+        "pending": counted(
+            "%(n)s answer has not reached the server yet. Stay connected: they are sent first.",
+            "%(n)s answers have not reached the server yet. Stay connected: they are sent first.",
+        ),
+        "submit_offline": gettext("%(waiting)s. Connect to the internet, then submit again."),
+        "minutes_left": counted(
+            "%(n)s minute left. Your saved answers will be submitted when the time is up.",
+            "%(n)s minutes left. Your saved answers will be submitted when the time is up.",
+        ),
+        "time_up": gettext("Time is up. Submitting your answers…"),
+        "question": gettext("Question %(n)s"),
+        "palette_item": gettext("Question %(n)s, %(state)s"),
+        "question_paper": gettext("Question paper"),
+        "title": gettext("question %(n)s"),
+        "by_section": gettext("By section"),
+        "section": gettext("Section"),
+        "questions": gettext("Questions"),
+    }
 
 
 def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: str | None = None) -> dict:
@@ -57,8 +102,9 @@ def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: 
                 "current": qid == current_id,
             }
         )
+    item_label = gettext("Question %(n)s, %(state)s")
     for section in palette:
-        section["html"] = _palette_html(section["items"], labels)
+        section["html"] = _palette_html(section["items"], labels, item_label)
     counts = dict.fromkeys(STATE_LABELS, 0)
     for code in states.values():
         counts[code] += 1
@@ -75,23 +121,33 @@ def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: 
         "sections": _sections(palette, section_of.get(current_id, 0), state["sections"]),
         "palette": palette,
         "legend": [{"code": code, "label": label, "count": counts[code]} for code, label in labels.items()],
-        "exam": {**timer_context(state), **_client_state(state, section_of), "labels": labels},
+        "exam": {
+            **timer_context(state),
+            **_client_state(state, section_of),
+            "labels": labels,
+            "messages": screen_messages(),
+        },
         "time_left": clock_text(state["seconds_left"]),
     }
 
 
-def _palette_html(items: list[dict], labels: dict[str, str]) -> str:
+def _palette_html(items: list[dict], labels: dict[str, str], item_label: str) -> str:
     """The palette's buttons as HTML, built directly: 180 of them through the template language cost
     ~4 ms of CPU per page, through format_html_join ~1.5 ms (measured). Safe without escaping: every
-    value is an int or one of STATE_LABELS' constant codes, and the labels (our own catalog's) are escaped once."""
-    labels = {code: escape(label) for code, label in labels.items()}
+    value is an int or one of STATE_LABELS' constant codes, and the labels and `item_label` (our own
+    catalog's, "Question %(n)s, %(state)s" in the interface language) are escaped once."""
+    # (before, after) the number, per state
+    aria = {
+        code: tuple((escape(item_label) % {"n": "\x00", "state": escape(label)}).split("\x00", 1))
+        for code, label in labels.items()
+    }
     html = []
     for item in items:
         n, qid, state = int(item["number"]), int(item["id"]), item["state"]
         current = ' aria-current="step"' if item["current"] else ""
         html.append(
             f'<li><a href="?q={n}#question" class="pal s-{state}" data-q="{qid}" data-n="{n}"'
-            f' aria-label="Question {n}, {labels[state]}"{current}><span class="pal-n">{n}</span></a></li>'
+            f' aria-label="{aria[state][0]}{n}{aria[state][1]}"{current}><span class="pal-n">{n}</span></a></li>'
         )
     return mark_safe("".join(html))  # noqa: S308 - ints and constants only (see above)
 

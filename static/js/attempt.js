@@ -15,6 +15,16 @@
   var PREFIX = "cerebrum:attempt:" + exam.attempt_id + ":";
   var BATCH = 200;
   var LETTERS = ["A", "B", "C", "D"];
+  // The page's words in the interface language (courses/exam_screen.py screen_messages): %(name)s is
+  // filled in here, and a [one, other] pair is chosen by `count`.
+  var M = exam.messages || {};
+  function t(key, values, count) {
+    var text = M[key];
+    if (Array.isArray(text)) text = text[count === 1 ? 0 : 1];
+    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
 
   // --- storage that survives a reload (falls back to memory when localStorage is unavailable) ---
   var memory = {};
@@ -103,7 +113,7 @@
     answers[id] = { option: option, marked_for_review: marked, seq: item.seq };
     visited[id] = true;
     paint(id);
-    say("Saving…");  // "Saved" again only once the queue is empty
+    say(t("saving"));  // "Saved" again only once the queue is empty
     flush();
   }
 
@@ -123,7 +133,7 @@
   }
   function waiting() {
     var n = queue().length;
-    return n + (n === 1 ? " answer waits" : " answers wait") + " on this device";
+    return t("waiting", { n: n }, n);
   }
 
   function retryLater() {
@@ -138,8 +148,8 @@
     if (closed) return Promise.resolve(false);
     if (!items.length) { showBanner(""); return Promise.resolve(true); }
     if (navigator.onLine === false) {
-      showBanner("You are offline. " + waiting() + " and will be sent when the connection returns.");
-      say("Saved on this device; not sent yet.");
+      showBanner(t("offline", { waiting: waiting() }));
+      say(t("saved_here"));
       return Promise.resolve(false);
     }
     var batch = items.slice(0, BATCH);
@@ -158,8 +168,8 @@
       return handle(result.response, result.body, batch);
     }, function () {
       sending = null;
-      showBanner("Connection lost. " + waiting() + " and will be sent when it returns.");
-      say("Saved on this device; not sent yet.");
+      showBanner(t("connection_lost", { waiting: waiting() }));
+      say(t("saved_here"));
       retryLater();
       return false;
     });
@@ -192,34 +202,34 @@
       exam.last_seq = Math.max(exam.last_seq || 0, body.acknowledged_seq || 0);
       if (queue().length) return flush();
       showBanner("");
-      say("Saved");
+      say(t("saved"));
       return true;
     }
     if (response.status === 409 || error.code === "attempt_closed") {
       // Submitted elsewhere, or its time is up: submitting is idempotent and scores an overdue attempt
       // at once (its result page would send a not-yet-swept attempt back here).
       closed = true;
-      showBanner((error.message || "This test is closed.") + " Answers not sent: " + queue().length + ".", true);
+      showBanner(t("not_sent", { reason: error.message || t("closed"), n: queue().length }), true);
       write("queue", []);
       submitNow();
       return false;
     }
     if (response.status === 401 || response.status === 403 || !body) {
       var text = response.status === 401 ? error.message
-        : "This page is out of date or your session has ended. Reload the page (sign in again if asked): your answers wait on this device.";
+        : t("stale_page");
       showBanner(text, true);
       retryLater();
       return false;
     }
     if (response.status >= 400 && response.status < 500 && response.status !== 429) {
       drop(batch);
-      showBanner("Not saved: " + (error.message || "the server refused these answers") + " Please answer again.", true);
+      showBanner(t("not_saved", { reason: error.message || t("refused") }), true);
       rebuildState();
       render();
       paintAll();
       return false;
     }
-    showBanner("The server is busy. " + waiting() + " and will be sent shortly.");
+    showBanner(t("busy", { waiting: waiting() }));
     retryLater();
     return false;
   }
@@ -237,7 +247,7 @@
     var state = stateOf(id);
     if (link) {
       link.className = "pal s-" + state;
-      link.setAttribute("aria-label", "Question " + (indexOf[id] + 1) + ", " + exam.labels[state]);
+      link.setAttribute("aria-label", t("palette_item", { n: indexOf[id] + 1, state: exam.labels[state] }));
     }
     counts();
   }
@@ -313,6 +323,7 @@
     });
   }
 
+  var titleNumber = current + 1;  // the question number in the page title
   function render() {
     if (!form || current < 0) return;
     var q = paper[current];
@@ -343,7 +354,8 @@
       if (Number(tab.getAttribute("data-section")) === q.s) tab.setAttribute("aria-current", "true");
       else tab.removeAttribute("aria-current");
     });
-    document.title = document.title.replace(/question \d+/, "question " + q.n);
+    document.title = document.title.replace(t("title", { n: titleNumber }), t("title", { n: q.n }));
+    titleNumber = q.n;
   }
 
   function show(index, focusHeading) {
@@ -386,7 +398,7 @@
         enqueue(id, letter, action === "mark_next");
         if (current === paper.length - 1) {
           render();
-          say("Saved. This was the last question: check the palette, then submit.");
+          say(t("saved_last"));
           document.getElementById("palette").focus();
           return;
         }
@@ -394,7 +406,7 @@
       } else if (action === "clear") {
         enqueue(id, "", saved(id).marked_for_review);
         render();
-        say("Response cleared");
+        say(t("cleared"));
       } else if (action === "back") {
         leave(current - 1);
       }
@@ -455,7 +467,7 @@
     heading.className = "h3";
     heading.id = "paper-heading";
     heading.tabIndex = -1;
-    heading.textContent = "Question paper";
+    heading.textContent = t("question_paper");
     panel.appendChild(heading);
     paper.forEach(function (q, index) {
       var article = document.createElement("article");
@@ -466,7 +478,7 @@
       link.href = "?q=" + q.n + "#question";
       link.className = "paper-go";
       link.setAttribute("data-q", q.id);
-      link.textContent = "Question " + q.n;
+      link.textContent = t("question", { n: q.n });
       link.addEventListener("click", function (event) { go(event, link); });
       title.appendChild(link);
       var text = document.createElement("p");
@@ -517,7 +529,7 @@
     fillSections();
     var pending = queue().length;
     document.getElementById("submit-pending").textContent = pending
-      ? pending + (pending === 1 ? " answer has" : " answers have") + " not reached the server yet. Stay connected: they are sent first."
+      ? t("pending", { n: pending }, pending)
       : "";
   }
 
@@ -528,9 +540,9 @@
     var table = document.createElement("table");
     table.className = "stack-table summary-sections";
     var caption = table.createCaption();
-    caption.textContent = "By section";
+    caption.textContent = t("by_section");
     var head = table.createTHead().insertRow();
-    ["Section", "Questions"].concat(ORDER.map(function (code) { return exam.labels[code]; })).forEach(function (text) {
+    [t("section"), t("questions")].concat(ORDER.map(function (code) { return exam.labels[code]; })).forEach(function (text) {
       var th = document.createElement("th");
       th.scope = "col";
       th.textContent = text;
@@ -544,7 +556,7 @@
       th.scope = "row";
       th.textContent = section.name;
       row.appendChild(th);
-      [["Questions", totals.total]].concat(ORDER.map(function (code) { return [exam.labels[code], totals[code], code]; }))
+      [[t("questions"), totals.total]].concat(ORDER.map(function (code) { return [exam.labels[code], totals[code], code]; }))
         .forEach(function (cell) {
           var td = row.insertCell();
           td.setAttribute("data-label", cell[0]);
@@ -576,7 +588,7 @@
     pauseClock();
     flush().then(function () {
       if (queue().length && !closed) {
-        if (note) note.textContent = waiting() + ". Connect to the internet, then submit again.";
+        if (note) note.textContent = t("submit_offline", { waiting: waiting() });
         return;
       }
       submitNow();
@@ -616,12 +628,12 @@
         if (left <= mark && left > 0 && (!warned || warned > mark)) {
           warned = mark;
           write("warned", mark);
-          if (warning) warning.textContent = (mark / 60) + (mark === 60 ? " minute" : " minutes") + " left. Your saved answers will be submitted when the time is up.";
+          if (warning) warning.textContent = t("minutes_left", { n: mark / 60 }, mark / 60);
         }
       });
       if (left === 0) {
         timeUp = true;
-        if (warning) warning.textContent = "Time is up. Submitting your answers…";
+        if (warning) warning.textContent = t("time_up");
         if (submitForm) finish(warning);
         return;
       }

@@ -1,6 +1,7 @@
 """The Hindi medium in Chromium at 390 px (issue 18 item 5): a learner with the interface in Hindi starts a
-test in Hindi, sees the questions in Devanagari, views one question in English (NTA's "View in"), and the
-answers are scored on the canonical key whatever the medium or the learner's option order."""
+test in Hindi, sees the questions in Devanagari and the screen's words (the heading, attempt.js's messages)
+in Hindi, views one question in English (NTA's "View in"), and the answers are scored on the canonical key
+whatever the medium or the learner's option order."""
 
 from __future__ import annotations
 
@@ -90,7 +91,11 @@ def test_start_in_hindi_switch_one_question_to_english_and_score_on_the_key(brow
         expect(page.get_by_label("हिन्दी (Hindi)")).to_be_checked()
         page.get_by_role("button", name="टेस्ट शुरू करें").click()
 
-        # Then the question and its options are in Devanagari
+        # Then the screen's own words are Hindi: "Question 1 of 2", the title, the palette's labels
+        expect(page.locator("#question-heading")).to_have_text(re.compile(r"^प्रश्न\s+1\s+\(कुल 2 में से\)$"))
+        expect(page).to_have_title(re.compile(r"· प्रश्न 1 ·"))
+        expect(page.locator('.palette a.pal[data-n="2"]')).to_have_attribute("aria-label", "प्रश्न 2, नहीं देखा गया")
+        # and the question and its options are in Devanagari
         expect(page.locator("#question-text")).to_have_attribute("lang", "hi")
         question = _current(page)
         expect(page.locator("#question-text")).to_have_text(question.text_hi)
@@ -109,7 +114,11 @@ def test_start_in_hindi_switch_one_question_to_english_and_score_on_the_key(brow
         expect(page.locator("label.option", has_text=right_en).locator("input")).to_be_checked()
         page.get_by_role("button", name="सहेजें और आगे बढ़ें").click()
 
-        # Then the next question is in Hindi again (the switch was for one question); they answer it wrongly
+        # Then attempt.js speaks Hindi: the save is confirmed, the title and the palette follow the question
+        expect(page.locator("#save-status")).to_have_text("सहेजा गया")
+        expect(page).to_have_title(re.compile(r"· प्रश्न 2 ·"))
+        expect(page.locator('.palette a.pal[data-n="1"]')).to_have_attribute("aria-label", "प्रश्न 1, उत्तर दिया")
+        # and the next question is in Hindi again (the switch was for one question); they answer it wrongly
         second = _current(page)
         assert second.pk != question.pk
         expect(page.locator("#question-text")).to_have_text(second.text_hi)
@@ -118,8 +127,14 @@ def test_start_in_hindi_switch_one_question_to_english_and_score_on_the_key(brow
         wrong_letter = next(letter for letter in "ABCD" if letter != second.correct_option)
         wrong_text = getattr(second, f"option_{wrong_letter.lower()}_hi") or second.options[wrong_letter]
         page.locator("label.option", has_text=wrong_text).click()
+        # offline: the answer waits on the device, and the banner says so in Hindi
+        context.set_offline(True)
         page.get_by_role("button", name="सहेजें और आगे बढ़ें").click()
-        expect(page.locator("#save-status")).to_have_text("Saved")
+        expect(page.locator("#net-banner")).to_have_text(
+            "आप ऑफ़लाइन हैं। 1 उत्तर इस डिवाइस पर प्रतीक्षा में है और कनेक्शन लौटने पर भेजे जाएँगे।"
+        )
+        context.set_offline(False)
+        expect(page.locator("#save-status")).to_have_text("सहेजा गया")
 
         # And the first question, opened again, is still in English
         page.locator('.palette a.pal[data-n="1"]').click()
@@ -127,7 +142,8 @@ def test_start_in_hindi_switch_one_question_to_english_and_score_on_the_key(brow
 
         # When they submit: one right, one wrong, on the canonical key
         page.get_by_role("button", name="टेस्ट जमा करें").click()
-        page.get_by_role("button", name="Yes, submit").click()
+        expect(page.locator("#submit-dialog-heading")).to_have_text("क्या टेस्ट जमा करें?")
+        page.get_by_role("button", name="हाँ, जमा करें").click()
         expect(page.locator("#score")).to_have_text(str(test.marks_correct + test.marks_wrong))
         attempt.refresh_from_db()
         assert (attempt.correct_count, attempt.wrong_count) == (1, 1)
