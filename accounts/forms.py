@@ -6,13 +6,16 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.identity import identity_normalize
 from accounts.models import Grade, User
 from cerebrum.errors import DomainError
 
-GRADE_CHOICES = [("", "Choose…"), *Grade.choices]
+# Labels, help and errors in the interface language (locale/hi; docs/hindi.md); Django's own messages
+# ("This field is required.") come from Django's Hindi catalog.
+GRADE_CHOICES = [("", _("Choose…")), *((value, _(label)) for value, label in Grade.choices)]
 
 
 def form_add_domain_error(form: forms.Form, error: DomainError) -> None:
@@ -24,30 +27,32 @@ def form_add_domain_error(form: forms.Form, error: DomainError) -> None:
 
 
 class SignupForm(forms.Form):
-    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(max_length=150, label=_("Name"), widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(
         required=False,
-        help_text="Email or phone: you need at least one.",
+        label=_("Email"),
+        help_text=_("Email or phone: you need at least one."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
         required=False,
         max_length=20,
-        label="Mobile number",
-        help_text="Indian mobile, e.g. 98123 45678.",
+        label=_("Mobile number"),
+        help_text=_("Indian mobile, e.g. 98123 45678."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
     )
     password = forms.CharField(
         strip=False,
-        help_text="At least 8 characters, not only numbers, not a common password.",
+        label=_("Password"),
+        help_text=_("At least 8 characters, not only numbers, not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False, label="Class")
+    grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False, label=_("Class"))
 
     def clean(self) -> dict:
         cleaned = super().clean()
         if not cleaned.get("email") and not cleaned.get("phone") and "email" not in self.errors:
-            self.add_error("email", "Enter an email address or a mobile number.")
+            self.add_error("email", _("Enter an email address or a mobile number."))
         if cleaned.get("password"):
             # Checked here too so every mistake shows at once, not one round trip per field.
             person = User(name=cleaned.get("name", ""), email=cleaned.get("email") or None)
@@ -62,13 +67,13 @@ class LoginForm(AuthenticationForm):
     """Email or mobile number in the `username` field (axes reads that field for lockouts)."""
 
     username = forms.CharField(
-        label="Email or mobile number",
+        label=_("Email or mobile number"),
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That email/mobile number and password do not match. Check both and try again.",
+        "invalid_login": _("That email/mobile number and password do not match. Check both and try again."),
     }
 
     def clean_username(self) -> str:
@@ -77,11 +82,11 @@ class LoginForm(AuthenticationForm):
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False, label="Class")
-    target_year = forms.IntegerField(required=False, label="NEET target year")
+    name = forms.CharField(max_length=150, label=_("Name"), widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False, label=_("Class"))
+    target_year = forms.IntegerField(required=False, label=_("NEET target year"))
     city = forms.CharField(
-        max_length=80, required=False, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+        max_length=80, required=False, label=_("City"), widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
     )
 
     def __init__(self, *args, **kwargs):
@@ -93,8 +98,8 @@ class ProfileForm(forms.Form):
 class OtpRequestForm(forms.Form):
     phone = forms.CharField(
         max_length=20,
-        label="Mobile number",
-        help_text="We send a 6-digit code on WhatsApp.",
+        label=_("Mobile number"),
+        help_text=_("We send a 6-digit code on WhatsApp."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
     )
 
@@ -102,14 +107,14 @@ class OtpRequestForm(forms.Form):
 class OtpVerifyForm(forms.Form):
     code = forms.RegexField(
         regex=r"^\s*\d{6}\s*$",
-        label="6-digit code",
-        error_messages={"invalid": "Enter the 6 digits from the message."},
+        label=_("6-digit code"),
+        error_messages={"invalid": _("Enter the 6 digits from the message.")},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6}),
     )
 
 
 class PasswordResetRequestForm(forms.Form):
-    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(max_length=254, label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
 class PasswordSetForm(SetPasswordForm):
@@ -122,8 +127,8 @@ class PasswordSetForm(SetPasswordForm):
 class PasswordResetPhoneForm(forms.Form):
     phone = forms.CharField(
         max_length=20,
-        label="Mobile number",
-        help_text="The number of your account. We send a 6-digit code on WhatsApp.",
+        label=_("Mobile number"),
+        help_text=_("The number of your account. We send a 6-digit code on WhatsApp."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
     )
 
@@ -131,17 +136,17 @@ class PasswordResetPhoneForm(forms.Form):
 class PasswordResetCodeForm(forms.Form):
     code = OtpVerifyForm.base_fields["code"]
     new_password1 = forms.CharField(
-        label="New password",
+        label=_("New password"),
         strip=False,
-        help_text="At least 8 characters, not only numbers, not a common password.",
+        help_text=_("At least 8 characters, not only numbers, not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     new_password2 = forms.CharField(
-        label="New password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("New password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def clean(self) -> dict:
         cleaned = super().clean()
         if cleaned.get("new_password1") and cleaned.get("new_password1") != cleaned.get("new_password2"):
-            self.add_error("new_password2", "The two passwords differ.")
+            self.add_error("new_password2", _("The two passwords differ."))
         return cleaned

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Grade
 from courses.models import Course
@@ -12,22 +13,33 @@ from courses.services import MAX_SEQ
 OPTION_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
 
 
+def _translated(choices) -> list[tuple[str, str]]:
+    """A model's choices with their labels in the interface language (locale/hi; docs/hindi.md)."""
+    return [(value, _(label)) for value, label in choices]
+
+
 class CatalogFilterForm(forms.Form):
-    class_level = forms.ChoiceField(label="Class", required=False, choices=[("", "All classes"), *Grade.choices])
-    type = forms.ChoiceField(label="Course type", required=False, choices=[("", "All types"), *Course.Type.choices])
+    class_level = forms.ChoiceField(
+        label=_("Class"), required=False, choices=[("", _("All classes")), *_translated(Grade.choices)]
+    )
+    type = forms.ChoiceField(
+        label=_("Course type"), required=False, choices=[("", _("All types")), *_translated(Course.Type.choices)]
+    )
 
 
 class FreeTestForm(forms.Form):
     """A visitor's name and phone before a free test (kept as a FreeUser lead)."""
 
-    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(max_length=150, label=_("Name"), widget=forms.TextInput(attrs={"autocomplete": "name"}))
     phone = forms.CharField(
         max_length=20,
-        label="Mobile number",
-        help_text="Indian mobile, e.g. 98123 45678.",
+        label=_("Mobile number"),
+        help_text=_("Indian mobile, e.g. 98123 45678."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
     )
-    grade = forms.ChoiceField(label="Class", required=False, choices=[("", "Choose…"), *Grade.choices])
+    grade = forms.ChoiceField(
+        label=_("Class"), required=False, choices=[("", _("Choose…")), *_translated(Grade.choices)]
+    )
 
 
 class AnswerForm(forms.Form):

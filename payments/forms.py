@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from payments.coupons import coupon_normalize
 from payments.invoices import STATE_CHOICES
@@ -24,11 +25,11 @@ class CheckoutCallbackForm(forms.Form):
 class CheckoutOptionsForm(forms.Form):
     """The learner's choices before paying: a coupon code and their state (the invoice's place of supply)."""
 
-    coupon_code = forms.CharField(max_length=32, required=False, label="Coupon code")
+    coupon_code = forms.CharField(max_length=32, required=False, label=_("Coupon code"))
     billing_state = forms.ChoiceField(
-        choices=[("", "Choose your state"), *STATE_CHOICES],
+        choices=[("", _("Choose your state")), *STATE_CHOICES],
         required=False,
-        label="Your state (for the GST invoice)",
+        label=_("Your state (for the GST invoice)"),
     )
 
 

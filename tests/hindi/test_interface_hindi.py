@@ -149,3 +149,28 @@ def test_a_hindi_request_leaves_the_thread_in_english(client):
     client.cookies["django_language"] = "hi"
     assert "अभ्यास टेस्ट" in client.get("/tests/").content.decode()
     assert translation.get_language() == "en-in"
+
+
+def test_learner_form_labels_help_and_errors_are_in_hindi(client):
+    from tests.factories import PracticeTestFactory
+
+    client.cookies["django_language"] = "hi"
+    test = PracticeTestFactory(is_free=True)
+
+    free_test = client.get(reverse("courses:test_detail", args=[test.slug])).content.decode()
+    catalog = client.get(reverse("courses:catalog")).content.decode()
+    signup = client.post(reverse("accounts:signup"), {"name": "", "password": ""}).content.decode()
+
+    assert 'for="id_phone">मोबाइल नंबर' in free_test
+    assert "भारतीय मोबाइल नंबर, जैसे 98123 45678।" in free_test
+    assert '<option value="11">कक्षा 11</option>' in free_test
+    assert "सभी कक्षाएँ" in catalog and "ऑनलाइन लाइव" in catalog
+    assert 'for="id_name">नाम' in signup
+    assert "ईमेल पता या मोबाइल नंबर दर्ज करें।" in signup  # ours
+    assert "यह क्षेत्र अपेक्षित हैं" in signup  # Django's own Hindi catalog
+    assert "Mobile number" not in signup
+
+
+def test_learner_form_labels_stay_english_without_the_cookie(client):
+    signup = client.get(reverse("accounts:signup")).content.decode()
+    assert 'for="id_phone">Mobile number' in signup
