@@ -32,7 +32,7 @@ from django_redis import get_redis_connection  # noqa: E402
 
 from cerebrum.sessions import SessionStore  # noqa: E402
 from courses import services  # noqa: E402
-from courses.management import demo_seed  # noqa: E402
+from courses.management import demo_activity  # noqa: E402
 from courses.models import (  # noqa: E402
     AttemptAnswer,
     ChapterNote,
@@ -47,7 +47,7 @@ AUTH_BACKEND = "accounts.backends.EmailOrPhoneBackend"
 
 
 def sessions(count: int) -> dict:
-    learners = list(demo_seed.learner_queryset().only("id", "email", "password")[:count])
+    learners = list(demo_activity.learner_queryset().only("id", "email", "password")[:count])
     store = SessionStore()
     expires = timezone.now() + timedelta(days=1)
     rows, out = [], []
@@ -74,7 +74,7 @@ def sessions(count: int) -> dict:
         )
     return {
         "users": out,
-        "password": demo_seed.DEMO_PASSWORD,
+        "password": demo_activity.DEMO_PASSWORD,
         "courses": list(Course.objects.filter(is_active=True).values_list("slug", flat=True)),
         "notes": list(ChapterNote.objects.filter(is_published=True).values_list("slug", flat=True)[:200]),
         "free_tests": _free_tests(),

@@ -24,6 +24,7 @@ from accounts.models import ParentLink, User
 from analytics.models import Campaign
 from cerebrum.cache import page_cache_bump
 from courses.item_analysis import recent_tests_analyse
+from courses.management import demo_activity as activity
 from courses.management import demo_seed as seed
 from courses.models import (
     ChapterNote,
@@ -148,22 +149,22 @@ class Command(BaseCommand):
 
     def _seed_people(self, plan: dict) -> None:
         # One Argon2 hash for everyone: hashing 10,000 passwords would take minutes on its own.
-        password_hash = make_password(seed.DEMO_PASSWORD)
+        password_hash = make_password(activity.DEMO_PASSWORD)
         with transaction.atomic():
-            rows = [*seed.demo_user_rows(password_hash), *seed.student_rows(plan["students"], password_hash)]
+            rows = [*activity.demo_user_rows(password_hash), *activity.student_rows(plan["students"], password_hash)]
             self._insert("users", User, rows, key=("email",))
-            demo = seed.demo_users()
+            demo = activity.demo_users()
             link = ParentLink(parent=demo["parent"], student=demo["student"], relation=ParentLink.Relation.MOTHER)
             self._insert("parent links", ParentLink, [link], key=("parent_id", "student_id"))
 
     # --- enrollments, attempts, payments, events ---------------------------------------------------
 
     def _seed_activity(self, plan: dict) -> None:
-        students = list(seed.learner_queryset().values_list("id", flat=True))
-        demo_student = seed.demo_users()["student"]
+        students = list(activity.learner_queryset().values_list("id", flat=True))
+        demo_student = activity.demo_users()["student"]
         courses = list(Course.objects.filter(slug__in=seed.course_slugs()).order_by("id"))
         with transaction.atomic():
-            rows = seed.enrollment_rows(
+            rows = activity.enrollment_rows(
                 rng=self.rng, demo_student=demo_student, students=students, courses=courses, plan=plan, now=self.now
             )
             self._insert("enrollments", Enrollment, rows, key=("user_id", "course_id"))
@@ -173,20 +174,20 @@ class Command(BaseCommand):
                 self._attempt_rows(demo_student, students, plan),
                 key=("user_id", "test_id", "attempt_number"),
             )
-            self._insert("payments", Payment, seed.payment_rows(now=self.now), key=("receipt_number",))
-            self._insert("payment events", PaymentEvent, seed.payment_event_rows(), key=("provider_event_id",))
+            self._insert("payments", Payment, activity.payment_rows(now=self.now), key=("receipt_number",))
+            self._insert("payment events", PaymentEvent, activity.payment_event_rows(), key=("provider_event_id",))
 
     def _seed_events(self, plan: dict) -> None:
-        students = list(seed.learner_queryset().values_list("id", flat=True))
-        self.created["analytics events"] = seed.load_events(
+        students = list(activity.learner_queryset().values_list("id", flat=True))
+        self.created["analytics events"] = activity.load_events(
             rng=self.rng, count=plan["events"], students=students, now=self.now
         )
 
     def _seed_rollups(self, plan: dict) -> None:
         """Campaign costs, then the daily rollups over the seeded events' 90 days: the staff dashboards
         open complete (issue 19 item 2). Recomputed on every run; idempotent."""
-        self._insert("campaigns", Campaign, seed.campaign_rows(), key=("utm_source", "utm_campaign"))
-        self.created["rollup rows"] = rollups_rebuild(days=seed.ROLLUP_DAYS)
+        self._insert("campaigns", Campaign, activity.campaign_rows(), key=("utm_source", "utm_campaign"))
+        self.created["rollup rows"] = rollups_rebuild(days=activity.ROLLUP_DAYS)
 
     def _seed_item_analysis(self, plan: dict) -> None:
         """Item analysis of every test with finished attempts, as the nightly task does (issue 19 item 1)."""
@@ -194,8 +195,8 @@ class Command(BaseCommand):
 
     def _attempt_rows(self, demo_student: User, students: list[int], plan: dict) -> list[TestAttempt]:
         tests = list(PracticeTest.objects.filter(slug__in=seed.test_slugs(plan["bench_tests"])).order_by("id"))
-        keys = seed.answer_keys([test.pk for test in tests])
-        return seed.attempt_rows(
+        keys = activity.answer_keys([test.pk for test in tests])
+        return activity.attempt_rows(
             rng=self.rng, tests=tests, keys=keys, demo_student=demo_student, students=students, now=self.now
         )
 
@@ -217,7 +218,7 @@ class Command(BaseCommand):
         created = ", ".join(f"{count:,} {label}" for label, count in self.created.items())
         self.stdout.write(self.style.SUCCESS(f"seed_demo --size {size}: created {created} in {seconds:.1f}s"))
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-        self.stdout.write(f"Database: {database}. Demo logins (password '{seed.DEMO_PASSWORD}'):")
-        for role, email in seed.DEMO_LOGINS:
+        self.stdout.write(f"Database: {database}. Demo logins (password '{activity.DEMO_PASSWORD}'):")
+        for role, email in activity.DEMO_LOGINS:
             self.stdout.write(f"  {role:<8} {email}")
         self.stdout.write(f"Open {settings.SITE_URL}/ (learners) and {settings.SITE_URL}/admin/ (staff).")
