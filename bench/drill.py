@@ -15,6 +15,7 @@ each write straight back), one fault at a time, on real processes:
   failover      stop the primary (immediate), promote the standby, point PgBouncer at it: reads go on,
                 writes come back (timed), nothing acknowledged is lost; then a new standby is cloned
   scaling       server CPU-ms per request with 1 and with 2 app nodes at the same load
+  steady        (only when named) no fault for DRILL_STEADY_SECONDS (120): the live mock alone
 
 Counts come from nginx's access log (every request a client saw) and from the writers' own ledger,
 compared with PostgreSQL at the end. Results: bench/results/<time>-drill.json and, for a run of all
@@ -47,10 +48,13 @@ BASE = f"http://127.0.0.1:{HTTP_PORT}"
 LEARNERS = int(os.environ.get("DRILL_LEARNERS", "300"))
 WRITERS = int(os.environ.get("DRILL_WRITERS", "6"))
 DRILLS = ["scaling", "node-kill", "node-hang", "cache-redis", "broker-redis", "lag", "failover"]
+EXTRA_DRILLS = ["steady"]  # not part of a full run: DRILLS=steady
+STEADY_SECONDS = int(os.environ.get("DRILL_STEADY_SECONDS", "120"))
 ACCESS_LINE = re.compile(
     r'^\S+ \[(?P<at>[^\]]+)\] "(?P<method>\S+) (?P<path>\S+)[^"]*" (?P<status>\d{3}) .*cache=(?P<cache>\S*)'
 )
 DOC = ROOT / "docs" / "scaling.md"
+PIN_COOKIE = "cb_rw"  # cerebrum/db_router.py: the learner's read-your-writes pin
 
 
 # --- the cluster ------------------------------------------------------------------------------------
@@ -164,6 +168,7 @@ class Ledger:
         self.enrolled: set[tuple[int, str]] = set()  # (learner index, course slug)
         self.failures: list[tuple[float, str, str]] = []  # (unix time, what, status or error)
         self.ryw_misses: list[tuple[float, str]] = []
+        self.ryw_miss_details: list[dict] = []  # what each miss sent, what the server answered and showed
         self.acks: list[tuple[float, str]] = []
         self.lock = threading.Lock()
 
@@ -216,18 +221,42 @@ def sit_one_test(session: requests.Session, slug: str, ledger: Ledger, stop: thr
         return
     attempt = started.json()
     ledger.ack("start")
-    for seq, question in enumerate([item["id"] for item in attempt["questions"]][:5], start=1):
+    # start hands back a learner's running attempt (one an earlier run, a failed submit or a stopped writer
+    # left) with what it stores: like the exam screen (docs/exam.md), continue the seq above its last_seq.
+    # Restarting at 1 sent seqs the server already held, which it rightly keeps out as retries; read back,
+    # they showed the stored answer: the "read-your-writes misses" of issue 20.
+    resumed_at_seq = attempt["last_seq"]
+    questions = [item["id"] for item in attempt["questions"]][:5]
+    for seq, question in enumerate(questions, start=resumed_at_seq + 1):
         if stop.is_set():
             return
         option = random.choice("ABCD")
         body = {"answers": [{"question_id": question, "option": option, "seq": seq}]}
-        if _post(session, f"{BASE}/api/v1/attempts/{attempt['id']}/answers", "answer", ledger, json=body):
+        saved = _post(session, f"{BASE}/api/v1/attempts/{attempt['id']}/answers", "answer", ledger, json=body)
+        if saved and saved.json()["saved"] != 1:  # kept out as older than what is stored: not acknowledged
+            ledger.fail("answer", "not stored")
+        elif saved:
             with ledger.lock:
                 ledger.answers[(attempt["id"], question)] = seq
             ledger.ack("answer")
+            pinned = PIN_COOKIE in session.cookies
             state = session.get(f"{BASE}/api/v1/attempts/{attempt['id']}", timeout=20)
-            if state.status_code == 200 and state.json()["answers"].get(str(question), {}).get("option") != option:
+            shown = state.json()["answers"].get(str(question), {}) if state.status_code == 200 else {}
+            if state.status_code == 200 and shown.get("option") != option:
                 ledger.ryw_misses.append((time.time(), "answer"))
+                ledger.ryw_miss_details.append(
+                    {
+                        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                        "attempt": attempt["id"],
+                        "question": question,
+                        "sent": {"option": option, "seq": seq},
+                        "answered": saved.json(),
+                        "read": shown,
+                        "resumed_at_seq": resumed_at_seq,
+                        "pin_cookie_sent": pinned,
+                        "read_sql_queries": state.headers.get("X-SQL-Queries"),
+                    }
+                )
         time.sleep(random.uniform(0.5, 1.5))
     if _post(session, f"{BASE}/api/v1/attempts/{attempt['id']}/submit", "submit", ledger):
         ledger.submitted.add(attempt["id"])
@@ -277,6 +306,7 @@ def verify_ledger(ledger: Ledger, learners: list[dict]) -> dict:
         "enrollments_lost": len(ledger.enrolled) - int(stored_enrolled),
         "read_your_writes_misses": len(ledger.ryw_misses),
         "read_your_writes_misses_by_kind": dict(Counter(what for _, what in ledger.ryw_misses)),
+        "read_your_writes_miss_details": ledger.ryw_miss_details,
     }
 
 
@@ -437,6 +467,12 @@ def service_pids() -> dict[str, list[int]]:
     return tiers
 
 
+def drill_steady() -> dict:
+    """No fault: STEADY_SECONDS of the load alone (the live mock's read-your-writes with a current replica)."""
+    time.sleep(STEADY_SECONDS)
+    return {"steady_seconds": STEADY_SECONDS}
+
+
 def drill_scaling() -> dict:
     """CPU-ms per app-served request with node 2 out of nginx, then with both nodes, at the same load;
     and the CPU-ms PostgreSQL, PgBouncer and Redis spent per such request meanwhile."""
@@ -579,7 +615,7 @@ def write_doc(results: dict, result_file: Path) -> None:
     lines += [
         "",
         "Acknowledged vs stored (checked on the primary after the run): "
-        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ledger.items())
+        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ledger.items() if k != "read_your_writes_miss_details")
         + ".",
     ]
     if "scaling" in results["drills"]:
@@ -708,7 +744,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--prepare"]:
         prepare(Path(sys.argv[2]))
     else:
-        unknown = [name for name in sys.argv[1:] if name not in DRILLS]
+        unknown = [name for name in sys.argv[1:] if name not in DRILLS + EXTRA_DRILLS]
         if unknown:
-            sys.exit(f"unknown drill(s) {unknown}; choose from {DRILLS}")
+            sys.exit(f"unknown drill(s) {unknown}; choose from {DRILLS + EXTRA_DRILLS}")
         main(sys.argv[1:] or DRILLS)

@@ -166,3 +166,157 @@ def test_a_stopped_standby_sends_reads_to_the_primary(standby_replica):
         as_postgres(*(str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(data.parent / "restart.log"), "-w", "start"))
     db_router.forget_replica_lag()
     assert until(lambda: router.db_for_read(User) == ALIAS)
+
+
+# --- A learner's own answers and attempt through the API, on the Cerebrum schema over the same pair ---
+# Django's "default" is pointed at the pair's primary for these tests (a copy of the test database's
+# schema, replicated to the standby), so the API's writes stream to a real standby whose replay the
+# test pauses. Issue 20: `make drill` counted answers read straight back showing an older value.
+
+RYW_DB = "cerebrum_ryw"
+RYW_ALIAS = "standby_ryw"
+# Transactional (the API's commits must reach the standby), and allowed to query RYW_ALIAS: it is configured
+# by the module's fixture, before each test's database checks are set up.
+on_replicas = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+@pytest.fixture(scope="module")
+def cerebrum_schema(streaming_pair, django_db_setup, django_db_blocker):
+    """The test database (schema and the little data migrations leave) copied into RYW_DB on the pair's
+    primary, once per module; the standby gets it by streaming, and is configured as RYW_ALIAS."""
+    source = connections["default"].settings_dict  # the test database (pytest-django renamed it)
+    sql(streaming_pair["primary"], f"CREATE DATABASE {RYW_DB}")
+    with django_db_blocker.unblock():
+        dump = subprocess.run(
+            [str(PGBIN / "pg_dump"), "--no-owner", "--no-privileges", "-h", source["HOST"] or "127.0.0.1"]
+            + ["-p", str(source["PORT"] or 5432), "-U", source["USER"] or "postgres", source["NAME"]],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            env={**os.environ, "PGPASSWORD": source.get("PASSWORD") or ""},
+        ).stdout
+    subprocess.run(
+        [str(PGBIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(streaming_pair["primary"])]
+        + ["-U", "postgres", RYW_DB],
+        input=dump,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    connections.settings[RYW_ALIAS] = {
+        **connections["default"].settings_dict,
+        **{"NAME": RYW_DB, "HOST": "127.0.0.1", "PORT": streaming_pair["standby"], "OPTIONS": {}},
+        "TEST": {"MIRROR": "default"},
+    }
+    yield streaming_pair
+    with django_db_blocker.unblock():
+        connections[RYW_ALIAS].close()
+    del connections.settings[RYW_ALIAS]
+    if hasattr(connections._connections, RYW_ALIAS):
+        delattr(connections._connections, RYW_ALIAS)
+
+
+@pytest.fixture
+def learner_on_replicas(cerebrum_schema, settings):
+    """Django's default on the pair's primary, the standby its only replica, the router and the
+    read-your-writes middleware installed (settings add them only when DATABASE_REPLICA_URLS is set). Lag alone never
+    moves reads here (a bound of an hour): only the learner's pin, or a cache fill, reads the primary."""
+    default = connections["default"]
+    saved = default.settings_dict
+    options = {key: value for key, value in saved.get("OPTIONS", {}).items() if key != "pool"}
+    moved = {**saved, "NAME": RYW_DB, "HOST": "127.0.0.1", "PORT": cerebrum_schema["primary"], "OPTIONS": options}
+    settings.DATABASE_REPLICAS = [RYW_ALIAS]
+    settings.DATABASE_ROUTERS = ["cerebrum.db_router.PrimaryReplicaRouter"]
+    settings.REPLICA_MAX_LAG_SECONDS = 3600
+    settings.REPLICA_LAG_CHECK_SECONDS = 0
+    settings.MIDDLEWARE = ["cerebrum.db_router.ReadYourWritesMiddleware", *settings.MIDDLEWARE]
+    db_router.forget_replica_lag()
+    token = db_router._pinned_until.set(0.0)
+    default.close()
+    default.close_pool()
+    default.settings_dict = moved
+    try:
+        yield cerebrum_schema
+    finally:  # back on the test database before transactional_db flushes it
+        sql(cerebrum_schema["standby"], "SELECT pg_wal_replay_resume()")
+        connections[RYW_ALIAS].close()
+        default.close()
+        default.settings_dict = saved
+        db_router._pinned_until.reset(token)
+        db_router.forget_replica_lag()
+
+
+def standby_count(ports: dict, query: str, *params) -> int:
+    with psycopg.connect(host="127.0.0.1", port=ports["standby"], user="postgres", dbname=RYW_DB) as conn:
+        return conn.execute(query, params).fetchone()[0]
+
+
+def replayed(ports: dict) -> bool:
+    """The standby has replayed everything the primary has written so far."""
+    target = sql(ports["primary"], "SELECT pg_current_wal_lsn()")[0][0]
+    return bool(sql(ports["standby"], f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")[0][0])
+
+
+def device(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def started_attempt(ports: dict) -> tuple:
+    """A learner's running attempt of a free three-question test, replayed on the standby."""
+    from tests.factories import PracticeTestFactory, UserFactory
+
+    user = UserFactory()
+    phone = device(user)
+    started = phone.post(f"/api/v1/tests/{PracticeTestFactory(question_count=3).slug}/attempts")
+    assert started.status_code == 201, started.content
+    assert until(lambda: replayed(ports))
+    return user, phone, started.json()
+
+
+def answer(client, attempt: dict, question: int, option: str, seq: int):
+    body = {"answers": [{"question_id": question, "option": option, "seq": seq}]}
+    return client.post(f"/api/v1/attempts/{attempt['id']}/answers", body, format="json")
+
+
+@on_replicas
+def test_an_answer_read_straight_back_shows_with_the_standby_behind(learner_on_replicas):
+    ports = learner_on_replicas
+    user, phone, attempt = started_attempt(ports)
+    question = attempt["paper"][0]["id"]
+    sql(ports["standby"], "SELECT pg_wal_replay_pause()")
+
+    saved = answer(phone, attempt, question, "B", 1)
+
+    # the raw-SQL upsert pinned the learner: the cookie rides on the 200, and the read-back is the primary's
+    assert saved.json() == {"saved": 1, "acknowledged_seq": 1}
+    assert db_router.PIN_COOKIE in saved.cookies
+    assert phone.get(f"/api/v1/attempts/{attempt['id']}").json()["answers"][str(question)]["option"] == "B"
+    # while the standby lacks the row: the same read without the pin (another device) comes from it
+    assert standby_count(ports, "SELECT count(*) FROM attempt_answers WHERE attempt_id = %s", attempt["id"]) == 0
+    assert str(question) not in device(user).get(f"/api/v1/attempts/{attempt['id']}").json()["answers"]
+
+
+@on_replicas
+def test_a_resumed_attempt_keeps_the_stored_answer_for_a_seq_at_or_below_last_seq(learner_on_replicas):
+    """What `make drill` counted as misses: its writer restarted seq at 1 on an attempt `start` resumed."""
+    ports = learner_on_replicas
+    user, phone, attempt = started_attempt(ports)
+    question = attempt["paper"][0]["id"]
+    assert answer(phone, attempt, question, "A", 1).status_code == 200
+    assert until(lambda: replayed(ports))
+
+    # the learner comes back later (no pin left), and start hands back the running attempt with its seq
+    laptop = device(user)
+    resumed = laptop.post(f"/api/v1/tests/{attempt['test']}/attempts").json()
+    assert (resumed["id"], resumed["last_seq"]) == (attempt["id"], 1)
+
+    # a client that starts its seq at 1 again sends a retry of seq 1: kept out, and the reply says so
+    assert answer(laptop, resumed, question, "C", 1).json() == {"saved": 0, "acknowledged_seq": 1}
+    assert laptop.get(f"/api/v1/attempts/{attempt['id']}").json()["answers"][str(question)]["option"] == "A"
+    # one that continues above last_seq (docs/exam.md) is stored and read back
+    assert answer(laptop, resumed, question, "C", resumed["last_seq"] + 1).json()["saved"] == 1
+    assert laptop.get(f"/api/v1/attempts/{attempt['id']}").json()["answers"][str(question)]["option"] == "C"
