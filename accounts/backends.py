@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from accounts.identity import identity_normalize
 from accounts.lockout import account_attempt_reserve, account_capped_mark
 from accounts.models import User
+from cerebrum.db_router import primary_reads
 from cerebrum.metrics import record_cache
 
 # Every signed-in request needs its user; a users SELECT (and its ORM compilation) was ~15 % of a
@@ -55,7 +56,10 @@ class EmailOrPhoneBackend(ModelBackend):
         user = cache.get(key)
         record_cache(hit=user is not None, cache="session-user")
         if user is None:
-            user = super().get_user(user_id)
+            # From the primary: a replica behind a password change would cache the old hash and keep
+            # the other sessions signed in (cerebrum/db_router.py, cache fills).
+            with primary_reads():
+                user = super().get_user(user_id)
             if user is not None:
                 cache.set(key, user, SESSION_USER_CACHE_SECONDS)
         return user if self.user_can_authenticate(user) else None

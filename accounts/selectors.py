@@ -7,6 +7,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 
 from accounts.models import FreeUser, User
 from cerebrum.cache import get_or_build
+from cerebrum.db_router import primary_reads
 from cerebrum.errors import NotFound
 from cerebrum.metrics import record_cache
 
@@ -40,7 +41,8 @@ def user_names(*, user_ids: list[int]) -> dict[int, str]:
     if user_ids:
         record_cache(hit=not missing, cache="names")
     if missing:
-        loaded = dict(User.objects.filter(pk__in=missing).values_list("id", "name"))
+        with primary_reads():  # kept for a day: not a lagging replica's old name (cerebrum/db_router.py)
+            loaded = dict(User.objects.filter(pk__in=missing).values_list("id", "name"))
         cache.set_many({NAME_KEY.format(user_id): name for user_id, name in loaded.items()}, NAME_CACHE_SECONDS)
         names.update(loaded)
     return names

@@ -22,6 +22,7 @@ from django.db.models.signals import post_delete, post_save
 from django_redis.compressors.zlib import ZlibCompressor
 from redis.client import Pipeline
 
+from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
 
 _MISSING = object()
@@ -58,7 +59,12 @@ def get_or_build(
     lock_seconds: int = 10,
     wait_seconds: float = 5.0,
 ) -> tuple[Any, bool]:
-    """Return (value, was_hit). Builds at most once at a time per key across processes."""
+    """Return (value, was_hit). Builds at most once at a time per key across processes.
+
+    The builder's reads go to the primary (cerebrum.db_router.primary_reads): a fill from a lagging
+    replica would keep the old rows under the key a write just dropped, for the whole timeout.
+    """
+    builder = _on_primary(builder)
     if l1_seconds:
         value = l1_get(key)
         if value is not _MISSING:
@@ -78,9 +84,13 @@ def get_or_build(
 
 def warm(key: str, builder: Callable[[], Any], *, timeout: int) -> Any:
     """Build and store `key` now, whatever is cached: pre-warming before a scheduled exam start."""
-    value = builder()
+    value = read_from_primary(builder)
     cache.set(key, value, timeout)
     return value
+
+
+def _on_primary(builder: Callable[[], Any]) -> Callable[[], Any]:
+    return lambda: read_from_primary(builder)
 
 
 def _build_single_flight(

@@ -13,6 +13,12 @@ Reads inside an open transaction on the primary also stay there: a replica canno
 transaction has not committed yet. Code outside a request (Celery tasks, commands) is pinned the
 same way for a few seconds after it writes.
 
+Reads that fill a shared cache go to the primary (`primary_reads()`, and every read of a model
+cacheops caches): a write drops or re-versions its cache entries when it commits, and a fill read
+from a replica that has not replayed that commit yet would put the old rows back under the fresh
+key, where every learner then reads them until the entry expires (minutes), long after the replica
+caught up. Fills are the misses of a cache, so this costs the primary little.
+
 A replica whose replay lags the primary by more than REPLICA_MAX_LAG_SECONDS, or that does not answer,
 gets no reads until it catches up: they go to the primary (or to a replica that is fresh). Each process
 asks each replica at most once per REPLICA_LAG_CHECK_SECONDS, so the check costs one small query per
@@ -21,6 +27,7 @@ replica per second, never one per request.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import random
@@ -34,6 +41,7 @@ from django.http import HttpRequest, HttpResponse
 PIN_COOKIE = "cb_rw"
 _pinned_until: contextvars.ContextVar[float] = contextvars.ContextVar("cerebrum_pinned_until", default=0.0)
 _wrote: contextvars.ContextVar[bool] = contextvars.ContextVar("cerebrum_wrote", default=False)
+_filling_cache: contextvars.ContextVar[bool] = contextvars.ContextVar("cerebrum_filling_cache", default=False)
 logger = logging.getLogger(__name__)
 
 # Seconds of replay lag on a standby: 0 when it has replayed all it received (an idle primary, or a
@@ -59,6 +67,25 @@ def pin_to_primary(seconds: float | None = None) -> None:
 
 def is_pinned() -> bool:
     return _pinned_until.get() > time.monotonic()
+
+
+@contextlib.contextmanager
+def primary_reads():
+    """Reads inside go to the primary: wrap the loader of anything stored in a shared cache.
+
+    Unlike pin_to_primary it ends with the block and sets no cookie (reading is not writing).
+    """
+    token = _filling_cache.set(True)
+    try:
+        yield
+    finally:
+        _filling_cache.reset(token)
+
+
+def read_from_primary(loader):
+    """loader() with its reads on the primary (primary_reads): for cache fills given as a callable."""
+    with primary_reads():
+        return loader()
 
 
 def replica_lag_seconds(alias: str) -> float:
@@ -107,12 +134,23 @@ def pin_on_raw_write(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
+def _cached_by_cacheops(model) -> bool:
+    """A read of a model cacheops caches reaches the database only to fill the cache (module docstring)."""
+    return settings.CACHEOPS_ENABLED and model._meta.label_lower in settings.CACHEOPS
+
+
 class PrimaryReplicaRouter:
     """Installed by settings when DATABASE_REPLICA_URLS names at least one replica."""
 
     def db_for_read(self, model, **hints) -> str:
         replicas = settings.DATABASE_REPLICAS
-        if not replicas or is_pinned() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        if (
+            not replicas
+            or is_pinned()
+            or _filling_cache.get()
+            or _cached_by_cacheops(model)
+            or connections[DEFAULT_DB_ALIAS].in_atomic_block
+        ):
             return DEFAULT_DB_ALIAS
         fresh = [alias for alias in replicas if replica_is_fresh(alias)]
         return random.choice(fresh) if fresh else DEFAULT_DB_ALIAS

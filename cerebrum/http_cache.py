@@ -43,6 +43,7 @@ from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
 from cerebrum.cache import _MISSING, l1_get, l1_set, page_version_key, user_pages_version_key
+from cerebrum.db_router import primary_reads
 from cerebrum.i18n import request_language
 from cerebrum.metrics import record_cache
 
@@ -76,7 +77,8 @@ class PublicPageCacheMiddleware:
             response["ETag"] = entry["etag"]
             return _conditional(request, response, "HIT", seconds)
         record_cache(hit=False, cache="page")
-        response = self.get_response(request)
+        with primary_reads():  # the page is kept under the current version: rendered from current rows
+            response = self.get_response(request)
         if _storable(response):
             entry = _store(key, response, version, seconds, in_process=True)
             response["ETag"] = entry["etag"]
@@ -102,7 +104,8 @@ class MemberPageCacheMiddleware:
             response["X-Cache"] = "HIT"
             return response
         record_cache(hit=False, cache="page")
-        response = self.get_response(request)
+        with primary_reads():  # as above
+            response = self.get_response(request)
         if _storable(response):
             _store(key, response, version, seconds, in_process=shared, csrf=True)
             response["X-Cache"] = "MISS"

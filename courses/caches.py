@@ -21,6 +21,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from cerebrum.cache import get_or_build, page_version_key, user_pages_bump
+from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
 from courses.hindi import question_hindi
 from courses.models import PaperVersion, PracticeTestQuestion
@@ -219,7 +220,7 @@ def content_get_or_load(key: str, loader):
     record_cache(hit=current, cache="content")
     if current:
         return entry[1]
-    value = loader()
+    value = read_from_primary(loader)  # a fill: never from a replica behind the edit (db_router)
     if value is not None:
         cache.set(key, (version, value), CONTENT_TIMEOUT)
     return value
@@ -243,7 +244,9 @@ def attempt_get_or_load(attempt_id: int, loader):
     attempt = cache.get(attempt_key(attempt_id))
     record_cache(hit=attempt is not None, cache="attempt")
     if attempt is None:
-        attempt = loader()
+        # From the primary: a replica behind a submit or a grant of extra time would put the old row
+        # back right after the save dropped it, for ATTEMPT_TIMEOUT (cerebrum/db_router.py).
+        attempt = read_from_primary(loader)
         if attempt is not None and attempt.status == attempt.Status.IN_PROGRESS:
             cache.set(attempt_key(attempt_id), attempt, ATTEMPT_TIMEOUT)
     return attempt
@@ -440,7 +443,7 @@ def _board_rebuild(client, key: str, rebuild) -> None:
             time.sleep(0.05)
         return
     try:
-        scores = rebuild()
+        scores = read_from_primary(rebuild)  # what the board keeps until its TTL: not a lagging replica's
         temp = f"{key}:rebuilding"
         pipe = client.pipeline(transaction=True)
         pipe.delete(temp)

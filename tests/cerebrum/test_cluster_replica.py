@@ -320,3 +320,29 @@ def test_a_resumed_attempt_keeps_the_stored_answer_for_a_seq_at_or_below_last_se
     # one that continues above last_seq (docs/exam.md) is stored and read back
     assert answer(laptop, resumed, question, "C", resumed["last_seq"] + 1).json()["saved"] == 1
     assert laptop.get(f"/api/v1/attempts/{attempt['id']}").json()["answers"][str(question)]["option"] == "C"
+
+
+@on_replicas
+def test_an_attempt_cache_filled_while_the_standby_lags_a_submit_holds_the_submitted_row(learner_on_replicas):
+    from courses import caches
+
+    ports = learner_on_replicas
+    user, phone, attempt = started_attempt(ports)
+    sql(ports["standby"], "SELECT pg_wal_replay_pause()")
+    assert phone.post(f"/api/v1/attempts/{attempt['id']}/submit").status_code == 200
+    assert (
+        standby_count(
+            ports, "SELECT count(*) FROM test_attempts WHERE id = %s AND status = 'IN_PROGRESS'", attempt["id"]
+        )
+        == 1
+    )
+
+    # a second device (no pin) reads the attempt right after the submit dropped it from Redis: a cache fill
+    device(user).get(f"/api/v1/attempts/{attempt['id']}")
+
+    # then once the standby has caught up, the learner's result shows (a fill from the standby would have
+    # kept the running row in Redis for ATTEMPT_TIMEOUT: 409 attempt_running for half an hour)
+    sql(ports["standby"], "SELECT pg_wal_replay_resume()")
+    assert until(lambda: replayed(ports))
+    assert device(user).get(f"/api/v1/attempts/{attempt['id']}/result").status_code == 200
+    assert caches.cache.get(caches.attempt_key(attempt["id"])) is None

@@ -207,3 +207,42 @@ def test_settings_install_router_and_middleware_from_replica_urls():
     assert test_settings == "default"
     assert before in {"replica1", "replica2"}
     assert after == "default"
+
+
+# --- Cache fills read the primary (issue 20): a fill from a lagging replica outlives the lag ---------
+
+
+def test_reads_that_fill_a_cache_go_to_the_primary_and_leave_no_pin(router):
+    with db_router.primary_reads():
+        assert router.db_for_read(User) == "default"
+
+    assert router.db_for_read(User) in {"replica1", "replica2"}
+    assert not is_pinned()
+
+
+def test_a_request_whose_reads_filled_a_cache_sets_no_cookie():
+    def view(request):
+        return HttpResponse(db_router.read_from_primary(lambda: PrimaryReplicaRouter().db_for_read(User)))
+
+    response = _middleware(view)(RequestFactory().get("/"))
+
+    assert response.content.decode() == "default"
+    assert PIN_COOKIE not in response.cookies
+
+
+def test_models_cacheops_caches_are_read_from_the_primary(router, settings):
+    from courses.models import PracticeTest
+
+    settings.CACHEOPS_ENABLED = True
+    assert router.db_for_read(PracticeTest) == "default"
+
+    settings.CACHEOPS_ENABLED = False
+    assert router.db_for_read(PracticeTest) in {"replica1", "replica2"}
+
+
+def test_get_or_build_runs_its_builder_on_the_primary(router):
+    from cerebrum.cache import get_or_build
+
+    value, hit = get_or_build("test:db-router:fill", lambda: router.db_for_read(User), timeout=60)
+
+    assert (value, hit) == ("default", False)
