@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import backends  # noqa: F401  connects the session-user cache's invalidation
+        from accounts import backends, tasks  # noqa: F401  backends connects the session-user cache's invalidation
+        from accounts.services import passwords
+
+        # The services publish tasks whose module imports them (cerebrum/bindings.py).
+        passwords.password_reset_send_task.bind(tasks.password_reset_send)
+        passwords.password_reset_otp_send_task.bind(tasks.password_reset_otp_send)

@@ -25,6 +25,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, AttributionTouch
+from cerebrum.bindings import Binding
 from cerebrum.task_publish import task_publish
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -36,6 +37,8 @@ VISITOR_COOKIE = "cb_aid"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 # Set on the request when this response must give the device its visitor cookie.
 NEW_VISITOR_ATTR = "_analytics_new_visitor"
+# The task of analytics/tasks.py, which imports this module (bound in AnalyticsConfig.ready).
+visitor_events_join_task = Binding("analytics.visitor_events_join")
 
 
 def touch_from_query(query: QueryDict) -> dict:
@@ -94,8 +97,6 @@ def visitor_join(*, anonymous_id: str, user_id: int) -> int:
     """The device's touches that no learner owns yet become `user_id`'s; its events follow after the
     buffer has flushed (`visitor_events_join`, ANALYTICS_JOIN_DELAY_SECONDS later). Returns the
     touches joined. Safe to repeat."""
-    from analytics.tasks import visitor_events_join  # the task module imports this one
-
     if not anonymous_id:
         return 0
     joined = AttributionTouch.objects.filter(anonymous_id=anonymous_id, user__isnull=True).update(user_id=user_id)
@@ -103,7 +104,7 @@ def visitor_join(*, anonymous_id: str, user_id: int) -> int:
     # Broker down: joined here at once; events still in the buffer then stay the device's.
     transaction.on_commit(
         lambda: task_publish(
-            visitor_events_join,
+            visitor_events_join_task,
             anonymous_id,
             user_id,
             until,

@@ -20,6 +20,12 @@ def format_inr(paise: int | None, *, always_paise: bool = False) -> str:
     return format_currency(amount, "INR", locale="en_IN")
 
 
+def rupees(paise: int | None) -> str:
+    """1_04_99_900 → "₹1,04,999.00": integer paise with Indian digit grouping, paise always shown (receipts,
+    messages; the `rupees` template filter of payments/templatetags/money.py)."""
+    return format_inr(paise, always_paise=True)
+
+
 def gst_split(total_paise: int, *, intra_state: bool = True, rate_percent: int | None = None) -> dict[str, int]:
     """The one GST computation: a GST-inclusive total in integer paise → taxable value and tax heads.
 

@@ -8,9 +8,14 @@ class CoursesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.services import lead_adopted_hooks
+        from courses import rekey, tasks
         from courses.caches import _attempt_forget_on_change
         from courses.models import TestAttempt
         from courses.services import free_user_attempts_adopt
+
+        # The re-key publishes tasks whose module imports it (cerebrum/bindings.py).
+        rekey.rekey_second_pass_task.bind(tasks.rekey_second_pass)
+        rekey.item_analysis_compute_task.bind(tasks.item_analysis_compute)
 
         # A lead who signs up keeps their free-test attempts (accounts never imports courses).
         if free_user_attempts_adopt not in lead_adopted_hooks:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cerebrum.audit_context import acting
+from cerebrum.bindings import Binding
 from cerebrum.errors import DomainError
 from cerebrum.task_publish import task_publish
 from courses import caches
@@ -27,8 +28,7 @@ from courses.models import (
     QuestionKeyChange,
     TestAttempt,
 )
-from courses.scoring import OPTIONS, Marking, score_answers
-from courses.services import sections_in_learner_order
+from courses.scoring import OPTIONS, Marking, score_answers, sections_in_learner_order
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ SECOND_PASS_SECONDS = caches.PAPER_L1_SECONDS + 30
 # in its second pass, registered by higher apps in their AppConfig.ready() (practice: the mistake
 # notebook follows the new key); courses imports none of them. Each must be idempotent.
 after_rekey_hooks: list = []
+# Tasks of courses/tasks.py, which imports this module (bound in CoursesConfig.ready).
+rekey_second_pass_task = Binding("courses.rekey_second_pass")
+item_analysis_compute_task = Binding("courses.item_analysis_compute")
 
 
 @transaction.atomic
@@ -247,12 +250,10 @@ def _after_rescore(attempt_ids: list[int], boards: list[str], user_ids: set) -> 
 
 
 def _after_rekey(question_id: int, test_ids: list[int], changed_by_id: int | None) -> None:
-    from courses import tasks  # the tasks module imports this one
-
     # Broker down: both run here now (the second pass without its wait, so a submit racing the
     # re-key may keep the old key until the key is saved again).
     task_publish(
-        tasks.rekey_second_pass,
+        rekey_second_pass_task,
         question_id=question_id,
         test_ids=test_ids,
         changed_by_id=changed_by_id,
@@ -260,4 +261,4 @@ def _after_rekey(question_id: int, test_ids: list[int], changed_by_id: int | Non
         if_unreachable="run_here",
     )
     for test_id in test_ids:
-        task_publish(tasks.item_analysis_compute, test_id, if_unreachable="run_here")
+        task_publish(item_analysis_compute_task, test_id, if_unreachable="run_here")

@@ -20,7 +20,9 @@ from django.utils import timezone
 from accounts.selectors import children_for_parent
 from analytics.attribution import touches_for_user, utm_columns
 from analytics.services import event_record
+from cerebrum.bindings import Binding
 from cerebrum.errors import Conflict, DomainError, NotFound, Unprocessable
+from cerebrum.money import rupees
 from communications.services import message_enqueue
 from courses.models import Enrollment
 from courses.services import enrollment_activate
@@ -34,13 +36,15 @@ from payments.states import (
     next_status,
     status_after_refund,
 )
-from payments.templatetags.money import rupees
 
 logger = logging.getLogger("payments")
 
 S = Payment.Status
 REFUNDABLE_STATUSES = (S.CAPTURED, S.PARTIALLY_REFUNDED)
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# The sandbox gateway settles a refund by a webhook that comes back through this module (payments/sandbox.py
+# imports it), so it is bound in PaymentsConfig.ready (cerebrum/bindings.py).
+sandbox_refund_settle = Binding("payments.sandbox.sandbox_refund_settle")
 
 
 class PaymentRejected(DomainError):
@@ -588,8 +592,6 @@ def refund_create(*, payment: Payment, amount_paise: int, reason: str = "", crea
         payload={"refund_id": refund_id, "amount": amount_paise, "by": getattr(created_by, "pk", None)},
     )
     if gateway.name == "SANDBOX":
-        from payments.sandbox import sandbox_refund_settle
-
         transaction.on_commit(lambda: sandbox_refund_settle(refund_id=refund.pk))
     return refund
 

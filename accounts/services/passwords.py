@@ -27,6 +27,7 @@ from accounts.lockout import account_failures_clear
 from accounts.models import PhoneOTP, User
 from accounts.services.users import phone_clean
 from accounts.tokens import user_tokens_revoke
+from cerebrum.bindings import Binding
 from cerebrum.errors import DomainError
 from cerebrum.task_publish import task_publish
 from communications.services import message_enqueue
@@ -37,6 +38,9 @@ OTP_RATE_WINDOW = timedelta(minutes=10)
 OTP_RATE_LIMIT = 3
 OTP_KEEP = timedelta(days=7)  # support can still see recent sends in the admin
 PASSWORD_RESET_LIMIT = 3
+# The tasks of accounts/tasks.py, which imports this module (bound in AccountsConfig.ready).
+password_reset_send_task = Binding("accounts.password_reset_send")
+password_reset_otp_send_task = Binding("accounts.password_reset_otp_send")
 PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
 
 
@@ -183,11 +187,9 @@ def password_reset_request(*, email: str) -> None:
     identity = identity_normalize(email)
     if not is_email(identity) or not _reset_allowed(identity):
         return
-    from accounts.tasks import password_reset_send  # the task module imports this one
-
     nonce = secrets.token_hex(8)
     # Broker down: the task runs here, so the link still goes (its timing then differs, as embedded).
-    transaction.on_commit(lambda: task_publish(password_reset_send, identity, nonce, if_unreachable="run_here"))
+    transaction.on_commit(lambda: task_publish(password_reset_send_task, identity, nonce, if_unreachable="run_here"))
 
 
 @transaction.atomic
@@ -224,9 +226,7 @@ def password_reset_otp_request(*, phone: str) -> None:
     the account and sends the code.
     """
     phone = phone_clean(phone, "phone")
-    from accounts.tasks import password_reset_otp_send  # the task module imports this one
-
-    transaction.on_commit(lambda: task_publish(password_reset_otp_send, phone, if_unreachable="run_here"))
+    transaction.on_commit(lambda: task_publish(password_reset_otp_send_task, phone, if_unreachable="run_here"))
 
 
 @transaction.atomic

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from cerebrum.money import format_inr
+from cerebrum import money
 
 register = template.Library()
-
-
-@register.filter
-def rupees(paise: int | None) -> str:
-    return format_inr(paise, always_paise=True)
+register.filter("rupees", money.rupees)
