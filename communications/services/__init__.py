@@ -1,6 +1,7 @@
 """Every write to the communications domain (style.md: a services package once one file passed ~400 lines).
 
-`outbox`: writing, sending, relaying and retrying messages, delivery receipts, quiet hours.
+`outbox`: writing and publishing messages, relaying lost ones, staff retries, quiet hours.
+`delivery`: sending a row (the `message_send` task), retries, refusals, delivery receipts.
 `consent`: the learner's channel and marketing choices, opt-outs, the suppression list.
 Callers import from here.
 """
@@ -13,19 +14,21 @@ from communications.services.consent import (
     suppression_add,
     whatsapp_choices_record,
 )
+from communications.services.delivery import (
+    delivery_receipt_record,
+    delivery_receipts_record,
+    message_deliver,
+    retry_delay,
+)
 from communications.services.outbox import (
     IST,
     QUIET_END_HOUR,
     QUIET_START_HOUR,
-    delivery_receipt_record,
-    delivery_receipts_record,
-    message_deliver,
     message_enqueue,
     message_enqueue_many,
     message_retry,
     outbox_relay,
     quiet_hours_release,
-    retry_delay,
 )
 
 __all__ = [

@@ -260,7 +260,7 @@ def test_a_marketing_retry_falling_in_quiet_hours_waits_for_nine():
         (queued,) = nudge(user)
         with (
             mock.patch("communications.providers.send", side_effect=OSError("timeout")),
-            mock.patch("communications.services.outbox.retry_delay", return_value=300),
+            mock.patch("communications.services.delivery.retry_delay", return_value=300),
         ):
             assert message_deliver(log_id=queued.pk) is None  # no countdown: the relay takes it at 09:00
 
