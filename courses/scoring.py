@@ -68,6 +68,18 @@ def max_score(*, question_count: int, marking: Marking, sections: list[dict] | N
     return question_count * marking.correct
 
 
+def sections_in_learner_order(*, paper: dict, attempt) -> list[dict]:
+    """The paper's sections with each one's question ids in the order this learner saw them
+    (`attempt.question_order`, a list of question ids; the paper's order when it is empty)."""
+    position = {question_id: index for index, question_id in enumerate(attempt.question_order or [])}
+    if not position:
+        return paper["sections"]
+    return [
+        {**section, "question_ids": sorted(section["question_ids"], key=lambda qid: position.get(qid, len(position)))}
+        for section in paper["sections"]
+    ]
+
+
 def _outcome(chosen: str, correct: str) -> str:
     if chosen not in OPTIONS:
         return "unanswered"

@@ -28,6 +28,7 @@ from courses.models import (
     TestAttempt,
 )
 from courses.scoring import OPTIONS as OPTION_LETTERS
+from courses.scoring import sections_in_learner_order
 
 FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
 SOLUTIONS_DELAY = timedelta(minutes=1)  # past the submit grace, so no one can still answer
@@ -225,8 +226,6 @@ def attempt_state(*, attempt: TestAttempt) -> dict:
     the row's status and deadline: the attempt may come from a Redis that lost a grant of extra time or
     a submit (restored with old data), and the timer must follow PostgreSQL, as the answers do.
     """
-    from courses.services import sections_in_learner_order
-
     status, expires_at, rows = _clock_and_answer_rows(attempt)
     attempt = copy.copy(attempt)
     attempt.status, attempt.expires_at = status, expires_at

@@ -26,7 +26,7 @@ from courses.models import (
     PracticeTestQuestion,
     TestAttempt,
 )
-from courses.scoring import OPTIONS, Marking, score_answers
+from courses.scoring import OPTIONS, Marking, score_answers, sections_in_learner_order
 
 # Slack for a slow phone network: an answer or submit arriving this late after the clock ran out still counts.
 SUBMIT_GRACE = timedelta(seconds=30)
@@ -595,17 +595,6 @@ def _apply_score(attempt: TestAttempt) -> None:
     result = score_answers(answers=attempt.answers, answer_key=key, marking=marking, sections=sections)
     for field in _SCORE_FIELDS:
         setattr(attempt, field, getattr(result, field))
-
-
-def sections_in_learner_order(*, paper: dict, attempt: TestAttempt) -> list[dict]:
-    """The paper's sections with each one's question ids in the order this learner saw them."""
-    position = {question_id: index for index, question_id in enumerate(attempt.question_order or [])}
-    if not position:
-        return paper["sections"]
-    return [
-        {**section, "question_ids": sorted(section["question_ids"], key=lambda qid: position.get(qid, len(position)))}
-        for section in paper["sections"]
-    ]
 
 
 def _after_submit(attempt: TestAttempt) -> None:

@@ -17,8 +17,7 @@ from cerebrum.cache import get_or_build
 from cerebrum.errors import Conflict
 from courses import caches, selectors
 from courses.models import AttemptAnswer, TestAttempt
-from courses.scoring import OPTIONS
-from courses.services import sections_in_learner_order
+from courses.scoring import OPTIONS, sections_in_learner_order
 from practice import ranking
 from practice.models import RankBand
 

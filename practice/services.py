@@ -6,9 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from cerebrum.errors import NotFound
+from courses import caches
 from courses import selectors as course_selectors
 from courses.models import PaperVersion, PracticeTest, Question, TestAttempt
-from courses.scoring import OPTIONS
+from courses.scoring import OPTIONS, sections_in_learner_order
 from practice import revision
 from practice.models import Bookmark, MistakeEntry, ReviewCard
 
@@ -52,7 +53,6 @@ def mistakes_record(*, attempt: TestAttempt) -> int:
     """
     if not attempt.user_id:
         return 0
-    from courses import caches  # the answer key as the attempt was scored
 
     key = caches.answer_key_get(test_id=attempt.test_id, version=attempt.paper_version)
     # A free test's question that a live or course-only test also uses: its result shows no verdict, nor does this.
@@ -142,7 +142,6 @@ _FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
 
 def _wrong_on_rekey(attempt: TestAttempt, qid: str, snapshots: dict) -> dict[int, MistakeEntry]:
     """{attempt id: its entry} if the attempt's answer to `qid` is a mistake on its frozen (corrected) key."""
-    from courses import caches
 
     snapshot = snapshots.get((attempt.test_id, attempt.paper_version)) or caches.paper_snapshot(
         attempt.test_id, attempt.paper_version
@@ -169,8 +168,6 @@ def _wrong_on_rekey(attempt: TestAttempt, qid: str, snapshots: dict) -> dict[int
 
 def _not_evaluated(attempt: TestAttempt, paper: dict | None = None) -> set[str]:
     """Answers past an "attempt any N" section's first N, in the learner's order (docs/exam.md)."""
-    from courses import caches
-    from courses.services import sections_in_learner_order
 
     if paper is None:
         paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
