@@ -31,6 +31,8 @@ LAYERS = [("cerebrum",), ("communications", "analytics"), ("accounts",), ("cours
 TOP = ("reports", "audit")  # staff reports and the audit trail: above everything, imported by nothing
 APPS = [name for layer in LAYERS for name in layer] + list(TOP)
 COMPOSITION_ROOT = ("cerebrum.urls", "cerebrum.celery", "cerebrum.settings")
+# Exempt in pyproject.toml's layers contract too: the demo seeder, a bulk writer of every app's tables.
+SEEDER = "courses.management"
 MODULE_LINES, FUNCTION_LINES = 400, 40
 
 
@@ -149,7 +151,8 @@ def main() -> None:
         for line in path.read_text().splitlines()
         if line.strip() and not line.strip().startswith("#")
     )
-    print(f"imports against the order: {len(against)}")
+    seeder = [row for row in against if row.startswith(SEEDER + ".")]
+    print(f"imports against the order: {len(against)} ({len(seeder)} of them the demo seeder's, exempt)")
     print(f"import cycles between files: {len(cycles)}")
     print(f"modules over {MODULE_LINES} lines: {len(big)}")
     print(f"functions over {FUNCTION_LINES} lines: {len(functions)}")
