@@ -1,25 +1,17 @@
-"""Keep `last_active_at` fresh for the inactivity nudge without writing on every request."""
+"""Mark the signed-in user active for the inactivity nudge, writing nothing to the database."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
-from accounts.models import User
-from cerebrum.cache import l1_get, l1_set
-
-ACTIVE_EVERY_SECONDS = 5 * 60
+from accounts.services import last_active_mark
 
 
 class LastActiveMiddleware:
-    """At most one `UPDATE users SET last_active_at` per user per 5 minutes, across all processes.
-
-    An in-process mark (30 s) spares Redis on a learner's burst of requests; the Redis key
-    (`cache.add`, 5 min) makes exactly one process win the write.
-    """
+    """After the view, `last_active_mark` (accounts/services/activity.py): at most one Redis mark per user
+    per 5 minutes; the `accounts.last_active_flush` task writes `last_active_at` in bulk."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -29,16 +21,5 @@ class LastActiveMiddleware:
         # After the view: DRF has put a JWT user on the request by now, and a failed view never counts.
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and response.status_code < 500:
-            last_active_touch(user_id=user.pk)
+            last_active_mark(user_id=user.pk)
         return response
-
-
-def last_active_touch(*, user_id: int) -> bool:
-    key = f"accounts:active:{user_id}"
-    if l1_get(key) is True:
-        return False
-    l1_set(key, True, ACTIVE_EVERY_SECONDS)
-    if not cache.add(key, 1, ACTIVE_EVERY_SECONDS):
-        return False
-    User.objects.filter(pk=user_id).update(last_active_at=timezone.now())
-    return True

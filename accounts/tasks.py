@@ -23,3 +23,9 @@ def password_reset_send(email: str, nonce: str) -> int:
 def password_reset_otp_send(phone: str) -> bool:
     """Find the account with this number and send its reset code; the request that asked did neither."""
     return services.password_reset_otp_send(phone=phone) is not None
+
+
+@shared_task(name="accounts.last_active_flush", acks_late=True, ignore_result=True)
+def last_active_flush() -> int:
+    """Every minute: write the last-active marks the request path left in Redis (one bulk UPDATE)."""
+    return services.last_active_flush()

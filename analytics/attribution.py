@@ -2,7 +2,9 @@
 
 * Each device has a first-party anonymous id, the `cb_aid` cookie (set by the UTM middleware on a
   landing or a sign-in, or by the beacon); client and server events carry it as `anonymous_id`.
-* A landing with utm_* parameters is an attributed visit: one `AttributionTouch` row, written at once.
+* A landing with utm_* parameters is an attributed visit: one `AttributionTouch` row and a LANDING event,
+  written by the `analytics.landing_record` task the UTM middleware publishes (`landing_record`; no
+  middleware writes to the database, issue 16 item 4; with the broker unreachable it runs in the request).
 * On sign-in or sign-up (`django.contrib.auth.login`, every web path) the device's earlier touches and
   events join the learner (`visitor_join`): analytics may not import accounts, so this is a
   `user_logged_in` receiver that uses only the request and the user's id.
@@ -25,6 +27,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, AttributionTouch
+from analytics.services import event_record
 from cerebrum.bindings import Binding
 from cerebrum.task_publish import task_publish
 
@@ -79,9 +82,12 @@ def visitor_id(request: HttpRequest) -> str:
 
 
 @transaction.atomic
-def touch_record(*, anonymous_id: str, user_id: int | None, touch: dict, path: str = "") -> AttributionTouch:
+def touch_record(
+    *, anonymous_id: str, user_id: int | None, touch: dict, path: str = "", at: datetime | None = None
+) -> AttributionTouch:
     """Store one attributed visit (a landing with utm_* parameters) of a device, signed in or not."""
     row = AttributionTouch(
+        created_at=at or timezone.now(),
         anonymous_id=anonymous_id[:64],
         user_id=user_id,
         path=path[:500],
@@ -89,6 +95,27 @@ def touch_record(*, anonymous_id: str, user_id: int | None, touch: dict, path: s
     )
     row.full_clean(exclude=["user"])
     row.save()
+    return row
+
+
+@transaction.atomic
+def landing_record(
+    *, anonymous_id: str, user_id: int | None, touch: dict, path: str = "", at: datetime | None = None
+) -> AttributionTouch:
+    """A landing with utm_* parameters (`touch_from_query`) at `at` (the request's time; default now):
+    the attributed visit and its LANDING event, both for the device `anonymous_id` and, when signed in,
+    the learner `user_id`. Dated at the request, a landing recorded after the device's sign-in is still
+    joined to the learner by the delayed `visitor_events_join`."""
+    row = touch_record(anonymous_id=anonymous_id, user_id=user_id, touch=touch, path=path, at=at)
+    event_record(
+        event_type=AnalyticsEvent.Type.LANDING,
+        name="landing",
+        user=row.user if user_id else None,
+        anonymous_id=anonymous_id,
+        utm=touch,
+        path=path,
+        at=row.created_at,
+    )
     return row
 
 
@@ -116,7 +143,11 @@ def visitor_join(*, anonymous_id: str, user_id: int) -> int:
 
 
 def visitor_events_join(*, anonymous_id: str, user_id: int, until: datetime) -> int:
-    """Give the device's anonymous events up to `until` (the sign-in) to the learner; returns how many."""
+    """Give the device's anonymous events up to `until` (the sign-in) to the learner, and its touches
+    recorded since the sign-in's own join (landings the worker wrote late); returns the events joined."""
+    AttributionTouch.objects.filter(anonymous_id=anonymous_id, user__isnull=True, created_at__lte=until).update(
+        user_id=user_id
+    )
     events = AnalyticsEvent.objects.filter(anonymous_id=anonymous_id, user__isnull=True, created_at__lte=until)
     return events.update(user_id=user_id)
 

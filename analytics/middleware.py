@@ -6,6 +6,7 @@ import logging
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from analytics.attribution import (
     NEW_VISITOR_ATTR,
@@ -13,19 +14,20 @@ from analytics.attribution import (
     VISITOR_COOKIE,
     VISITOR_COOKIE_MAX_AGE,
     touch_from_query,
-    touch_record,
     touches_updated,
     visitor_id,
 )
-from analytics.models import AnalyticsEvent
-from analytics.services import event_record
+from analytics.tasks import landing_record
+from cerebrum.task_publish import task_publish
 
 logger = logging.getLogger(__name__)
 
 
 class UTMAttributionMiddleware:
-    """On a request carrying utm_* parameters: keep first and last touch in the session, store the
-    attributed visit (AttributionTouch, joined to the learner if signed in) and record a LANDING.
+    """On a request carrying utm_* parameters: keep first and last touch in the session and publish the
+    `analytics.landing_record` task (the AttributionTouch row, joined to the learner if signed in, and a
+    LANDING event). No database write here (issue 16 item 4); with the broker unreachable the task runs
+    in this request, so no landing is lost.
 
     Every response that needs a visitor id the device does not have yet (a landing, a sign-in) sets
     the first-party `cb_aid` cookie. Requests without utm_* parameters (nearly all of them) pass
@@ -41,24 +43,16 @@ class UTMAttributionMiddleware:
             return self._with_visitor_cookie(request, self.get_response(request))
         request.session[SESSION_KEY] = touches_updated(request.session.get(SESSION_KEY), touch)
         visitor = visitor_id(request)
+        at = timezone.now().isoformat()  # the landing's time, whenever the task records it
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        signed_in = user if user is not None and user.is_authenticated else None
+        user_id = user.pk if user is not None and user.is_authenticated else None
         try:
-            touch_record(
-                anonymous_id=visitor, user_id=signed_in.pk if signed_in else None, touch=touch, path=request.path
-            )
+            task_publish(landing_record, visitor, user_id, touch, request.path[:500], at, if_unreachable="run_here")
         except DatabaseError:
-            # The page is already rendered: losing one attributed visit beats answering it with a 500.
+            # Run here (embedded, or the broker down) and failed: the page is already rendered, and
+            # losing one attributed visit beats answering it with a 500.
             logger.exception("attributed visit not stored (%s)", request.path)
-        event_record(
-            event_type=AnalyticsEvent.Type.LANDING,
-            name="landing",
-            user=signed_in,
-            anonymous_id=visitor,
-            utm=touch,
-            path=request.path,
-        )
         return self._with_visitor_cookie(request, response)
 
     @staticmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import orjson
 from django.conf import settings
@@ -42,8 +42,10 @@ def event_record(
     properties: dict | None = None,
     utm: dict | None = None,
     path: str = "",
+    at: datetime | None = None,
 ) -> None:
-    """Record a server-side event (sign-up, enrollment, payment, test start/submit).
+    """Record a server-side event (sign-up, enrollment, payment, test start/submit); `at` is when it
+    happened (default now: a task recording a request's landing passes the request's time).
 
     Call it inside the business transaction: the event is buffered only once that commits, so a
     rolled-back sign-up leaves no SIGNUP event behind.
@@ -57,7 +59,7 @@ def event_record(
         properties=properties,
         utm=utm,
         path=path,
-        created_at=timezone.now(),
+        created_at=at or timezone.now(),
     )
     transaction.on_commit(lambda: _events_store([event]))
 

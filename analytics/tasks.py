@@ -27,3 +27,11 @@ def visitor_events_join(anonymous_id: str, user_id: int, until: str) -> int:
     return attribution.visitor_events_join(
         anonymous_id=anonymous_id, user_id=user_id, until=datetime.fromisoformat(until)
     )
+
+
+@shared_task(name="analytics.landing_record", acks_late=True, ignore_result=True)
+def landing_record(anonymous_id: str, user_id: int | None, touch: dict, path: str, at: str) -> int:
+    """An attributed visit published by the UTM middleware (which writes nothing itself); `at` ISO 8601."""
+    return attribution.landing_record(
+        anonymous_id=anonymous_id, user_id=user_id, touch=touch, path=path, at=datetime.fromisoformat(at)
+    ).pk

@@ -1,9 +1,11 @@
 """Every write to the accounts domain goes through here (pages, API, admin actions, tasks).
 
 `users`: sign-up, profile, leads, parent links, the auth log. `passwords`: phone OTP, setting a
-password, deactivation, password reset. Callers import from `accounts.services`.
+password, deactivation, password reset. `activity`: last-active marks and their bulk write. Callers
+import from `accounts.services`.
 """
 
+from accounts.services.activity import last_active_flush, last_active_mark
 from accounts.services.passwords import (
     OTP_KEEP,
     OTP_MAX_ATTEMPTS,
@@ -44,6 +46,8 @@ __all__ = [
     "PASSWORD_RESET_LIMIT",
     "auth_log_record",
     "free_user_capture",
+    "last_active_flush",
+    "last_active_mark",
     "lead_adopted_hooks",
     "otp_hash",
     "otp_purge",

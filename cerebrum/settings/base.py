@@ -287,6 +287,8 @@ CELERY_BEAT_SCHEDULE = {
     "courses-item-analysis-nightly": {"task": "courses.item_analysis_nightly", "schedule": crontab(minute=0, hour=21)},
     # Payments: heal orders stuck in CREATED/ATTEMPTED for 15+ minutes from the gateway's view.
     "payments-reconcile": {"task": "payments.reconcile", "schedule": 300.0},
+    # Accounts: last-active marks from Redis to users.last_active_at (no middleware writes the database).
+    "accounts-last-active-flush": {"task": "accounts.last_active_flush", "schedule": 60.0},
     # Accounts: phone codes expired over a week ago.
     "accounts-otp-purge": {"task": "accounts.otp_purge", "schedule": crontab(minute=30, hour=21)},
 }

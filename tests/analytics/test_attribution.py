@@ -12,7 +12,8 @@ import time_machine
 from django.test import Client
 
 from accounts.models import User
-from analytics.attribution import VISITOR_COOKIE, touches_for_user
+from analytics import buffer
+from analytics.attribution import VISITOR_COOKIE, landing_record, touches_for_user, visitor_events_join
 from analytics.models import AnalyticsEvent, AttributionTouch
 from analytics.services import buffer_flush
 from courses.models import Enrollment
@@ -223,6 +224,8 @@ def test_events_still_in_the_buffer_at_sign_in_join_the_learner_later(analytics_
     learner.save()
     device = Client()
     device.get("/health", {"utm_source": "google", "utm_campaign": "neet-2027"})
+    # (the worker's analytics.landing_record records the landing: the middleware writes nothing)
+    assert wait_until(lambda: buffer.length() == 1, 30)
     page_view(device)
     sign_in(device, learner)
     visitor = device.cookies[VISITOR_COOKIE].value
@@ -258,3 +261,16 @@ def test_campaign_page_offers_both_views_with_direct_and_total_rows(client, mode
     html = response.content.decode()
     assert 'id="campaign-direct"' in html
     assert 'id="campaign-total"' in html
+
+
+def test_a_landing_recorded_after_the_sign_in_joins_the_learner_with_the_delayed_join():
+    # The worker may record a landing after the device's sign-in joined its touches: dated at the
+    # request, it is joined by the delayed visitor_events_join like a buffered event.
+    learner = UserFactory()
+    landed, signed_in = datetime(2026, 11, 29, 9, 0, tzinfo=UTC), datetime(2026, 11, 29, 9, 1, tzinfo=UTC)
+    touch = {"utm_source": "google", "utm_campaign": "late"}
+    landing_record(anonymous_id="device-late", user_id=None, touch=touch, path="/", at=landed)
+
+    visitor_events_join(anonymous_id="device-late", user_id=learner.pk, until=signed_in)
+
+    assert AttributionTouch.objects.get(anonymous_id="device-late").user_id == learner.pk

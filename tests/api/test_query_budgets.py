@@ -74,7 +74,7 @@ def test_dashboard_miss_and_hit(api_client):
     user = UserFactory()
     EnrollmentFactory.create_batch(50, user=user, status=Enrollment.Status.ACTIVE)
     api_client.force_authenticate(user)
-    api_client.get("/api/v1/me")  # the first request in 5 minutes also writes last_active_at
+    api_client.get("/api/v1/me")  # the first request in 5 minutes also marks the learner active (Redis)
     _, miss = count_queries(api_client, "get", "/api/v1/dashboard")
     with CaptureQueriesContext(connection) as captured:
         api_client.get("/api/v1/dashboard")
@@ -92,7 +92,7 @@ def test_exam_hot_path_budgets(api_client, answers_per_save):
     services.caches.answer_key_get(test_id=test.pk, version=test.paper_version)
     services.selectors.protected_question_ids()
     api_client.force_authenticate(user)
-    api_client.get("/api/v1/me")  # the first request in 5 minutes also writes last_active_at
+    api_client.get("/api/v1/me")  # the first request in 5 minutes also marks the learner active (Redis)
     # when they start, read, answer (a batch) and submit
     status, start = count_queries(api_client, "post", f"/api/v1/tests/{test.slug}/attempts")
     attempt_id = user.attempts.get().pk

@@ -136,4 +136,5 @@ def test_every_periodic_task_names_a_registered_task(settings):
         "courses.item_analysis_nightly",
         "payments.reconcile",
         "accounts.otp_purge",
+        "accounts.last_active_flush",
     }
