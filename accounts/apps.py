@@ -8,7 +8,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import backends, tasks  # noqa: F401  backends connects the session-user cache's invalidation
         from accounts.services import passwords
+        from accounts.views import language_remember
+        from cerebrum.i18n import language_chosen_hooks
 
         # The services publish tasks whose module imports them (cerebrum/bindings.py).
         passwords.password_reset_send_task.bind(tasks.password_reset_send)
         passwords.password_reset_otp_send_task.bind(tasks.password_reset_otp_send)
+        if language_remember not in language_chosen_hooks:
+            language_chosen_hooks.append(language_remember)

@@ -294,3 +294,11 @@ class ParentChildrenView(ParentRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         return {**super().get_context_data(**kwargs), "children": self.children}
+
+
+def language_remember(*, request: HttpRequest, code: str) -> None:
+    """A signed-in learner's choice on the language switcher (cerebrum.i18n.language_set) is kept in their
+    profile, so the emails sent to them later are in it too (docs/hindi.md)."""
+    user = request.user
+    if user.is_authenticated and (user.profile or {}).get("language") != code:
+        services.user_language_set(user=user, language=code)

@@ -22,6 +22,10 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 60 * 60  # seconds
+# Callables (request, code) run when a known language is chosen with the switcher, registered by apps in
+# their AppConfig.ready() (accounts: a signed-in learner's choice is kept for their emails); the platform
+# imports none of them.
+language_chosen_hooks: list = []
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"  # settings.LOCALE_PATHS
 
 
@@ -55,13 +59,16 @@ class CookieLanguageMiddleware:
 
 def language_set(request: HttpRequest, code: str) -> HttpResponse:
     """GET /language/<code>/?next=<path>: keep the language in the cookie and go back (a plain link, so
-    cached pages carry no form or CSRF token). An unknown code or a foreign `next` goes home in English."""
+    cached pages carry no form or CSRF token). An unknown code sets nothing; a foreign `next` goes home.
+    A known code also runs `language_chosen_hooks` (a signed-in learner's profile keeps it)."""
     target = request.GET.get("next", "/")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
         target = "/"
     response = HttpResponseRedirect(target)
     response["Cache-Control"] = "private, no-store"
     if code in _codes():
+        for hook in language_chosen_hooks:
+            hook(request=request, code=code)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             code,

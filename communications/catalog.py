@@ -41,7 +41,9 @@ class MessageTemplate:
         return f"communications/email/{self.name}.txt"
 
     def render_subject(self, params: dict) -> str:
-        return Template(self.subject).render(Context(params, autoescape=False)).strip()
+        """The subject in the active language: its msgid is the subject with `%(name)s` for `{{ name }}`."""
+        source = "{% load i18n %}{% blocktranslate %}" + self.subject + "{% endblocktranslate %}"
+        return Template(source).render(Context(params, autoescape=False)).strip()
 
     def render_body(self, params: dict) -> str:
         return render_to_string(self.body_path, params)

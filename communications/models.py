@@ -44,6 +44,8 @@ class CommunicationLog(models.Model):
     template = models.CharField(max_length=60)
     category = models.CharField(max_length=13, choices=Category.choices, default=Category.TRANSACTIONAL)
     params = models.JSONField(default=dict, blank=True)
+    # The interface language the email is written in (outbox.message_language); blank: settings.LANGUAGE_CODE.
+    language = models.CharField(max_length=10, blank=True, default="")
     recipient = models.CharField(max_length=254)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -16,6 +16,8 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
 from communications.catalog import template_get
 from communications.models import Category, Channel, CommunicationLog
@@ -97,16 +99,21 @@ def email_message(row: CommunicationLog) -> EmailMultiAlternatives:
     the same text in templates/emails/base.html. Marketing mail adds a visible unsubscribe link to both
     parts and the List-Unsubscribe / List-Unsubscribe-Post (one-click, RFC 8058) headers."""
     template = template_get(row.template)
-    text = template.render_body(row.params).strip()
     headers = {"Message-ID": email_message_id(row)}
     link = ""
     if row.category == Category.MARKETING:
         token = unsubscribe_token(channel=Channel.EMAIL, user_id=row.user_id, address=row.recipient)
         link = unsubscribe_url(token)
         headers.update(list_unsubscribe_headers(token))
-    footer = f"\n\n--\nYou get this because you study with Cerebrum. Unsubscribe: {link}" if link else ""
-    subject = one_line(template.render_subject(row.params))
-    html = render_to_string("emails/base.html", {"subject": subject, "body": text, "unsubscribe_url": link})
+    # In the learner's language (outbox.message_language; a row written before it had none: English).
+    with translation.override(row.language or settings.LANGUAGE_CODE):
+        text = template.render_body(row.params).strip()
+        footer = "\n\n--\n" + gettext("You get this because you study with Cerebrum. Unsubscribe: %(url)s") % {
+            "url": link
+        }
+        footer = footer if link else ""
+        subject = one_line(template.render_subject(row.params))
+        html = render_to_string("emails/base.html", {"subject": subject, "body": text, "unsubscribe_url": link})
     message = EmailMultiAlternatives(subject=subject, body=text + footer + "\n", to=[row.recipient], headers=headers)
     message.attach_alternative(html, "text/html")
     return message

@@ -33,6 +33,7 @@ from accounts.services.users import (
     phone_clean,
     profile_validate,
     user_caches_invalidate,
+    user_language_set,
     user_profile_update,
     user_register,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "phone_clean",
     "profile_validate",
     "user_caches_invalidate",
+    "user_language_set",
     "user_deactivate",
     "user_password_set",
     "user_profile_update",

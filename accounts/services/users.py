@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -163,11 +164,31 @@ def user_profile_update(
     return locked
 
 
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Keep the learner's interface language (a settings.LANGUAGES code) in `profile["language"]`: the
+    messages sent to them (emails, cerebrum.i18n; docs/hindi.md) are written in it. Saved only when it
+    changes; an unknown code is a DomainError."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    profile = profile_validate({**locked.profile, "language": language})
+    if profile != locked.profile:
+        locked.profile = profile
+        locked.save(update_fields=["profile"])  # the save drops the cached copies (accounts.backends)
+    user.profile = locked.profile
+    return locked
+
+
 def profile_validate(profile: dict) -> dict:
-    """The cleaned profile (grade, target_year, city); unknown keys are dropped, bad values refused."""
+    """The cleaned profile (grade, target_year, city, language); unknown keys are dropped, bad values refused."""
     cleaned: dict = {}
     errors: dict[str, list[str]] = {}
-    for key, clean in (("grade", _grade_clean), ("target_year", _target_year_clean), ("city", _city_clean)):
+    cleaners = (
+        ("grade", _grade_clean),
+        ("target_year", _target_year_clean),
+        ("city", _city_clean),
+        ("language", _language_clean),
+    )
+    for key, clean in cleaners:
         try:
             value = clean(profile.get(key))
         except ValueError as error:
@@ -199,6 +220,14 @@ def _target_year_clean(value) -> int | None:
     if not first_year <= year <= last_year:
         raise ValueError(f"Enter a year from {first_year} to {last_year}.")
     return year
+
+
+def _language_clean(value) -> str:
+    language = str(value or "").strip()
+    codes = [code for code, _ in settings.LANGUAGES]
+    if language and language not in codes:
+        raise ValueError(f"Choose one of: {', '.join(codes)}.")
+    return language
 
 
 def _city_clean(value) -> str:

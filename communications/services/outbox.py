@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cerebrum.bindings import Binding
 from cerebrum.errors import DomainError
@@ -184,6 +184,18 @@ def _refuse_bad_recipient(channels: list[str], recipient: str) -> None:
             raise DomainError(f"Cannot send {channel} to {recipient!r}: {error}", fields={"recipient": [error]})
 
 
+def message_language(user) -> str:
+    """The language a message to `user` is written in (kept in the row's `language`): the one
+    the learner chose on the switcher (`profile["language"]`, accounts), else the language of the request
+    that enqueues it (a sign-up in Hindi gets its welcome in Hindi), else settings.LANGUAGE_CODE."""
+    codes = {code for code, _ in settings.LANGUAGES}
+    chosen = (getattr(user, "profile", None) or {}).get("language")
+    if chosen in codes:
+        return chosen
+    active = translation.get_language()
+    return active if active in codes else settings.LANGUAGE_CODE
+
+
 def _params_for(spec: MessageTemplate, context: dict, user) -> dict:
     defaults = {"name": getattr(user, "name", "") or "Learner", "minutes": 5, "url": settings.SITE_URL}
     params = {key: context.get(key, defaults.get(key)) for key in spec.params}
@@ -205,6 +217,7 @@ def _outbox_row(spec, category: str, channel: str, to: str, params: dict, user, 
         template=spec.name,
         category=category,
         params=params,
+        language=message_language(user),
         recipient=to,
         idempotency_key=key,
     )

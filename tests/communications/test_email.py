@@ -268,3 +268,40 @@ def test_bounce_webhook_event_of_another_shape_is_a_400(client, settings, event)
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["events[0]"]
     assert Suppression.objects.count() == 0
+
+
+def test_a_learner_who_chose_hindi_gets_the_email_in_hindi(smtp_settings, smtp_sink, settings, client):
+    # Given a learner who picked हिन्दी on the switcher while signed in (kept in their profile)
+    settings.SITE_URL = "https://cerebrum.academy"
+    user = UserFactory(name="Asha Verma")
+    client.force_login(user)
+    client.get(reverse("language_set", args=["hi"]), {"next": "/"})
+    user.refresh_from_db()
+    assert user.profile["language"] == "hi"
+
+    # When a message is sent to them outside any request (a task)
+    row = send("inactivity_nudge", user)
+
+    # Then subject, body and footer are Hindi, in both parts
+    assert row.language == "hi"
+    message = received(smtp_sink)
+    assert message["Subject"].strip() == "हमें आपकी याद आ रही है, Asha Verma"  # folded on the wire
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html):
+        assert "नमस्ते Asha Verma," in part
+        assert "आज दस मिनट का अभ्यास" in part
+        assert "टीम सेरेब्रम" in part
+    assert "सदस्यता छोड़ें: https://cerebrum.academy/" in text
+    assert '<html lang="hi">' in html
+    assert "ये ईमेल पाना बंद करें" in html
+
+
+def test_a_message_enqueued_in_a_hindi_request_is_hindi_and_english_stays_the_default(client):
+    # A sign-up with the interface in Hindi: no choice saved yet, the request's language is used
+    client.cookies["django_language"] = "hi"
+    client.post(reverse("accounts:signup"), {"name": "Ravi", "email": "ravi@example.com", "password": "kX9#long-pass"})
+    welcome = CommunicationLog.objects.get(template="welcome", channel=Channel.EMAIL)
+    assert welcome.language == "hi"
+    # Outside a request, for a learner who never chose: English
+    assert send("test_result", UserFactory(), {"test": "Mock 1", "score": "40"}).language == "en-in"

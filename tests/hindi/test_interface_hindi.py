@@ -164,7 +164,8 @@ def test_learner_form_labels_help_and_errors_are_in_hindi(client):
     assert 'for="id_phone">मोबाइल नंबर' in free_test
     assert "भारतीय मोबाइल नंबर, जैसे 98123 45678।" in free_test
     assert '<option value="11">कक्षा 11</option>' in free_test
-    assert "सभी कक्षाएँ" in catalog and "ऑनलाइन लाइव" in catalog
+    assert "सभी कक्षाएँ" in catalog
+    assert "ऑनलाइन लाइव" in catalog
     assert 'for="id_name">नाम' in signup
     assert "ईमेल पता या मोबाइल नंबर दर्ज करें।" in signup  # ours
     assert "यह क्षेत्र अपेक्षित हैं" in signup  # Django's own Hindi catalog
@@ -174,3 +175,18 @@ def test_learner_form_labels_help_and_errors_are_in_hindi(client):
 def test_learner_form_labels_stay_english_without_the_cookie(client):
     signup = client.get(reverse("accounts:signup")).content.decode()
     assert 'for="id_phone">Mobile number' in signup
+
+
+def test_every_learner_email_and_subject_has_a_hindi_translation():
+    from communications.catalog import CATALOG
+
+    with PO.open("rb") as source:
+        translated = {message.id for message in read_po(source) if message.id and message.string}
+    wanted = {re.sub(r"{{ (\w+) }}", r"%(\1)s", spec.subject) for spec in CATALOG.values()}
+    for path in [*(ROOT / "templates/communications/email").glob("*.txt"), ROOT / "templates/emails/base.html"]:
+        text = path.read_text()
+        wanted |= set(re.findall(r'{% translate "([^"]+)"', text))
+        blocks = re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate", text)
+        wanted |= {re.sub(r"{{ (\w+) }}", r"%(\1)s", m) for m in blocks}
+    assert len(wanted) > 35
+    assert sorted(wanted - translated) == []
