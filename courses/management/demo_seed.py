@@ -335,11 +335,9 @@ def after_bulk_load() -> None:
     if connection.vendor == "postgresql":
         tables = ["users", "questions", "practice_tests", "practice_test_questions", "enrollments", "test_attempts"]
         tables += ["payments", "analytics_events", "chapter_notes", "courses"]
-        with connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = 0")
+        with connection.cursor() as cursor:  # seed_demo has lifted the statement timeout
             for table in tables:
                 cursor.execute(f"ANALYZE {table}")
-            cursor.execute(f"SET statement_timeout = {settings.DB_STATEMENT_TIMEOUT_MS}")
     if settings.CACHEOPS_ENABLED:
         for model in (Course, Question, PracticeTest, ChapterNote):
             invalidate_model(model)

@@ -68,15 +68,28 @@ class Command(BaseCommand):
         self.now = timezone.now()
         self.created: dict[str, int] = {}
         self.timings: dict[str, float] = {}
-        self._timed("content", self._seed_content, plan)
-        self._timed("people", self._seed_people, plan)
-        self._timed("activity", self._seed_activity, plan)
-        self._timed("events", self._seed_events, plan)
-        self._timed("analyze", lambda plan: seed.after_bulk_load(), plan)
-        self._timed("rollups", self._seed_rollups, plan)
-        self._timed("item analysis", self._seed_item_analysis, plan)
-        if options["verbosity"] > 1:
-            self.stdout.write("  " + ", ".join(f"{label} {seconds:.1f}s" for label, seconds in self.timings.items()))
+        if connection.vendor == "postgresql":
+            # A bulk load, not a request: DB_STATEMENT_TIMEOUT_MS bounds requests, and on a busy box a
+            # 2,000-row batch through the audit triggers can pass its 5 s. Session-level on purpose:
+            # seed_demo runs against the primary directly, never through PgBouncer (docs/scaling.md).
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")
+        try:
+            self._timed("content", self._seed_content, plan)
+            self._timed("people", self._seed_people, plan)
+            self._timed("activity", self._seed_activity, plan)
+            self._timed("events", self._seed_events, plan)
+            self._timed("analyze", lambda plan: seed.after_bulk_load(), plan)
+            self._timed("rollups", self._seed_rollups, plan)
+            self._timed("item analysis", self._seed_item_analysis, plan)
+            if options["verbosity"] > 1:
+                self.stdout.write(
+                    "  " + ", ".join(f"{label} {seconds:.1f}s" for label, seconds in self.timings.items())
+                )
+        finally:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET statement_timeout = {settings.DB_STATEMENT_TIMEOUT_MS}")
         self._report(size, time.monotonic() - started)
 
     # --- content ---------------------------------------------------------------------------------
