@@ -72,6 +72,31 @@ def test_notebook_lists_only_mine_and_filters_by_topic(api_client, ten_learner_t
     assert refused.json()["error"]["code"] == "unknown_parameter"
 
 
+def test_a_question_from_another_learners_attempt_can_be_bookmarked_but_their_queue_is_not_mine(
+    api_client, ten_learner_test
+):
+    # Given learner 10's attempt of a public test (their notebook and queue hold q2 and q4)
+    q2 = ten_learner_test["questions"][1]
+    newcomer = UserFactory()  # never sat the test
+    client = as_user(api_client, newcomer)
+
+    # When the newcomer bookmarks a question of that attempt: fine, questions are shared
+    response = client.post("/api/v1/me/bookmarks", {"question_id": q2.pk}, format="json")
+
+    # Then it is in their bookmarks and queue, and nothing of learner 10's is
+    assert response.status_code == 201
+    queue = client.get("/api/v1/me/revision").json()
+    assert [card["question"]["id"] for card in queue["due"]] == [q2.pk]
+    assert queue["due_today"] == 1
+    assert client.get("/api/v1/me/notebook").json()["results"] == []
+    others_card = ReviewCard.objects.get(user=ten_learner_test["learners"][10], question=q2)
+    assert (
+        client.post(f"/api/v1/me/revision/cards/{others_card.pk}/rating", {"rating": 3}, format="json").status_code
+        == 404
+    )
+    assert ReviewCard.objects.get(pk=others_card.pk).reviews == 0
+
+
 def test_bookmark_twice_is_one_bookmark(api_client, db):
     question = QuestionFactory(topic="Genetics")
     client = as_user(api_client, UserFactory())
