@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Grade
 from cerebrum.models import UTMFields
+from courses.hindi import hindi_needs_review
 
 
 class NcertClass(models.TextChoices):
@@ -147,8 +148,6 @@ class Question(models.Model):
 
     def hindi_review_refresh(self) -> None:
         """Recompute hindi_needs_review from the Hindi fields (courses.hindi's rule)."""
-        from courses.hindi import hindi_needs_review
-
         self.hindi_needs_review = hindi_needs_review(*(getattr(self, name) for name in self.HINDI_FIELDS))
 
 
