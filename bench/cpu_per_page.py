@@ -52,8 +52,8 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from courses import caches  # noqa: E402
-from courses.management.demo_activity import DEMO_PASSWORD  # noqa: E402
 from courses.models import ChapterNote, Course, PracticeTest, TestAttempt  # noqa: E402
+from demo.activity import DEMO_PASSWORD  # noqa: E402
 
 BACKEND = "accounts.backends.EmailOrPhoneBackend"
 

@@ -32,7 +32,6 @@ from django_redis import get_redis_connection  # noqa: E402
 
 from cerebrum.sessions import SessionStore  # noqa: E402
 from courses import services  # noqa: E402
-from courses.management import demo_activity  # noqa: E402
 from courses.models import (  # noqa: E402
     AttemptAnswer,
     ChapterNote,
@@ -41,6 +40,7 @@ from courses.models import (  # noqa: E402
     PracticeTestQuestion,
     TestAttempt,
 )
+from demo import activity as demo_activity  # noqa: E402
 
 STORM_SLUG = "all-india-live-mock-1"
 AUTH_BACKEND = "accounts.backends.EmailOrPhoneBackend"

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "practice",  # post-test analysis, rank, notebook, revision queue (above courses; docs/practice.md)
     "payments",
     "reports",  # staff reports: rollups and dashboards over every app (the top layer; docs/architecture.md)
+    "demo",  # seed_demo: demo and benchmark data over every app (above everything)
     "analytics",
     "communications",
     "cerebrum",  # system checks (cerebrum/checks.py)

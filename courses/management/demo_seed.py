@@ -1,5 +1,5 @@
 """The content rows seed_demo inserts (notes, questions, courses, tests), built deterministically from
-courses/demo/*.yaml so that a second run finds them all present. People and activity: demo_activity.py."""
+courses/demo/*.yaml so that a second run finds them all present. People and activity: demo/activity.py."""
 
 from __future__ import annotations
 

@@ -24,7 +24,6 @@ from accounts.models import ParentLink, User
 from analytics.models import Campaign
 from cerebrum.cache import page_cache_bump
 from courses.item_analysis import recent_tests_analyse
-from courses.management import demo_activity as activity
 from courses.management import demo_seed as seed
 from courses.models import (
     ChapterNote,
@@ -37,6 +36,7 @@ from courses.models import (
     TestSection,
 )
 from courses.services import question_papers_bump
+from demo import activity
 from payments.models import Payment, PaymentEvent
 from reports.rollups import rollups_rebuild
 
