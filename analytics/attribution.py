@@ -29,9 +29,9 @@ from django.utils import timezone
 from analytics.models import AnalyticsEvent, AttributionTouch
 from analytics.services import event_record
 from cerebrum.bindings import Binding
+from cerebrum.models import UTM_KEYS
 from cerebrum.task_publish import task_publish
 
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Longest value any UTM column holds (utm_source/utm_medium are 100 wide).
 UTM_MAX_LENGTH = 100
 SESSION_KEY = "utm"

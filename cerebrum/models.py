@@ -2,6 +2,10 @@
 
 from django.db import models
 
+# The one list of UTM fields: the query parameters of a campaign link, a session's touches, and the
+# columns of UTMFields (a test checks they agree).
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
 
 class UTMFields(models.Model):
     """Campaign attribution (first touch) carried from a visit to a lead, a user, an enrollment, a payment."""

@@ -524,10 +524,7 @@ def attempt_state_data(attempt: TestAttempt) -> dict:
 def own_attempt(request, attempt_id: int) -> TestAttempt:
     """Only the learner who started an attempt may answer or submit it (a parent or staff may only read it)."""
     # The running attempt comes from Redis (selectors.attempt_get_for_user): no query on the exam's hot path.
-    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-    if attempt.user_id is None or attempt.user_id != request.user.pk:
-        raise NotFound("No such attempt.")
-    return attempt
+    return selectors.attempt_get_own(user=request.user, attempt_id=attempt_id)
 
 
 class AttemptStartApi(APIView):

@@ -140,12 +140,28 @@ def attempt_get_for_user(*, user, attempt_id: int, free_user_id: int | None = No
     return attempt
 
 
-def _may_see_attempt(attempt: TestAttempt, user, free_user_id: int | None) -> bool:
+def attempt_get_own(*, user, attempt_id: int, free_user_id: int | None = None) -> TestAttempt:
+    """The attempt only if this is its learner (the user, or the session's free user): who may answer
+    or submit it. A parent or staff member may read it (`attempt_get_for_user`), never change it; to
+    them, as to anyone else, it is NotFound. The one ownership rule of the pages and the API."""
+    attempt = attempt_get_for_user(user=user, attempt_id=attempt_id, free_user_id=free_user_id)
+    if not _is_learner(attempt, user, free_user_id):
+        raise NotFound("No such attempt.")
+    return attempt
+
+
+def _is_learner(attempt: TestAttempt, user, free_user_id: int | None) -> bool:
     if free_user_id and attempt.free_user_id == free_user_id:
+        return True
+    return attempt.user_id is not None and user is not None and attempt.user_id == user.pk
+
+
+def _may_see_attempt(attempt: TestAttempt, user, free_user_id: int | None) -> bool:
+    if _is_learner(attempt, user, free_user_id):
         return True
     if user is None or not user.is_authenticated:
         return False
-    if user.is_staff or (attempt.user_id is not None and attempt.user_id == user.pk):
+    if user.is_staff:
         return True
     return attempt.user_id is not None and ParentLink.objects.filter(parent=user, student_id=attempt.user_id).exists()
 

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from analytics.attribution import touches_for_user
 from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound
+from cerebrum.models import UTM_KEYS
 from communications.services import message_enqueue
 from courses import caches, selectors
 from courses.hindi import medium_or_default
@@ -642,5 +643,4 @@ def _after_submit_commit(attempt: TestAttempt) -> None:
 
 
 def _utm_fields(utm: dict | None) -> dict:
-    keys = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-    return {key: str((utm or {}).get(key, ""))[:100] for key in keys}
+    return {key: str((utm or {}).get(key, ""))[:100] for key in UTM_KEYS}

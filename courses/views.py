@@ -25,6 +25,7 @@ from accounts.models import FreeUser
 from accounts.services import free_user_capture
 from accounts.views import ParentRequiredMixin
 from analytics.attribution import first_touch, utm_from_request
+from cerebrum.api_tools import error_body
 from cerebrum.errors import DomainError, NotFound
 from courses import caches, selectors, services
 from courses.caches import paper_get
@@ -34,21 +35,10 @@ from courses.hindi import in_medium
 from courses.models import NcertClass, TestAttempt
 from courses.scoring import Marking, max_score
 
-
-class NotFoundMixin:
-    """A selector's NotFound (someone else's object, or none) is a plain 404 page."""
-
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-
-
 # --- Home and catalog -----------------------------------------------------------------------------
 
 
-class HomeView(NotFoundMixin, TemplateView):
+class HomeView(TemplateView):
     template_name = "home.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -59,7 +49,7 @@ class HomeView(NotFoundMixin, TemplateView):
         }
 
 
-class CatalogView(NotFoundMixin, TemplateView):
+class CatalogView(TemplateView):
     template_name = "courses/catalog.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -69,7 +59,7 @@ class CatalogView(NotFoundMixin, TemplateView):
         return {**super().get_context_data(**kwargs), "form": form, "courses": list(courses)}
 
 
-class CourseDetailView(NotFoundMixin, TemplateView):
+class CourseDetailView(TemplateView):
     template_name = "courses/course_detail.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -86,7 +76,7 @@ class CourseDetailView(NotFoundMixin, TemplateView):
 # --- Enrollment -----------------------------------------------------------------------------------
 
 
-class EnrollView(LoginRequiredMixin, NotFoundMixin, View):
+class EnrollView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
@@ -99,7 +89,7 @@ class EnrollView(LoginRequiredMixin, NotFoundMixin, View):
         return redirect("courses:enrollment", pk=enrollment.pk)
 
 
-class EnrollmentDetailView(LoginRequiredMixin, NotFoundMixin, TemplateView):
+class EnrollmentDetailView(LoginRequiredMixin, TemplateView):
     template_name = "courses/enrollment_detail.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -151,7 +141,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 # --- Notes ----------------------------------------------------------------------------------------
 
 
-class NoteTreeView(NotFoundMixin, TemplateView):
+class NoteTreeView(TemplateView):
     template_name = "courses/notes.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -174,7 +164,7 @@ def _only_chapter(tree: list[dict], chapter_slug: str) -> list[dict]:
     return tree
 
 
-class NoteDetailView(NotFoundMixin, TemplateView):
+class NoteDetailView(TemplateView):
     template_name = "courses/note_detail.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -189,14 +179,14 @@ class NoteDetailView(NotFoundMixin, TemplateView):
 # --- Practice tests -------------------------------------------------------------------------------
 
 
-class TestListView(NotFoundMixin, TemplateView):
+class TestListView(TemplateView):
     template_name = "courses/test_list.html"
 
     def get_context_data(self, **kwargs) -> dict:
         return {**super().get_context_data(**kwargs), "tests": list(selectors.test_list()[:50])}
 
 
-class TestDetailView(NotFoundMixin, TemplateView):
+class TestDetailView(TemplateView):
     template_name = "courses/test_detail.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -216,7 +206,7 @@ def _test_detail_context(request: HttpRequest, test, free_form: FreeTestForm) ->
     }
 
 
-class AttemptStartView(NotFoundMixin, View):
+class AttemptStartView(View):
     """POST: start (or continue) the test. Visitors on a free test first leave their name and phone."""
 
     http_method_names = ["post"]
@@ -262,21 +252,15 @@ class AttemptStartView(NotFoundMixin, View):
         return redirect("courses:attempt", pk=attempt.pk)
 
 
-class AttemptMixin(NotFoundMixin):
+class AttemptMixin:
     """The attempt in the URL, if this learner (user or the session's free user) may see it."""
 
     def get_attempt(self, *, owner: bool = False) -> TestAttempt:
         """`owner=True` for writes: a parent or staff may look at an attempt, only its learner may change it."""
-        free_user_id = self.request.session.get("free_user_id")
-        attempt = selectors.attempt_get_for_user(
-            user=self.request.user, attempt_id=self.kwargs["pk"], free_user_id=free_user_id
+        read = selectors.attempt_get_own if owner else selectors.attempt_get_for_user
+        return read(
+            user=self.request.user, attempt_id=self.kwargs["pk"], free_user_id=self.request.session.get("free_user_id")
         )
-        is_learner = (attempt.user_id and attempt.user_id == self.request.user.pk) or (
-            attempt.free_user_id and attempt.free_user_id == free_user_id
-        )
-        if owner and not is_learner:
-            raise Http404("No such attempt.")
-        return attempt
 
 
 class AttemptView(AttemptMixin, TemplateView):
@@ -388,7 +372,8 @@ def _has_learner(request: HttpRequest) -> bool:
 
 
 def _json_error(status: int, code: str, message: str, fields=None) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "fields": dict(fields or {})}}, status=status)
+    """attempt.js's answers endpoint answers in the API's error shape (cerebrum.api_tools.error_body)."""
+    return JsonResponse(error_body(code, message, dict(fields or {})), status=status)
 
 
 def answer_batch_parse(body: bytes) -> list[dict]:
@@ -542,7 +527,7 @@ def _section_rows(attempt: TestAttempt) -> list[tuple[str, dict]]:
 # --- Leaderboards ---------------------------------------------------------------------------------
 
 
-class TestLeaderboardView(NotFoundMixin, TemplateView):
+class TestLeaderboardView(TemplateView):
     template_name = "courses/leaderboard.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -556,16 +541,13 @@ class TestLeaderboardView(NotFoundMixin, TemplateView):
         }
 
 
-class TopicLeaderboardView(NotFoundMixin, TemplateView):
+class TopicLeaderboardView(TemplateView):
     template_name = "courses/leaderboard.html"
 
     def get_context_data(self, **kwargs) -> dict:
-        try:
-            board = selectors.leaderboard_for_topic(
-                topic=kwargs["topic"], user=self.request.user, week=self.request.GET.get("week")
-            )
-        except DomainError as error:
-            raise Http404(error.message) from error
+        board = selectors.leaderboard_for_topic(
+            topic=kwargs["topic"], user=self.request.user, week=self.request.GET.get("week")
+        )
         title = f"{kwargs['topic'].replace('-', ' ').capitalize()} · week {board['week']}"
         return {**super().get_context_data(**kwargs), "board": board, "title": title}
 
@@ -582,12 +564,7 @@ class ParentChildView(ParentRequiredMixin, TemplateView):
     template_name = "accounts/parent_child.html"
 
     def get_context_data(self, **kwargs) -> dict:
-        try:
-            child = account_selectors.child_get_for_parent(
-                parent=self.request.user, student_id=self.kwargs["student_id"]
-            )
-        except NotFound as error:
-            raise Http404(error.message) from error
+        child = account_selectors.child_get_for_parent(parent=self.request.user, student_id=self.kwargs["student_id"])
         progress = selectors.student_progress(student=child)
         return {
             **super().get_context_data(**kwargs),

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from cerebrum.admin_tools import BigTableAdmin
 from cerebrum.errors import DomainError
+from cerebrum.models import UTM_KEYS
 from cerebrum.money import format_inr
 from payments.coupons import coupon_save
 from payments.forms import CouponAdminForm, RefundForm
@@ -70,7 +71,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, BigTableAdmin):
         "user", "payer", "enrollment", "amount_paise", "refunded_paise", "currency", "status", "gateway",
         "razorpay_order_id", "razorpay_payment_id", "receipt_number", "failure_reason", "anomaly", "order_payment",
         "captured_at",
-        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "created_at", "updated_at",
+        *UTM_KEYS, "created_at", "updated_at",
         "discount_paise", "coupon", "billing_state", "invoice_link", "refund_link",
     ]  # fmt: skip
     inlines = [RefundInline, PaymentEventInline]

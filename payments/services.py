@@ -22,6 +22,7 @@ from analytics.attribution import touches_for_user, utm_columns
 from analytics.services import event_record
 from cerebrum.bindings import Binding
 from cerebrum.errors import Conflict, DomainError, NotFound, Unprocessable
+from cerebrum.models import UTM_KEYS
 from cerebrum.money import rupees
 from communications.services import message_enqueue
 from courses.models import Enrollment
@@ -41,7 +42,6 @@ logger = logging.getLogger("payments")
 
 S = Payment.Status
 REFUNDABLE_STATUSES = (S.CAPTURED, S.PARTIALLY_REFUNDED)
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # The sandbox gateway settles a refund by a webhook that comes back through this module (payments/sandbox.py
 # imports it), so it is bound in PaymentsConfig.ready (cerebrum/bindings.py).
 sandbox_refund_settle = Binding("payments.sandbox.sandbox_refund_settle")

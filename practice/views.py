@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from analytics.charts import hbar_chart
-from cerebrum.errors import Conflict, NotFound
+from cerebrum.errors import Conflict
 from courses import selectors as course_selectors
 from practice import analysis, revision, selectors, services
 from practice.models import ReviewLog
@@ -24,11 +24,9 @@ class AnalysisView(LoginRequiredMixin, TemplateView):
     template_name = "practice/analysis.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        attempt = selectors.attempt_for_analysis(user=request.user, attempt_id=kwargs["pk"])
         try:
-            attempt = selectors.attempt_for_analysis(user=request.user, attempt_id=kwargs["pk"])
             data = analysis.attempt_analysis(attempt=attempt)
-        except NotFound as error:
-            raise Http404(error.message) from error
         except Conflict as error:
             return self.render_to_response({"attempt": attempt, "pending": error.message})
         return self.render_to_response(self.get_context_data(attempt=attempt, analysis=data))
@@ -103,10 +101,7 @@ class ReviewRateView(LoginRequiredMixin, View):
         form = ReviewRateForm(request.POST)
         if not form.is_valid():
             return HttpResponseBadRequest("Choose a rating.")
-        try:
-            revision.review_rate(user=request.user, card_id=card_id, **form.cleaned_data)
-        except NotFound as error:
-            raise Http404(error.message) from error
+        revision.review_rate(user=request.user, card_id=card_id, **form.cleaned_data)
         return redirect("practice:revision")
 
 
@@ -134,10 +129,7 @@ class BookmarkView(LoginRequiredMixin, View):
         if request.POST.get("remove"):
             services.bookmark_remove(user=request.user, question_id=question_id)
         else:
-            try:
-                services.bookmark_add(user=request.user, question_id=question_id)
-            except NotFound as error:
-                raise Http404(error.message) from error
+            services.bookmark_add(user=request.user, question_id=question_id)
         return redirect(url_has_allowed_host_and_scheme_or(request, "practice:notebook"))
 
 

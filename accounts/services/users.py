@@ -22,12 +22,12 @@ from accounts.models import AuthLog, FreeUser, Grade, ParentLink, User
 from analytics.services import event_record
 from cerebrum.client_ip import client_ip
 from cerebrum.errors import DomainError
+from cerebrum.models import UTM_KEYS
 from communications.services import message_enqueue
 
 SELF_SERVICE_ROLES = (User.Role.STUDENT, User.Role.PARENT)
 TARGET_YEAR_SPAN = 6
 CITY_MAX_LENGTH = 80
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 PROFILE_CACHE_KEYS = ("accounts:profile:{}", "accounts:role:{}", "accounts:name:{}")
 # Callables (free_user=, user=) run inside user_register once a lead has become the new account, registered
 # by higher apps in their AppConfig.ready() (courses: the lead's attempts move to it); accounts imports none.

@@ -64,6 +64,39 @@ def test_enrollment_and_attempt_access(viewer, visible):
             selectors.attempt_get_for_user(user=user, attempt_id=attempt.pk)
 
 
+@pytest.mark.parametrize(
+    ("viewer", "may_change"),
+    [("owner", True), ("linked_parent", False), ("staff", False), ("other_student", False)],
+)
+def test_only_the_attempts_learner_may_change_it(viewer, may_change):
+    # The one ownership rule of the pages and the API (attempt_get_own): readers are not writers.
+    owner = UserFactory()
+    attempt = services.attempt_start(test=PracticeTestFactory(), user=owner)
+    user = {
+        "owner": owner,
+        "linked_parent": ParentLinkFactory(student=owner).parent,
+        "staff": StaffFactory(),
+        "other_student": UserFactory(),
+    }[viewer]
+
+    if may_change:
+        assert selectors.attempt_get_own(user=user, attempt_id=attempt.pk) == attempt
+    else:
+        with pytest.raises(NotFound):
+            selectors.attempt_get_own(user=user, attempt_id=attempt.pk)
+
+
+def test_a_free_users_attempt_is_its_sessions_own():
+    free_user = FreeUserFactory()
+    attempt = services.attempt_start(test=PracticeTestFactory(), free_user=free_user)
+
+    own = selectors.attempt_get_own(user=AnonymousUser(), attempt_id=attempt.pk, free_user_id=free_user.pk)
+
+    assert own == attempt
+    with pytest.raises(NotFound):
+        selectors.attempt_get_own(user=StaffFactory(), attempt_id=attempt.pk)
+
+
 def test_student_with_two_parents_still_sees_own_enrollment_once():
     owner = UserFactory()
     ParentLinkFactory(student=owner)

@@ -781,7 +781,7 @@ def test_the_learners_own_letters_score_right_through_the_plain_form_and_the_bat
     assert (scored.correct_count, scored.wrong_count, scored.score) == (6, 0, 24)
 
 
-@pytest.mark.parametrize(("week", "status"), [("2026-W01", 200), ("2026-W99", 404), ("last", 404)])
+@pytest.mark.parametrize(("week", "status"), [("2026-W01", 200), ("2026-W99", 400), ("last", 400)])
 def test_topic_board_for_a_chosen_week(client, week, status):
     response = client.get(reverse("courses:topic_leaderboard", args=["nucleus"]), {"week": week})
 
