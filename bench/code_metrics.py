@@ -7,6 +7,7 @@
   included, as grimp sees them) from an app to an app of a higher layer, or between the two sinks, in the
   order of docs/architecture.md (LAYERS below). The composition root (cerebrum.urls, cerebrum.celery,
   cerebrum.settings) is exempt.
+- imports hidden from the graph: importlib.import_module / __import__ calls in the apps' code.
 - import cycles between files: strongly connected groups of two or more modules in the import graph of
   every app (each group is at least one cycle; its size is printed with --verbose).
 - modules over 400 lines, functions over 40 lines (def to last line, nested and methods included) and
@@ -107,6 +108,20 @@ def import_cycles(graph) -> list[list[str]]:
     return sorted(groups)
 
 
+def hidden_imports(files: list[Path]) -> list[str]:
+    """Imports grimp cannot see: importlib.import_module / __import__ calls in the apps' code."""
+    found = []
+    for path in files:
+        if path.relative_to(ROOT).parts[0] not in APPS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+                if name in ("import_module", "__import__"):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
 def source_files() -> list[Path]:
     tracked = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
@@ -159,6 +174,8 @@ def main() -> None:
     )
     seeder = [row for row in against if row.startswith(SEEDER + ".")]
     print(f"imports against the order: {len(against)} ({len(seeder)} of them the demo seeder's in courses)")
+    hidden = hidden_imports(files)
+    print(f"imports hidden from the graph (importlib): {len(hidden)}")
     print(f"import cycles between files: {len(cycles)}")
     print(f"modules over {MODULE_LINES} lines: {len(big)}")
     print(f"functions over {FUNCTION_LINES} lines: {len(functions)}")
@@ -167,6 +184,7 @@ def main() -> None:
     print(f"pairs of repeated six-line blocks: {duplicate_pairs()}")
     if verbose:
         print("\n# imports against the order", *against, sep="\n  ")
+        print("\n# hidden imports", *hidden, sep="\n  ")
         print("\n# cycles", *(" ".join(group) for group in cycles), sep="\n  ")
         print("\n# modules", *(f"{p} ({n})" for n, p in big), sep="\n  ")
         print("\n# functions", *functions, sep="\n  ")
