@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -34,44 +36,66 @@ class AnalysisView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs) -> dict:
         data = kwargs["analysis"]
         comparison = data["comparison"]
-        rows = [("You", comparison["you"]), ("Topper", comparison["topper"]), ("Average", comparison["average"])]
-        return {**super().get_context_data(**kwargs), "charts": analysis_charts(data), "comparison_rows": rows}
+        rows = [
+            (_("You"), comparison["you"]),
+            (_("Topper"), comparison["topper"]),
+            (_("Average"), comparison["average"]),
+        ]
+        questions = [{**q, "outcome_label": OUTCOME_LABELS.get(q["outcome"], q["outcome"])} for q in data["questions"]]
+        return {
+            **super().get_context_data(**kwargs),
+            "analysis": {**data, "questions": questions},
+            "charts": analysis_charts(data),
+            "comparison_rows": rows,
+        }
+
+
+# practice.analysis's outcome codes as the page shows them, in the interface language.
+OUTCOME_LABELS = {
+    "correct": gettext_lazy("Right"),
+    "wrong": gettext_lazy("Wrong"),
+    "unanswered": gettext_lazy("Blank"),
+    "not_evaluated": gettext_lazy("Not evaluated"),
+}
 
 
 def analysis_charts(data: dict) -> list[dict]:
-    """The page's charts: horizontal bars (long names stay whole on a 390 px phone), each with axis units."""
+    """The page's charts: horizontal bars (long names stay whole on a 390 px phone), each with axis units;
+    titles and axes in the interface language."""
     comparison = data["comparison"]
     charts = [
         (
             "score",
-            "Score: you, the topper and the average taker",
+            _("Score: you, the topper and the average taker"),
             hbar_chart(
                 [
-                    ("You", comparison["you"]["score"]),
-                    ("Topper", comparison["topper"]["score"]),
-                    ("Average", comparison["average"]["score"]),
+                    (_("You"), comparison["you"]["score"]),
+                    (_("Topper"), comparison["topper"]["score"]),
+                    (_("Average"), comparison["average"]["score"]),
                 ],
-                x_title="Marks",
+                x_title=_("Marks"),
             ),
         ),
         (
             "time-section",
-            "Your time per section, in minutes",
-            hbar_chart([(row["name"], round(row["seconds"] / 60, 1)) for row in data["by_section"]], x_title="Minutes"),
+            _("Your time per section, in minutes"),
+            hbar_chart(
+                [(row["name"], round(row["seconds"] / 60, 1)) for row in data["by_section"]], x_title=_("Minutes")
+            ),
         ),
         (
             "accuracy-topic",
-            "Accuracy per topic (right out of attempted), in %",
+            _("Accuracy per topic (right out of attempted), in %"),
             hbar_chart(
-                [(row["name"], row["accuracy_percent"] or 0) for row in data["by_topic"]], x_title="Accuracy (%)"
+                [(row["name"], row["accuracy_percent"] or 0) for row in data["by_topic"]], x_title=_("Accuracy (%)")
             ),
         ),
         (
             "longest",
-            "Questions that took you longest, in seconds",
+            _("Questions that took you longest, in seconds"),
             hbar_chart(
                 [(f"Q{row['number']} · {row['topic']}", row["your_seconds"]) for row in data["longest"]],
-                x_title="Seconds",
+                x_title=_("Seconds"),
             ),
         ),
     ]
@@ -89,7 +113,7 @@ class RevisionView(LoginRequiredMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "daily": revision.daily_set(user=user),
             "summary": revision.revision_summary(user=user),
-            "ratings": ReviewLog.Rating.choices,
+            "ratings": [(value, _(label)) for value, label in ReviewLog.Rating.choices],
             "protected": course_selectors.protected_question_ids(),
         }
 

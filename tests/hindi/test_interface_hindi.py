@@ -34,7 +34,36 @@ LEARNER_TEMPLATES = [
             "dashboard",
         )
     ),
+    *(
+        f"templates/practice/{name}.html"
+        for name in (
+            "analysis",
+            "notebook",
+            "revision",
+            "_revision_today",
+            "_due_and_streak",
+            "_question",
+            "_totals_table",
+        )
+    ),
 ]
+
+
+def _translated_ids(catalog) -> set[str]:
+    """msgids with a Hindi translation (a plural message by its singular, with every form filled)."""
+    ids = set()
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and all(strings):
+            ids.add(message.id[0] if isinstance(message.id, tuple) else message.id)
+    return ids
+
+
+def _template_msgids(text: str) -> set[str]:
+    """The msgids a template asks for: translate's string, and blocktranslate's (singular) text."""
+    wanted = set(re.findall(r'{% translate "([^"]+)"', text))
+    blocks = re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate", text)
+    return wanted | {re.sub(r"{{ (\w+) }}", r"%(\1)s", m.split("{% plural %}")[0]) for m in blocks}
 
 
 def test_committed_mo_is_the_compiled_po():
@@ -45,13 +74,10 @@ def test_committed_mo_is_the_compiled_po():
 def test_every_translated_template_string_has_a_hindi_translation():
     with PO.open("rb") as source:
         catalog = read_po(source)
-    translated = {message.id for message in catalog if message.id and message.string}
+    translated = _translated_ids(catalog)
     wanted = set()
     for name in LEARNER_TEMPLATES:
-        text = (ROOT / name).read_text()
-        wanted |= set(re.findall(r'{% translate "([^"]+)"', text))
-        blocks = re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate", text)
-        wanted |= {re.sub(r"{{ (\w+) }}", r"%(\1)s", m) for m in blocks}
+        wanted |= _template_msgids((ROOT / name).read_text())
     assert wanted, "no translatable strings found"
     assert sorted(wanted - translated) == []
 
@@ -181,12 +207,9 @@ def test_every_learner_email_and_subject_has_a_hindi_translation():
     from communications.catalog import CATALOG
 
     with PO.open("rb") as source:
-        translated = {message.id for message in read_po(source) if message.id and message.string}
+        translated = _translated_ids(read_po(source))
     wanted = {re.sub(r"{{ (\w+) }}", r"%(\1)s", spec.subject) for spec in CATALOG.values()}
     for path in [*(ROOT / "templates/communications/email").glob("*.txt"), ROOT / "templates/emails/base.html"]:
-        text = path.read_text()
-        wanted |= set(re.findall(r'{% translate "([^"]+)"', text))
-        blocks = re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate", text)
-        wanted |= {re.sub(r"{{ (\w+) }}", r"%(\1)s", m) for m in blocks}
+        wanted |= _template_msgids(path.read_text())
     assert len(wanted) > 35
     assert sorted(wanted - translated) == []

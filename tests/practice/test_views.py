@@ -3,8 +3,11 @@ and the dashboard's due-today and streak line."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from practice.models import ReviewCard, ReviewLog
 from tests.factories import QuestionFactory, UserFactory
@@ -61,3 +64,23 @@ def test_notebook_page_filters_by_topic(client, ten_learner_test):
     page = client.get(reverse("practice:notebook"), {"topic": "Genetics"}).content.decode()
     assert page.count('class="card mistake"') == 1
     assert "Genetics" in page
+
+
+def test_practice_pages_and_the_dashboards_revision_line_in_hindi(client, ten_learner_test):
+    client.cookies["django_language"] = "hi"
+    client.force_login(ten_learner_test["learners"][10])
+    ReviewCard.objects.filter(user=ten_learner_test["learners"][10]).update(due=timezone.now() - timedelta(minutes=1))
+
+    dashboard = client.get(reverse("courses:dashboard")).content.decode()
+    analysis = client.get(reverse("practice:analysis", args=[ten_learner_test["attempts"][10].pk])).content.decode()
+    notebook = client.get(reverse("practice:notebook")).content.decode()
+    revision = client.get(reverse("practice:revision")).content.decode()
+
+    assert "आज <strong>2</strong> प्रश्न दोहराने हैं · लगातार <strong>0</strong> दिन" in dashboard
+    assert "रैंक <strong>5</strong> (कुल 10 में से) · NTA पर्सेंटाइल <strong>60.0000000</strong>" in analysis
+    assert ">अंक</text>" in analysis  # a chart's axis title
+    assert '<td data-label="परिणाम">गलत</td>' in analysis
+    assert "गलतियों की नोटबुक और बुकमार्क" in notebook
+    assert "आपने Hand-computed mock में <strong>B</strong> चुना" in notebook
+    assert ">फिर से</button>" in revision  # FSRS's "Again"
+    assert "Mistake notebook" not in revision
