@@ -169,6 +169,7 @@ class Ledger:
         self.failures: list[tuple[float, str, str]] = []  # (unix time, what, status or error)
         self.ryw_misses: list[tuple[float, str]] = []
         self.ryw_miss_details: list[dict] = []  # what each miss sent, what the server answered and showed
+        self.resumed = 0  # sittings whose start handed back a running attempt with answers stored
         self.acks: list[tuple[float, str]] = []
         self.lock = threading.Lock()
 
@@ -226,6 +227,9 @@ def sit_one_test(session: requests.Session, slug: str, ledger: Ledger, stop: thr
     # Restarting at 1 sent seqs the server already held, which it rightly keeps out as retries; read back,
     # they showed the stored answer: the "read-your-writes misses" of issue 20.
     resumed_at_seq = attempt["last_seq"]
+    if resumed_at_seq:
+        with ledger.lock:
+            ledger.resumed += 1
     questions = [item["id"] for item in attempt["questions"]][:5]
     for seq, question in enumerate(questions, start=resumed_at_seq + 1):
         if stop.is_set():
@@ -304,6 +308,7 @@ def verify_ledger(ledger: Ledger, learners: list[dict]) -> dict:
         "submits_lost": len(ledger.submitted) - int(stored_submitted),
         "enrollments_acknowledged": len(ledger.enrolled),
         "enrollments_lost": len(ledger.enrolled) - int(stored_enrolled),
+        "attempts_resumed": ledger.resumed,
         "read_your_writes_misses": len(ledger.ryw_misses),
         "read_your_writes_misses_by_kind": dict(Counter(what for _, what in ledger.ryw_misses)),
         "read_your_writes_miss_details": ledger.ryw_miss_details,
