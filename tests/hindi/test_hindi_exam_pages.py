@@ -4,6 +4,9 @@ same queries as an English page, and solutions with the Hindi explanation."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -86,3 +89,21 @@ def test_solutions_of_a_hindi_attempt_show_the_hindi_explanation(client, learner
     assert "वायवीय श्वसन सूत्रकणिका में होता है।" in page
     assert "(सूत्रकणिका)" in page  # the correct option's text, in Hindi
     assert english_only.text in page
+
+
+def test_the_no_javascript_exam_screen_and_submit_page_speak_hindi(client, learner, paper):
+    test, _, _ = paper
+    attempt = services.attempt_start(test=test, user=learner, medium="hi")
+    client.cookies["django_language"] = "hi"
+
+    screen = client.get(f"/attempts/{attempt.pk}/", {"q": 2}).content.decode()
+    confirm = client.get(f"/attempts/{attempt.pk}/submit/").content.decode()
+
+    assert 'प्रश्न <span id="question-number">2</span> <span class="muted">(कुल 2 में से)' in screen
+    assert 'aria-label="प्रश्न 1, नहीं देखा गया"' in screen  # the palette, built in Python
+    exam = json.loads(re.search(r'<script id="exam-data" type="application/json">(.*?)</script>', screen).group(1))
+    assert exam["messages"]["saved"] == "सहेजा गया"  # attempt.js's words, in the page's exam JSON
+    assert exam["messages"]["waiting"] == ["%(n)s उत्तर इस डिवाइस पर प्रतीक्षा में है", "%(n)s उत्तर इस डिवाइस पर प्रतीक्षा में हैं"]
+    assert "क्या टेस्ट जमा करें?" in confirm
+    assert "अब तक आपके उत्तर" in confirm
+    assert "नहीं, टेस्ट पर वापस जाएँ" in confirm

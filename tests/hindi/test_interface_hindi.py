@@ -30,6 +30,8 @@ LEARNER_TEMPLATES = [
             "_medium_choice",
             "attempt_base",
             "attempt",
+            "attempt_confirm",
+            "attempt_summary",
             "attempt_result",
             "dashboard",
         )
