@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from accounts.services import last_active_mark
 
@@ -19,7 +20,11 @@ class LastActiveMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         # After the view: DRF has put a JWT user on the request by now, and a failed view never counts.
+        # A request that never asked who its user is (a JWT call refused before DRF set one, a bare
+        # response) does not load the session just for this.
         user = getattr(request, "user", None)
+        if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+            return response
         if user is not None and user.is_authenticated and response.status_code < 500:
             last_active_mark(user_id=user.pk)
         return response

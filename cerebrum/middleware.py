@@ -1,5 +1,6 @@
-"""Cross-cutting middleware: response time header (report 3.1), control characters refused at the door, a
-safe request repeated once when its database connection dropped, and the pages' DomainError mapping."""
+"""Cross-cutting middleware: the API's own lean stack, response time header (report 3.1), control characters
+refused at the door, a safe request repeated once when its database connection dropped, and the pages'
+DomainError mapping."""
 
 from __future__ import annotations
 
@@ -8,16 +9,66 @@ import re
 import time
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed, RequestDataTooBig
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.db import OperationalError, connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 
 from cerebrum.api_tools import error_body
 from cerebrum.errors import DomainError, NotFound
 from cerebrum.text import CONTROL_CHARACTERS
 
 logger = logging.getLogger(__name__)
+
+
+API_PATH_PREFIX = "/api/v1/"
+
+
+class ApiBranchMiddleware:
+    """First in MIDDLEWARE: a request under /api/v1/ runs settings.API_MIDDLEWARE instead of the page stack.
+
+    JSON endpoints (all DRF views) use no messages, no template machinery, no page caches, no static
+    files and no CSRF middleware (DRF's SessionAuthentication runs Django's CSRF check itself for a
+    session-authenticated unsafe call; JWT calls need none), so they skip those middlewares (issue 17
+    item 4). Sessions stay lazy: a JWT request without a session cookie never reads the session store,
+    and with one it reads it only if something asks for the session's user (nothing in this stack does
+    before DRF has put the JWT user on the request). Both chains are built once per process, like
+    Django's own.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.api = _ChainHandler(settings.API_MIDDLEWARE)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(API_PATH_PREFIX):
+            return self.api.chain(request)
+        return self.get_response(request)
+
+
+class _ChainHandler(BaseHandler):
+    """Django's middleware loading (BaseHandler.load_middleware, synchronous) for a given list."""
+
+    def __init__(self, middleware: list[str]):
+        self._view_middleware, self._template_response_middleware, self._exception_middleware = [], [], []
+        handler = convert_exception_to_response(self._get_response)
+        for path in reversed(middleware):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self._view_middleware.insert(0, instance.process_view)
+            if hasattr(instance, "process_template_response"):
+                self._template_response_middleware.append(instance.process_template_response)
+            if hasattr(instance, "process_exception"):
+                self._exception_middleware.append(instance.process_exception)
+            handler = convert_exception_to_response(instance)
+        self.chain = self._middleware_chain = handler
 
 
 class ResponseTimeMiddleware:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cerebrum.middleware.ApiBranchMiddleware",  # /api/v1/ runs API_MIDDLEWARE below instead of the rest
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cerebrum.middleware.ResponseTimeMiddleware",
     "cerebrum.middleware.ControlCharacterMiddleware",  # before anything reads input (issue 14 item 7)
@@ -92,6 +93,28 @@ MIDDLEWARE = [
     "cerebrum.middleware.DomainErrorMiddleware",  # the pages' one DomainError → HTTP mapping
     "cerebrum.middleware.DatabaseReconnectMiddleware",  # first to see a view's exception (issue 14 item 8)
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# The API's stack (issue 17 item 4): the page stack without what JSON endpoints never use — static
+# files, the language cookie, UTM capture, CSRF middleware (DRF's SessionAuthentication checks CSRF
+# itself on session-authenticated unsafe calls), messages, the member page cache, X-Frame-Options, the
+# pages' DomainError mapping.
+# The public page cache stays (it keeps the public catalog API), and so do sessions and auth (lazy,
+# for session-authenticated calls from our own pages).
+API_MIDDLEWARE = [
+    m
+    for m in MIDDLEWARE
+    if m
+    not in {
+        "cerebrum.middleware.ApiBranchMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "cerebrum.i18n.CookieLanguageMiddleware",
+        "analytics.middleware.UTMAttributionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "cerebrum.http_cache.MemberPageCacheMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "cerebrum.middleware.DomainErrorMiddleware",  # DRF answers its own exceptions inside the view
+    }
 ]
 
 ROOT_URLCONF = "cerebrum.urls"
@@ -163,9 +186,10 @@ for index, url in enumerate(url_list_from_env("DATABASE_REPLICA_URLS")):
     DATABASE_REPLICAS.append(alias)
 if DATABASE_REPLICAS:
     DATABASE_ROUTERS = ["cerebrum.db_router.PrimaryReplicaRouter"]
-    MIDDLEWARE.insert(
-        MIDDLEWARE.index("cerebrum.metrics.QueryMetricsMiddleware"), "cerebrum.db_router.ReadYourWritesMiddleware"
-    )
+    for _stack in (MIDDLEWARE, API_MIDDLEWARE):
+        _stack.insert(
+            _stack.index("cerebrum.metrics.QueryMetricsMiddleware"), "cerebrum.db_router.ReadYourWritesMiddleware"
+        )
 # How long a learner's reads stay on the primary after they wrote (replication lag cover).
 READ_YOUR_WRITES_SECONDS = int_from_env("READ_YOUR_WRITES_SECONDS", 5)
 # A replica further behind than this (seconds of replay lag) gets no reads: they go to the primary. Kept
@@ -347,7 +371,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # API bodies are small; a bigger one i
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.CachedUserJWTAuthentication",  # the user from Redis, not a SELECT
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
