@@ -154,13 +154,27 @@ def question_papers_bump(*, question_ids: list[int]) -> int:
     return len(test_ids)
 
 
-@transaction.atomic
 def attempt_start(*, test: PracticeTest, user=None, free_user=None, medium: str = "en") -> TestAttempt:
-    """The learner's running attempt, or a new one: one INSERT, the paper comes from the cache.
+    """The learner's running attempt, or a new one: one SELECT and one INSERT, the paper from the cache.
 
     Two tabs, a double click or a client retry get the same IN_PROGRESS attempt back (in the medium it
     started in). `medium` is "en" or "hi" (courses.hindi.MEDIUMS; anything else is English).
     """
+    try:
+        return _attempt_start(test=test, user=user, free_user=free_user, medium=medium)
+    except IntegrityError:
+        # The same learner started in another tab at the same instant (the one-running-attempt unique
+        # index refused our INSERT): theirs is ours. Caught here, outside the transaction, rather than
+        # with a savepoint around the INSERT: two statements fewer on every start of a storm.
+        learner = {"user": user} if user is not None and user.is_authenticated else {"free_user": free_user}
+        existing = TestAttempt.objects.filter(test=test, status=TestAttempt.Status.IN_PROGRESS, **learner).first()
+        if existing is None:
+            raise Conflict("Another start of this test is in progress; try again.", code="attempt_race") from None
+        return existing
+
+
+@transaction.atomic
+def _attempt_start(*, test: PracticeTest, user, free_user, medium: str) -> TestAttempt:
     user = user if user is not None and user.is_authenticated else None
     if (user is None) == (free_user is None):
         raise DomainError("Sign in or give your name and phone number to take a test.", code="login_required")
@@ -439,15 +453,7 @@ def _attempt_insert(
     )
     for field, value in learner.items():
         setattr(attempt, field, value)
-    try:
-        with transaction.atomic():
-            attempt.save()
-    except IntegrityError:
-        # The same learner started in another tab at the same instant: theirs is ours.
-        existing = TestAttempt.objects.filter(test=test, status=TestAttempt.Status.IN_PROGRESS, **learner).first()
-        if existing is None:
-            raise Conflict("Another start of this test is in progress; try again.", code="attempt_race") from None
-        return existing
+    attempt.save()  # an IntegrityError (a racing start of the same learner) is handled by attempt_start
     # Its exam page is the learner's next request: have the attempt in Redis by then (after the commit).
     transaction.on_commit(lambda: caches.attempt_remember(attempt))
     event_record(

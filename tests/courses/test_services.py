@@ -390,9 +390,9 @@ def test_attempt_start_is_one_insert(django_assert_num_queries, django_capture_o
     test, user = PracticeTestFactory(question_count=5), UserFactory()
     caches.paper_get(test)
 
-    # When: one SELECT of own attempts and one INSERT (the rest are savepoints: the test's transaction
-    # turns the service's atomic block into one, and the race guard around the INSERT is another)
-    with django_assert_num_queries(6) as captured:
+    # When: one SELECT of own attempts and one INSERT (the other two are a savepoint and its release:
+    # the test's transaction turns the service's atomic block into one; the race guard adds none)
+    with django_assert_num_queries(4) as captured:
         services.attempt_start(test=test, user=user)
 
     # Then
