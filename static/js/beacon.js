@@ -1,12 +1,22 @@
 /* Cerebrum's first-party analytics beacon: page views, and clicks on elements with data-track="name".
  * Events are batched and sent with navigator.sendBeacon to /api/v1/events (same origin, no cookies
- * beyond our own, nothing from a CDN). Each event has its own UUID so a resent batch is not counted twice. */
+ * beyond our own, nothing from a CDN). Each event has its own UUID so a resent batch is not counted twice.
+ *
+ * One request per learner per ~30 s, not per page (issue 17 item 3): events wait in memory and go out
+ * every 30 s, when 50 are waiting, or when the page is hidden (tab switch, navigation, close). A page
+ * hidden less than 30 s after the last send keeps its events in localStorage instead, and the next page
+ * sends them with its own; so a learner moving through pages sends one batch per 30 s. A visitor's first
+ * page always sends at once when hidden (nothing sent yet), so a bounce is still counted. */
 (function () {
   "use strict";
   var ENDPOINT = "/api/v1/events";
   var VISITOR_COOKIE = "cb_aid";
   var MAX_BATCH = 100;
-  var queue = [];
+  var SEND_EVERY_MS = 30000;
+  var SEND_AT = 50;
+  var STORE_KEY = "cb_events";
+  var SENT_KEY = "cb_events_sent";
+  var queue = stored();
   var utm = campaign();
   var visitor = visitorId();
 
@@ -48,10 +58,40 @@
     };
     Object.keys(utm).forEach(function (key) { event[key] = utm[key]; });
     queue.push(event);
-    if (queue.length >= 20) flush();
+    if (queue.length >= SEND_AT) flush();
+  }
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }  // off in some private modes
+  }
+
+  function stored() {
+    var store = storage();
+    if (!store) return [];
+    try {
+      var events = JSON.parse(store.getItem(STORE_KEY) || "[]");
+      store.removeItem(STORE_KEY);
+      return Array.isArray(events) ? events.slice(-MAX_BATCH) : [];
+    } catch (e) { return []; }
+  }
+
+  function hidden() {
+    var store = storage();
+    var sentAt = store ? Number(store.getItem(SENT_KEY) || 0) : 0;
+    if (queue.length && store && Date.now() - sentAt < SEND_EVERY_MS) {
+      try {
+        store.setItem(STORE_KEY, JSON.stringify(queue.slice(-MAX_BATCH)));  // the next page sends them
+        queue = [];
+        return;
+      } catch (e) { /* full or refused: send now */ }
+    }
+    flush();
   }
 
   function flush() {
+    if (!queue.length) return;
+    var store = storage();
+    if (store) { try { store.setItem(SENT_KEY, String(Date.now())); } catch (e) { /* not kept: sends sooner */ } }
     while (queue.length) {
       var body = JSON.stringify({ events: queue.splice(0, MAX_BATCH) });
       var sent = navigator.sendBeacon && navigator.sendBeacon(ENDPOINT, new Blob([body], { type: "application/json" }));
@@ -66,11 +106,14 @@
     var element = click.target.closest && click.target.closest("[data-track]");
     if (element) track("CLICK", element.getAttribute("data-track"), { text: (element.textContent || "").trim().slice(0, 80) });
   });
-  // Phones rarely fire unload: "hidden" is the last moment a page is sure to run code.
-  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") flush(); });
-  window.setInterval(flush, 5000);
+  // Phones rarely fire unload: "hidden" is the last moment a page is sure to run code (pagehide for Safari).
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") hidden();
+    else queue = stored().concat(queue);  // back on this tab: what it kept is its own again
+  });
+  window.addEventListener("pagehide", hidden);
+  window.setInterval(flush, SEND_EVERY_MS);
 
   track("PAGE_VIEW", "page_view", { title: document.title.slice(0, 200) });
-  window.setTimeout(flush, 1000);
   window.cerebrumTrack = track;
 })();

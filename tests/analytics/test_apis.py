@@ -200,3 +200,33 @@ def test_beacon_post_from_a_signed_in_session_needs_no_csrf_token(client):
     assert response.status_code == 202
     buffer_flush()
     assert AnalyticsEvent.objects.get().user_id == user.pk
+
+
+def test_a_learner_over_the_event_rate_gets_429_and_nothing_more_is_stored(api_client, monkeypatch):
+    # given the batch rate at 2 a minute (300 in production: one batch per ~30 s is the beacon's pace)
+    from analytics.apis import EventBatchThrottle
+
+    monkeypatch.setattr(EventBatchThrottle, "rate", "2/min")
+    api_client.force_authenticate(UserFactory())
+
+    # when a third batch comes within the minute
+    statuses = [post(api_client, [client_event()]).status_code for _ in range(3)]
+    refused = post(api_client, [client_event()])
+
+    # then it is refused with 429 and a Retry-After, and only the first two were buffered
+    assert statuses == [202, 202, 429]
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert refused.json()["error"]["code"] == "throttled"
+    assert buffer.length() == 2
+
+
+def test_a_batch_body_over_the_upload_limit_is_413_and_nothing_is_stored(api_client):
+    # 100 events is the most a batch holds; a body over 256 KB is refused before it is parsed
+    events = [client_event(properties={"text": "x" * 3000}) for _ in range(100)]
+
+    response = post(api_client, events)
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+    assert buffer.length() == 0

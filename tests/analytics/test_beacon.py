@@ -37,3 +37,49 @@ def test_beacon_sends_the_page_view_and_tracked_clicks(page):
     assert (view.path, view.utm_campaign, view.anonymous_id) == ("/", "neet-2027", visitor)
     assert (click.event_name, click.properties) == ("enroll_cta", {"text": "Enroll now"})
     assert AnalyticsEvent.objects.get(event_type="LANDING").anonymous_id == visitor
+
+
+HIDE = (
+    "() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
+    " document.dispatchEvent(new Event('visibilitychange')); }"
+)
+SHOW = (
+    "() => { Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});"
+    " document.dispatchEvent(new Event('visibilitychange')); }"
+)
+CLICK = "(name) => window.cerebrumTrack('CLICK', name, {})"
+
+
+def sent() -> list[tuple[str, str]]:
+    """(type, name) of the events the beacon delivered (the server's own, such as LANDING, left out)."""
+    return [(e["event_type"], e["event_name"]) for e in buffered() if e["event_type"] in ("PAGE_VIEW", "CLICK")]
+
+
+@pytest.mark.browser
+def test_beacon_sends_at_most_one_batch_per_30_seconds(page):
+    # given a learner reading a page (the browser's clock under the test's control)
+    page.clock.install()
+    page.goto("/")
+
+    # when they read for 25 s, nothing is sent (the page view waits for the batch)
+    page.clock.run_for(25_000)
+    assert sent() == []
+
+    # when the page is hidden for the first time, the waiting page view goes at once (a bounce counts)
+    page.evaluate(HIDE)
+    assert wait_until(lambda: sent() == [("PAGE_VIEW", "page_view")], timeout=15)
+
+    # when they come back, click twice and the page is hidden again within 30 s of that send,
+    # the clicks are kept on the device for the next send instead of a second request
+    page.evaluate(SHOW)
+    page.evaluate(CLICK, "first")
+    page.evaluate(CLICK, "second")
+    page.evaluate(HIDE)
+    kept = page.evaluate("() => JSON.parse(localStorage.getItem('cb_events') || '[]').map(e => e.name)")
+    assert kept == ["first", "second"]
+
+    # then back on the tab, the next 30-second send carries both clicks in one batch
+    page.evaluate(SHOW)
+    page.clock.run_for(31_000)
+    assert wait_until(lambda: len(sent()) == 3, timeout=15)
+    assert sorted(sent())[:2] == [("CLICK", "first"), ("CLICK", "second")]
