@@ -108,10 +108,12 @@ def mistakes_rekey(*, question_id: int, test_ids: list[int]) -> dict[str, int]:
         .only("id", "user_id", "test_id", "paper_version", "answers", "question_order", "submitted_at")
         .order_by("pk")
     )
+    # A free test whose result keeps this question's key secret records no mistake on it (as at submit).
+    secret_in = {test.pk for test in tests.values() if course_selectors._questions_kept_secret(test, {qid: None})}
     wanted = {}
     for attempt in attempts.iterator(chunk_size=2000):
-        attempt.test = tests[attempt.test_id]
-        wanted.update(_wrong_on_rekey(attempt, qid, snapshots))
+        if attempt.test_id not in secret_in:
+            wanted.update(_wrong_on_rekey(attempt, qid, snapshots))
     existing = {
         entry.attempt_id: entry for entry in MistakeEntry.objects.filter(question_id=question_id, test_id__in=test_ids)
     }
@@ -149,10 +151,7 @@ def _wrong_on_rekey(attempt: TestAttempt, qid: str, snapshots: dict) -> dict[int
     key, chosen = snapshot["answer_key"], attempt.answers.get(qid)
     if qid not in key or chosen not in OPTIONS or chosen == key[qid]["correct"]:
         return {}
-    # The same exclusions as at submit: past an "attempt any N" section's N, or a key a free test keeps secret.
-    if qid in _not_evaluated(attempt, paper=snapshot["paper"]) or course_selectors._questions_kept_secret(
-        attempt.test, {qid: key[qid]}
-    ):
+    if qid in _not_evaluated(attempt, paper=snapshot["paper"]):  # past an "attempt any N" section's N
         return {}
     entry = MistakeEntry(
         user_id=attempt.user_id,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cerebrum.errors import NotFound
 from courses import rekey
+from courses.models import PracticeTestQuestion
 from practice import revision, selectors, services
 from practice.models import Bookmark, MistakeEntry, ReviewCard, ReviewLog
 from tests.factories import PracticeTestFactory, QuestionFactory, StaffFactory, UserFactory
@@ -94,6 +95,23 @@ def test_a_key_change_and_back_restores_the_notebook(ten_learner_test, django_ca
         "corrected": 0,
     }
     assert _mistake_cards(q4) == {learners[n].pk for n in (3, 4, 5, 9, 10)}
+
+
+def test_a_key_change_keeps_a_secret_verdict_out_of_the_notebook(db, django_capture_on_commit_callbacks):
+    # Given a learner right (A) on a free test's question that a live mock running now also uses
+    learner = UserFactory()
+    free = PracticeTestFactory(question_count=2)
+    shared = free.paper_items.order_by("position").first().question
+    live = PracticeTestFactory(question_count=0, scheduled_start=timezone.now() - timedelta(minutes=5))
+    PracticeTestQuestion.objects.create(test=live, question=shared, position=1)
+    take(free, learner, "AA", [5, 5])
+
+    # When its key changes so the learner's A is wrong
+    with django_capture_on_commit_callbacks(execute=True):
+        rekey.question_rekey(question=shared, correct_option="C")
+
+    # Then no entry: the free test's result keeps that question's verdict secret, so does the notebook
+    assert not MistakeEntry.objects.filter(user=learner).exists()
 
 
 @pytest.mark.parametrize("learners", [2, 12])
