@@ -19,7 +19,8 @@ from accounts.models import Grade
 from analytics.attribution import first_touch
 from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
 from cerebrum.errors import Conflict, DomainError, NotFound
-from courses import caches, selectors, services
+from cerebrum.shapes import serializer_for
+from courses import caches, selectors, services, shapes
 from courses.hindi import MEDIUMS
 from courses.models import Course, Enrollment, NcertClass, PracticeTest, TestAttempt
 
@@ -166,46 +167,21 @@ class EnrollmentDetailApi(APIView):
 # --- Dashboard ----------------------------------------------------------------------------------
 
 
-class DashboardCourseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    slug = serializers.CharField()
-    type = serializers.CharField()
-
-
-class DashboardEnrollmentSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    status_display = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    course = DashboardCourseSerializer()
-
-
-class DashboardActivitySerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    at = serializers.DateTimeField()
-    text = serializers.CharField()
-    id = serializers.IntegerField()
-
-
-class DashboardUserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    email = serializers.EmailField(allow_null=True)
-    profile = serializers.DictField()
+DashboardCourseSerializer = serializer_for(shapes.DashboardCourse)
+DashboardEnrollmentSerializer = serializer_for(shapes.DashboardEnrollment)
+DashboardActivitySerializer = serializer_for(shapes.DashboardActivity)
+DashboardUserSerializer = serializer_for(
+    shapes.DashboardUser, fields={"email": serializers.EmailField(allow_null=True)}
+)
 
 
 class DashboardApi(APIView):
     """The report's getStudentDashboard in one call: cached in Redis for 5 minutes."""
 
-    class OutputSerializer(serializers.Serializer):
-        user = DashboardUserSerializer()
-        active_enrollment_count = serializers.IntegerField()
-        pending_enrollment_count = serializers.IntegerField()
-        enrollments = DashboardEnrollmentSerializer(many=True)
-        recent_activity = DashboardActivitySerializer(many=True)
-        test_history = serializers.ListField(child=serializers.DictField())
-        weakest_topics = serializers.ListField(child=serializers.DictField())
+    class OutputSerializer(
+        serializer_for(shapes.Dashboard, exclude=("built_at",), fields={"user": DashboardUserSerializer()})
+    ):
+        pass
 
     @extend_schema(operation_id="dashboard_read", responses={200: OutputSerializer, **error_responses(401, 429)})
     def get(self, request):
@@ -220,22 +196,7 @@ class DashboardApi(APIView):
 # --- Notes --------------------------------------------------------------------------------------
 
 
-class NoteRowSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    slug = serializers.CharField()
-
-
-class NoteChapterSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    chapter = serializers.CharField()
-    slug = serializers.CharField()
-    notes = NoteRowSerializer(many=True)
-
-
-class NoteGradeSerializer(serializers.Serializer):
-    curriculum = serializers.CharField()
-    grade = serializers.CharField()
-    chapters = NoteChapterSerializer(many=True)
+NoteGradeSerializer = serializer_for(shapes.NoteGrade)
 
 
 class NoteListApi(APIView):
@@ -645,28 +606,8 @@ class AttemptResultApi(APIView):
 # --- Leaderboards ---------------------------------------------------------------------------------
 
 
-class LeaderRowSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
-    user_id = serializers.IntegerField()
-    name = serializers.CharField()
-    score = serializers.IntegerField()
-
-
-class MyRankSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
-    score = serializers.IntegerField()
-    percentile = serializers.FloatField()
-
-
-class LeaderboardSerializer(serializers.Serializer):
-    top = LeaderRowSerializer(many=True)
-    total = serializers.IntegerField()
-    me = MyRankSerializer(allow_null=True)
-
-
-class TopicLeaderboardSerializer(LeaderboardSerializer):
-    topic_slug = serializers.CharField()
-    week = serializers.CharField()
+LeaderboardSerializer = serializer_for(shapes.Leaderboard)
+TopicLeaderboardSerializer = serializer_for(shapes.TopicLeaderboard)
 
 
 class TestLeaderboardApi(APIView):

@@ -29,6 +29,14 @@ from courses.models import (
 )
 from courses.scoring import OPTIONS as OPTION_LETTERS
 from courses.scoring import sections_in_learner_order
+from courses.shapes import (
+    Dashboard,
+    DashboardActivity,
+    DashboardEnrollment,
+    Leaderboard,
+    NoteGrade,
+    TopicLeaderboard,
+)
 
 FINISHED = (TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
 SOLUTIONS_DELAY = timedelta(minutes=1)  # past the submit grace, so no one can still answer
@@ -396,7 +404,7 @@ def seconds_left(attempt: TestAttempt) -> int:
 # --- Notes ----------------------------------------------------------------------------------------
 
 
-def note_tree(*, grade: str | None = None) -> list[dict]:
+def note_tree(*, grade: str | None = None) -> list[NoteGrade]:
     """Published notes as grade → chapter → notes (one query, cached by cacheops)."""
     notes = ChapterNote.objects.filter(is_published=True)
     if grade:
@@ -442,7 +450,7 @@ def note_practice_questions(*, note: ChapterNote, limit: int = 5) -> list[Questi
 # --- Dashboard and progress (report 3.2) ----------------------------------------------------------
 
 
-def dashboard_for_user(*, user) -> dict:
+def dashboard_for_user(*, user) -> Dashboard:
     """The dashboard in one dict: Redis for 5 minutes, at most 3 queries to build (enrollments with their
     counts, attempts with their tests, the chapters' notes), so the page with its revision line is 4."""
     return caches.dashboard_get_or_build(user.pk, lambda: _dashboard_build(user))
@@ -461,7 +469,7 @@ def student_progress(*, student) -> dict:
     }
 
 
-def _dashboard_build(user) -> dict:
+def _dashboard_build(user) -> Dashboard:
     # The counts ride on the newest five as window totals (computed before the LIMIT): one query, not
     # two. ACTIVE and PENDING are both live statuses, so counting over the live rows counts them all.
     live = list(
@@ -491,7 +499,7 @@ def _dashboard_build(user) -> dict:
     }
 
 
-def _enrollment_row(enrollment: Enrollment) -> dict:
+def _enrollment_row(enrollment: Enrollment) -> DashboardEnrollment:
     course = enrollment.course
     return {
         "id": enrollment.pk,
@@ -518,7 +526,7 @@ def _attempt_row(attempt: TestAttempt) -> dict:
     }
 
 
-def _activities(enrollments: list[dict], attempts: list[TestAttempt]) -> list[dict]:
+def _activities(enrollments: list[DashboardEnrollment], attempts: list[TestAttempt]) -> list[DashboardActivity]:
     items = [
         {"kind": "enrollment", "at": e["created_at"], "text": f"Enrolled in {e['course']['name']}", "id": e["id"]}
         for e in enrollments
@@ -560,7 +568,7 @@ def _weakest_topics(attempts: list[TestAttempt], limit: int = 3) -> list[dict]:
 # --- Leaderboards ---------------------------------------------------------------------------------
 
 
-def leaderboard_for_test(*, test: PracticeTest, user=None) -> dict:
+def leaderboard_for_test(*, test: PracticeTest, user=None) -> Leaderboard:
     """Top 10 with names, and the user's rank and percentile; best score per learner, signed-in only."""
     user_id = user.pk if user is not None and user.is_authenticated else None
     opens_at = results_open_at(test)
@@ -575,7 +583,7 @@ def leaderboard_for_test(*, test: PracticeTest, user=None) -> dict:
     return _board_with_names(board)
 
 
-def leaderboard_for_topic(*, topic: str, user=None, week: str | None = None) -> dict:
+def leaderboard_for_topic(*, topic: str, user=None, week: str | None = None) -> TopicLeaderboard:
     """This ISO week's board for a topic (slug or name): the sum of the topic's marks over submissions."""
     topic_slug = slugify(topic)
     week = _week_checked(week) if week else caches.iso_week(timezone.localdate())
@@ -642,7 +650,7 @@ def _board_from_scores(scores: dict[int, int], user_id: int | None) -> dict:
     return {"top": ordered[: caches.LEADERBOARD_TOP], "total": len(ordered), "me": mine}
 
 
-def _board_with_names(board: dict) -> dict:
+def _board_with_names(board: dict) -> Leaderboard:
     names = user_names(user_ids=[member for member, _ in board["top"]])
     top = [
         {"rank": rank, "user_id": member, "name": names.get(member, "Learner"), "score": score}

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
-from payments import selectors, services
+from cerebrum.shapes import serializer_for
+from payments import selectors, services, shapes
 from payments.gateways import gateway_for_payment
 from payments.invoices import STATE_CHOICES
 from payments.models import Payment
@@ -44,22 +45,10 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReceiptSerializer(serializers.Serializer):
-    receipt_number = serializers.CharField()
-    name = serializers.CharField()
-    course = serializers.CharField()
-    razorpay_payment_id = serializers.CharField()
-    paid_at = serializers.CharField()
-    total_paise = serializers.IntegerField()
-    base_paise = serializers.IntegerField()
-    gst_paise = serializers.IntegerField()
-    cgst_paise = serializers.IntegerField()
-    sgst_paise = serializers.IntegerField()
-    igst_paise = serializers.IntegerField()
-    discount_paise = serializers.IntegerField()
-    coupon_code = serializers.CharField()
-    gst_rate_percent = serializers.IntegerField()
-    refunded_paise = serializers.IntegerField()
+# paid_at is declared non-null as published (a receipt exists only once captured, so it is set).
+ReceiptSerializer = serializer_for(
+    shapes.Receipt, exclude=("has_invoice",), fields={"paid_at": serializers.CharField()}
+)
 
 
 class PaymentDetailSerializer(PaymentOutputSerializer):

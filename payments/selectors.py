@@ -15,6 +15,7 @@ from cerebrum.money import gst_split
 from courses.models import Enrollment
 from payments.invoices import STATE_CODES, place_of_supply
 from payments.models import CreditNote, Invoice, Payment
+from payments.shapes import Receipt
 from payments.states import OPEN_STATUSES, PAID_STATUSES
 
 
@@ -54,7 +55,7 @@ def enrollment_get_payable(*, user, enrollment_id: int, pending_only: bool = Fal
     return enrollment
 
 
-def payment_receipt(payment: Payment) -> dict | None:
+def payment_receipt(payment: Payment) -> Receipt | None:
     """The receipt of a paid payment (GST breakdown in paise); None before capture and for an anomaly
     (money that could not be applied is refunded, not receipted)."""
     if payment.status not in PAID_STATUSES or payment.anomaly:

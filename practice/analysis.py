@@ -20,13 +20,14 @@ from courses.models import AttemptAnswer, TestAttempt
 from courses.scoring import OPTIONS, sections_in_learner_order
 from practice import ranking
 from practice.models import RankBand
+from practice.shapes import Analysis
 
 LONGEST = 5
 CONTRAST_LIMIT = 10
 MOST = 0.5  # "most learners": at least half of the takers
 
 
-def attempt_analysis(*, attempt: TestAttempt) -> dict:
+def attempt_analysis(*, attempt: TestAttempt) -> Analysis:
     """The whole analysis as plain data (the page and the API render the same dict)."""
     if attempt.status == TestAttempt.Status.IN_PROGRESS:
         raise Conflict("Submit the attempt to see its analysis.", code="attempt_running")

@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses
+from cerebrum.shapes import serializer_for
 from courses import selectors as course_selectors
 from courses.apis import paginated, query_params
-from practice import revision, selectors, services
+from practice import revision, selectors, services, shapes
 from practice.models import ReviewLog
 
 FILTERS = [
@@ -32,91 +33,7 @@ class FilterSerializer(serializers.Serializer):
 # --- Analysis -------------------------------------------------------------------------------------
 
 
-class TotalsSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, help_text="Section, chapter or topic.")
-    questions = serializers.IntegerField()
-    correct = serializers.IntegerField()
-    wrong = serializers.IntegerField()
-    unanswered = serializers.IntegerField(help_text="Not answered, or past an 'attempt any N' section's N.")
-    accuracy_percent = serializers.FloatField(allow_null=True, help_text="Right / attempted x 100; null if none.")
-    negative_marks = serializers.IntegerField(help_text="Marks lost to wrong answers (positive number).")
-    seconds = serializers.IntegerField(help_text="Seconds this learner spent.")
-
-
-class SummarySerializer(TotalsSerializer):
-    score = serializers.IntegerField()
-
-
-class QuestionRowSerializer(serializers.Serializer):
-    number = serializers.IntegerField(help_text="Position in this learner's order.")
-    question_id = serializers.IntegerField()
-    section = serializers.CharField()
-    chapter = serializers.CharField()
-    topic = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["correct", "wrong", "unanswered", "not_evaluated"])
-    your_seconds = serializers.IntegerField()
-    average_seconds = serializers.FloatField(help_text="Total seconds of every taker / number of takers.")
-    share_correct = serializers.FloatField(help_text="Share of takers who chose the key, 0..1.")
-
-
-class FiguresSerializer(serializers.Serializer):
-    score = serializers.FloatField()
-    attempted = serializers.FloatField()
-    accuracy_percent = serializers.FloatField(allow_null=True)
-    seconds = serializers.FloatField()
-
-
-class SectionFiguresSerializer(FiguresSerializer):
-    name = serializers.CharField()
-
-
-class PersonSerializer(FiguresSerializer):
-    sections = SectionFiguresSerializer(many=True)
-
-
-class ComparisonSerializer(serializers.Serializer):
-    you = PersonSerializer()
-    topper = PersonSerializer()
-    average = PersonSerializer()
-
-
-class RankBandSerializer(serializers.Serializer):
-    is_estimate = serializers.BooleanField()
-    year = serializers.IntegerField()
-    rank_best = serializers.IntegerField()
-    rank_worst = serializers.IntegerField()
-    marks_min = serializers.IntegerField(allow_null=True)
-    marks_max = serializers.IntegerField(allow_null=True)
-    source = serializers.CharField()
-
-
-class StandingSerializer(serializers.Serializer):
-    rank = serializers.IntegerField(help_text="Among takers (each learner's first finished attempt), NTA tie-break.")
-    takers = serializers.IntegerField()
-    percentile = serializers.CharField(help_text="NTA percentile, 7 decimals, as a string.")
-    tie_break = serializers.ListField(child=serializers.CharField())
-    predicted_neet_rank = RankBandSerializer(allow_null=True, help_text="An estimate from past years' figures.")
-
-
-class TestRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    slug = serializers.CharField()
-
-
-class AnalysisSerializer(serializers.Serializer):
-    attempt_id = serializers.IntegerField()
-    test = TestRefSerializer()
-    summary = SummarySerializer()
-    by_section = TotalsSerializer(many=True)
-    by_chapter = TotalsSerializer(many=True)
-    by_topic = TotalsSerializer(many=True)
-    questions = QuestionRowSerializer(many=True)
-    longest = QuestionRowSerializer(many=True)
-    wrong_most_got_right = QuestionRowSerializer(many=True)
-    right_most_got_wrong = QuestionRowSerializer(many=True)
-    comparison = ComparisonSerializer()
-    standing = StandingSerializer()
+AnalysisSerializer = serializer_for(shapes.Analysis)
 
 
 class AttemptAnalysisApi(APIView):

@@ -9,9 +9,10 @@ from courses import selectors as course_selectors
 from courses.models import TestAttempt
 from practice import analysis
 from practice.models import Bookmark, MistakeEntry
+from practice.shapes import Analysis
 
 
-def analysis_for_user(*, user, attempt_id: int) -> dict:
+def analysis_for_user(*, user, attempt_id: int) -> Analysis:
     """The analysis of an attempt the user may see (else NotFound, as for a missing one)."""
     attempt = course_selectors.attempt_get_for_user(user=user, attempt_id=attempt_id)
     return analysis.attempt_analysis(attempt=attempt)

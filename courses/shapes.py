@@ -1,0 +1,97 @@
+"""The shapes of the dicts courses' selectors build, declared once: the pages read them, and the API's
+output serializers are derived from them (`cerebrum.shapes.serializer_for`), so a key is named here only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict
+
+
+class DashboardCourse(TypedDict):
+    id: int
+    name: str
+    slug: str
+    type: str  # the type's label ("Online live")
+
+
+class DashboardEnrollment(TypedDict):
+    id: int
+    status: str
+    status_display: str
+    created_at: datetime
+    course: DashboardCourse
+
+
+class DashboardActivity(TypedDict):
+    kind: str  # "enrollment" or "attempt"
+    at: datetime
+    text: str
+    id: int  # the enrollment's or the attempt's
+
+
+class DashboardUser(TypedDict):
+    id: int
+    name: str
+    email: str | None
+    profile: dict
+
+
+class Dashboard(TypedDict):
+    """`selectors.dashboard_for_user`: Redis, 5 minutes."""
+
+    user: DashboardUser
+    active_enrollment_count: int
+    pending_enrollment_count: int
+    enrollments: list[DashboardEnrollment]
+    recent_activity: list[DashboardActivity]
+    test_history: list[dict]
+    weakest_topics: list[dict]
+    built_at: str  # ISO 8601, when the cached copy was built
+
+
+class NoteRow(TypedDict):
+    title: str
+    slug: str
+
+
+class NoteChapter(TypedDict):
+    number: int
+    chapter: str
+    slug: str
+    notes: list[NoteRow]
+
+
+class NoteGrade(TypedDict):
+    """One grade of `selectors.note_tree`."""
+
+    curriculum: str
+    grade: str
+    chapters: list[NoteChapter]
+
+
+class LeaderRow(TypedDict):
+    rank: int
+    user_id: int
+    name: str
+    score: int
+
+
+class MyRank(TypedDict):
+    rank: int
+    score: int
+    percentile: float  # share of ranked learners at or below me (top of the board = 100)
+
+
+class Leaderboard(TypedDict):
+    """`selectors.leaderboard_for_test`."""
+
+    top: list[LeaderRow]
+    total: int
+    me: MyRank | None
+
+
+class TopicLeaderboard(Leaderboard):
+    """`selectors.leaderboard_for_topic`: this ISO week's board of a topic."""
+
+    topic_slug: str
+    week: str  # "2026-W48"
