@@ -13,6 +13,11 @@ Reads inside an open transaction on the primary also stay there: a replica canno
 transaction has not committed yet. Code outside a request (Celery tasks, commands) is pinned the
 same way for a few seconds after it writes.
 
+A Celery task published from a pinned context (a request's on_commit after its write, a task that
+wrote) carries the pin in a message header and reads the primary until it ends, as the cookie carries
+it to the learner's next request: a worker picks the task up within milliseconds, before a replica
+may have replayed the write that enqueued it.
+
 Reads that fill a shared cache go to the primary (`primary_reads()`, and every read of a model
 cacheops caches): a write drops or re-versions its cache entries when it commits, and a fill read
 from a replica that has not replayed that commit yet would put the old rows back under the fresh
@@ -119,6 +124,26 @@ def replica_is_fresh(alias: str) -> bool:
 def forget_replica_lag() -> None:
     """Drop every cached lag answer (tests; a deploy that swapped replicas)."""
     _lag_checked.clear()
+
+
+TASK_PIN_HEADER = "cerebrum_read_primary_until"  # wall-clock seconds since the epoch (UTC)
+
+
+def task_pin_header() -> dict[str, float]:
+    """The header a task published now carries: {TASK_PIN_HEADER: until} while this context is pinned, else {}."""
+    remaining = _pinned_until.get() - time.monotonic()
+    return {TASK_PIN_HEADER: time.time() + remaining} if remaining > 0 else {}
+
+
+def task_pin_from_header(until: float | None) -> contextvars.Token | None:
+    """Pin a task's reads until the wall-clock `until` its header carried; the token undoes it (task end)."""
+    remaining = min((until or 0) - time.time(), settings.READ_YOUR_WRITES_SECONDS)
+    return _pinned_until.set(time.monotonic() + remaining) if remaining > 0 else None
+
+
+def task_pin_reset(token: contextvars.Token | None) -> None:
+    if token is not None:
+        _pinned_until.reset(token)
 
 
 # Statements that change nothing; anything else run on the primary pins the learner to it.

@@ -246,3 +246,34 @@ def test_get_or_build_runs_its_builder_on_the_primary(router):
     value, hit = get_or_build("test:db-router:fill", lambda: router.db_for_read(User), timeout=60)
 
     assert (value, hit) == ("default", False)
+
+
+# --- Tasks: a task published by a context that wrote reads the primary (the header carries the pin) ---
+
+
+def test_a_task_published_from_a_pinned_context_carries_the_pin_and_an_unpinned_one_does_not():
+    from cerebrum.celery import _task_pin_carry
+
+    unpinned: dict = {}
+    _task_pin_carry(headers=unpinned)
+    pin_to_primary()
+    pinned: dict = {}
+    _task_pin_carry(headers=pinned)
+
+    assert unpinned == {}
+    assert 4.5 <= pinned[db_router.TASK_PIN_HEADER] - time.time() <= 5
+
+
+@pytest.mark.parametrize(("offset", "expected"), [(3, {"default"}), (-1, {"replica1", "replica2"}), (None, None)])
+def test_a_task_reads_the_primary_while_its_header_pin_lasts_and_only_while_it_runs(offset, expected):
+    from cerebrum.celery import app
+
+    @app.task(name="tests.cerebrum.router_probe", shared=False)
+    def probe():
+        return PrimaryReplicaRouter().db_for_read(User)
+
+    headers = {} if offset is None else {db_router.TASK_PIN_HEADER: time.time() + offset}
+    read_on = probe.apply(headers=headers).get()
+
+    assert read_on in (expected or {"replica1", "replica2"})
+    assert not is_pinned()
