@@ -11,7 +11,7 @@ from cerebrum.db_router import primary_reads
 from cerebrum.errors import NotFound
 from cerebrum.metrics import record_cache
 
-# Cache-aside (design.md, report 2.2): the profile changes rarely and only through the profile service,
+# Cache-aside (report §2.2, docs/origins.md): the profile changes rarely and only through the profile service,
 # which deletes these keys; the role changes only in the admin, so it may lag by up to two hours.
 PROFILE_CACHE_SECONDS = 30 * 60
 ROLE_CACHE_SECONDS = 2 * 60 * 60

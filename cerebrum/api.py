@@ -170,7 +170,7 @@ class CerebrumAutoSchema(AutoSchema):
     """The schema class of every view: names, every status, and strict bodies.
 
     - Nested serializers are named after their view (`RegisterApi.InputSerializer` →
-      `RegisterApiInput`). Every view nests an `InputSerializer`/`OutputSerializer` (style.md);
+      `RegisterApiInput`). Every view nests an `InputSerializer`/`OutputSerializer`;
       without the prefix they would all collide as one "Input"/"Output" component.
     - Every operation lists every status it can answer, in the one error shape: what its view
       declares with `error_responses`, plus the refusals that follow from its shape (a path

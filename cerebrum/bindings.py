@@ -2,7 +2,7 @@
 module that imports it.
 
 Two cases in this codebase: a service publishes a Celery task whose module imports that service (the
-task runs it; style.md: the task module imports the service, never the other way round), and the
+task runs it, and the task module imports the service, never the other way round), and the
 payments service settles a sandbox refund whose webhook comes back through that same service. An import
 either way round would close a cycle (docs/architecture.md forbids them; import-linter checks it).
 

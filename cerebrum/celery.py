@@ -1,6 +1,6 @@
 """The Celery app: queues communications, analytics, payments and default.
 
-Reliability (design.md): acks_late + reject_on_worker_lost so a killed worker's task is redelivered,
+Reliability (docs/architecture.md, "Celery"): acks_late + reject_on_worker_lost so a killed worker's task is redelivered,
 prefetch 1 so a worker holds only what it runs; tasks retry with backoff and jitter.
 """
 

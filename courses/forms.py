@@ -43,7 +43,7 @@ class FreeTestForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    """One press of an exam-screen button without JavaScript (NTA's buttons; see contract-exam.md).
+    """One press of an exam-screen button without JavaScript (NTA's buttons; docs/exam.md).
 
     `option` is the canonical letter the radio carries (the learner may see the options in another
     order). `seq` is the page's client sequence number; blank lets the service assign a newer one.
@@ -66,7 +66,7 @@ class AnswerForm(forms.Form):
 
 
 class AnswerBatchItemForm(forms.Form):
-    """One item of attempt.js's queued batch (`AnswerInput` in contract-exam.md)."""
+    """One item of attempt.js's queued batch (`AnswerInput` in docs/exam.md)."""
 
     question_id = forms.IntegerField(min_value=1)
     option = forms.ChoiceField(choices=[("", "none"), *OPTION_CHOICES], required=False)

@@ -130,10 +130,6 @@ test_list.__test__ = False
 test_get.__test__ = False
 
 
-def attempt_list_for_user(*, user) -> QuerySet:
-    return TestAttempt.objects.filter(user=user).select_related("test").order_by("-started_at", "-id")
-
-
 def attempt_get_for_user(*, user, attempt_id: int, free_user_id: int | None = None) -> TestAttempt:
     """Own (or the session's free user's), a linked parent's child's, or staff; else NotFound.
 
@@ -319,9 +315,6 @@ def results_open_at(test: PracticeTest):
         + SOLUTIONS_DELAY
     )
     return ends_at if timezone.now() < ends_at else None
-
-
-solutions_open_at = results_open_at  # the result page's older name
 
 
 def attempt_for_result(attempt: TestAttempt) -> TestAttempt:

@@ -311,7 +311,7 @@ def _int(value: str | None, low: int, high: int) -> int:
 class AttemptAnswerView(AttemptMixin, View):
     """POST answers: attempt.js's queued batch as JSON, or one press of a button of the plain form.
 
-    JSON body `{"answers": [AnswerInput, ...]}` → `{"saved", "acknowledged_seq"}` (contract-exam.md); its
+    JSON body `{"answers": [AnswerInput, ...]}` → `{"saved", "acknowledged_seq"}` (docs/exam.md); its
     errors are JSON too, including a session that has ended (401), so the page can say so plainly.
     The plain form maps NTA's buttons onto the same service and redirects to the next question.
     """
@@ -344,7 +344,7 @@ class AttemptAnswerView(AttemptMixin, View):
     def _save_json(self, request: HttpRequest, parse) -> JsonResponse:
         try:
             attempt = self.get_attempt(owner=True)
-        except (Http404, NotFound):
+        except NotFound:
             return _json_error(*(_NO_ATTEMPT if _has_learner(request) else _SESSION_ENDED))
         try:
             return JsonResponse(services.attempt_answers_save(attempt=attempt, answers=parse()))

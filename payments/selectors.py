@@ -31,17 +31,6 @@ def payment_get_for_user(*, user, payment_id: int) -> Payment:
     return payment
 
 
-def enrollment_get_own(*, user, enrollment_id: int, pending_only: bool = False) -> Enrollment:
-    """The learner's own enrollment (optionally only one awaiting payment); anything else is 404."""
-    enrollments = Enrollment.objects.select_related("course").filter(pk=enrollment_id, user=user)
-    if pending_only:
-        enrollments = enrollments.filter(status=Enrollment.Status.PENDING)
-    enrollment = enrollments.first()
-    if enrollment is None:
-        raise NotFound("Enrollment not found.")
-    return enrollment
-
-
 def enrollment_get_payable(*, user, enrollment_id: int, pending_only: bool = False) -> Enrollment:
     """An enrollment `user` may pay for: their own, or a linked child's when `user` is the child's parent
     (issue 19 item 3; the link is accounts' ParentLink). Any other id, a child not linked included, is 404."""

@@ -42,7 +42,7 @@ def api_client():
 
 
 class CeleryWorker:
-    """A real `celery worker` process on the test database and a Redis broker (design.md reliability)."""
+    """A real `celery worker` process on the test database and a Redis broker (docs/architecture.md, "Celery")."""
 
     def __init__(self, broker_url: str, queues: str, extra_env: dict[str, str] | None = None):
         self.broker_url = broker_url

@@ -1,4 +1,4 @@
-"""Every write to the communications domain (style.md: a services package once one file passed ~400 lines).
+"""Every write to the communications domain (a package, as any module past ~400 lines).
 
 `outbox`: writing and publishing messages, relaying lost ones, staff retries, quiet hours.
 `delivery`: sending a row (the `message_send` task), retries, refusals, delivery receipts.

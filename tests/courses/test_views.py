@@ -390,7 +390,7 @@ def test_unknown_grade_or_chapter_is_404(client, path):
     assert client.get(path).status_code == 404
 
 
-# --- the NTA exam screen (issue 15 §2; contract-exam.md) ------------------------------------------
+# --- the NTA exam screen (issue 15 §2; docs/exam.md) ------------------------------------------
 
 
 def _start(student, questions: int = 4, **test_fields):
