@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from celery import Task
+from django.conf import settings
 
 from cerebrum.bindings import Binding
 
@@ -26,6 +28,16 @@ def test_apps_import_downhill_and_no_app_has_an_import_cycle():
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "2 kept, 0 broken" in result.stdout
+
+
+def test_every_app_of_the_project_stands_in_a_layer():
+    # An app left out of the contract would import anything unchecked.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(contract for contract in config["contracts"] if contract["type"] == "layers")["layers"]
+    layered = {name.strip() for layer in layers for name in layer.split("|")}
+    ours = {app for app in settings.INSTALLED_APPS if (ROOT / app / "__init__.py").exists()}
+
+    assert ours == layered == set(config["root_packages"])
 
 
 def test_every_late_binding_is_bound_to_what_its_name_says():
