@@ -277,3 +277,22 @@ def test_a_task_reads_the_primary_while_its_header_pin_lasts_and_only_while_it_r
 
     assert read_on in (expected or {"replica1", "replica2"})
     assert not is_pinned()
+
+
+def test_a_session_missing_from_the_cache_is_read_from_the_primary(monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+    from cerebrum.sessions import SessionStore
+
+    read_on = []
+    monkeypatch.setattr(
+        DatabaseSessionStore, "_get_session_from_db", lambda self: read_on.append(router_choice()) or None
+    )
+
+    SessionStore("a" * 32).load()
+
+    assert read_on == ["default"]
+
+
+def router_choice() -> str:
+    return PrimaryReplicaRouter().db_for_read(User)
