@@ -189,6 +189,9 @@ def test_learner_form_labels_help_and_errors_are_in_hindi(client):
     catalog = client.get(reverse("courses:catalog")).content.decode()
     signup = client.post(reverse("accounts:signup"), {"name": "", "password": ""}).content.decode()
 
+    assert "प्रश्न · " in free_test
+    assert "यह मुफ़्त टेस्ट दें" in free_test
+    assert "अंकन: सही पर +4, गलत पर -1, अनुत्तरित पर 0" in free_test
     assert 'for="id_phone">मोबाइल नंबर' in free_test
     assert "भारतीय मोबाइल नंबर, जैसे 98123 45678।" in free_test
     assert '<option value="11">कक्षा 11</option>' in free_test
