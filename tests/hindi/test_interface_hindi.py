@@ -36,6 +36,9 @@ LEARNER_TEMPLATES = [
             "dashboard",
         )
     ),
+    "templates/registration/login.html",
+    "templates/accounts/signup.html",
+    "templates/accounts/profile.html",
     *(
         f"templates/practice/{name}.html"
         for name in (
@@ -197,6 +200,7 @@ def test_learner_form_labels_help_and_errors_are_in_hindi(client):
     assert '<option value="11">कक्षा 11</option>' in free_test
     assert "सभी कक्षाएँ" in catalog
     assert "ऑनलाइन लाइव" in catalog
+    assert "<h1>अपना खाता बनाएँ</h1>" in signup
     assert 'for="id_name">नाम' in signup
     assert "ईमेल पता या मोबाइल नंबर दर्ज करें।" in signup  # ours
     assert "यह क्षेत्र अपेक्षित हैं" in signup  # Django's own Hindi catalog
