@@ -6,11 +6,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import backends, tasks  # noqa: F401  backends connects the session-user cache's invalidation
+        from accounts import caches, tasks
         from accounts.services import passwords
         from accounts.views import language_remember
         from cerebrum.i18n import language_chosen_hooks
 
+        caches.connect_signals()
         # The services publish tasks whose module imports them (cerebrum/bindings.py).
         passwords.password_reset_send_task.bind(tasks.password_reset_send)
         passwords.password_reset_otp_send_task.bind(tasks.password_reset_otp_send)

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
+from accounts import caches
 from accounts.identity import identity_normalize
 from accounts.lockout import account_attempt_reserve, account_capped_mark
 from accounts.models import User
 from cerebrum.db_router import primary_reads
-from cerebrum.metrics import record_cache
-
-# Every signed-in request needs its user; a users SELECT (and its ORM compilation) was ~15 % of a
-# cached page's CPU. Redis only, no in-process copy: a deactivation or a password change must end
-# the sessions on every app server at once, and deleting one Redis key does that.
-SESSION_USER_CACHE_SECONDS = 5 * 60
-
-
-def session_user_key(user_id) -> str:
-    return f"accounts:session-user:v1:{user_id}"
 
 
 class EmailOrPhoneBackend(ModelBackend):
@@ -50,40 +37,22 @@ class EmailOrPhoneBackend(ModelBackend):
         """The session's user: one Redis GET when cached, else the usual SELECT (then cached).
 
         Django still checks the session's password hash against this object on every request, so a
-        password change (a save, which drops the key) logs the other sessions out as before.
+        password change (a save, which drops the key: accounts.caches) logs the other sessions out as before.
         """
         user = user_cached_get(user_id)
         return user if self.user_can_authenticate(user) else None
 
 
 def user_cached_get(user_id) -> User | None:
-    """The user by id: one Redis GET when cached (5 minutes), else a SELECT (then cached); None if none.
+    """The user by id: one Redis GET when cached (5 minutes, accounts.caches), else a SELECT (then cached).
 
     For the session's user and the JWT's (accounts.authentication); any save of the user drops the key.
     """
-    key = session_user_key(user_id)
-    user = cache.get(key)
-    record_cache(hit=user is not None, cache="session-user")
-    if user is None:
-        # From the primary: a replica behind a password change would cache the old hash and keep
-        # the other sessions (and tokens) signed in (cerebrum/db_router.py, cache fills).
-        with primary_reads():
-            user = User.objects.filter(pk=user_id).first()
-        if user is not None:
-            cache.set(key, user, SESSION_USER_CACHE_SECONDS)
-    return user
+    return caches.session_user_get_or_load(user_id, lambda: _user_from_primary(user_id))
 
 
-@receiver(post_save, sender=User, dispatch_uid="accounts.session_user_forget_on_save")
-@receiver(post_delete, sender=User, dispatch_uid="accounts.session_user_forget_on_delete")
-def _session_user_forget(sender, instance: User, **kwargs) -> None:
-    """Any save of a user (services, the admin, a password change) drops every cached copy of them.
-
-    Dropped now and again after the commit: a request that read the old row before the commit must
-    not leave it in Redis. QuerySet.update() sends no signal; only last_active_at is written that way.
-    """
-    from accounts.services import user_caches_invalidate  # services import this module's helpers
-
-    cache.delete(session_user_key(instance.pk))
-    user_id = instance.pk
-    transaction.on_commit(lambda: user_caches_invalidate(user_id=user_id), robust=True)
+def _user_from_primary(user_id) -> User | None:
+    # From the primary: a replica behind a password change would cache the old hash and keep the other
+    # sessions (and tokens) signed in (cerebrum/db_router.py, cache fills).
+    with primary_reads():
+        return User.objects.filter(pk=user_id).first()

@@ -16,17 +16,14 @@ Two limits (issue 14 item 4), both keyed by the account key of `accounts.identit
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from accounts import caches
 from accounts.identity import identity_normalize
 
 ACCOUNT_FAILURE_CAP = 100  # OWASP ASVS 4.0.3 V2.2.1
@@ -53,7 +50,7 @@ class Reservation:
 
     def release(self) -> None:
         if self.key is not None:
-            _decr(self.key)
+            caches.counter_give_back(self.key)
 
 
 def account_attempt_reserve(identity: str) -> Reservation | None:
@@ -64,26 +61,22 @@ def account_attempt_reserve(identity: str) -> Reservation | None:
     """
     buckets = _bucket_keys(identity)
     current = buckets[0]
-    cache.add(current, 0, ACCOUNT_WINDOW_SECONDS + BUCKET_SECONDS)
-    try:
-        cache.incr(current)
-    except ValueError:  # the cache lost the key (Redis down or evicted): fail open, axes still counts
-        return Reservation(key=None)
-    counts = cache.get_many(buckets)
-    if sum(int(value or 0) for value in counts.values()) > ACCOUNT_FAILURE_CAP:
-        _decr(current)
+    if caches.counter_add(current, ACCOUNT_WINDOW_SECONDS + BUCKET_SECONDS) is None:
+        return Reservation(key=None)  # the cache lost the key (Redis down or evicted): fail open, axes still counts
+    if caches.counters_sum(buckets) > ACCOUNT_FAILURE_CAP:
+        caches.counter_give_back(current)
         return None
     return Reservation(key=current)
 
 
 def account_failures_recent(identity: str) -> int:
     """Failed password checks of `identity` in the last hour (for support, tests and the message)."""
-    return sum(int(value or 0) for value in cache.get_many(_bucket_keys(identity)).values())
+    return caches.counters_sum(_bucket_keys(identity))
 
 
 def account_failures_clear(identity: str) -> None:
     """Forget the hour's failures, e.g. after the learner proved themselves by setting a new password."""
-    cache.delete_many(_bucket_keys(identity))
+    caches.counters_clear(_bucket_keys(identity))
 
 
 def account_capped_mark(request: HttpRequest | None, username: str | None) -> None:
@@ -124,11 +117,4 @@ def lockout_response(request: HttpRequest, *args, **kwargs) -> HttpResponse:
 
 
 def _bucket_keys(identity: str) -> list[str]:
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    now = int(time.time()) // BUCKET_SECONDS
-    return [f"accounts:login-failures:{digest}:{minute}" for minute in range(now, now - BUCKETS, -1)]
-
-
-def _decr(key: str) -> None:
-    with contextlib.suppress(ValueError):  # the bucket expired meanwhile: nothing left to give back
-        cache.decr(key)
+    return caches.login_failure_bucket_keys(identity, BUCKET_SECONDS, BUCKETS)

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, QuerySet
 
+from accounts import caches
 from accounts.models import FreeUser, User
-from cerebrum.cache import get_or_build
 from cerebrum.db_router import primary_reads
 from cerebrum.errors import NotFound
 from cerebrum.metrics import record_cache
 
-# Cache-aside (report §2.2, docs/origins.md): the profile changes rarely and only through the profile service,
-# which deletes these keys; the role changes only in the admin, so it may lag by up to two hours.
-PROFILE_CACHE_SECONDS = 30 * 60
-ROLE_CACHE_SECONDS = 2 * 60 * 60
-PROFILE_KEY = "accounts:profile:{}"
-ROLE_KEY = "accounts:role:{}"
-NAME_KEY = "accounts:name:{}"  # leaderboards show names; dropped with the profile on any save of the user
-NAME_CACHE_SECONDS = 24 * 60 * 60
+# Profile, role and names are cached (accounts.caches: TTLs, and any save of the user drops them).
 PROFILE_FIELDS = ("id", "name", "email", "phone", "role", "profile", "email_verified", "phone_verified")
 
 
 def user_profile_get(*, user_id: int) -> dict:
     """The learner's public profile as a dict, from the cache when it is there."""
-    profile, _ = get_or_build(
-        PROFILE_KEY.format(user_id), lambda: _profile_build(user_id), timeout=PROFILE_CACHE_SECONDS
-    )
+    profile = caches.profile_get_or_build(user_id, lambda: _profile_build(user_id))
     if profile is None:
         raise NotFound("No such user.")
     return profile
@@ -34,25 +24,21 @@ def user_profile_get(*, user_id: int) -> dict:
 
 def user_names(*, user_ids: list[int]) -> dict[int, str]:
     """{id: name} for a leaderboard's rows: one Redis round trip, a query only for names not cached."""
-    keys = {user_id: NAME_KEY.format(user_id) for user_id in user_ids}
-    found = cache.get_many(list(keys.values()))
-    names = {user_id: found[key] for user_id, key in keys.items() if key in found}
+    names = caches.names_get(user_ids)
     missing = [user_id for user_id in user_ids if user_id not in names]
     if user_ids:
         record_cache(hit=not missing, cache="names")
     if missing:
         with primary_reads():  # kept for a day: not a lagging replica's old name (cerebrum/db_router.py)
             loaded = dict(User.objects.filter(pk__in=missing).values_list("id", "name"))
-        cache.set_many({NAME_KEY.format(user_id): name for user_id, name in loaded.items()}, NAME_CACHE_SECONDS)
+        caches.names_set(loaded)
         names.update(loaded)
     return names
 
 
 def user_role_get(*, user_id: int) -> str:
-    role, _ = get_or_build(
-        ROLE_KEY.format(user_id),
-        lambda: User.objects.filter(pk=user_id).values_list("role", flat=True).first() or "",
-        timeout=ROLE_CACHE_SECONDS,
+    role = caches.role_get_or_build(
+        user_id, lambda: User.objects.filter(pk=user_id).values_list("role", flat=True).first() or ""
     )
     if not role:
         raise NotFound("No such user.")

@@ -14,15 +14,15 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
+
+from analytics import caches
 
 LATENCY = "django_http_requests_latency_seconds_by_view_method"
 RESPONSES = "django_http_responses_total_by_status_view_method_total"
 SQL_QUERIES = "cerebrum_sql_queries_total"
 SQL_SECONDS = "cerebrum_sql_seconds_total"
 CACHE_REQUESTS = "cerebrum_cache_requests_total"
-PREVIOUS_KEY = "analytics:perf:previous"
 
 # Report §7 alert thresholds.
 MAX_ERROR_PERCENT = 5.0
@@ -138,8 +138,9 @@ def _routes(samples: dict, now: float) -> list[RouteStats]:
 
 def _rates(counts: dict, now: float) -> dict:
     """Requests per second per route since the previous snapshot; that snapshot is then replaced."""
-    previous = cache.get(PREVIOUS_KEY)
-    cache.set(PREVIOUS_KEY, {"at": now, "counts": {"|".join(key): value for key, value in counts.items()}}, 3600)
+    previous = caches.performance_previous_swap(
+        {"at": now, "counts": {"|".join(key): value for key, value in counts.items()}}
+    )
     if not previous or now - previous["at"] < 1:
         return {}
     elapsed = now - previous["at"]

@@ -19,6 +19,7 @@ from rest_framework import pagination, serializers, throttling
 from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.response import Response
 
+from cerebrum.cache import IDEMPOTENCY_LOCK, IDEMPOTENT_ANSWER
 from cerebrum.client_ip import client_ip
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -209,20 +210,20 @@ def idempotent(view_method):
             )
         scope = _idempotency_scope(request, key)
         fingerprint = hashlib.sha256(orjson.dumps(request.data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        stored = cache.get(f"idem:{scope}")
+        stored = cache.get(f"{IDEMPOTENT_ANSWER}:{scope}")
         if stored is not None:
             return _replay(stored, fingerprint)
-        if not cache.add(f"idem-lock:{scope}", 1, 30):
+        if not cache.add(f"{IDEMPOTENCY_LOCK}:{scope}", 1, 30):
             return Response(error_body("conflict", "A request with this Idempotency-Key is in progress."), status=409)
         try:
             response = view_method(self, request, *args, **kwargs)
             # A 5xx is the server's fault: the client may retry it with the same key.
             if response.status_code < 500:
                 stored = {"fingerprint": fingerprint, "status": response.status_code, "data": response.data}
-                cache.set(f"idem:{scope}", stored, IDEMPOTENCY_TTL_SECONDS)
+                cache.set(f"{IDEMPOTENT_ANSWER}:{scope}", stored, IDEMPOTENCY_TTL_SECONDS)
             return response
         finally:
-            cache.delete(f"idem-lock:{scope}")
+            cache.delete(f"{IDEMPOTENCY_LOCK}:{scope}")
 
     return wrapper
 

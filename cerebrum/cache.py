@@ -1,4 +1,6 @@
-"""Layered caching: an in-process L1 (bounded, seconds) in front of Redis (L2, via Django's cache).
+"""The platform part of caching: an in-process L1 (bounded, seconds) in front of Redis (L2, Django's cache),
+single-flight builds, version keys, rows as plain data, the Redis circuit breaker. It holds no app's keys:
+each app's keys, TTLs and invalidation live in its own `caches.py` (docs/caching.md lists them all).
 
 `get_or_build` is the one way expensive keys are filled: at most one builder at a time per key
 across all processes (a short Redis lock), everyone else waits briefly for the result instead of
@@ -7,23 +9,32 @@ stampeding PostgreSQL. If Redis is down, the cache calls fail soft and the build
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import redis
-from cacheops.signals import cache_invalidated
 from cachetools import TTLCache
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db import models, router
 from django_redis.compressors.zlib import ZlibCompressor
 from redis.client import Pipeline
 
 from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
+
+# The platform's own keys (docs/caching.md): version counters, single-flight locks, the page caches'
+# entries (cerebrum.http_cache) and stored API answers for Idempotency-Key (cerebrum.api_tools).
+PAGE_VERSION = "pagever"
+LOCK = "lock"
+PUBLIC_PAGE = "page"
+MEMBER_PAGE = "mpage"
+IDEMPOTENT_ANSWER = "idem"
+IDEMPOTENCY_LOCK = "idem-lock"
+KEYS = (PAGE_VERSION, LOCK, PUBLIC_PAGE, MEMBER_PAGE, IDEMPOTENT_ANSWER, IDEMPOTENCY_LOCK)
 
 _MISSING = object()
 L1_MAX_SECONDS = 30
@@ -96,7 +107,7 @@ def _on_primary(builder: Callable[[], Any]) -> Callable[[], Any]:
 def _build_single_flight(
     key: str, builder: Callable[[], Any], *, timeout: int, lock_seconds: int, wait_seconds: float
 ) -> Any:
-    lock_key = f"lock:{key}"
+    lock_key = f"{LOCK}:{key}"
     deadline = time.monotonic() + wait_seconds
     while True:
         acquired = cache.add(lock_key, 1, lock_seconds)
@@ -122,16 +133,7 @@ def _build_single_flight(
 
 
 def page_version_key(area: str) -> str:
-    return f"pagever:{area}"
-
-
-def user_pages_version_key(user_id: int) -> str:
-    return f"pagever:user:{user_id}"
-
-
-def user_pages_bump(user_id: int) -> None:
-    """Make every cached personal page of one user stale (PERSONAL_CACHE_PAGES); after their data changed."""
-    _version_bump(user_pages_version_key(user_id))
+    return f"{PAGE_VERSION}:{area}"
 
 
 def page_cache_bump(area: str) -> None:
@@ -146,29 +148,43 @@ def _version_bump(key: str) -> None:
         cache.set(key, int(time.time() * 1000), None)
 
 
-def _bump_on_content_invalidation(sender, obj_dict, **kwargs) -> None:
-    # cacheops already sees every save and update of the content models (queued until commit), from
-    # services, the admin and tasks alike; riding on it keeps page versions exact without a call in
-    # each of them. Connected here because every process that writes content imports this module.
-    if sender is not None:
-        transaction.on_commit(lambda: page_cache_bump(sender._meta.app_label))
+# --- Rows as plain data ---------------------------------------------------------------------------
+# Model instances are never pickled into the cache: a pickle carries Django's private state and breaks
+# when the model changes. A row is cached as {column: value} and rebuilt with Model.from_db, Django's
+# documented constructor for loaded rows; a row cached before a model change is simply a miss.
 
 
-cache_invalidated.connect(_bump_on_content_invalidation, dispatch_uid="cerebrum.cache.page_version")
+def row_dump(instance: models.Model, *, related: tuple[str, ...] = ()) -> dict:
+    """{"columns": {attname: value}, "related": {name: row_dump or None}} of a loaded instance."""
+    return {
+        "columns": {column: getattr(instance, column) for column in _columns(type(instance))},
+        "related": {name: _related_dump(getattr(instance, name)) for name in related},
+    }
 
 
-def _bump_on_content_save(sender, **kwargs) -> None:
-    # The same bump without cacheops: the embedded default runs with it off, and there a staff edit
-    # waited out the pages' and content entries' TTL (up to 10 minutes) before learners saw it (issue
-    # 14 item 9). Every save or delete of a content model (settings.PAGE_CONTENT_MODELS), from services,
-    # the admin and tasks alike, bumps its area once the write commits; with cacheops on as well the
-    # version moves twice, which costs one INCR and changes nothing.
-    if sender._meta.label_lower in settings.PAGE_CONTENT_MODELS:
-        transaction.on_commit(lambda: page_cache_bump(sender._meta.app_label), robust=True)
+def row_load(model: type[models.Model], row: dict) -> models.Model | None:
+    """The instance row_dump stored, with its related rows set; None when the model's columns changed."""
+    columns = _columns(model)
+    if tuple(row["columns"]) != columns:
+        return None
+    instance = model.from_db(router.db_for_read(model), columns, list(row["columns"].values()))
+    for name, related in row["related"].items():
+        target = None
+        if related is not None:
+            target = row_load(model._meta.get_field(name).related_model, related)
+            if target is None:
+                return None
+        setattr(instance, name, target)
+    return instance
 
 
-post_save.connect(_bump_on_content_save, dispatch_uid="cerebrum.cache.page_version.save")
-post_delete.connect(_bump_on_content_save, dispatch_uid="cerebrum.cache.page_version.delete")
+def _related_dump(instance: models.Model | None) -> dict | None:
+    return None if instance is None else row_dump(instance)
+
+
+@functools.cache
+def _columns(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 # --- Circuit breaker for Redis ------------------------------------------------------------------

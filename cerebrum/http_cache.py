@@ -5,10 +5,9 @@ PUBLIC_CACHE_PAGES, are cached: nothing a visitor receives can depend on who the
 user's data is never served to another. Authenticated responses are marked `private, no-store`.
 
 Freshness: every cached page carries the version of its content area (`pagever:<area>`, the URL
-namespace without `_api`). Saving a cacheops-managed model of that app (Course, Question,
-PracticeTest, ChapterNote) bumps the version after commit, through services, the admin or a task
-alike (see cerebrum.cache.page_cache_bump), so the next request rebuilds: a price change shows at
-once. The TTL bounds everything else.
+namespace without `_api`). The owning app bumps it after a content write commits, through services,
+the admin or a task alike (cerebrum.cache.page_cache_bump, called by courses.caches), so the next
+request rebuilds: a price change shows at once. The TTL bounds everything else.
 Shared caches (nginx, CDN) are allowed PUBLIC_CACHE_S_MAXAGE seconds and browsers revalidate with
 the ETag (304) every time, so they never hold a page longer than that.
 
@@ -22,10 +21,8 @@ Signed-in learners (MemberPageCacheMiddleware, after the auth and message middle
 MEMBER_CACHE_PAGES render the same for every learner of one role — the nav differs by role, and the
 only other personal thing, the CSRF token of the page's forms, is put in per request — so one copy
 per role serves them all; visitors whose session holds no login (free-test takers) share a "guest"
-copy. Pages in PERSONAL_CACHE_PAGES (the dashboard) are kept per learner and
-also carry the learner's own version (`pagever:user:<id>`), which the services bump after any
-change the page shows (courses.caches.dashboard_invalidate). A pending flash message, a campaign
-link or an Authorization header always goes to the view.
+copy. A pending flash message, a campaign link or an Authorization header always goes to the view.
+Pages of one learner (the dashboard) are never kept here: they render from their app's cached data.
 """
 
 from __future__ import annotations
@@ -42,7 +39,7 @@ from django.middleware.csrf import get_token
 from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
-from cerebrum.cache import _MISSING, l1_get, l1_set, page_version_key, user_pages_version_key
+from cerebrum.cache import _MISSING, MEMBER_PAGE, PUBLIC_PAGE, l1_get, l1_set, page_version_key
 from cerebrum.db_router import primary_reads
 from cerebrum.i18n import request_language
 from cerebrum.metrics import record_cache
@@ -69,7 +66,7 @@ class PublicPageCacheMiddleware:
             _mark_private_if_personal(request, response)
             return response
         seconds = settings.PUBLIC_CACHE_PAGES[url_name]
-        key = f"page:{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
+        key = f"{PUBLIC_PAGE}:{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
         version, entry = _lookup([page_version_key(_area(url_name))], key, in_process=True)
         if entry is not None:
             record_cache(hit=True, cache="page")
@@ -96,8 +93,8 @@ class MemberPageCacheMiddleware:
         rule = _member_rule(request)
         if rule is None:
             return self.get_response(request)
-        key, version_keys, seconds, shared = rule
-        version, entry = _lookup(version_keys, key, in_process=shared)
+        key, version_keys, seconds = rule
+        version, entry = _lookup(version_keys, key, in_process=True)
         if entry is not None:
             record_cache(hit=True, cache="page")
             response = _replay(entry, csrf_token=get_token(request) if entry["csrf"] else None)
@@ -107,7 +104,7 @@ class MemberPageCacheMiddleware:
         with primary_reads():  # as above
             response = self.get_response(request)
         if _storable(response):
-            _store(key, response, version, seconds, in_process=shared, csrf=True)
+            _store(key, response, version, seconds, in_process=True, csrf=True)
             response["X-Cache"] = "MISS"
         return response
 
@@ -120,28 +117,21 @@ def _cacheable_url_name(request: HttpRequest) -> str | None:
     return _cacheable_get(request, settings.PUBLIC_CACHE_PAGES)
 
 
-def _member_rule(request: HttpRequest) -> tuple[str, list[str], int, bool] | None:
-    """(cache key, version keys, seconds, shared by every learner of the role?) or None: not cacheable."""
+def _member_rule(request: HttpRequest) -> tuple[str, list[str], int] | None:
+    """(cache key, version keys, seconds) or None: not cacheable."""
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:  # no session: the public page cache's request
         return None
-    url_name = _cacheable_get(request, settings.MEMBER_CACHE_PAGES, settings.PERSONAL_CACHE_PAGES)
+    url_name = _cacheable_get(request, settings.MEMBER_CACHE_PAGES)
     if url_name is None:
         return None
     if len(get_messages(request)):  # len() does not mark the messages as shown
         return None
+    # The role decides the nav (a parent sees "My children"); nothing else is personal. A visitor with a
+    # session (a free-test taker) gets the visitors' page, which holds nothing of theirs.
     user = request.user
-    versions = [page_version_key(_area(url_name))]
-    if url_name in settings.PERSONAL_CACHE_PAGES:
-        if not user.is_authenticated:
-            return None
-        owner, seconds, shared = f"user:{user.pk}", settings.PERSONAL_CACHE_PAGES[url_name], False
-        versions.append(user_pages_version_key(user.pk))
-    elif user.is_authenticated:  # the role decides the nav (a parent sees "My children"); nothing else is personal
-        owner, seconds, shared = f"role:{user.role}:{int(user.is_staff)}", settings.MEMBER_CACHE_PAGES[url_name], True
-    else:  # a visitor with a session (a free-test taker): the visitors' page, which holds nothing of theirs
-        owner, seconds, shared = "guest", settings.MEMBER_CACHE_PAGES[url_name], True
+    owner = f"role:{user.role}:{int(user.is_staff)}" if user.is_authenticated else "guest"
     path = f"{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
-    return f"mpage:{path}:{owner}", versions, seconds, shared
+    return f"{MEMBER_PAGE}:{path}:{owner}", [page_version_key(_area(url_name))], settings.MEMBER_CACHE_PAGES[url_name]
 
 
 def _cacheable_get(request: HttpRequest, *pages: dict[str, int]) -> str | None:

@@ -185,12 +185,7 @@ class DashboardApi(APIView):
 
     @extend_schema(operation_id="dashboard_read", responses={200: OutputSerializer, **error_responses(401, 429)})
     def get(self, request):
-        user = request.user
-        return Response(
-            caches.dashboard_api_get_or_build(
-                user.pk, lambda: self.OutputSerializer(selectors.dashboard_for_user(user=user)).data
-            )
-        )
+        return Response(self.OutputSerializer(selectors.dashboard_for_user(user=request.user)).data)
 
 
 # --- Notes --------------------------------------------------------------------------------------

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 
 
 class CoursesConfig(AppConfig):
@@ -8,9 +7,7 @@ class CoursesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.services import lead_adopted_hooks
-        from courses import rekey, tasks
-        from courses.caches import _attempt_forget_on_change
-        from courses.models import TestAttempt
+        from courses import caches, rekey, tasks
         from courses.services import free_user_attempts_adopt
 
         # The re-key publishes tasks whose module imports it (cerebrum/bindings.py).
@@ -21,7 +18,4 @@ class CoursesConfig(AppConfig):
         if free_user_attempts_adopt not in lead_adopted_hooks:
             lead_adopted_hooks.append(free_user_attempts_adopt)
 
-        for signal in (post_save, post_delete):
-            signal.connect(
-                _attempt_forget_on_change, sender=TestAttempt, dispatch_uid=f"courses.attempt_forget.{signal}"
-            )
+        caches.connect_signals()

@@ -1,4 +1,9 @@
-"""Cache keys the courses app owns: test papers, answer keys, running attempts, dashboards, leaderboards.
+"""Cache keys the courses app owns: test papers, answer keys, content rows, running attempts, test results,
+dashboards, leaderboards, and the courses pages' content version.
+
+Every key, its TTL and what drops it is listed in docs/caching.md (`KEYS` below is checked against it).
+Values are plain data: rows are cached with cerebrum.cache.row_dump, never as pickled model instances.
+The receivers that drop keys when rows change are connected in CoursesConfig.ready (`connect_signals`).
 
 Everything here fails soft: when Redis is missing (embedded default) or down, callers get None/False and
 fall back to PostgreSQL. Answers are not here: PostgreSQL is their store of record (docs/exam.md), so
@@ -7,24 +12,37 @@ Redis losing its data, or coming back with old data, cannot lose or revert an an
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 import uuid
 from datetime import date
 
+from cacheops import invalidate_model
+from cacheops.signals import cache_invalidated
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.utils.text import slugify
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from cerebrum.cache import get_or_build, page_version_key, user_pages_bump
+from accounts.models import User
+from cerebrum.cache import get_or_build, page_cache_bump, page_version_key, row_dump, row_load
 from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
 from courses.hindi import question_hindi
-from courses.models import PaperVersion, PracticeTestQuestion
+from courses.models import (
+    ChapterNote,
+    Course,
+    PaperVersion,
+    PracticeTest,
+    PracticeTestQuestion,
+    Question,
+    TestAttempt,
+    TestSection,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +54,35 @@ TOPIC_BOARD_TTL = 15 * 24 * 60 * 60  # a weekly board outlives its week by a wee
 TEST_BOARD_TTL = 24 * 60 * 60  # report 2.1; refreshed by every submit, rebuilt from PostgreSQL after
 # The "built" marker always dies before its board, so a board is never trusted after Redis dropped it.
 MARKER_HEADSTART = 60
+
+PAPER = "paper"
+ANSWER_KEY = "paperkey"
+PAPER_BUILDS = "paper_builds"
+TEST_BY_SLUG = "test:slug"
+PROTECTED_QUESTIONS = "questions:protected"
+ATTEMPT = "attempt:v3"  # v3: plain data (cerebrum.cache.row_dump), no longer a pickled TestAttempt
+TEST_RESULTS_VERSION = "test-results-version"
+TEST_RESULTS = "test-results:v1"
+DASHBOARD = "dashboard:v1"
+TEST_BOARD = "lb:test"
+TOPIC_BOARD = "lb:topic"
+KEYS = (
+    PAPER,
+    ANSWER_KEY,
+    PAPER_BUILDS,
+    TEST_BY_SLUG,
+    PROTECTED_QUESTIONS,
+    ATTEMPT,
+    TEST_RESULTS_VERSION,
+    TEST_RESULTS,
+    DASHBOARD,
+    TEST_BOARD,
+    TOPIC_BOARD,
+)
+# What the cached pages and content entries show: a save or delete of one of these bumps the courses
+# pages' version (`pagever:courses`, cerebrum.cache) after commit, so a staff edit shows on the next
+# request, cacheops on or off. The first four are also cacheops' querysets (settings.CACHEOPS).
+CONTENT_MODELS = (Course, Question, PracticeTest, ChapterNote, TestSection, PracticeTestQuestion)
 
 paper_builds_total = Counter("cerebrum_paper_builds_total", "Test papers built from PostgreSQL")
 
@@ -54,7 +101,7 @@ def redis_client():
 
 
 def paper_key(test_id: int, version: int) -> str:
-    return f"paper:{test_id}:v{version}"
+    return f"{PAPER}:{test_id}:v{version}"
 
 
 def paper_get(test) -> dict:
@@ -86,7 +133,7 @@ def answer_key_get(*, test_id: int, version: int) -> dict[str, dict]:
 
 
 def answer_key_cache_key(test_id: int, version: int) -> str:
-    return f"paperkey:{test_id}:v{version}"
+    return f"{ANSWER_KEY}:{test_id}:v{version}"
 
 
 def answer_keys_forget(versions: list[tuple[int, int]]) -> None:
@@ -106,7 +153,7 @@ def paper_question_ids(paper: dict) -> set[int]:
 def paper_builds(test_id: int) -> int:
     client = redis_client()
     try:
-        return int(client.get(f"paper_builds:{test_id}") or 0) if client else 0
+        return int(client.get(f"{PAPER_BUILDS}:{test_id}") or 0) if client else 0
     except RedisError:
         return 0
 
@@ -184,7 +231,7 @@ def _count_build(test_id: int) -> None:
     if client is None:
         return
     try:
-        client.incr(f"paper_builds:{test_id}")
+        client.incr(f"{PAPER_BUILDS}:{test_id}")
     except RedisError:
         logger.warning("paper build counter unavailable for test %s", test_id)
 
@@ -202,15 +249,32 @@ def _answer_key_build(rows: list) -> dict[str, dict]:
     }
 
 
-# --- Content objects ----------------------------------------------------------------------------
+# --- Content rows ---------------------------------------------------------------------------------
 # A practice test by slug is read on every test page, start and leaderboard; cacheops would cache the
 # row, but its key is the compiled SQL, which costs more than the lookup saves. These entries carry
-# the courses area's page version instead, bumped after any content save (cerebrum.cache).
+# the courses pages' version instead, bumped after any content save (content_changed below).
 
 CONTENT_TIMEOUT = 10 * 60
 
 
-def content_get_or_load(key: str, loader):
+def test_by_slug_get_or_load(slug: str, loader):
+    """The published test (with its course) by slug; loader() returns it or None."""
+    row = _content_get_or_load(f"{TEST_BY_SLUG}:{slug}", lambda: _test_row(loader()))
+    if row is None:
+        return None
+    return row_load(PracticeTest, row) or loader()  # None from row_load: cached before a model change
+
+
+def _test_row(test) -> dict | None:
+    return None if test is None else row_dump(test, related=("course",))
+
+
+def protected_question_ids_get_or_load(loader) -> frozenset[int]:
+    """Ids of questions a live mock or a course-only test uses; loader() returns them."""
+    return _content_get_or_load(PROTECTED_QUESTIONS, loader)
+
+
+def _content_get_or_load(key: str, loader):
     """loader()'s value, kept in Redis while the courses content version stays the same (one round trip)."""
     version_key = page_version_key("courses")
     found = cache.get_many([version_key, key])
@@ -226,6 +290,33 @@ def content_get_or_load(key: str, loader):
     return value
 
 
+def content_changed(*models) -> None:
+    """After the current transaction commits: cached querysets of `models` (cacheops) and every cached
+    courses page and content row are stale. For bulk writers (bulk_create and update send no signals)."""
+
+    def invalidate() -> None:
+        if settings.CACHEOPS_ENABLED:
+            for model in models:
+                invalidate_model(model)
+        page_cache_bump("courses")
+
+    transaction.on_commit(invalidate, robust=True)
+
+
+def _content_bump_on_save(sender, **kwargs) -> None:
+    # Every save or delete of a content model, from services, the admin and tasks alike, bumps the
+    # version once the write commits. Without it the embedded default (cacheops off) showed a staff
+    # edit only after the pages' TTL (up to 10 minutes; issue 14 item 9).
+    transaction.on_commit(lambda: page_cache_bump("courses"), robust=True)
+
+
+def _content_bump_on_cacheops_invalidation(sender, obj_dict, **kwargs) -> None:
+    # cacheops also sees QuerySet.invalidated_update(), which sends no post_save; with the save receiver
+    # above the version may move twice for one save, which costs one INCR and changes nothing.
+    if sender in CONTENT_MODELS:
+        transaction.on_commit(lambda: page_cache_bump("courses"), robust=True)
+
+
 # --- Running attempts ---------------------------------------------------------------------------
 # Every exam request (page, answer, submit) starts by reading its attempt; during a live mock that is
 # thousands of identical primary-key SELECTs a second. A running attempt (with its test) is kept in
@@ -236,28 +327,26 @@ ATTEMPT_TIMEOUT = 30 * 60
 
 
 def attempt_key(attempt_id) -> str:
-    return f"attempt:v2:{attempt_id}"  # v2: TestAttempt.medium
+    return f"{ATTEMPT}:{attempt_id}"
 
 
 def attempt_get_or_load(attempt_id: int, loader):
-    """The attempt from Redis, else loader(); only attempts still in progress are kept."""
-    attempt = cache.get(attempt_key(attempt_id))
+    """The attempt (with its test) from Redis, else loader(); only attempts still in progress are kept."""
+    row = cache.get(attempt_key(attempt_id))
+    attempt = row_load(TestAttempt, row) if row is not None else None
     record_cache(hit=attempt is not None, cache="attempt")
     if attempt is None:
         # From the primary: a replica behind a submit or a grant of extra time would put the old row
         # back right after the save dropped it, for ATTEMPT_TIMEOUT (cerebrum/db_router.py).
         attempt = read_from_primary(loader)
         if attempt is not None and attempt.status == attempt.Status.IN_PROGRESS:
-            cache.set(attempt_key(attempt_id), attempt, ATTEMPT_TIMEOUT)
+            attempt_remember(attempt)
     return attempt
 
 
 def attempt_remember(attempt) -> None:
-    """Keep a just-started attempt as attempt_get_or_load would have loaded it: with its test only."""
-    kept = copy.copy(attempt)
-    kept._state = copy.copy(attempt._state)
-    kept._state.fields_cache = {"test": attempt.test}  # not the learner: the session holds them
-    cache.set(attempt_key(attempt.pk), kept, ATTEMPT_TIMEOUT)
+    """Keep a running attempt as attempt_get_or_load loads it: with its test, not the learner (the session has them)."""
+    cache.set(attempt_key(attempt.pk), row_dump(attempt, related=("test",)), ATTEMPT_TIMEOUT)
 
 
 def attempts_forget(attempt_ids) -> None:
@@ -288,7 +377,7 @@ def test_results_version(test_id: int) -> str:
     A fresh random version is set when the counter is missing (evicted, Redis restarted), so an
     aggregate stored under an older version is never read again.
     """
-    key = f"test-results-version:{test_id}"
+    key = f"{TEST_RESULTS_VERSION}:{test_id}"
     try:
         cache.add(key, uuid.uuid4().hex, timeout=None)
         return cache.get(key) or ""
@@ -297,26 +386,32 @@ def test_results_version(test_id: int) -> str:
 
 
 def test_results_key(test_id: int, version: str) -> str:
-    return f"test-results:v1:{test_id}:{version}"
+    return f"{TEST_RESULTS}:{test_id}:{version}"
+
+
+def test_results_get_or_build(test_id: int, builder) -> dict:
+    """A test's aggregates (practice.analysis builds them) for its current results version; no Redis: built."""
+    version = test_results_version(test_id)
+    if not version:
+        return builder()
+    value, _ = get_or_build(test_results_key(test_id, version), builder, timeout=TEST_RESULTS_TIMEOUT)
+    return value
 
 
 def test_results_bump(test_ids: list[int]) -> None:
     """A submit or re-score changed these tests' results: the next analysis rebuilds their aggregates."""
     try:
-        cache.set_many({f"test-results-version:{test_id}": uuid.uuid4().hex for test_id in test_ids}, timeout=None)
+        cache.set_many({f"{TEST_RESULTS_VERSION}:{test_id}": uuid.uuid4().hex for test_id in test_ids}, timeout=None)
     except RedisError:
         logger.warning("test results version not bumped for %s", test_ids)
 
 
 # --- Dashboard ----------------------------------------------------------------------------------
+# One cached shape, the selectors' dict: the page renders it and the API serializes it.
 
 
 def dashboard_key(user_id: int) -> str:
-    return f"dashboard:v1:{user_id}"
-
-
-def dashboard_api_key(user_id: int) -> str:
-    return f"dashboard-api:v1:{user_id}"
+    return f"{DASHBOARD}:{user_id}"
 
 
 def dashboard_get_or_build(user_id: int, builder) -> dict:
@@ -324,17 +419,17 @@ def dashboard_get_or_build(user_id: int, builder) -> dict:
     return value
 
 
-def dashboard_api_get_or_build(user_id: int, builder) -> dict:
-    """The dashboard as the API serializes it: serializing is most of the API's work on a cache hit."""
-    value, _ = get_or_build(dashboard_api_key(user_id), builder, timeout=DASHBOARD_TIMEOUT)
-    return value
-
-
 def dashboard_invalidate(user_id: int | None) -> None:
-    """The learner's dashboard data, its API form and their cached personal pages (the dashboard) are stale."""
+    """The learner's dashboard data is stale: services that change what it shows call this after commit."""
     if user_id:
-        cache.delete_many([dashboard_key(user_id), dashboard_api_key(user_id)])
-        user_pages_bump(user_id)
+        cache.delete(dashboard_key(user_id))
+
+
+def _dashboard_forget_on_user_change(sender, instance, **kwargs) -> None:
+    # The dashboard shows the learner's name, email and profile; any save of the user (profile service,
+    # the admin) drops it after the commit.
+    user_id = instance.pk
+    transaction.on_commit(lambda: dashboard_invalidate(user_id), robust=True)
 
 
 # --- Leaderboards (Redis sorted sets, report 2.1) ---------------------------------------------
@@ -349,11 +444,11 @@ return 1
 
 
 def test_board_key(test_id: int) -> str:
-    return f"lb:test:{test_id}"
+    return f"{TEST_BOARD}:{test_id}"
 
 
 def topic_board_key(topic_slug: str, week: str) -> str:
-    return f"lb:topic:{topic_slug}:{week}"
+    return f"{TOPIC_BOARD}:{topic_slug}:{week}"
 
 
 def iso_week(day: date) -> str:
@@ -452,9 +547,25 @@ def _board_rebuild(client, key: str, rebuild) -> None:
             # GT keeps any best score a submit ZADDed while PostgreSQL was being read.
             pipe.zunionstore(key, {key: 1, temp: 1}, aggregate="MAX")
             pipe.delete(temp)
-        ttl = TOPIC_BOARD_TTL if key.startswith("lb:topic:") else TEST_BOARD_TTL
+        ttl = TOPIC_BOARD_TTL if key.startswith(f"{TOPIC_BOARD}:") else TEST_BOARD_TTL
         pipe.expire(key, ttl)
         pipe.set(f"{key}:built", 1, ex=ttl - MARKER_HEADSTART)
         pipe.execute()
     finally:
         client.delete(lock)
+
+
+# --- Receivers (cache invalidation only), connected once by CoursesConfig.ready ------------------
+
+
+def connect_signals() -> None:
+    for signal in (post_save, post_delete):
+        name = "save" if signal is post_save else "delete"
+        signal.connect(_attempt_forget_on_change, sender=TestAttempt, dispatch_uid=f"courses.caches.attempt.{name}")
+        signal.connect(_dashboard_forget_on_user_change, sender=User, dispatch_uid=f"courses.caches.dashboard.{name}")
+        for model in CONTENT_MODELS:
+            signal.connect(
+                _content_bump_on_save, sender=model, dispatch_uid=f"courses.caches.content.{model.__name__}.{name}"
+            )
+    if settings.CACHEOPS_ENABLED:
+        cache_invalidated.connect(_content_bump_on_cacheops_invalidation, dispatch_uid="courses.caches.content")

@@ -24,8 +24,6 @@ import io
 from typing import IO
 
 import tablib
-from cacheops import invalidate_model
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from import_export import resources
@@ -34,6 +32,7 @@ from import_export.results import RowResult
 
 from cerebrum.errors import DomainError
 from cerebrum.text import has_control_characters
+from courses import caches
 from courses.models import Question
 
 COLUMNS = (
@@ -176,9 +175,8 @@ def questions_import(*, upload: IO[bytes] | IO[str]) -> list[Question]:
         if not row_errors:
             message = "The questions could not be saved; nothing was imported."
         raise QuestionImportInvalid(message, row_errors=dict(sorted(row_errors.items())))
-    if settings.CACHEOPS_ENABLED:
-        # bulk_create sends no save events, so cacheops would keep serving the old question lists.
-        transaction.on_commit(lambda: invalidate_model(Question))
+    # bulk_create sends no save events: without this, cached question lists and pages would stay old.
+    caches.content_changed(Question)
     return [row.instance for row in result.rows if row.import_type == RowResult.IMPORT_TYPE_NEW]
 
 

@@ -116,9 +116,8 @@ def test_list(*, user=None) -> QuerySet:  # noqa: PT028 - "test" is the domain w
 
 
 def test_get(*, slug: str) -> PracticeTest:
-    test = caches.content_get_or_load(
-        f"test:slug:{slug}",
-        lambda: PracticeTest.objects.select_related("course").filter(slug=slug, is_published=True).first(),
+    test = caches.test_by_slug_get_or_load(
+        slug, lambda: PracticeTest.objects.select_related("course").filter(slug=slug, is_published=True).first()
     )
     if test is None:
         raise NotFound("No such test.")
@@ -375,8 +374,7 @@ def _questions_kept_secret(test: PracticeTest, key: dict) -> set[str]:
 
 def protected_question_ids() -> frozenset[int]:
     """Every question a live mock or a course-only test uses (cached with the courses content version)."""
-    return caches.content_get_or_load(
-        "questions:protected",
+    return caches.protected_question_ids_get_or_load(
         lambda: frozenset(
             PracticeTestQuestion.objects.filter(_protected_tests_q("test__")).values_list("question_id", flat=True)
         ),

@@ -17,13 +17,12 @@ from typing import Protocol
 import razorpay
 import requests
 from django.conf import settings
-from django.core.cache import cache
 
 from cerebrum.errors import DomainError
+from payments import caches
 
 logger = logging.getLogger("payments")
 
-SANDBOX_ORDER_TTL_SECONDS = 7 * 24 * 60 * 60
 # Razorpay's own vocabulary for a payment's status (fetch order payments, webhook payment entity).
 GATEWAY_PAYMENT_STATUSES = ("created", "authorized", "captured", "failed", "refunded")
 
@@ -151,15 +150,11 @@ class SandboxGateway:
 
     def create_order(self, amount_paise: int, receipt: str) -> str:
         order_id = f"order_SBX{secrets.token_hex(7)}"
-        cache.set(
-            self._key(order_id),
-            {"status": "created", "amount": amount_paise, "payments": []},
-            SANDBOX_ORDER_TTL_SECONDS,
-        )
+        caches.sandbox_order_set(order_id, {"status": "created", "amount": amount_paise, "payments": []})
         return order_id
 
     def fetch_order(self, order_id: str) -> dict:
-        state = cache.get(self._key(order_id))
+        state = caches.sandbox_order_get(order_id)
         if state is None:
             raise GatewayError(f"Sandbox order {order_id} is unknown.")
         return {"status": state["status"], "payments": list(state["payments"])}
@@ -182,10 +177,10 @@ class SandboxGateway:
             "amount": amount_paise,
             "error": "" if succeeded else "Payment declined in the sandbox.",
         }
-        state = cache.get(self._key(order_id)) or {"status": "created", "amount": amount_paise, "payments": []}
+        state = caches.sandbox_order_get(order_id) or {"status": "created", "amount": amount_paise, "payments": []}
         state["payments"].append(payment)
         state["status"] = "paid" if succeeded else "attempted"
-        cache.set(self._key(order_id), state, SANDBOX_ORDER_TTL_SECONDS)
+        caches.sandbox_order_set(order_id, state)
         return payment
 
     def sign_checkout(self, *, order_id: str, payment_id: str) -> str:
@@ -193,7 +188,3 @@ class SandboxGateway:
 
     def sign_webhook(self, body: bytes) -> str:
         return hmac_sha256_hex(settings.SANDBOX_WEBHOOK_SECRET, body)
-
-    @staticmethod
-    def _key(order_id: str) -> str:
-        return f"payments:sandbox:order:{order_id}"

@@ -13,7 +13,6 @@ from collections import defaultdict
 
 from django.db.models import Count, Sum
 
-from cerebrum.cache import get_or_build
 from cerebrum.errors import Conflict
 from courses import caches, selectors
 from courses.models import AttemptAnswer, TestAttempt
@@ -118,15 +117,7 @@ def rank_band_for(percentile) -> dict | None:
 
 def test_aggregates(*, test_id: int) -> dict:
     """Every taker's row, option counts and total seconds per question, and the topper's seconds."""
-    version = caches.test_results_version(test_id)
-    if not version:
-        return _aggregates_build(test_id)
-    value, _ = get_or_build(
-        caches.test_results_key(test_id, version),
-        lambda: _aggregates_build(test_id),
-        timeout=caches.TEST_RESULTS_TIMEOUT,
-    )
-    return value
+    return caches.test_results_get_or_build(test_id, lambda: _aggregates_build(test_id))
 
 
 def _aggregates_build(test_id: int) -> dict:

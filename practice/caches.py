@@ -12,11 +12,13 @@ from django.utils import timezone
 
 from cerebrum.cache import get_or_build
 
+REVISION_SUMMARY = "revision-summary:v1"
+KEYS = (REVISION_SUMMARY,)  # docs/caching.md lists each key, its TTL and what drops it
 REVISION_SUMMARY_TIMEOUT = 5 * 60
 
 
 def revision_summary_key(user_id: int, day=None) -> str:
-    return f"revision-summary:v1:{user_id}:{(day or timezone.localdate()).isoformat()}"
+    return f"{REVISION_SUMMARY}:{user_id}:{(day or timezone.localdate()).isoformat()}"
 
 
 def revision_summary_get_or_build(user_id: int, builder) -> dict:

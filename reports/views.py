@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +14,7 @@ from django.views.generic import TemplateView
 from analytics import charts, performance
 from analytics.forms import DateRangeForm
 from cerebrum.task_publish import task_publish
-from reports import rollups, selectors
+from reports import caches, rollups, selectors
 from reports.tasks import rollups_backfill, rollups_rebuild
 
 
@@ -29,7 +28,7 @@ def range_complete(*, start, end) -> list:
     missing = rollups.days_to_compute(start=start, end=end)
     now, later = missing[: settings.ANALYTICS_ROLLUP_SYNC_DAYS], missing[settings.ANALYTICS_ROLLUP_SYNC_DAYS :]
     rollups.rollups_rebuild_dates(dates=now)
-    if later and cache.add(f"analytics:backfill:{start}:{end}", 1, timeout=600):
+    if later and caches.backfill_claim(start, end):
         # Broker down: left; the page asks again once this ten-minute mark expires.
         task_publish(rollups_backfill, [day.isoformat() for day in later], if_unreachable="leave")
     return rollups.days_to_compute(start=start, end=end) if later else []

@@ -6,14 +6,12 @@ cap (accounts.lockout). Reset answers never depend on whether an account exists 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -22,6 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts import caches
 from accounts.identity import identity_normalize, is_email
 from accounts.lockout import account_failures_clear
 from accounts.models import PhoneOTP, User
@@ -262,9 +261,5 @@ def password_reset_otp_confirm(*, phone: str, code: str, password: str) -> User:
 
 def _reset_allowed(identity: str) -> bool:
     """At most 3 reset emails per address per hour, so the form cannot be used to flood an inbox."""
-    key = "accounts:password-reset:" + hashlib.sha256(identity.encode()).hexdigest()
-    cache.add(key, 0, PASSWORD_RESET_WINDOW_SECONDS)
-    try:
-        return cache.incr(key) <= PASSWORD_RESET_LIMIT
-    except ValueError:  # the key vanished (Redis down or evicted): let the reset through
-        return True
+    sent = caches.counter_add(caches.password_reset_key(identity), PASSWORD_RESET_WINDOW_SECONDS)
+    return sent is None or sent <= PASSWORD_RESET_LIMIT  # None: the counter vanished (Redis down): let it through

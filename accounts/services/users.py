@@ -6,17 +6,13 @@ students (or parents when the caller decides so), and only the OTP services set 
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.backends import session_user_key
 from accounts.identity import email_normalize, phone_normalize
 from accounts.models import AuthLog, FreeUser, Grade, ParentLink, User
 from analytics.services import event_record
@@ -28,7 +24,6 @@ from communications.services import message_enqueue
 SELF_SERVICE_ROLES = (User.Role.STUDENT, User.Role.PARENT)
 TARGET_YEAR_SPAN = 6
 CITY_MAX_LENGTH = 80
-PROFILE_CACHE_KEYS = ("accounts:profile:{}", "accounts:role:{}", "accounts:name:{}")
 # Callables (free_user=, user=) run inside user_register once a lead has become the new account, registered
 # by higher apps in their AppConfig.ready() (courses: the lead's attempts move to it); accounts imports none.
 lead_adopted_hooks: list = []
@@ -235,18 +230,6 @@ def _city_clean(value) -> str:
     if len(city) > CITY_MAX_LENGTH:
         raise ValueError(f"Use at most {CITY_MAX_LENGTH} characters.")
     return city
-
-
-def user_caches_invalidate(*, user_id: int) -> None:
-    """Drop the cached session user, profile/role and the learner's dashboard after a change."""
-    cache.delete_many([session_user_key(user_id), *(key.format(user_id) for key in PROFILE_CACHE_KEYS)])
-    try:
-        caches = import_module("courses.caches")
-    except ImportError:
-        return  # the courses app has no dashboard cache yet
-    invalidate = getattr(caches, "dashboard_invalidate", None)
-    if invalidate is not None:
-        invalidate(user_id)
 
 
 # --- Free users (leads) ---------------------------------------------------------------------

@@ -242,11 +242,6 @@ CACHEOPS = {
     "courses.practicetest": {"ops": "all"},
     "courses.chapternote": {"ops": "all"},
 }
-# What the cached pages and content entries show: a save or delete of one of these bumps its app's page
-# version after commit (cerebrum.cache), so a staff edit shows on the next request, cacheops on or off.
-PAGE_CONTENT_MODELS = frozenset(
-    {*CACHEOPS, "courses.testsection", "courses.practicetestquestion"},
-)
 
 SESSION_ENGINE = "cerebrum.sessions"  # cached_db, refusing malformed keys
 
@@ -528,12 +523,11 @@ PUBLIC_CACHE_PAGES = {
 }
 # Pages whose HTML is the same for every signed-in learner of a role (and for visitors with a session)
 # except the CSRF token, kept these seconds in Redis + L1: the public pages above without the API
-# (signed-in API answers are marked private and never cached); and pages of one learner, kept until
-# their data changes (cerebrum.http_cache).
+# (signed-in API answers are marked private and never cached). Personal pages (the dashboard) are not
+# page-cached: they render from their app's cached data (docs/caching.md).
 MEMBER_CACHE_PAGES = {
     name: seconds for name, seconds in PUBLIC_CACHE_PAGES.items() if not name.startswith("courses_api:")
 }
-PERSONAL_CACHE_PAGES = {"courses:dashboard": 300}
 # What nginx or a CDN may keep without asking (browsers always revalidate with the ETag).
 PUBLIC_CACHE_S_MAXAGE = int_from_env("PUBLIC_CACHE_S_MAXAGE", 10)
 

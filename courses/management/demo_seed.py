@@ -8,12 +8,11 @@ import random
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
-from cacheops import invalidate_model
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.text import slugify
 
+from courses import caches
 from courses.management.demo_content import CATALOGUE, CHAPTERS, Chapter, Fact
 from courses.management.demo_hindi import hindi_fields
 from courses.models import ChapterNote, Course, PracticeTest, Question, TestSection
@@ -338,6 +337,4 @@ def after_bulk_load() -> None:
         with connection.cursor() as cursor:  # seed_demo has lifted the statement timeout
             for table in tables:
                 cursor.execute(f"ANALYZE {table}")
-    if settings.CACHEOPS_ENABLED:
-        for model in (Course, Question, PracticeTest, ChapterNote):
-            invalidate_model(model)
+    caches.content_changed(Course, Question, PracticeTest, ChapterNote)

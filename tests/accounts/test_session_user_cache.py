@@ -1,4 +1,4 @@
-"""The session's user comes from Redis; any save of the user drops every cached copy of them."""
+"""The session's user comes from Redis as plain data; any save of the user drops every cached copy of them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from accounts.backends import session_user_key
+from accounts.caches import session_user_key
 from accounts.selectors import user_profile_get
 from tests.factories import UserFactory
 
@@ -18,7 +18,9 @@ def test_signed_in_requests_read_the_user_from_redis(client, django_assert_num_q
     client.force_login(user)
     client.get(reverse("accounts:profile"))  # caches the user and profile (and writes last-active)
 
-    assert cache.get(session_user_key(user.pk)) == user
+    cached = cache.get(session_user_key(user.pk))
+    assert cached["columns"]["id"] == user.pk  # a dict of the row's columns, not a pickled User
+    assert cached["columns"]["email"] == user.email
     with django_assert_num_queries(0):  # no users SELECT: the page itself reads the cached profile
         assert client.get(reverse("accounts:profile")).status_code == 200
 

@@ -51,7 +51,7 @@ pytestmark = pytest.mark.urls(__name__)
 @pytest.fixture(autouse=True)
 def _public_pages(settings):
     settings.PUBLIC_CACHE_PAGES = {"courses:catalog": 60, "courses:cookie": 60, "courses:private": 60}
-    settings.MEMBER_CACHE_PAGES = settings.PERSONAL_CACHE_PAGES = {}  # signed-in pages: test_member_page_cache.py
+    settings.MEMBER_CACHE_PAGES = {}  # signed-in pages: test_member_page_cache.py
     settings.PUBLIC_CACHE_S_MAXAGE = 10
     _url_name_for_path.cache_clear()
     l1_clear()

@@ -1,0 +1,175 @@
+"""Cache keys the accounts app owns: the session's user, profiles, roles, names, and login/reset counters.
+
+Every key, its TTL and what drops it is listed in docs/caching.md (`KEYS` below is checked against it).
+Values are plain data (dicts, strings, integers), never pickled model instances: a cached row survives
+a deploy that changes the model, and nothing of Django's private state is stored or rebuilt by hand.
+Redis missing (embedded default: local memory) or down: every read falls back to PostgreSQL.
+
+Invalidation: any save or delete of a user (services, the admin, a password change) drops all of that
+user's keys, now and again after the commit, through the receivers connected in `AccountsConfig.ready`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from accounts.models import User
+from cerebrum.cache import get_or_build, l1_get, l1_set, row_dump, row_load
+from cerebrum.metrics import record_cache
+
+SESSION_USER = "accounts:session-user:v2"  # v2: a dict of the row, no longer a pickled User
+PROFILE = "accounts:profile"
+ROLE = "accounts:role"
+NAME = "accounts:name"
+LOGIN_FAILURES = "accounts:login-failures"
+PASSWORD_RESETS = "accounts:password-reset"
+ACTIVE = "accounts:active"
+KEYS = (SESSION_USER, PROFILE, ROLE, NAME, LOGIN_FAILURES, PASSWORD_RESETS, ACTIVE)
+
+# Every signed-in request needs its user; a users SELECT (and its ORM compilation) was ~15 % of a
+# cached page's CPU. Redis only, no in-process copy: a deactivation or a password change must end
+# the sessions on every app server at once, and deleting one Redis key does that.
+SESSION_USER_SECONDS = 5 * 60
+# Cache-aside (design.md, report 2.2): the profile changes rarely; the receivers below drop it on save.
+PROFILE_SECONDS = 30 * 60
+ROLE_SECONDS = 2 * 60 * 60
+NAME_SECONDS = 24 * 60 * 60  # leaderboards show names
+
+
+def session_user_key(user_id) -> str:
+    return f"{SESSION_USER}:{user_id}"
+
+
+def profile_key(user_id: int) -> str:
+    return f"{PROFILE}:{user_id}"
+
+
+def role_key(user_id: int) -> str:
+    return f"{ROLE}:{user_id}"
+
+
+def name_key(user_id: int) -> str:
+    return f"{NAME}:{user_id}"
+
+
+# --- The session's user -------------------------------------------------------------------------
+
+
+def session_user_get_or_load(user_id, loader: Callable[[], User | None]) -> User | None:
+    """The user from Redis (one GET), else loader() and then cached as plain data (cerebrum.cache.row_dump)."""
+    key = session_user_key(user_id)
+    row = cache.get(key)
+    user = row_load(User, row) if row is not None else None
+    record_cache(hit=user is not None, cache="session-user")
+    if user is None:
+        user = loader()
+        if user is not None:
+            cache.set(key, row_dump(user), SESSION_USER_SECONDS)
+    return user
+
+
+# --- Profile, role and name (accounts.selectors reads them) ----------------------------------
+
+
+def profile_get_or_build(user_id: int, builder: Callable[[], dict | None]) -> dict | None:
+    profile, _ = get_or_build(profile_key(user_id), builder, timeout=PROFILE_SECONDS)
+    return profile
+
+
+def role_get_or_build(user_id: int, builder: Callable[[], str]) -> str:
+    role, _ = get_or_build(role_key(user_id), builder, timeout=ROLE_SECONDS)
+    return role
+
+
+def names_get(user_ids: list[int]) -> dict[int, str]:
+    """{id: name} of the ids whose name is cached (one MGET)."""
+    keys = {user_id: name_key(user_id) for user_id in user_ids}
+    found = cache.get_many(list(keys.values()))
+    return {user_id: found[key] for user_id, key in keys.items() if key in found}
+
+
+def names_set(names: dict[int, str]) -> None:
+    cache.set_many({name_key(user_id): name for user_id, name in names.items()}, NAME_SECONDS)
+
+
+def user_forget(user_id: int) -> None:
+    """Drop every cached copy of one user (session user, profile, role, name)."""
+    cache.delete_many([session_user_key(user_id), profile_key(user_id), role_key(user_id), name_key(user_id)])
+
+
+def _user_forget_on_change(sender, instance: User, **kwargs) -> None:
+    """Any save of a user (services, the admin, a password change) drops every cached copy of them.
+
+    Dropped now and again after the commit: a request that read the old row before the commit must
+    not leave it in Redis. QuerySet.update() sends no signal; only last_active_at is written that way.
+    """
+    user_id = instance.pk
+    user_forget(user_id)
+    transaction.on_commit(lambda: user_forget(user_id), robust=True)
+
+
+def connect_signals() -> None:
+    """Called once from AccountsConfig.ready."""
+    post_save.connect(_user_forget_on_change, sender=User, dispatch_uid="accounts.caches.user_forget.save")
+    post_delete.connect(_user_forget_on_change, sender=User, dispatch_uid="accounts.caches.user_forget.delete")
+
+
+# --- Counters: failed logins per account (accounts.lockout), reset emails, last-active marks -----
+# Not caches of rows but short-lived counters; they live in the default cache (Redis), so they are
+# listed here with the rest of the app's keys.
+
+
+def login_failure_bucket_keys(identity: str, bucket_seconds: int, buckets: int) -> list[str]:
+    """The rolling window's per-minute counters of one account key, newest first."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    now = int(time.time()) // bucket_seconds
+    return [f"{LOGIN_FAILURES}:{digest}:{minute}" for minute in range(now, now - buckets, -1)]
+
+
+def counter_add(key: str, seconds: int) -> int | None:
+    """Increment a counter that starts at 0 and lives `seconds`; None when the cache lost it (Redis down)."""
+    cache.add(key, 0, seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        return None
+
+
+def counter_give_back(key: str) -> None:
+    with contextlib.suppress(ValueError):  # the counter expired meanwhile: nothing left to give back
+        cache.decr(key)
+
+
+def counters_sum(keys: list[str]) -> int:
+    return sum(int(value or 0) for value in cache.get_many(keys).values())
+
+
+def counters_clear(keys: list[str]) -> None:
+    cache.delete_many(keys)
+
+
+def password_reset_key(identity: str) -> str:
+    return f"{PASSWORD_RESETS}:" + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def active_key(user_id: int) -> str:
+    return f"{ACTIVE}:{user_id}"
+
+
+def active_claim(user_id: int, seconds: int) -> bool:
+    """True for exactly one caller per user per `seconds`, across processes (SET NX).
+
+    An in-process mark (L1, up to 30 s) spares Redis on a learner's burst of requests.
+    """
+    key = active_key(user_id)
+    if l1_get(key) is True:
+        return False
+    l1_set(key, True, seconds)
+    return bool(cache.add(key, 1, seconds))
