@@ -34,8 +34,8 @@ CACHE_TOUCHING = {
     "analytics/buffer.py",
 } | {f"{app}/caches.py" for app in APPS}
 CACHE_MODULES = ("django.core.cache", "django_redis", "cacheops")
-# Keys that libraries write into the same Redis: cacheops, Django's cached_db sessions, django-axes.
-LIBRARY_KEY = re.compile(r"^(q:|conj:|schemes:|django\.contrib\.sessions\.cached_db|axes)")
+# Keys that libraries write into the same Redis: cacheops, Django's cached_db sessions, django-axes, DRF throttles.
+LIBRARY_KEY = re.compile(r"^(q:|conj:|schemes:|django\.contrib\.sessions\.cached_db|axes|throttle_)")
 
 
 def _registered() -> dict[str, str]:
