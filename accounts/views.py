@@ -81,9 +81,7 @@ class SignupView(FormView):
             return self.form_invalid(form)
         self.request.session.pop("free_user_id", None)
         login(self.request, user, backend=LOGIN_BACKEND)
-        services.auth_log_record(
-            request=self.request, event=AuthLog.Event.LOGIN_SUCCESS, user=user, identifier=user.email or user.phone
-        )
+        services.user_signed_in(request=self.request, user=user, identifier=user.email or user.phone)
         messages.success(self.request, f"Welcome to Cerebrum, {user.name}!")
         return HttpResponseRedirect(safe_next(self.request))
 
@@ -104,10 +102,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
         response = super().form_valid(form)
-        user = form.get_user()
-        services.auth_log_record(
-            request=self.request, event=AuthLog.Event.LOGIN_SUCCESS, user=user, identifier=form.cleaned_data["username"]
-        )
+        services.user_signed_in(request=self.request, user=form.get_user(), identifier=form.cleaned_data["username"])
         return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:

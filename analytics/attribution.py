@@ -5,9 +5,9 @@
 * A landing with utm_* parameters is an attributed visit: one `AttributionTouch` row and a LANDING event,
   written by the `analytics.landing_record` task the UTM middleware publishes (`landing_record`; no
   middleware writes to the database, issue 16 item 4; with the broker unreachable it runs in the request).
-* On sign-in or sign-up (`django.contrib.auth.login`, every web path) the device's earlier touches and
-  events join the learner (`visitor_join`): analytics may not import accounts, so this is a
-  `user_logged_in` receiver that uses only the request and the user's id.
+* On sign-in or sign-up the device's earlier touches and events join the learner (`visitor_join`),
+  called by the accounts service the sign-in and sign-up pages call (`accounts.services.user_signed_in`):
+  accounts imports analytics, never the other way.
 * First touch = the learner's earliest attributed visit on any device; last touch = the latest one
   before the conversion (`touches_for_user`). courses and payments store both on the Enrollment and
   the Payment when they are made; the campaign report offers a view by each.
@@ -166,13 +166,6 @@ def touches_for_user(*, user_id: int, at: datetime | None = None) -> dict:
 def utm_columns(touch: dict) -> dict:
     """The flat utm_* column values of a touch (for UTMFields models)."""
     return {key: touch.get(key, "") for key in UTM_KEYS}
-
-
-def on_user_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
-    """`user_logged_in` receiver (connected in AnalyticsConfig.ready): join this device to the learner."""
-    if request is None or not getattr(user, "pk", None):
-        return
-    visitor_join(anonymous_id=visitor_id(request), user_id=user.pk)
 
 
 def _as_touch(row: AttributionTouch | None) -> dict:

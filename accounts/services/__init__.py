@@ -35,6 +35,7 @@ from accounts.services.users import (
     user_language_set,
     user_profile_update,
     user_register,
+    user_signed_in,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "OTP_TTL",
     "PASSWORD_RESET_LIMIT",
     "auth_log_record",
+    "user_signed_in",
     "free_user_capture",
     "last_active_flush",
     "last_active_mark",

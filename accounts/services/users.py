@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.identity import email_normalize, phone_normalize
 from accounts.models import AuthLog, FreeUser, Grade, ParentLink, User
+from analytics.attribution import visitor_id, visitor_join
 from analytics.services import event_record
 from cerebrum.client_ip import client_ip
 from cerebrum.errors import DomainError
@@ -275,6 +276,13 @@ def free_user_capture(
 
 
 # --- Auth log and parent links ----------------------------------------------------------------
+
+
+def user_signed_in(*, request: HttpRequest, user: User, identifier: str) -> AuthLog:
+    """After `django.contrib.auth.login` on the sign-in and sign-up pages: the auth log's success row, and
+    this device's earlier anonymous visits and events join the learner (analytics.attribution)."""
+    visitor_join(anonymous_id=visitor_id(request), user_id=user.pk)
+    return auth_log_record(request=request, event=AuthLog.Event.LOGIN_SUCCESS, user=user, identifier=identifier)
 
 
 def auth_log_record(*, request: HttpRequest, event: str, user: User | None = None, identifier: str = "") -> AuthLog:

@@ -65,8 +65,9 @@ def test_every_registered_key_prefix_is_in_the_doc_and_every_documented_one_is_r
     assert documented - registered == set(), "in docs/caching.md, registered by no caches.py KEYS"
 
 
-def test_only_the_owners_import_the_cache():
-    touching = set()
+def _importers(modules: tuple[str, ...]) -> set[str]:
+    """The app and platform modules (no migrations) that import any of `modules`, at any level."""
+    found = set()
     for path in ROOT.glob("*/**/*.py"):
         relative = path.relative_to(ROOT).as_posix()
         if relative.split("/", 1)[0] not in (*APPS, "cerebrum") or "/migrations/" in relative:
@@ -75,10 +76,22 @@ def test_only_the_owners_import_the_cache():
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            if any(name == module or name.startswith(f"{module}.") for name in names for module in CACHE_MODULES):
-                touching.add(relative)
+            if any(name == module or name.startswith(f"{module}.") for name in names for module in modules):
+                found.add(relative)
+    return found
 
-    assert touching - CACHE_TOUCHING == set()
+
+def test_only_the_owners_import_the_cache():
+    assert _importers(CACHE_MODULES) - CACHE_TOUCHING == set()
+
+
+def test_signals_are_used_only_in_caches_modules():
+    # Signals only invalidate caches, only in an app's caches.py (connected in AppConfig.ready);
+    # every other effect of a write is written out in its service.
+    signal_modules = ("django.db.models.signals", "django.dispatch", "django.core.signals")
+    signal_modules += ("django.contrib.auth.signals", "cacheops.signals")
+
+    assert {path for path in _importers(signal_modules) if not path.endswith("/caches.py")} == set()
 
 
 @pytest.mark.django_db(transaction=True)
