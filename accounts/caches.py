@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django_redis import get_redis_connection
 
 from accounts.models import User
 from cerebrum.cache import get_or_build, l1_get, l1_set, row_dump, row_load
@@ -31,7 +34,8 @@ NAME = "accounts:name"
 LOGIN_FAILURES = "accounts:login-failures"
 PASSWORD_RESETS = "accounts:password-reset"
 ACTIVE = "accounts:active"
-KEYS = (SESSION_USER, PROFILE, ROLE, NAME, LOGIN_FAILURES, PASSWORD_RESETS, ACTIVE)
+ACTIVE_PENDING = "accounts:last-active"  # sorted set: user id → Unix time of the newest unwritten mark
+KEYS = (SESSION_USER, PROFILE, ROLE, NAME, LOGIN_FAILURES, PASSWORD_RESETS, ACTIVE, ACTIVE_PENDING)
 
 # Every signed-in request needs its user; a users SELECT (and its ORM compilation) was ~15 % of a
 # cached page's CPU. Redis only, no in-process copy: a deactivation or a password change must end
@@ -122,6 +126,7 @@ def connect_signals() -> None:
 
 
 # --- Counters: failed logins per account (accounts.lockout), reset emails, last-active marks -----
+# (accounts.services.activity: a mark per user per 5 minutes, pending marks flushed in bulk by a task)
 # Not caches of rows but short-lived counters; they live in the default cache (Redis), so they are
 # listed here with the rest of the app's keys.
 
@@ -163,6 +168,17 @@ def active_key(user_id: int) -> str:
     return f"{ACTIVE}:{user_id}"
 
 
+# KEYS[1] the pending set. Returns it (id, score, id, score …) and empties it in one step.
+_TAKE_LUA = """
+local items = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+redis.call('DEL', KEYS[1])
+return items
+"""
+# Without Redis (the embedded default, which runs no beat either) pending marks wait in this process.
+_pending_memory: dict[int, float] = {}
+_pending_lock = threading.Lock()
+
+
 def active_claim(user_id: int, seconds: int) -> bool:
     """True for exactly one caller per user per `seconds`, across processes (SET NX).
 
@@ -173,3 +189,23 @@ def active_claim(user_id: int, seconds: int) -> bool:
         return False
     l1_set(key, True, seconds)
     return bool(cache.add(key, 1, seconds))
+
+
+def active_pending_add(user_id: int, moment: float) -> None:
+    """Remember that `user_id` was active at `moment` (Unix seconds) until `active_pending_take`."""
+    if settings.REDIS_URL:
+        get_redis_connection("default").zadd(ACTIVE_PENDING, {user_id: moment})
+        return
+    with _pending_lock:
+        _pending_memory[user_id] = max(moment, _pending_memory.get(user_id, 0))
+
+
+def active_pending_take() -> list[tuple[int, float]]:
+    """Every pending (user id, Unix seconds), removed in the same step."""
+    if settings.REDIS_URL:
+        items = get_redis_connection("default").eval(_TAKE_LUA, 1, ACTIVE_PENDING)
+        return [(int(items[i]), float(items[i + 1])) for i in range(0, len(items), 2)]
+    with _pending_lock:
+        taken = list(_pending_memory.items())
+        _pending_memory.clear()
+    return taken

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import ParentLink, User
 from analytics.models import Campaign
-from cerebrum.cache import page_cache_bump
+from courses import caches
 from courses.item_analysis import recent_tests_analyse
 from courses.management import demo_seed as seed
 from courses.models import (
@@ -119,8 +119,8 @@ class Command(BaseCommand):
             self.created["questions re-tagged"] = len(stale_questions)
         if stale_notes:
             self.created["notes rewritten"] = len(stale_notes)
-        if stale_questions or stale_notes:  # bulk_update sends no save signals: the pages go stale here
-            transaction.on_commit(lambda: page_cache_bump("courses"))
+        if stale_questions or stale_notes:  # bulk_update sends no save signals: querysets and pages go stale here
+            caches.content_changed(Question, ChapterNote)
 
     def _reschedule_past_exams(self, tests: list[PracticeTest]) -> None:
         """On a re-run, a live mock whose time has passed moves to the new slot, so there is always one ahead."""
