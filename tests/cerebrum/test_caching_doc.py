@@ -22,7 +22,7 @@ from courses import caches, services
 from tests.factories import PracticeTestFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "analytics", "communications", "courses", "payments", "practice", "reports", "audit")
+APPS = ("accounts", "analytics", "communications", "courses", "payments", "practice", "reports", "audit", "demo")
 # Modules allowed to import the cache, django-redis or cacheops: the owners of keys, the platform,
 # the event buffer (a Redis queue), the health check's ping and the settings.
 CACHE_TOUCHING = {
