@@ -92,7 +92,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "cerebrum.middleware.DomainErrorMiddleware",  # the pages' one DomainError → HTTP mapping
     "cerebrum.middleware.DatabaseReconnectMiddleware",  # first to see a view's exception (issue 14 item 8)
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "cerebrum.metrics.RequestMetricsMiddleware",  # django-prometheus' per-view metrics that are read
 ]
 # The API's stack (issue 17 item 4): the page stack without what JSON endpoints never use — static
 # files, the language cookie, UTM capture, CSRF middleware (DRF's SessionAuthentication checks CSRF
