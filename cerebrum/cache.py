@@ -9,10 +9,12 @@ stampeding PostgreSQL. If Redis is down, the cache calls fail soft and the build
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
@@ -81,7 +83,9 @@ def get_or_build(
         if value is not _MISSING:
             record_cache(hit=True)
             return value, True
-    value = cache.get(key, _MISSING)
+    value = _prefetched_get(key)
+    if value is _MISSING:
+        value = cache.get(key, _MISSING)
     hit = value is not _MISSING
     if not hit:
         value = _build_single_flight(
@@ -91,6 +95,28 @@ def get_or_build(
     if l1_seconds:
         l1_set(key, value, l1_seconds)
     return value, hit
+
+
+# A page made of several cached parts owned by different apps (the dashboard: courses' data, practice's
+# revision line) reads them in one MGET instead of one GET each, keeping a hit within the budget of 3
+# Redis round trips. Only inside `prefetched()`, which clears the copies when it exits: nothing read
+# ahead outlives the block, so a worker thread's next request never sees them.
+_prefetched: contextvars.ContextVar[dict | None] = contextvars.ContextVar("cerebrum_cache_prefetched", default=None)
+
+
+@contextlib.contextmanager
+def prefetched(keys: list[str]) -> Iterator[None]:
+    """Within the block, get_or_build takes these keys from one MGET made now (a missing key: as usual)."""
+    token = _prefetched.set(cache.get_many(keys) if keys else {})
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
+def _prefetched_get(key: str) -> Any:
+    found = _prefetched.get()
+    return found.get(key, _MISSING) if found else _MISSING
 
 
 def warm(key: str, builder: Callable[[], Any], *, timeout: int) -> Any:

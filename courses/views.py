@@ -134,7 +134,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         # A parent has no dashboard of their own: their home is the linked child's progress (issue 19 item 3).
         if request.user.is_parent:
             return redirect("accounts:parent_children")
-        return super().get(request, *args, **kwargs)
+        with caches.dashboard_page_prefetched(request.user.pk):  # rendered inside: the revision line is a tag
+            return super().get(request, *args, **kwargs).render()
 
     def get_context_data(self, **kwargs) -> dict:
         return {**super().get_context_data(**kwargs), "dashboard": selectors.dashboard_for_user(user=self.request.user)}

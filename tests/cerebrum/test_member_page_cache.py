@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
+from redis.client import Pipeline, Redis
 
 from accounts.models import User
 from cerebrum.http_cache import _url_name_for_path
@@ -86,6 +87,26 @@ def test_the_dashboard_renders_from_its_cached_data_never_a_cached_page(django_a
     assert "Asha Verma" in asha_again.content.decode()
     assert "Ravi Kumar" in ravi_page.content.decode()
     assert "Asha Verma" not in ravi_page.content.decode()
+
+
+def test_a_warm_dashboard_page_costs_no_sql_and_at_most_3_redis_round_trips(django_assert_num_queries, monkeypatch):
+    # Budget (docs/architecture.md): session, user, then the dashboard data and the revision line in one MGET.
+    client = signed_in(UserFactory(name="Asha Verma"))
+    client.get(reverse("courses:dashboard"))
+    client.get(reverse("courses:dashboard"))  # the last-active mark is in this process by now
+    commands = []
+    execute, execute_pipeline = Redis.execute_command, Pipeline.execute
+    monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **k: commands.append(a[0]) or execute(self, *a, **k))
+    monkeypatch.setattr(
+        Pipeline, "execute", lambda self, *a, **k: commands.append("PIPELINE") or execute_pipeline(self, *a, **k)
+    )
+
+    with django_assert_num_queries(0):
+        page = client.get(reverse("courses:dashboard"))
+
+    assert "Asha Verma" in page.content.decode()
+    assert len(commands) <= 3, commands
+    assert "MGET" in commands
 
 
 def test_a_pending_message_is_shown_not_a_cached_page():
