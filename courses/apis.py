@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, date, datetime
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -648,15 +648,8 @@ class TopicLeaderboardApi(APIView):
 class ParentChildDetailApi(APIView):
     """One linked child's progress: enrollments, recent results, trend, weakest topics."""
 
-    class OutputSerializer(serializers.Serializer):
-        student = inline_serializer(
-            "ProgressStudent", {"id": serializers.IntegerField(), "name": serializers.CharField()}
-        )
-        enrollments = serializers.ListField(child=serializers.DictField())
-        active_enrollment_count = serializers.IntegerField()
-        recent_results = serializers.ListField(child=serializers.DictField())
-        trend = serializers.ListField(child=serializers.FloatField())
-        weakest_topics = serializers.ListField(child=serializers.DictField())
+    class OutputSerializer(serializer_for(shapes.Progress)):
+        pass
 
     @extend_schema(
         operation_id="parent_child_progress",

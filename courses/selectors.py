@@ -35,6 +35,7 @@ from courses.shapes import (
     DashboardEnrollment,
     Leaderboard,
     NoteGrade,
+    Progress,
     TopicLeaderboard,
 )
 
@@ -447,7 +448,7 @@ def dashboard_for_user(*, user) -> Dashboard:
     return caches.dashboard_get_or_build(user.pk, lambda: _dashboard_build(user))
 
 
-def student_progress(*, student) -> dict:
+def student_progress(*, student) -> Progress:
     """What a parent sees about a linked child: the child's dashboard data without the child's profile."""
     dashboard = dashboard_for_user(user=student)
     return {

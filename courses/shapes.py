@@ -95,3 +95,19 @@ class TopicLeaderboard(Leaderboard):
 
     topic_slug: str
     week: str  # "2026-W48"
+
+
+class ProgressStudent(TypedDict):
+    id: int
+    name: str
+
+
+class Progress(TypedDict):
+    """`selectors.student_progress`: what a linked parent sees of a child (rows as on the dashboard)."""
+
+    student: ProgressStudent
+    enrollments: list[dict]  # DashboardEnrollment rows, published as plain objects
+    active_enrollment_count: int
+    recent_results: list[dict]
+    trend: list[float]  # percent of each recent result, oldest first
+    weakest_topics: list[dict]

@@ -158,10 +158,7 @@ class CardSerializer(serializers.Serializer):
     reviews = serializers.IntegerField()
 
 
-class TopicSerializer(serializers.Serializer):
-    topic = serializers.CharField()
-    chapter = serializers.CharField()
-    accuracy_percent = serializers.FloatField()
+TopicSerializer = serializer_for(shapes.Topic, exclude=("total", "correct"))
 
 
 class RevisionSerializer(serializers.Serializer):

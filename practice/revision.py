@@ -23,6 +23,7 @@ from courses import selectors as course_selectors
 from courses.models import Question, TestAttempt
 from practice import caches
 from practice.models import Bookmark, MistakeEntry, ReviewCard, ReviewLog, RevisionStreak
+from practice.shapes import Topic
 
 SCHEDULER = fsrs.Scheduler(enable_fuzzing=False)  # reproducible intervals; FSRS-6 default parameters
 DAILY_SET_SIZE = 20
@@ -170,7 +171,7 @@ def due_cards(*, user, now: datetime | None = None, limit: int | None = None):
     return cards[:limit] if limit else cards
 
 
-def weakest_topics(*, user, limit: int | None = None) -> list[dict]:
+def weakest_topics(*, user, limit: int | None = None) -> list[Topic]:
     """The learner's lowest-accuracy topics over their last 20 finished attempts (results open only)."""
     hidden = course_selectors._live_tests_with_hidden_results()
     attempts = (

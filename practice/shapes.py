@@ -92,3 +92,13 @@ class Analysis(TypedDict):
     right_most_got_wrong: list[QuestionRow]
     comparison: Comparison
     standing: Standing
+
+
+class Topic(TypedDict):
+    """One of `revision.weakest_topics`: the learner's lowest-accuracy topics."""
+
+    topic: str
+    chapter: str
+    accuracy_percent: float
+    total: int  # questions seen (not published)
+    correct: int  # (not published)
