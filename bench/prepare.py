@@ -28,9 +28,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.models import Session  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from django_redis import get_redis_connection  # noqa: E402
 
 from cerebrum.sessions import SessionStore  # noqa: E402
+from courses import caches as course_caches  # noqa: E402
 from courses import services  # noqa: E402
 from courses.models import (  # noqa: E402
     AttemptAnswer,
@@ -115,10 +115,9 @@ def storm() -> dict:
     PracticeTest.objects.filter(pk=test.pk).invalidated_update(
         scheduled_start=timezone.now() - timedelta(seconds=5), duration_minutes=180, course=None, max_attempts=3
     )
-    client = get_redis_connection("default")
-    client.delete(f"paper_builds:{test.pk}")
+    course_caches.paper_builds_reset(test.pk)
     services.papers_prewarm()
-    return {**_storm_info(), "builds_after_prewarm": int(client.get(f"paper_builds:{test.pk}") or 0)}
+    return {**_storm_info(), "builds_after_prewarm": course_caches.paper_builds(test.pk)}
 
 
 def verify_storm() -> dict:
@@ -127,9 +126,8 @@ def verify_storm() -> dict:
     attempts = TestAttempt.objects.filter(test=test)
     # Every answer's store of record is its attempt_answers row (docs/exam.md): one count, not one per attempt.
     stored = AttemptAnswer.objects.filter(attempt__test=test).exclude(option="").count()
-    client = get_redis_connection("default")
     return {
-        "paper_builds": int(client.get(f"paper_builds:{test.pk}") or 0),
+        "paper_builds": course_caches.paper_builds(test.pk),
         "attempts_started": attempts.count(),
         "attempts_submitted": attempts.exclude(status=TestAttempt.Status.IN_PROGRESS).count(),
         "answers_stored": stored,
