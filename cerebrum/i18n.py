@@ -58,16 +58,19 @@ class CookieLanguageMiddleware:
 
 
 def language_set(request: HttpRequest, code: str) -> HttpResponse:
-    """GET /language/<code>/?next=<path>: keep the language in the cookie and go back (a plain link, so
-    cached pages carry no form or CSRF token). An unknown code sets nothing; a foreign `next` goes home.
-    A known code also runs `language_chosen_hooks` (a signed-in learner's profile keeps it)."""
+    """/language/<code>/?next=<path>: keep the language in the cookie and go back. An unknown code sets
+    nothing; a foreign `next` goes home.
+
+    GET (the visitors' plain link: public cached pages carry no form or CSRF token) sets only the cookie.
+    POST (the signed-in learner's switcher, a form with the CSRF token the member page cache puts in)
+    also runs `language_chosen_hooks`, so their profile keeps it: a GET never writes (issue 16 item 4)."""
     target = request.GET.get("next", "/")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
         target = "/"
     response = HttpResponseRedirect(target)
     response["Cache-Control"] = "private, no-store"
     if code in _codes():
-        for hook in language_chosen_hooks:
+        for hook in language_chosen_hooks if request.method == "POST" else ():
             hook(request=request, code=code)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

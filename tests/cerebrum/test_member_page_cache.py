@@ -49,7 +49,7 @@ def test_learners_share_one_copy_each_with_a_csrf_token_that_works_for_them(djan
     assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
     first_tokens = CSRF_INPUT.findall(first.content.decode())
     second_tokens = CSRF_INPUT.findall(second.content.decode())
-    assert len(second_tokens) == len(first_tokens) == 2  # the enroll form and the nav's log-out form
+    assert len(second_tokens) == len(first_tokens) == 3  # the enroll form, the nav's log-out and language forms
     assert set(first_tokens).isdisjoint(second_tokens)
     assert CSRF_INPUT.sub("", first.content.decode()) == CSRF_INPUT.sub("", second.content.decode())
     assert second["Cache-Control"] == "private, no-store"

@@ -275,7 +275,7 @@ def test_a_learner_who_chose_hindi_gets_the_email_in_hindi(smtp_settings, smtp_s
     settings.SITE_URL = "https://cerebrum.academy"
     user = UserFactory(name="Asha Verma")
     client.force_login(user)
-    client.get(reverse("language_set", args=["hi"]), {"next": "/"})
+    client.post(f"{reverse('language_set', args=['hi'])}?next=/")
     user.refresh_from_db()
     assert user.profile["language"] == "hi"
 

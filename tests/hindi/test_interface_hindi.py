@@ -222,3 +222,26 @@ def test_every_learner_email_and_subject_has_a_hindi_translation():
         wanted |= _template_msgids(path.read_text())
     assert len(wanted) > 35
     assert sorted(wanted - translated) == []
+
+
+def test_a_signed_in_learner_switches_by_post_and_a_get_writes_nothing(client):
+    # Issue 16 item 4: GET never writes. The signed-in switcher is a form; its POST keeps the choice.
+    from accounts.models import User
+    from tests.factories import UserFactory
+
+    user = UserFactory(profile={})
+    client.force_login(user)
+    url = reverse("language_set", args=["hi"])
+
+    page = client.get("/tests/").content.decode()
+    got = client.get(url, {"next": "/"})
+
+    assert f'method="post" action="{url}?next=/tests/"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert got.cookies["django_language"].value == "hi"
+    assert "language" not in User.objects.get(pk=user.pk).profile
+
+    posted = client.post(f"{url}?next=/")
+
+    assert (posted.status_code, posted["Location"]) == (302, "/")
+    assert User.objects.get(pk=user.pk).profile["language"] == "hi"
