@@ -14,7 +14,7 @@ import orjson
 from django.conf import settings
 from django.core.cache import cache
 from drf_orjson_renderer.parsers import ORJSONParser
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import pagination, serializers, throttling
 from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.response import Response
@@ -242,3 +242,68 @@ def _replay(stored: dict, fingerprint: str) -> Response:
     response = Response(stored["data"], status=stored["status"])
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+# --- Personal JSON with a version check (issue 17 item 2) -----------------------------------------
+
+PERSONAL_CACHE_CONTROL = "private, no-cache"
+
+
+def personal_etag(kind: str, owner_id: int, version: str) -> str:
+    """A strong ETag naming the learner too: one learner's tag never matches another's data.
+
+    "" when there is no version (Redis unavailable): such answers carry no ETag and never 304.
+    """
+    return f'"{kind}.{owner_id}.{version}"' if version else ""
+
+
+def personal_json(request, *, etag: str, build) -> Response:
+    """200 with build()'s data, or 304 with no body when `If-None-Match` names `etag` (build() not called).
+
+    Both carry the ETag and `Cache-Control: private, no-cache`: no shared cache (nginx, a CDN) keeps
+    it, and the client revalidates every time. A weak tag (`W/"…"`, as gzip in front may turn it) and
+    `*` match too (RFC 9110 13.1.2: If-None-Match compares weakly).
+    """
+    if etag and _none_match(request.headers.get("If-None-Match", ""), etag):
+        response = Response(status=304)
+    else:
+        response = Response(build())
+    if etag:
+        response["ETag"] = etag
+    response["Cache-Control"] = PERSONAL_CACHE_CONTROL
+    response["Vary"] = "Authorization, Cookie"
+    return response
+
+
+def _none_match(header: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def personal_json_schema(ok) -> dict:
+    """`extend_schema(...)` keywords of a personal JSON read: If-None-Match in, ETag and Cache-Control
+    out, its 200 and the 304."""
+    return {
+        "parameters": [
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The ETag of the copy you hold: 304 with no body while it is current.",
+            ),
+            OpenApiParameter(
+                "ETag",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200, 304],
+                description="The data's version (quoted, opaque): send it back in If-None-Match.",
+            ),
+            OpenApiParameter(
+                "Cache-Control", str, OpenApiParameter.HEADER, response=[200, 304], description=PERSONAL_CACHE_CONTROL
+            ),
+        ],
+        "responses": {
+            200: ok,
+            304: OpenApiResponse(description="Not modified: If-None-Match names the current ETag; no body."),
+        },
+    }

@@ -106,12 +106,22 @@ _prefetched: contextvars.ContextVar[dict | None] = contextvars.ContextVar("cereb
 
 @contextlib.contextmanager
 def prefetched(keys: list[str]) -> Iterator[None]:
-    """Within the block, get_or_build takes these keys from one MGET made now (a missing key: as usual)."""
-    token = _prefetched.set(cache.get_many(keys) if keys else {})
+    """Within the block, get_or_build and get_many take these keys from one MGET made now."""
+    found = cache.get_many(keys) if keys else {}
+    token = _prefetched.set({key: found.get(key, _MISSING) for key in keys})  # a miss is known, too
     try:
         yield
     finally:
         _prefetched.reset(token)
+
+
+def get_many(keys: list[str]) -> dict[str, Any]:
+    """{key: value} of the keys found: from the enclosing `prefetched()` block when it read them all (no
+    round trip), else one MGET."""
+    ahead = _prefetched.get()
+    if ahead and all(key in ahead for key in keys):
+        return {key: ahead[key] for key in keys if ahead[key] is not _MISSING}
+    return cache.get_many(keys)
 
 
 def _prefetched_get(key: str) -> Any:

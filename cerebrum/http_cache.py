@@ -218,7 +218,9 @@ def _conditional(request: HttpRequest, response: HttpResponse, outcome: str, sec
 
 
 def _mark_private_if_personal(request: HttpRequest, response: HttpResponse) -> None:
-    if _is_personal(request):
+    # A view that already made its answer private keeps its own rule (personal JSON: "private, no-cache",
+    # so the client may revalidate with its ETag); anything else personal is never stored at all.
+    if _is_personal(request) and "private" not in response.get("Cache-Control", ""):
         response["Cache-Control"] = "private, no-store"
 
 

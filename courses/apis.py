@@ -17,7 +17,15 @@ from rest_framework.views import APIView
 from accounts import selectors as account_selectors
 from accounts.models import Grade
 from analytics.attribution import first_touch
-from cerebrum.api_tools import CreatedCursorPagination, StrictInputSerializer, error_responses, idempotent
+from cerebrum.api_tools import (
+    CreatedCursorPagination,
+    StrictInputSerializer,
+    error_responses,
+    idempotent,
+    personal_etag,
+    personal_json,
+    personal_json_schema,
+)
 from cerebrum.errors import Conflict, DomainError, NotFound
 from cerebrum.shapes import serializer_for
 from courses import caches, selectors, services, shapes
@@ -183,9 +191,20 @@ class DashboardApi(APIView):
     ):
         pass
 
-    @extend_schema(operation_id="dashboard_read", responses={200: OutputSerializer, **error_responses(401, 429)})
+    @extend_schema(
+        operation_id="dashboard_read",
+        parameters=personal_json_schema(OutputSerializer)["parameters"],
+        responses={**personal_json_schema(OutputSerializer)["responses"], **error_responses(401, 429)},
+    )
     def get(self, request):
-        return Response(self.OutputSerializer(selectors.dashboard_for_user(user=request.user)).data)
+        # The version first, then the data stored under it: a 304 costs one Redis GET and no SQL.
+        user = request.user
+        version = selectors.dashboard_version(user=user)
+        return personal_json(
+            request,
+            etag=personal_etag("dashboard", user.pk, version),
+            build=lambda: self.OutputSerializer(selectors.dashboard_for_user(user=user, version=version)).data,
+        )
 
 
 # --- Notes --------------------------------------------------------------------------------------
@@ -616,6 +635,31 @@ class TestLeaderboardApi(APIView):
         return Response(LeaderboardSerializer(board).data)
 
 
+TestRankSerializer = serializer_for(shapes.TestRank)
+
+
+class TestRankApi(APIView):
+    """My rank on a test's board ("my rank" of the shared leaderboard page), with ETag/304.
+
+    The ETag is the test's results version (every submit and re-score changes it) with whether its
+    results are open, so a 304 costs two Redis reads (the test, the version) and no SQL.
+    """
+
+    @extend_schema(
+        operation_id="leaderboards_test_me",
+        parameters=personal_json_schema(TestRankSerializer)["parameters"],
+        responses={**personal_json_schema(TestRankSerializer)["responses"], **error_responses(401, 404, 429)},
+    )
+    def get(self, request, slug: str):
+        test = selectors.test_get(slug=slug)
+        version = selectors.rank_version(test=test)  # before the board: a tag never older than the body
+        return personal_json(
+            request,
+            etag=personal_etag(f"rank.{test.pk}", request.user.pk, version),
+            build=lambda: TestRankSerializer(selectors.rank_for_test(test=test, user=request.user)).data,
+        )
+
+
 class TopicLeaderboardApi(APIView):
     """This ISO week's top 10 for a topic, and my rank."""
 
@@ -653,8 +697,15 @@ class ParentChildDetailApi(APIView):
 
     @extend_schema(
         operation_id="parent_child_progress",
-        responses={200: OutputSerializer, **error_responses(401, 404, 429)},
+        parameters=personal_json_schema(OutputSerializer)["parameters"],
+        responses={**personal_json_schema(OutputSerializer)["responses"], **error_responses(401, 404, 429)},
     )
     def get(self, request, student_id: int):
+        # The link is checked on every request, 304 too: an unlinked parent gets 404, never a 304.
         child = account_selectors.child_get_for_parent(parent=request.user, student_id=student_id)
-        return Response(self.OutputSerializer(selectors.student_progress(student=child)).data)
+        version = selectors.dashboard_version(user=child)  # the child's dashboard data is what it shows
+        return personal_json(
+            request,
+            etag=personal_etag(f"child.{request.user.pk}", child.pk, version),
+            build=lambda: self.OutputSerializer(selectors.student_progress(student=child, version=version)).data,
+        )

@@ -29,6 +29,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from accounts.models import User
+from cerebrum.cache import get_many as cache_get_many
 from cerebrum.cache import get_or_build, page_cache_bump, page_version_key, prefetched, row_dump, row_load
 from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
@@ -63,7 +64,8 @@ PROTECTED_QUESTIONS = "questions:protected"
 ATTEMPT = "attempt:v3"  # v3: plain data (cerebrum.cache.row_dump), no longer a pickled TestAttempt
 TEST_RESULTS_VERSION = "test-results-version"
 TEST_RESULTS = "test-results:v1"
-DASHBOARD = "dashboard:v1"
+DASHBOARD = "dashboard:v2"  # v2: {"version", "data"}, read only while its version is current
+DASHBOARD_VERSION = "dashboard-version"
 TEST_BOARD = "lb:test"
 TOPIC_BOARD = "lb:topic"
 KEYS = (
@@ -76,6 +78,7 @@ KEYS = (
     TEST_RESULTS_VERSION,
     TEST_RESULTS,
     DASHBOARD,
+    DASHBOARD_VERSION,
     TEST_BOARD,
     TOPIC_BOARD,
 )
@@ -386,10 +389,13 @@ def test_results_version(test_id: int) -> str:
     """
     key = f"{TEST_RESULTS_VERSION}:{test_id}"
     try:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        return cache.get(key) or ""
+        version = cache.get(key)  # one round trip while it exists (every "my rank" request reads it)
+        if version is None:
+            cache.add(key, uuid.uuid4().hex, timeout=None)
+            version = cache.get(key)
     except RedisError:
         return ""
+    return version or ""
 
 
 def test_results_key(test_id: int, version: str) -> str:
@@ -406,7 +412,8 @@ def test_results_get_or_build(test_id: int, builder) -> dict:
 
 
 def test_results_bump(test_ids: list[int]) -> None:
-    """A submit or re-score changed these tests' results: the next analysis rebuilds their aggregates."""
+    """A submit or re-score changed these tests' results: the next analysis rebuilds their aggregates, and
+    "my rank" answers a new ETag. Called after the boards changed: a reader reads the version first."""
     try:
         cache.set_many({f"{TEST_RESULTS_VERSION}:{test_id}": uuid.uuid4().hex for test_id in test_ids}, timeout=None)
     except RedisError:
@@ -414,7 +421,17 @@ def test_results_bump(test_ids: list[int]) -> None:
 
 
 # --- Dashboard ----------------------------------------------------------------------------------
-# One cached shape, the selectors' dict: the page renders it and the API serializes it.
+# One cached shape, the selectors' dict: the page renders it and the API serializes it. It is stored
+# with the learner's dashboard version (`dashboard-version:<user id>`, a random token), and read only
+# while that version is current. The API's ETag is the version, so a client holding the current one gets
+# 304 after one Redis GET, nothing built. A change deletes the version (not the data): the next read makes
+# a new one, and data stored with an older version is never served again, even when a build that read
+# PostgreSQL before the change stores it after. The version lives DASHBOARD_TIMEOUT, like the data: what
+# changes with time alone (a live mock's results opening) shows within 5 minutes, as before.
+
+
+def dashboard_version_key(user_id: int) -> str:
+    return f"{DASHBOARD_VERSION}:{user_id}"
 
 
 def dashboard_key(user_id: int) -> str:
@@ -428,18 +445,48 @@ dashboard_page_key_hooks: list = []
 
 def dashboard_page_prefetched(user_id: int):
     """A context in which the dashboard page's cached parts come from one Redis round trip."""
-    return prefetched([dashboard_key(user_id), *(hook(user_id) for hook in dashboard_page_key_hooks)])
+    keys = [dashboard_version_key(user_id), dashboard_key(user_id)]
+    return prefetched([*keys, *(hook(user_id) for hook in dashboard_page_key_hooks)])
 
 
-def dashboard_get_or_build(user_id: int, builder) -> dict:
-    value, _ = get_or_build(dashboard_key(user_id), builder, timeout=DASHBOARD_TIMEOUT)
-    return value
+def dashboard_version(user_id: int) -> str:
+    """The learner's current dashboard version: one GET (a write and a read more when it is missing).
+
+    "" when Redis is unavailable (nothing can be versioned then: callers build, and send no ETag).
+    """
+    key = dashboard_version_key(user_id)
+    return cache_get_many([key]).get(key) or _dashboard_version_new(key)
+
+
+def dashboard_get_or_build(user_id: int, builder, *, version: str | None = None) -> dict:
+    """The dashboard data of `version` (default: the current one, read in the same round trip), or
+    builder()'s from the primary, then stored with that version."""
+    version_key, key = dashboard_version_key(user_id), dashboard_key(user_id)
+    found = cache_get_many([key] if version else [version_key, key])
+    version = version or found.get(version_key) or _dashboard_version_new(version_key)
+    entry = found.get(key)
+    hit = bool(version) and isinstance(entry, dict) and entry.get("version") == version
+    record_cache(hit=hit)
+    if hit:
+        return entry["data"]
+    data = read_from_primary(builder)  # a fill from a lagging replica would outlive the write's version
+    if version:
+        cache.set(key, {"version": version, "data": data}, DASHBOARD_TIMEOUT)
+    return data
+
+
+def _dashboard_version_new(key: str) -> str:
+    try:
+        cache.add(key, uuid.uuid4().hex, DASHBOARD_TIMEOUT)  # a racing reader's token wins: both use it
+        return cache.get(key) or ""
+    except RedisError:
+        return ""
 
 
 def dashboard_invalidate(user_id: int | None) -> None:
     """The learner's dashboard data is stale: services that change what it shows call this after commit."""
     if user_id:
-        cache.delete(dashboard_key(user_id))
+        cache.delete(dashboard_version_key(user_id))
 
 
 def _dashboard_forget_on_user_change(sender, instance, **kwargs) -> None:
@@ -519,32 +566,42 @@ def boards_drop(keys: list[str]) -> None:
         logger.warning("could not drop %s boards", len(keys))
 
 
-def board_read(*, key: str, user_id: int | None, rebuild) -> dict | None:
-    """Top 10 ids/scores, the user's rank and the board size; None when Redis is unavailable.
+def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD_TOP) -> dict | None:
+    """The first `top` ids/scores, the user's rank and the board size; None when Redis is unavailable.
 
-    `rebuild()` returns {member: score} from PostgreSQL; it runs when the board was never built
-    or Redis lost it, under a short lock so one process rebuilds while the others wait.
+    One round trip when the board is built (its marker is read in the same pipeline). `rebuild()`
+    returns {member: score} from PostgreSQL; it runs when the board was never built or Redis lost it,
+    under a short lock so one process rebuilds while the others wait.
     """
     client = redis_client()
     if client is None:
         return None
     try:
-        if not client.exists(f"{key}:built"):
+        results = _board_pipeline(client, key, user_id, top)
+        if not results[0]:
             _board_rebuild(client, key, rebuild)
-        pipe = client.pipeline(transaction=False)
-        pipe.zrevrange(key, 0, LEADERBOARD_TOP - 1, withscores=True)
-        pipe.zcard(key)
-        if user_id:
-            pipe.zrevrank(key, str(user_id))
-            pipe.zscore(key, str(user_id))
-        results = pipe.execute()
+            results = _board_pipeline(client, key, user_id, top)
     except RedisError:
         return None
-    top = [(int(member), int(score)) for member, score in results[0]]
-    mine = None
-    if user_id and results[2] is not None:
-        mine = {"rank": results[2] + 1, "score": int(results[3])}
-    return {"top": top, "total": results[1], "me": mine}
+    _, members, total, rank, score = results
+    mine = {"rank": rank + 1, "score": int(score)} if user_id and rank is not None else None
+    return {"top": [(int(member), int(points)) for member, points in members], "total": total, "me": mine}
+
+
+def _board_pipeline(client, key: str, user_id: int | None, top: int) -> list:
+    """[built?, top members with scores, size, the user's 0-based rank or None, their score or None]."""
+    pipe = client.pipeline(transaction=False)
+    pipe.exists(f"{key}:built")
+    if top:
+        pipe.zrevrange(key, 0, top - 1, withscores=True)
+    pipe.zcard(key)
+    if user_id:
+        pipe.zrevrank(key, str(user_id))
+        pipe.zscore(key, str(user_id))
+    results = pipe.execute()
+    if not top:
+        results.insert(1, [])
+    return results if user_id else [*results, None, None]
 
 
 def _board_rebuild(client, key: str, rebuild) -> None:

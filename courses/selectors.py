@@ -36,6 +36,7 @@ from courses.shapes import (
     Leaderboard,
     NoteGrade,
     Progress,
+    TestRank,
     TopicLeaderboard,
 )
 
@@ -442,15 +443,20 @@ def note_practice_questions(*, note: ChapterNote, limit: int = 5) -> list[Questi
 # --- Dashboard and progress (report 3.2) ----------------------------------------------------------
 
 
-def dashboard_for_user(*, user) -> Dashboard:
+def dashboard_for_user(*, user, version: str | None = None) -> Dashboard:
     """The dashboard in one dict: Redis for 5 minutes, at most 3 queries to build (enrollments with their
     counts, attempts with their tests, the chapters' notes), so the page with its revision line is 4."""
-    return caches.dashboard_get_or_build(user.pk, lambda: _dashboard_build(user))
+    return caches.dashboard_get_or_build(user.pk, lambda: _dashboard_build(user), version=version)
 
 
-def student_progress(*, student) -> Progress:
+def dashboard_version(*, user) -> str:
+    """The version of the learner's dashboard data (changes with every change it shows; "" without Redis)."""
+    return caches.dashboard_version(user.pk)
+
+
+def student_progress(*, student, version: str | None = None) -> Progress:
     """What a parent sees about a linked child: the child's dashboard data without the child's profile."""
-    dashboard = dashboard_for_user(user=student)
+    dashboard = dashboard_for_user(user=student, version=version)
     return {
         "student": {"id": student.pk, "name": student.name},
         "enrollments": dashboard["enrollments"],
@@ -575,6 +581,34 @@ def leaderboard_for_test(*, test: PracticeTest, user=None) -> Leaderboard:
     return _board_with_names(board)
 
 
+def rank_version(*, test: PracticeTest) -> str:
+    """What "my rank" on the test depends on: its results version and whether its results are open.
+
+    A live mock's board opens at a time, not with a write, so the open/closed state is part of it.
+    "" without Redis (nothing to compare).
+    """
+    version = caches.test_results_version(test.pk)
+    return f"{version}.{'closed' if results_open_at(test) else 'open'}" if version else ""
+
+
+def rank_for_test(*, test: PracticeTest, user) -> TestRank:
+    """The signed-in learner's place on the test's board (best score per learner): rank, score and
+    percentile, or nulls when they have no finished attempt; a live mock's stay null until its results open."""
+    empty: TestRank = {"test_slug": test.slug, "rank": None, "score": None, "percentile": None, "total": 0}
+    opens_at = results_open_at(test)
+    if opens_at is not None:
+        return {**empty, "results_open_at": opens_at}
+    board = caches.board_read(
+        key=caches.test_board_key(test.pk), user_id=user.pk, rebuild=lambda: _test_scores(test.pk), top=0
+    )
+    if board is None:
+        board = _board_from_scores(_test_scores(test.pk), user.pk)
+    mine = board["me"]
+    if mine:
+        mine = {**mine, "percentile": _percentile(mine["rank"], board["total"])}
+    return {**empty, **(mine or {}), "total": board["total"], "results_open_at": None}
+
+
 def leaderboard_for_topic(*, topic: str, user=None, week: str | None = None) -> TopicLeaderboard:
     """This ISO week's board for a topic (slug or name): the sum of the topic's marks over submissions."""
     topic_slug = slugify(topic)
@@ -650,9 +684,13 @@ def _board_with_names(board: dict) -> Leaderboard:
     ]
     mine = board["me"]
     if mine:
-        # Share of ranked learners placed at or below this learner (top of the board = 100).
-        mine = {**mine, "percentile": round(100 * (board["total"] - mine["rank"] + 1) / board["total"], 1)}
+        mine = {**mine, "percentile": _percentile(mine["rank"], board["total"])}
     return {"top": top, "total": board["total"], "me": mine}
+
+
+def _percentile(rank: int, total: int) -> float:
+    """Share of ranked learners placed at or below this rank (top of the board = 100)."""
+    return round(100 * (total - rank + 1) / total, 1)
 
 
 # --- helpers --------------------------------------------------------------------------------------

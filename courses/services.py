@@ -364,6 +364,7 @@ def _live_results_announce_one(*, test_id: int) -> int:
     test.save(update_fields=["results_announced_at", "updated_at"])
     # Their marks were kept out of the boards: the next read of each rebuilds it from PostgreSQL, exactly.
     transaction.on_commit(lambda: caches.boards_rebuild_later(sorted(boards)))
+    transaction.on_commit(lambda: caches.test_results_bump([test_id]))  # "my rank" ETags: the board grew
     return count
 
 
@@ -636,7 +637,6 @@ def _result_message(attempt: TestAttempt) -> None:
 def _after_submit_commit(attempt: TestAttempt) -> None:
     user_id = attempt.user_id or (attempt.free_user.user_id if attempt.free_user_id else None)
     caches.dashboard_invalidate(user_id)
-    caches.test_results_bump([attempt.test_id])
     # A live mock's scores reach the boards when its results open (the board is rebuilt from PostgreSQL).
     if attempt.user_id and selectors.results_open_at(attempt.test) is None:
         caches.leaderboard_record(
@@ -646,6 +646,9 @@ def _after_submit_commit(attempt: TestAttempt) -> None:
             topic_scores={topic: row["score"] for topic, row in attempt.topic_breakdown.items()},
             week=caches.iso_week(timezone.localdate(attempt.submitted_at)),
         )
+    # After the board changed: "my rank" reads this version before the board, so its ETag never names
+    # a board older than the one it was read with (docs/api.md, "Personal JSON").
+    caches.test_results_bump([attempt.test_id])
 
 
 def _utm_fields(utm: dict | None) -> dict:

@@ -90,6 +90,17 @@ class Leaderboard(TypedDict):
     me: MyRank | None
 
 
+class TestRank(TypedDict):
+    """`selectors.rank_for_test`: the signed-in learner's place on a test's board ("my rank")."""
+
+    test_slug: str
+    rank: int | None  # null: no finished attempt on the board (or a live mock's results not open yet)
+    score: int | None
+    percentile: float | None  # share of ranked learners at or below me (top of the board = 100)
+    total: int  # learners on the board
+    results_open_at: datetime | None  # a live mock's board opens then; null otherwise
+
+
 class TopicLeaderboard(Leaderboard):
     """`selectors.leaderboard_for_topic`: this ISO week's board of a topic."""
 

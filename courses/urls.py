@@ -43,6 +43,7 @@ api_urlpatterns: list = [
     path("tests/<slug:slug>", apis.TestDetailApi.as_view(), name="test_detail"),
     path("tests/<slug:slug>/attempts", apis.AttemptStartApi.as_view(), name="attempt_start"),
     path("tests/<slug:slug>/leaderboard", apis.TestLeaderboardApi.as_view(), name="test_leaderboard"),
+    path("tests/<slug:slug>/leaderboard/me", apis.TestRankApi.as_view(), name="test_rank"),
     path("attempts/<int:attempt_id>", apis.AttemptDetailApi.as_view(), name="attempt_detail"),
     path("attempts/<int:attempt_id>/answers", apis.AttemptAnswerApi.as_view(), name="attempt_answer"),
     path("attempts/<int:attempt_id>/submit", apis.AttemptSubmitApi.as_view(), name="attempt_submit"),

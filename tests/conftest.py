@@ -34,6 +34,44 @@ def _clean_redis(settings):
     cache.clear()
 
 
+class RedisRoundTrips:
+    """Redis round trips made by this process: each command sent alone, or a whole pipeline, is one."""
+
+    def __init__(self):
+        self.commands: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.commands)
+
+    def touching(self, part: str) -> list[str]:
+        """The round trips whose command names a key containing `part`."""
+        return [command for command in self.commands if part in command]
+
+    def reset(self) -> None:
+        self.commands.clear()
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """Counts Redis round trips from here on (`.count`, `.commands`, `.touching(key part)`, `.reset()`), as
+    bench/cost.py counts them."""
+    trips = RedisRoundTrips()
+    command, pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def counted_command(self, *args, **options):
+        trips.commands.append(" ".join(str(arg) for arg in args[:2]))  # the command and its first key
+        return command(self, *args, **options)
+
+    def counted_pipeline(self, *args, **options):
+        trips.commands.append(f"PIPELINE({len(self.command_stack)})")
+        return pipeline(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted_command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted_pipeline)
+    return trips
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

@@ -124,6 +124,7 @@ def test_after_a_learners_journey_every_key_in_redis_is_registered_and_holds_pla
     ours = [key for key in (key.removeprefix(cache.make_key("")) for key in keys) if not LIBRARY_KEY.match(key)]
     assert {key for key in ours if not key.startswith(prefixes)} == set()
     assert caches.dashboard_key(learner.pk) in ours
+    assert caches.dashboard_version_key(learner.pk) in ours
     for key in keys:
         if key.startswith(cache.make_key("")) and redis.type(key) == b"string":
             _assert_plain(cache.get(key.removeprefix(cache.make_key(""))), key)
