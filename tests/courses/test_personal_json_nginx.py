@@ -1,0 +1,145 @@
+"""Personal data through the shipped nginx (deploy/nginx.conf.template with its page cache on), in front of
+a live server on PostgreSQL and Redis: two signed-in learners each see only their own dashboard and rank,
+by JWT and by session, and every kind of answer is cached only where it should be (issue 17, "Tests that
+must exist": `Cache-Control` per page type)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.cerebrum.test_http_cache_nginx import render
+from tests.factories import PracticeTestFactory, UserFactory
+
+pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+
+
+@pytest.fixture
+def nginx(tmp_path, live_server, settings):
+    """The shipped template, nginx's page cache on ("pages"), in front of the live server; yields its URL."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        render(
+            tmp_path,
+            LISTEN=f"127.0.0.1:{port}",
+            UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
+            PROXY_CACHE="pages",
+        )
+    )
+    process = subprocess.Popen(
+        # As root, nginx's workers run as nobody: `user root` lets them write the page cache under tmp_path.
+        [
+            "nginx",
+            "-c",
+            str(config),
+            "-p",
+            str(tmp_path),
+            "-g",
+            f"daemon off; user root; error_log {tmp_path}/error.log;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def jwt_headers(user) -> dict:
+    return {"Host": "localhost", "Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+def session_cookies(user) -> dict:
+    client = Client()
+    client.force_login(user)
+    return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("auth", ["jwt", "session"])
+def test_through_nginx_two_learners_each_get_only_their_own_dashboard_and_rank(nginx, auth):
+    # Given two learners signed in (by JWT or by session) and a test neither has taken
+    asha, ravi = UserFactory(name="Asha Verma"), UserFactory(name="Ravi Kumar")
+    test = PracticeTestFactory(question_count=1)
+
+    # One sign-in each (a sign-in saves the user, and any save of the user is a new dashboard version)
+    sessions = {user.pk: session_cookies(user) for user in (asha, ravi)} if auth == "session" else {}
+
+    def get(user, path: str, etag: str = "") -> requests.Response:
+        headers = jwt_headers(user) if auth == "jwt" else {"Host": "localhost"}
+        cookies = sessions.get(user.pk, {})
+        if etag:
+            headers["If-None-Match"] = etag
+        return requests.get(f"{nginx}{path}", headers=headers, cookies=cookies, timeout=30)
+
+    for path, mine in (
+        ("/api/v1/dashboard", lambda body: body["user"]["name"]),
+        (f"/api/v1/tests/{test.slug}/leaderboard/me", None),
+    ):
+        # When each asks in turn through nginx, the second also sending the first's ETag
+        first = get(asha, path)
+        second = get(ravi, path, etag=first.headers["ETag"])
+        again = get(asha, path, etag=first.headers["ETag"])
+
+        # Then nginx stored nothing, each got their own answer, and the first's tag is a 304 for them only
+        assert (first.status_code, second.status_code, again.status_code) == (200, 200, 304)
+        for response in (first, second, again):
+            assert response.headers["Cache-Control"] == "private, no-cache"
+            assert response.headers.get("X-Proxy-Cache", "BYPASS") in ("BYPASS", "MISS")
+        assert second.headers["ETag"] != first.headers["ETag"]
+        if mine:
+            assert (mine(first.json()), mine(second.json())) == ("Asha Verma", "Ravi Kumar")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_nginx_cache_control_per_page_type(nginx):
+    # Given a learner with a session, and an anonymous visitor
+    learner = UserFactory(name="Asha Verma")
+    cookies = session_cookies(learner)
+    host = {"Host": "localhost"}
+
+    # When each kind of answer goes through nginx twice
+    def twice(path: str, headers: dict | None = None, cookies: dict | None = None) -> list[requests.Response]:
+        return [
+            requests.get(f"{nginx}{path}", headers={**host, **(headers or {})}, cookies=cookies, timeout=30)
+            for _ in range(2)
+        ]
+
+    public = twice("/")
+    signed_in = twice("/", cookies=cookies)
+    dashboard_page = twice("/dashboard/", cookies=cookies)
+    personal_json = twice("/api/v1/dashboard", headers=jwt_headers(learner))
+
+    # Then the anonymous page is shared (nginx keeps it: its second answer is nginx's HIT), a signed-in
+    # page is private and never stored, and personal JSON is private and revalidated every time
+    assert [r.status_code for r in public + signed_in + dashboard_page + personal_json] == [200] * 8
+    assert "public" in public[0].headers["Cache-Control"]
+    assert "s-maxage=" in public[0].headers["Cache-Control"]
+    assert public[1].headers["X-Proxy-Cache"] == "HIT"
+    for response in signed_in + dashboard_page:
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["X-Proxy-Cache"] == "BYPASS"
+    assert "Asha Verma" in dashboard_page[1].text
+    for response in personal_json:
+        assert response.headers["Cache-Control"] == "private, no-cache"
+        assert response.headers["X-Proxy-Cache"] == "BYPASS"
+    assert personal_json[1].json()["user"]["name"] == "Asha Verma"
