@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import User
 from analytics.models import AnalyticsEvent, Campaign
@@ -174,9 +175,18 @@ def _attempt(rng, test, key, user_id, skill, now, *, days_ago: int) -> TestAttem
 
 
 def payment_rows(*, now, limit: int = 10_000) -> list[Payment]:
-    """A captured sandbox payment for the first `limit` active paid enrollments."""
+    """A captured sandbox payment for the first `limit` active paid enrollments of seeded people that have
+    no payment yet.
+
+    Only the seeded people's: a learner who signed up on the demo site and paid in the sandbox (or was
+    enrolled by staff) keeps exactly the payments they made when `make run` seeds again.
+    """
+    seeded_people = Q(user__role=User.Role.STUDENT, user__email__endswith=f"@{LEARNER_DOMAIN}") | Q(
+        user__email__in=[email for _, email in DEMO_LOGINS]
+    )
     paid = (
-        Enrollment.objects.filter(status=Enrollment.Status.ACTIVE, course__fees_paise__gt=0)
+        Enrollment.objects.filter(seeded_people, status=Enrollment.Status.ACTIVE, course__fees_paise__gt=0)
+        .exclude(Exists(Payment.objects.filter(enrollment=OuterRef("pk"))))
         .values_list("id", "user_id", "course__fees_paise", "enrollment_date")
         .order_by("id")[:limit]
     )

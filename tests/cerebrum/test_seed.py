@@ -176,6 +176,30 @@ def test_second_run_creates_nothing(seeded):
     assert "created 0 notes, 0 questions, 0 courses, 0 tests, 0 paper items, 0 users" in output
 
 
+def test_a_rerun_gives_no_seeded_payment_to_a_learner_who_paid_or_was_enrolled_by_staff(seeded):
+    # given a visitor who signed up and paid in the sandbox, and one enrolled by staff without a payment
+    course = Course.objects.filter(fees_paise__gt=0).order_by("id").first()
+    buyer = User.objects.create_user(email="buyer@example.com", password="x-Pass-1234", name="Buyer")
+    granted = User.objects.create_user(email="granted@example.com", password="x-Pass-1234", name="Granted")
+    bought = Enrollment.objects.create(user=buyer, course=course, status=Enrollment.Status.ACTIVE)
+    Enrollment.objects.create(user=granted, course=course, status=Enrollment.Status.ACTIVE)
+    Payment.objects.create(
+        user=buyer,
+        enrollment=bought,
+        amount_paise=course.fees_paise,
+        status=Payment.Status.CAPTURED,
+        gateway=Payment.Gateway.SANDBOX,
+    )
+
+    # when `make run` seeds again
+    output = _seed()
+
+    # then neither gets a seeded capture: the buyer keeps their one payment, the granted learner none
+    assert "0 payments, 0 payment events" in output
+    assert Payment.objects.filter(user=buyer).count() == 1
+    assert not Payment.objects.filter(user=granted).exists()
+
+
 def test_small_size_works_on_sqlite(tmp_path):
     # The embedded default of `make run`: no DATABASE_URL or REDIS_URL, a fresh SQLite file.
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
