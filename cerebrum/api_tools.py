@@ -247,6 +247,7 @@ def _replay(stored: dict, fingerprint: str) -> Response:
 # --- Personal JSON with a version check (issue 17 item 2) -----------------------------------------
 
 PERSONAL_CACHE_CONTROL = "private, no-cache"
+IF_NONE_MATCH_PATTERN = r"^[ -~]{1,1000}$"  # what an ETag list is made of; the schema states it
 
 
 def personal_etag(kind: str, owner_id: int, version: str) -> str:
@@ -258,16 +259,18 @@ def personal_etag(kind: str, owner_id: int, version: str) -> str:
 
 
 def personal_json(request, *, etag: str, build) -> Response:
-    """200 with build()'s data, or 304 with no body when `If-None-Match` names `etag` (build() not called).
+    """200 with build()'s data, or 304 with no body when `If-None-Match` names `etag` (build() not called);
+    400 when If-None-Match is not an ETag list (IF_NONE_MATCH_PATTERN).
 
     Both carry the ETag and `Cache-Control: private, no-cache`: no shared cache (nginx, a CDN) keeps
     it, and the client revalidates every time. A weak tag (`W/"…"`, as gzip in front may turn it) and
     `*` match too (RFC 9110 13.1.2: If-None-Match compares weakly).
     """
-    if etag and _none_match(request.headers.get("If-None-Match", ""), etag):
-        response = Response(status=304)
-    else:
-        response = Response(build())
+    held = request.headers.get("If-None-Match")
+    if held is not None and not re.fullmatch(IF_NONE_MATCH_PATTERN, held):  # sent empty too
+        message = "At most 1,000 visible ASCII characters and spaces: the ETag(s) you were given."
+        return Response(error_body("invalid", "Invalid If-None-Match.", {"If-None-Match": [message]}), status=400)
+    response = Response(status=304) if etag and held and _none_match(held, etag) else Response(build())
     if etag:
         response["ETag"] = etag
     response["Cache-Control"] = PERSONAL_CACHE_CONTROL
@@ -289,6 +292,7 @@ def personal_json_schema(ok) -> dict:
                 "If-None-Match",
                 str,
                 OpenApiParameter.HEADER,
+                pattern=IF_NONE_MATCH_PATTERN,
                 description="The ETag of the copy you hold: 304 with no body while it is current.",
             ),
             OpenApiParameter(

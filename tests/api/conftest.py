@@ -93,6 +93,7 @@ def live_api(live_server, transactional_db, unthrottled) -> LiveApi:
             "/api/v1/tests/{slug}": {"slug": test.slug},
             "/api/v1/tests/{slug}/attempts": {"slug": test.slug},
             "/api/v1/tests/{slug}/leaderboard": {"slug": finished.test.slug},
+            "/api/v1/tests/{slug}/leaderboard/me": {"slug": finished.test.slug},
         },
         bodies={
             "POST /api/v1/enrollments": {"course": courses[2].slug},

@@ -266,3 +266,15 @@ def test_dashboard_costs_the_same_for_1_and_50_enrollments(api_client, django_as
     assert built.json() == hit.json()
     assert built["ETag"] == hit["ETag"]
     assert built.json()["active_enrollment_count"] == enrollments
+
+
+@pytest.mark.parametrize("header", ["é-tag", "x" * 1001, ""])
+def test_an_if_none_match_that_is_no_etag_list_is_a_400_naming_it(api_client, header):
+    api_client.force_authenticate(UserFactory())
+
+    response = api_client.get(DASHBOARD, HTTP_IF_NONE_MATCH=header)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "If-None-Match": ["At most 1,000 visible ASCII characters and spaces: the ETag(s) you were given."]
+    }
