@@ -109,6 +109,29 @@ def test_a_session_authenticated_unsafe_api_call_needs_the_csrf_token():
     assert user.attempts.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        ("Bearer not.a.jwt", 401),  # a forged token beside a valid session is refused, not ignored
+        ("Basic Zm9vOmJhcg==", 403),  # not a JWT: the session authenticates, so CSRF must hold
+        ("Token abc", 403),
+    ],
+)
+def test_a_session_cookie_with_another_authorization_header_gets_no_way_around_csrf(authorization, status):
+    # given a signed-in browser (session and CSRF cookies) and a free test
+    user = UserFactory()
+    test = PracticeTestFactory(question_count=3, is_free=True)
+    client = _signed_in(user, enforce_csrf_checks=True, headers={"authorization": authorization})
+    client.cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
+
+    # when a page elsewhere makes it start the test through the API without the CSRF token
+    response = client.post(f"/api/v1/tests/{test.slug}/attempts", {}, content_type="application/json")
+
+    # then it is refused and nothing is written
+    assert response.status_code == status
+    assert user.attempts.count() == 0
+
+
 def test_api_requests_skip_the_page_machinery_and_pages_keep_it():
     user = UserFactory()
     client = _signed_in(user)
