@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from django.core.cache import cache
@@ -60,6 +61,36 @@ def _empty_tables_after_transactional_test(self) -> None:
 
 
 TransactionTestCase._fixture_teardown = _empty_tables_after_transactional_test
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request) -> None:
+    """pytest-django's (the per-xdist-worker database name), then: a test database an interrupted run left
+    behind is dropped before Django creates it again.
+
+    Django drops such a database itself, but over a connection with the app's 5 s statement_timeout, and
+    on a busy machine DROP DATABASE took longer: the worker then stopped with "canceling statement due to
+    statement timeout". Plain DROP (no FORCE), as Django's: a database someone is connected to stays.
+    """
+    if request.config.getvalue("reuse_db"):
+        return
+    connection = connections["default"]
+    params = connection.settings_dict
+    try:
+        with psycopg.connect(
+            host=params["HOST"] or "127.0.0.1",
+            port=params["PORT"] or 5432,
+            user=params["USER"] or "postgres",
+            password=params["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+            options="-c statement_timeout=0",
+        ) as admin:
+            admin.execute(
+                f"DROP DATABASE IF EXISTS {connection.ops.quote_name(connection.creation._get_test_db_name())}"
+            )
+    except psycopg.errors.ObjectInUse:
+        pass  # in use by another run: Django's own attempt reports it
 
 
 @pytest.fixture(autouse=True)
