@@ -8,6 +8,11 @@ STAMP := $(VENV)/.installed
 # The production shape used by tests and benchmarks (loopback only).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cerebrum
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The whole suite (`make test` with no PYTEST_ARGS) runs on two pytest-xdist workers, each with its own
+# PostgreSQL test database (pytest-django) and Redis databases (cerebrum/settings/test.py); tests that
+# must not overlap share an xdist_group. A targeted run (PYTEST_ARGS set) stays in one process unless
+# XDIST is given, e.g. XDIST="-n 2 --dist loadgroup"; XDIST= runs the whole suite in one process.
+XDIST ?= $(if $(PYTEST_ARGS),,-n 2 --dist loadgroup)
 TEST_ENV := DJANGO_SETTINGS_MODULE=cerebrum.settings.test DATABASE_URL=$(PG_URL) \
 	REDIS_URL=$(REDIS_TEST_URL)
 
@@ -42,7 +47,7 @@ browser:
 	bash deploy/ensure-browser.sh
 
 test: $(STAMP) services browser
-	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider $(XDIST) $(PYTEST_ARGS)
 
 .PHONY: messages
 messages: $(STAMP)  # compile locale/*/LC_MESSAGES/django.po into the committed .mo (Babel; cerebrum/i18n.py)

@@ -24,6 +24,8 @@ from accounts.models import User
 from cerebrum import db_router
 from cerebrum.db_router import PrimaryReplicaRouter, pin_to_primary, replica_lag_seconds
 
+# Under pytest-xdist all of this module runs on one worker, so its primary and standby (module fixture) start once.
+pytestmark = pytest.mark.xdist_group("streaming_pair")
 PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
 ALIAS = "standby_under_test"
 

@@ -25,6 +25,8 @@ import requests
 
 from tests.cerebrum.admin_forms import admin_form_data
 
+# Under pytest-xdist all of this module runs on one worker, so its server (module fixture) starts once.
+pytestmark = pytest.mark.xdist_group("embedded_sqlite_server")
 ROOT = Path(__file__).resolve().parents[2]
 LEARNERS = 6
 SECONDS = 15
