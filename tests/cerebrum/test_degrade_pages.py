@@ -34,6 +34,7 @@ SIGNED_IN = [
     lambda c: reverse("courses:catalog"),
     lambda c: reverse("courses:leaderboard", args=[c["test"].slug]),
     lambda c: "/api/v1/dashboard",
+    lambda c: f"/api/v1/tests/{c['test'].slug}/leaderboard/me",
 ]
 
 
@@ -44,13 +45,28 @@ def test_anonymous_pages_answer_200(client, content, url):
     assert [response.status_code for response in responses] == [200, 200]
 
 
-@pytest.mark.parametrize("url", SIGNED_IN, ids=["dashboard", "catalog", "leaderboard", "api-dashboard"])
+@pytest.mark.parametrize("url", SIGNED_IN, ids=["dashboard", "catalog", "leaderboard", "api-dashboard", "api-my-rank"])
 def test_signed_in_pages_answer_200(client, content, url):
     user = UserFactory()
     EnrollmentFactory(user=user, course=content["course"])
     client.force_login(user)
 
     assert client.get(url(content)).status_code == 200
+
+
+def test_personal_json_without_redis_is_built_every_time_and_never_304(client, content):
+    # No version can be read: no ETag, so no If-None-Match can match (docs/api.md, "Personal JSON")
+    user = UserFactory()
+    client.force_login(user)
+
+    first = client.get("/api/v1/dashboard", HTTP_IF_NONE_MATCH="*")
+    EnrollmentFactory(user=user, course=content["course"])
+    second = client.get("/api/v1/dashboard", HTTP_IF_NONE_MATCH="*")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert "ETag" not in first
+    assert first["Cache-Control"] == "private, no-cache"
+    assert (first.json()["enrollments"], len(second.json()["enrollments"])) == ([], 1)
 
 
 def test_a_test_taken_while_redis_is_down_keeps_every_answer(client, content):
