@@ -6,7 +6,10 @@
  * every 30 s, when 50 are waiting, or when the page is hidden (tab switch, navigation, close). A page
  * hidden less than 30 s after the last send keeps its events in localStorage instead, and the next page
  * sends them with its own; so a learner moving through pages sends one batch per 30 s. A visitor's first
- * page always sends at once when hidden (nothing sent yet), so a bounce is still counted. */
+ * page always sends at once when hidden (nothing sent yet), so a bounce is still counted.
+ *
+ * Kept events carry whose they are (see owner()): on a shared computer a learner's kept events are
+ * dropped when they sign out or someone else signs in, never sent under the next person's session. */
 (function () {
   "use strict";
   var ENDPOINT = "/api/v1/events";
@@ -16,6 +19,9 @@
   var SEND_AT = 50;
   var STORE_KEY = "cb_events";
   var SENT_KEY = "cb_events_sent";
+  // Read while the script runs (document.currentScript is unset in callbacks); base.html says whether
+  // the page is a signed-in one.
+  var member = (document.currentScript && document.currentScript.getAttribute("data-member")) === "1";
   var queue = stored();
   var utm = campaign();
   var visitor = visitorId();
@@ -65,13 +71,24 @@
     try { return window.localStorage; } catch (e) { return null; }  // off in some private modes
   }
 
+  // Whose kept events these are: a sign-in rotates Django's CSRF cookie and a sign-out makes the page a
+  // visitor's, so a signed-in learner's events match only pages of the same sign-in.
+  function owner() {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return (member ? "m:" : "v:") + (match ? match[1] : "");
+  }
+
   function stored() {
     var store = storage();
     if (!store) return [];
     try {
-      var events = JSON.parse(store.getItem(STORE_KEY) || "[]");
+      var kept = JSON.parse(store.getItem(STORE_KEY) || "null");
       store.removeItem(STORE_KEY);
-      return Array.isArray(events) ? events.slice(-MAX_BATCH) : [];
+      if (!kept || !Array.isArray(kept.events)) return [];
+      // A visitor's events go with the next page whoever signs in (the sign-in joins the device's visits
+      // to that learner anyway); a learner's only with a page of their own sign-in, else they are dropped.
+      var by = String(kept.owner || "");
+      return by === owner() || by.indexOf("v:") === 0 ? kept.events.slice(-MAX_BATCH) : [];
     } catch (e) { return []; }
   }
 
@@ -80,7 +97,7 @@
     var sentAt = store ? Number(store.getItem(SENT_KEY) || 0) : 0;
     if (queue.length && store && Date.now() - sentAt < SEND_EVERY_MS) {
       try {
-        store.setItem(STORE_KEY, JSON.stringify(queue.slice(-MAX_BATCH)));  // the next page sends them
+        store.setItem(STORE_KEY, JSON.stringify({ owner: owner(), events: queue.slice(-MAX_BATCH) }));  // the next page sends them
         queue = [];
         return;
       } catch (e) { /* full or refused: send now */ }

@@ -7,6 +7,7 @@ from analytics import buffer
 from analytics.models import AnalyticsEvent
 from analytics.services import buffer_flush
 from tests.conftest import wait_until
+from tests.factories import UserFactory
 
 
 def buffered() -> list[dict]:
@@ -75,7 +76,7 @@ def test_beacon_sends_at_most_one_batch_per_30_seconds(page):
     page.evaluate(CLICK, "first")
     page.evaluate(CLICK, "second")
     page.evaluate(HIDE)
-    kept = page.evaluate("() => JSON.parse(localStorage.getItem('cb_events') || '[]').map(e => e.name)")
+    kept = page.evaluate("() => JSON.parse(localStorage.getItem('cb_events')).events.map(e => e.name)")
     assert kept == ["first", "second"]
 
     # then back on the tab, the next 30-second send carries both clicks in one batch
@@ -83,3 +84,46 @@ def test_beacon_sends_at_most_one_batch_per_30_seconds(page):
     page.clock.run_for(31_000)
     assert wait_until(lambda: len(sent()) == 3, timeout=15)
     assert sorted(sent())[:2] == [("CLICK", "first"), ("CLICK", "second")]
+
+
+# The browser's own visibility again (the HIDE/SHOW overrides removed), so a navigation hides the page
+# as a real one does.
+REAL_VISIBILITY = "() => { delete document.visibilityState; }"
+
+
+def _sign_in(page, user) -> None:
+    page.goto("/accounts/login/")
+    page.fill("[name=username]", user.email)
+    page.fill("[name=password]", "s3cret-Pass!")
+    page.click("main form [type=submit]")
+    page.wait_for_url("**/dashboard/")
+
+
+@pytest.mark.browser
+def test_kept_events_go_with_the_learners_next_page_but_never_to_the_next_learner(page):
+    # given learner A on a shared computer whose first page view went out (the clock under control)
+    a, b = UserFactory(), UserFactory()
+    page.clock.install()
+    _sign_in(page, a)
+    page.evaluate(HIDE)
+    assert wait_until(lambda: len(sent()) >= 1, timeout=15)
+    page.evaluate(REAL_VISIBILITY)
+
+    # when A clicks and moves to another page within 30 s, reads it for 31 s, clicks again and logs out
+    # at once, and learner B signs in on the same browser and reads for 31 s
+    page.evaluate(CLICK, "a-carried")
+    page.goto("/tests/")
+    page.clock.run_for(31_000)
+    assert wait_until(lambda: ("CLICK", "a-carried") in sent(), timeout=15)
+    page.evaluate(CLICK, "a-private")
+    page.click("nav form[action='/accounts/logout/'] button")
+    page.wait_for_url("**/")
+    _sign_in(page, b)
+    page.clock.run_for(31_000)
+    assert wait_until(lambda: any(e["user_id"] == b.pk for e in buffered()), timeout=15)
+
+    # then A's next page sent A's kept click as A's, and nothing of A's went out under B
+    owners = {e["event_name"]: e["user_id"] for e in buffered() if e["event_type"] == "CLICK"}
+    assert owners.get("a-carried") == a.pk
+    assert owners.get("a-private") in (None, a.pk)
+    assert {e["path"] for e in buffered() if e["user_id"] == b.pk} <= {"/", "/accounts/login/", "/dashboard/"}
