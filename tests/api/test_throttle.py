@@ -91,6 +91,36 @@ def test_authenticated_rate_is_per_user(api_client, throttle_rates):
     assert api_client.get("/api/v1/me").status_code == 200
 
 
+@pytest.mark.django_db
+def test_the_user_throttle_is_one_redis_round_trip_and_retry_after_counts_down(
+    api_client, throttle_rates, redis_round_trips, monkeypatch
+):
+    # Given a rate of 2 a minute, a clock the test moves, and the script loaded (as after its first use)
+    from django_redis import get_redis_connection
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from cerebrum import api_tools
+
+    get_redis_connection("default").script_load(api_tools._SLIDING_WINDOW)
+    throttle_rates(user="2/min")
+    now = [1_000_000.0]
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now[0])
+    api_client.force_authenticate(UserFactory())
+
+    # When the learner calls at 0 s and 20 s, then twice at 30 s, then at 61 s
+    statuses = []
+    for at in (0, 20, 30, 30, 61):
+        now[0] = 1_000_000.0 + at
+        redis_round_trips.reset()
+        response = api_client.get("/api/v1/me")
+        statuses.append((response.status_code, response.get("Retry-After")))
+        assert len(redis_round_trips.touching("EVALSHA")) == 1, redis_round_trips.commands
+
+    # Then each call made one round trip for its throttle (a script, not a GET and a SET), the third and
+    # fourth wait for the first to leave the window (30 s), and at 61 s one slot is free again
+    assert statuses == [(200, None), (200, None), (429, "30"), (429, "30"), (200, None)]
+
+
 def test_rates_come_from_the_environment():
     import subprocess
     import sys
