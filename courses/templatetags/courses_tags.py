@@ -8,6 +8,7 @@ import markdown as markdown_lib
 import nh3
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from analytics.charts import bar_chart
 from cerebrum.money import format_inr
@@ -41,8 +42,8 @@ def score_trend(history: list[dict]):
     values = [row["percent"] for row in reversed(history)]
     chart = bar_chart(
         [(f"#{number}", max(value, 0)) for number, value in enumerate(values, start=1)],
-        y_title="Score (%)",
-        x_title="Test, oldest to newest",
+        y_title=_("Score (%)"),  # rendered per request, in the interface language (locale/hi)
+        x_title=_("Test, oldest to newest"),
     )
     if values:
         chart["y_ticks"] = bar_chart([("", 100)], y_title="")["y_ticks"]  # always a 0-100 % scale
