@@ -36,6 +36,7 @@ from courses.shapes import (
     Leaderboard,
     NoteGrade,
     Progress,
+    TestHistoryRow,
     TestRank,
     TopicLeaderboard,
 )
@@ -508,7 +509,7 @@ def _enrollment_row(enrollment: Enrollment) -> DashboardEnrollment:
     }
 
 
-def _attempt_row(attempt: TestAttempt) -> dict:
+def _attempt_row(attempt: TestAttempt) -> TestHistoryRow:
     total = attempt.correct_count + attempt.wrong_count + attempt.unanswered_count
     maximum = total * attempt.test.marks_correct
     return {

@@ -29,6 +29,20 @@ class DashboardActivity(TypedDict):
     id: int  # the enrollment's or the attempt's
 
 
+class TestHistoryRow(TypedDict):
+    """A finished attempt on the dashboard and in a parent's view (`selectors._attempt_row`)."""
+
+    id: int
+    test: str  # the test's title
+    test_slug: str
+    status: str
+    score: int | None
+    max_score: int  # marks for every question right
+    percent: float  # score ÷ max_score × 100, a negative score counted as 0
+    submitted_at: datetime | None
+    results_open_at: datetime | None  # a live mock's results open then; null otherwise
+
+
 class DashboardUser(TypedDict):
     id: int
     name: str
@@ -44,7 +58,7 @@ class Dashboard(TypedDict):
     pending_enrollment_count: int
     enrollments: list[DashboardEnrollment]
     recent_activity: list[DashboardActivity]
-    test_history: list[dict]
+    test_history: list[TestHistoryRow]
     weakest_topics: list[dict]
     built_at: str  # ISO 8601, when the cached copy was built
 
@@ -117,8 +131,8 @@ class Progress(TypedDict):
     """`selectors.student_progress`: what a linked parent sees of a child (rows as on the dashboard)."""
 
     student: ProgressStudent
-    enrollments: list[dict]  # DashboardEnrollment rows, published as plain objects
+    enrollments: list[DashboardEnrollment]
     active_enrollment_count: int
-    recent_results: list[dict]
+    recent_results: list[TestHistoryRow]
     trend: list[float]  # percent of each recent result, oldest first
     weakest_topics: list[dict]

@@ -10,7 +10,14 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import AuthLog, PhoneOTP, User
 from accounts.services import otp_hash
-from tests.factories import ParentFactory, ParentLinkFactory, StaffFactory, UserFactory
+from tests.factories import (
+    EnrollmentFactory,
+    ParentFactory,
+    ParentLinkFactory,
+    StaffFactory,
+    TestAttemptFactory,
+    UserFactory,
+)
 
 REGISTER = "/api/v1/auth/register"
 ME = "/api/v1/me"
@@ -260,6 +267,26 @@ def test_parent_sees_a_linked_childs_progress(api_client):
     assert response.status_code == 200
     assert response.json()["student"] == {"id": link.student_id, "name": link.student.name}
     assert response.json()["active_enrollment_count"] == 0
+
+
+@pytest.mark.django_db
+def test_a_childs_progress_gives_times_in_ist_like_the_dashboard(api_client):
+    # given a child with an enrollment and a finished test
+    link = ParentLinkFactory()
+    EnrollmentFactory(user=link.student)
+    TestAttemptFactory(user=link.student)
+
+    # when the parent and the child read them through the API
+    api_client.force_authenticate(link.parent)
+    progress = api_client.get(f"/api/v1/parent/children/{link.student_id}").json()
+    api_client.force_authenticate(link.student)
+    dashboard = api_client.get("/api/v1/dashboard").json()
+
+    # then every time is IST (docs/api.md), in both, and the rows are the same
+    times = [progress["enrollments"][0]["created_at"], progress["recent_results"][0]["submitted_at"]]
+    times += [dashboard["enrollments"][0]["created_at"], dashboard["test_history"][0]["submitted_at"]]
+    assert all(time.endswith("+05:30") for time in times), times
+    assert progress["recent_results"] == dashboard["test_history"][:1]
 
 
 @pytest.mark.django_db
