@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -554,7 +555,7 @@ class TestLeaderboardView(TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "board": board,
-            "title": f"Leaderboard · {test.title}",
+            "title": _("Leaderboard · %(test)s") % {"test": test.title},
             "test": test,
         }
 
@@ -566,7 +567,8 @@ class TopicLeaderboardView(TemplateView):
         board = selectors.leaderboard_for_topic(
             topic=kwargs["topic"], user=self.request.user, week=self.request.GET.get("week")
         )
-        title = f"{kwargs['topic'].replace('-', ' ').capitalize()} · week {board['week']}"
+        topic = kwargs["topic"].replace("-", " ").capitalize()
+        title = _("%(topic)s · week %(week)s") % {"topic": topic, "week": board["week"]}
         return {**super().get_context_data(**kwargs), "board": board, "title": title}
 
 

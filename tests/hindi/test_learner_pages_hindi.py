@@ -1,5 +1,5 @@
-"""A learner with the Hindi cookie sees the dashboard, the enrollments, the tests, the catalog and a
-parent's child page in Hindi (issue 18 item 5; the strings are in locale/hi, docs/hindi.md)."""
+"""A learner with the Hindi cookie sees the dashboard, the enrollments, the tests, the catalog, a
+parent's child page, password reset and checkout in Hindi (issue 18 item 5; the strings are in locale/hi, docs/hindi.md)."""
 
 from __future__ import annotations
 
@@ -114,3 +114,38 @@ def test_parent_child_page_in_hindi(client):
     assert "भुगतान बाकी" in child
     assert "Asha के लिए भुगतान करें" in child
     assert "All your children" not in child
+
+
+def test_password_reset_pages_in_hindi(client):
+    client.cookies["django_language"] = "hi"
+
+    by_email = _page(client, "accounts:password_reset")
+    by_phone = _page(client, "accounts:password_reset_phone")
+
+    assert "<h1>अपना पासवर्ड बदलें</h1>" in by_email
+    assert "WhatsApp पर आए कोड से बदलें" in by_email
+    assert "कोड 5 मिनट तक और 5 कोशिशों तक काम करता है।" in by_phone
+    assert "Reset your password" not in by_email + by_phone
+
+
+def test_checkout_and_result_in_hindi(client):
+    from payments.models import Payment
+
+    enrollment = EnrollmentFactory(course__fees_paise=1_180_000)
+    client.force_login(enrollment.user)
+    client.cookies["django_language"] = "hi"
+    url = reverse("payments:checkout", args=[enrollment.pk])
+
+    summary = client.get(url).content.decode()
+    client.post(url, {"coupon_code": "", "billing_state": ""})  # the sandbox gateway: no outside call
+    payment = Payment.objects.get()
+    payment.status = Payment.Status.FAILED
+    payment.save(update_fields=["status"])
+    result = client.get(reverse("payments:result", args=[payment.pk])).content.decode()
+
+    assert "कुल देय राशि" in summary
+    assert "भुगतान के लिए आगे बढ़ें" in summary
+    assert "<h1>भुगतान विफल</h1>" in result
+    assert 'data-testid="enrollment-status">भुगतान बाकी<' in result
+    assert "फिर से कोशिश करें" in result
+    assert "Total payable" not in summary
