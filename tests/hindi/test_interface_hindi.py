@@ -39,8 +39,10 @@ LEARNER_TEMPLATES = [
             "_course_card",
             "enrollment_detail",
             "leaderboard",
+            "note_detail",
         )
     ),
+    *(f"templates/{name}.html" for name in ("400", "403", "403_csrf", "404", "500", "error")),
     *(
         f"templates/registration/password_reset_{name}.html"
         for name in ("form", "done", "confirm", "complete", "phone")

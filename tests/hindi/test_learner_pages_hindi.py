@@ -149,3 +149,17 @@ def test_checkout_and_result_in_hindi(client):
     assert 'data-testid="enrollment-status">भुगतान बाकी<' in result
     assert "फिर से कोशिश करें" in result
     assert "Total payable" not in summary
+
+
+def test_not_found_and_chapter_notes_in_hindi(client):
+    from tests.factories import ChapterNoteFactory
+
+    note = ChapterNoteFactory(grade="11")
+    client.cookies["django_language"] = "hi"
+
+    missing = client.get("/no-such-page/")
+    notes = client.get(reverse("courses:note_detail", args=[note.slug])).content.decode()
+
+    assert missing.status_code == 404
+    assert "<h1>हमें यह पेज नहीं मिला</h1>" in missing.content.decode()
+    assert ">कक्षा 11</a>" in notes
