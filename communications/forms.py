@@ -3,20 +3,25 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
 
 from communications.models import Channel
 
 
 class ChannelPreferencesForm(forms.Form):
-    EMAIL = forms.BooleanField(required=False, label="Email", help_text="Receipts, results and reminders by email")
+    EMAIL = forms.BooleanField(
+        required=False, label=_("Email"), help_text=_("Receipts, results and reminders by email")
+    )
     WHATSAPP = forms.BooleanField(
-        required=False, label="WhatsApp", help_text="Sent between 09:00 and 21:00 IST; login codes always arrive"
+        required=False, label=_("WhatsApp"), help_text=_("Sent between 09:00 and 21:00 IST; login codes always arrive")
     )
     EMAIL_MARKETING = forms.BooleanField(
-        required=False, label="Study nudges and offers by email", help_text="Weekly digests, reminders to practise"
+        required=False,
+        label=_("Study nudges and offers by email"),
+        help_text=_("Weekly digests, reminders to practise"),
     )
     WHATSAPP_MARKETING = forms.BooleanField(
-        required=False, label="Study nudges and offers on WhatsApp", help_text="Never between 21:00 and 09:00 IST"
+        required=False, label=_("Study nudges and offers on WhatsApp"), help_text=_("Never between 21:00 and 09:00 IST")
     )
 
     def choices(self) -> dict[str, tuple[bool, bool]]:

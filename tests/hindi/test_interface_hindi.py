@@ -43,6 +43,8 @@ LEARNER_TEMPLATES = [
         )
     ),
     *(f"templates/{name}.html" for name in ("400", "403", "403_csrf", "404", "500", "error")),
+    "templates/communications/preferences.html",
+    "templates/communications/unsubscribe.html",
     *(
         f"templates/registration/password_reset_{name}.html"
         for name in ("form", "done", "confirm", "complete", "phone")

@@ -163,3 +163,15 @@ def test_not_found_and_chapter_notes_in_hindi(client):
     assert missing.status_code == 404
     assert "<h1>हमें यह पेज नहीं मिला</h1>" in missing.content.decode()
     assert ">कक्षा 11</a>" in notes
+
+
+def test_message_preferences_in_hindi(client, learner):
+    client.force_login(learner)
+    client.cookies["django_language"] = "hi"
+
+    body = _page(client, "communications:preferences")
+
+    assert "<h1>संदेश की पसंद</h1>" in body
+    assert "पढ़ाई के रिमाइंडर और ऑफ़र WhatsApp पर" in body
+    assert "21:00 से 09:00 IST के बीच कभी नहीं" in body
+    assert "Study nudges" not in body
