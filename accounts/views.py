@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -82,7 +84,7 @@ class SignupView(FormView):
         self.request.session.pop("free_user_id", None)
         login(self.request, user, backend=LOGIN_BACKEND)
         services.user_signed_in(request=self.request, user=user, identifier=user.email or user.phone)
-        messages.success(self.request, f"Welcome to Cerebrum, {user.name}!")
+        messages.success(self.request, _("Welcome to Cerebrum, %(name)s!") % {"name": user.name})
         return HttpResponseRedirect(safe_next(self.request))
 
     def get_context_data(self, **kwargs) -> dict:
@@ -192,7 +194,9 @@ class PasswordResetPhoneView(View):
         return render(self.request, self.template_name, context, status=status)
 
 
-PHONE_RESET_SENT = "If an account uses this mobile number, a 6-digit code is on its way on WhatsApp (valid 5 minutes)."
+PHONE_RESET_SENT = gettext_lazy(
+    "If an account uses this mobile number, a 6-digit code is on its way on WhatsApp (valid 5 minutes)."
+)
 
 
 # --- Profile and phone verification -----------------------------------------------------------
@@ -219,7 +223,7 @@ class ProfileView(LoginRequiredMixin, FormView):
         except DomainError as error:
             form_add_domain_error(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, "Profile saved.")
+        messages.success(self.request, _("Profile saved."))
         return redirect("accounts:profile")
 
 
@@ -243,7 +247,10 @@ class VerifyPhoneView(LoginRequiredMixin, View):
             except DomainError as error:
                 form_add_domain_error(form, error)
             else:
-                messages.success(self.request, f"We sent a code on WhatsApp to {otp.phone}. It works for 5 minutes.")
+                messages.success(
+                    self.request,
+                    _("We sent a code on WhatsApp to %(phone)s. It works for 5 minutes.") % {"phone": otp.phone},
+                )
                 return self._render(form, OtpVerifyForm(), code_sent=True, status=200)
         return self._render(form, OtpVerifyForm(), status=400)
 
@@ -254,7 +261,7 @@ class VerifyPhoneView(LoginRequiredMixin, View):
             except DomainError as error:
                 form_add_domain_error(form, error)
             else:
-                messages.success(self.request, "Your mobile number is verified.")
+                messages.success(self.request, _("Your mobile number is verified."))
                 return redirect("accounts:profile")
         return self._render(
             OtpRequestForm(initial={"phone": self.request.user.phone or ""}), form, code_sent=True, status=400

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import FormView
@@ -55,7 +56,7 @@ class PreferencesView(LoginRequiredMixin, FormView):
                 channel_preference_set(
                     user=self.request.user, channel=channel, opted_in=opted_in, marketing_opted_in=marketing
                 )
-        messages.success(self.request, "Your message preferences are saved.")
+        messages.success(self.request, _("Your message preferences are saved."))
         return super().form_valid(form)
 
 

@@ -328,7 +328,7 @@ class AttemptAnswerView(AttemptMixin, View):
         attempt = self.get_attempt(owner=True)
         form = AnswerForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Please choose A, B, C or D.")
+            messages.error(request, _("Please choose A, B, C or D."))
             return redirect("courses:attempt", pk=attempt.pk)
         try:
             number = _answer_from_form(attempt, form.cleaned_data)

@@ -175,3 +175,12 @@ def test_message_preferences_in_hindi(client, learner):
     assert "पढ़ाई के रिमाइंडर और ऑफ़र WhatsApp पर" in body
     assert "21:00 से 09:00 IST के बीच कभी नहीं" in body
     assert "Study nudges" not in body
+
+
+def test_a_flash_message_after_an_action_is_in_hindi(client, learner):
+    client.force_login(learner)
+    client.cookies["django_language"] = "hi"
+
+    saved = client.post(reverse("communications:preferences"), {"EMAIL": "on"}, follow=True)
+
+    assert "आपकी संदेश की पसंद सहेज ली गई है।" in saved.content.decode()
