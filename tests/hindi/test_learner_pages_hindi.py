@@ -18,7 +18,9 @@ def learner():
     user = UserFactory()
     EnrollmentFactory(user=user, course=CourseFactory(name="Biology Class 12"), status=Enrollment.Status.ACTIVE)
     EnrollmentFactory(user=user, course=CourseFactory(name="Crash Biology"), status=Enrollment.Status.PENDING)
-    factories.TestAttemptFactory(user=user, test=PracticeTestFactory(title="Cell Mock", question_count=1))
+    user.attempt = factories.TestAttemptFactory(
+        user=user, test=PracticeTestFactory(title="Cell Mock", question_count=1)
+    )
     return user
 
 
@@ -184,3 +186,16 @@ def test_a_flash_message_after_an_action_is_in_hindi(client, learner):
     saved = client.post(reverse("communications:preferences"), {"EMAIL": "on"}, follow=True)
 
     assert "आपकी संदेश की पसंद सहेज ली गई है।" in saved.content.decode()
+
+
+def test_result_page_in_hindi(client, learner):
+    client.force_login(learner)
+    client.cookies["django_language"] = "hi"
+
+    body = client.get(reverse("courses:attempt_result", args=[learner.attempt.pk])).content.decode()
+
+    assert "<h1>Cell Mock: आपका परिणाम</h1>" in body
+    assert "गलत:" in body
+    assert "हर एक पर +4" in body
+    assert "आपका उत्तर:" in body
+    assert "your result" not in body
