@@ -525,15 +525,24 @@ def _attempt_row(attempt: TestAttempt) -> TestHistoryRow:
     }
 
 
+# The recent-activity lines, English in the data (the dashboard dict is cached once and serves the API);
+# the page shows them in the interface language (courses_tags.activity_text, locale/hi).
+ACTIVITY_TEXTS = {
+    "enrollment": ("Enrolled in %(name)s",),
+    "attempt": ("Started %(name)s", "Finished %(name)s"),
+}
+
+
 def _activities(enrollments: list[DashboardEnrollment], attempts: list[TestAttempt]) -> list[DashboardActivity]:
+    enrolled, (started, finished) = ACTIVITY_TEXTS["enrollment"][0], ACTIVITY_TEXTS["attempt"]
     items = [
-        {"kind": "enrollment", "at": e["created_at"], "text": f"Enrolled in {e['course']['name']}", "id": e["id"]}
+        {"kind": "enrollment", "at": e["created_at"], "text": enrolled % {"name": e["course"]["name"]}, "id": e["id"]}
         for e in enrollments
     ]
     for attempt in attempts:
-        verb = "Started" if attempt.status == TestAttempt.Status.IN_PROGRESS else "Finished"
+        text = started if attempt.status == TestAttempt.Status.IN_PROGRESS else finished
         at = attempt.submitted_at or attempt.started_at
-        items.append({"kind": "attempt", "at": at, "text": f"{verb} {attempt.test.title}", "id": attempt.pk})
+        items.append({"kind": "attempt", "at": at, "text": text % {"name": attempt.test.title}, "id": attempt.pk})
     return sorted(items, key=lambda item: item["at"], reverse=True)[:10]
 
 

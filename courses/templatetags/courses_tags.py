@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from analytics.charts import bar_chart
 from cerebrum.money import format_inr
+from courses.selectors import ACTIVITY_TEXTS
 
 register = template.Library()
 
@@ -33,6 +34,18 @@ def _markdown_html(text: str) -> str:
     # A pure function of the note's text, re-rendered on every view before (~5 % of a mixed load's CPU).
     html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
     return nh3.clean(html)
+
+
+@register.filter
+def activity_text(item: dict) -> str:
+    """A dashboard activity line in the interface language: its English `text` (selectors.ACTIVITY_TEXTS,
+    kept English in the cached data the API serves too) matched to its template, then translated."""
+    text = item["text"]
+    for template_text in ACTIVITY_TEXTS.get(item["kind"], ()):
+        prefix = template_text.split("%(name)s")[0]
+        if text.startswith(prefix):
+            return _(template_text) % {"name": text[len(prefix) :]}
+    return text
 
 
 @register.inclusion_tag("courses/_trend.html")

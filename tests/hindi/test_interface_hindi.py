@@ -124,6 +124,16 @@ def test_every_model_label_a_learner_sees_has_a_hindi_translation():
     assert missing == []
 
 
+def test_every_dashboard_activity_text_has_a_hindi_translation():
+    from django.utils import translation
+
+    from courses.selectors import ACTIVITY_TEXTS
+
+    with translation.override("hi"):
+        missing = [text for texts in ACTIVITY_TEXTS.values() for text in texts if translation.gettext(text) == text]
+    assert missing == []
+
+
 def test_home_in_english_by_default_and_in_hindi_with_the_cookie(client):
     english = client.get("/")
     assert 'lang="en-in"' in english.content.decode()

@@ -44,7 +44,16 @@ def test_dashboard_in_hindi(client, learner):
     assert ">अंक (%)</text>" in body
     assert ">टेस्ट, सबसे पुराने से सबसे नए तक</text>" in body
     assert '<th scope="col">टेस्ट</th><th scope="col">अंक</th><th scope="col">कब</th>' in body
-    for english in ("active enrollment", "awaiting payment", "All enrollments", "Score trend of", ">Active<"):
+    assert "Biology Class 12 में नामांकन हुआ" in body
+    assert "Cell Mock पूरा किया" in body
+    for english in (
+        "active enrollment",
+        "awaiting payment",
+        "All enrollments",
+        "Score trend of",
+        ">Active<",
+        "Enrolled in",
+    ):
         assert english not in body
 
 
@@ -56,6 +65,7 @@ def test_dashboard_stays_english_without_the_cookie(client, learner):
     assert "1 active enrollment · 1 awaiting payment" in body
     assert ">Pending payment</span>" in body
     assert "Score trend of your last 1 test" in body
+    assert "Finished Cell Mock" in body
 
 
 def test_the_dashboard_data_keeps_english_labels_for_the_api(client, api_client, learner):
@@ -68,6 +78,7 @@ def test_the_dashboard_data_keeps_english_labels_for_the_api(client, api_client,
     data = api_client.get("/api/v1/dashboard").json()
 
     assert {row["status_display"] for row in data["enrollments"]} == {"Active", "Pending payment"}
+    assert "Enrolled in Crash Biology" in {row["text"] for row in data["recent_activity"]}
 
 
 def test_enrollments_page_in_hindi(client, learner):
