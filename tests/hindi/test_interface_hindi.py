@@ -111,11 +111,13 @@ def test_every_model_label_a_learner_sees_has_a_hindi_translation():
     # where a page shows them: {% translate e.status_display %}, {% translate course.get_type_display %}.
     from django.utils import translation
 
-    from accounts.models import Grade
+    from accounts.models import Grade, ParentLink
     from courses.models import Course, Enrollment
     from payments.models import Payment
 
-    labels = [label for choices in (Enrollment.Status, Course.Type, Grade) for label in choices.labels]
+    labels = [
+        label for choices in (Enrollment.Status, Course.Type, Grade, ParentLink.Relation) for label in choices.labels
+    ]
     anomalies = [label for value, label in Payment.Anomaly.choices if value]
     with translation.override("hi"):
         missing = [label for label in [*labels, *anomalies] if translation.gettext(label) == label]

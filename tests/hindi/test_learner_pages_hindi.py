@@ -112,7 +112,7 @@ def test_tests_and_courses_pages_in_hindi(client):
 
 
 def test_parent_child_page_in_hindi(client):
-    link = ParentLinkFactory(student=UserFactory(name="Asha"))
+    link = ParentLinkFactory(student=UserFactory(name="Asha"), relation="MOTHER")
     ParentLinkFactory(parent=link.parent)  # with one child, the list goes straight to the child's page
     EnrollmentFactory(user=link.student, status=Enrollment.Status.PENDING)
     client.force_login(link.parent)
@@ -122,6 +122,7 @@ def test_parent_child_page_in_hindi(client):
     child = client.get(reverse("courses:parent_child", args=[link.student_id])).content.decode()
 
     assert "<h1>आपके बच्चे</h1>" in children
+    assert "माता · कक्षा 12" in children
     assert "← आपके सभी बच्चे</a>" in child
     assert "<h1>Asha की प्रगति</h1>" in child
     assert "भुगतान बाकी" in child
