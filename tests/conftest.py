@@ -267,6 +267,17 @@ def _redis_breaker_closed():
 
 
 @pytest.fixture(autouse=True)
+def _not_inside_a_task():
+    """A test is no Celery task: `.get()` on an eager result may wait. Celery keeps "a join would block"
+    in one process-wide flag that every eager run sets and restores, so eager tasks run at once by two
+    live-server threads of an earlier test can leave it set (each restores what the other had set)."""
+    from celery.result import allow_join_result
+
+    with allow_join_result():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_l1_cache():
     """The in-process L1 (cerebrum.cache) outlives Redis's flush; a test must not see the last test's pages."""
     from cerebrum.cache import l1_clear
