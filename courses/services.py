@@ -10,6 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from analytics.attribution import touches_for_user
 from analytics.services import event_record
@@ -60,7 +62,7 @@ def free_user_attempts_adopt(*, free_user, user) -> list[int]:
 def enrollment_create(*, user, course: Course, utm: dict | None = None) -> Enrollment:
     """A PENDING enrollment, or the learner's existing live one (enrolling twice is not an error)."""
     if not course.is_active:
-        raise DomainError("This course is not open for enrollment.", fields={"course": ["Course is not active."]})
+        raise DomainError(_("This course is not open for enrollment."), fields={"course": ["Course is not active."]})
     existing = Enrollment.objects.filter(user=user, course=course, status__in=Enrollment.LIVE_STATUSES).first()
     if existing:
         return existing
@@ -169,7 +171,7 @@ def attempt_start(*, test: PracticeTest, user=None, free_user=None, medium: str 
         learner = {"user": user} if user is not None and user.is_authenticated else {"free_user": free_user}
         existing = TestAttempt.objects.filter(test=test, status=TestAttempt.Status.IN_PROGRESS, **learner).first()
         if existing is None:
-            raise Conflict("Another start of this test is in progress; try again.", code="attempt_race") from None
+            raise Conflict(_("Another start of this test is in progress; try again."), code="attempt_race") from None
         return existing
 
 
@@ -177,15 +179,15 @@ def attempt_start(*, test: PracticeTest, user=None, free_user=None, medium: str 
 def _attempt_start(*, test: PracticeTest, user, free_user, medium: str) -> TestAttempt:
     user = user if user is not None and user.is_authenticated else None
     if (user is None) == (free_user is None):
-        raise DomainError("Sign in or give your name and phone number to take a test.", code="login_required")
+        raise DomainError(_("Sign in or give your name and phone number to take a test."), code="login_required")
     _check_test_access(test=test, user=user, free_user=free_user)
     now = timezone.now()
     starts_at = test.scheduled_start or now
     if starts_at > now:
-        raise Conflict("This test has not started yet.", code="not_started")
+        raise Conflict(_("This test has not started yet."), code="not_started")
     expires_at = starts_at + timedelta(minutes=test.duration_minutes)
     if expires_at <= now:
-        raise Conflict("This scheduled test is over.", code="test_over")
+        raise Conflict(_("This scheduled test is over."), code="test_over")
     learner = {"user": user} if user else {"free_user": free_user}
     running, used = _running_attempt(test=test, learner=learner, now=now)
     if running:
@@ -259,7 +261,7 @@ def attempt_answers_save(*, attempt: TestAttempt, answers: list[AnswerInput]) ->
     now = timezone.now()
     opened, saved, last_seq = _answers_upsert(attempt_id=attempt.pk, items=items, now=now)
     if not opened:
-        raise Conflict("This attempt is closed: it was submitted or its time is up.", code="attempt_closed")
+        raise Conflict(_("This attempt is closed: it was submitted or its time is up."), code="attempt_closed")
     return {"saved": saved, "acknowledged_seq": last_seq}
 
 
@@ -409,16 +411,16 @@ _SCORE_FIELDS = (
 
 def _check_test_access(*, test: PracticeTest, user, free_user) -> None:
     if not test.is_published:
-        raise NotFound("No such test.")
+        raise NotFound(_("No such test."))
     if test.is_free or (user is not None and user.is_staff):
         return
     if user is None:
-        raise DomainError("Sign up to take this test; free users can take free tests.", code="login_required")
+        raise DomainError(_("Sign up to take this test; free users can take free tests."), code="login_required")
     if (
         test.course_id
         and not Enrollment.objects.filter(user=user, course_id=test.course_id, status=Enrollment.Status.ACTIVE).exists()
     ):
-        raise DomainError("This test is part of a course you are not enrolled in.", code="not_enrolled")
+        raise DomainError(_("This test is part of a course you are not enrolled in."), code="not_enrolled")
 
 
 def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAttempt | None, int]:
@@ -434,8 +436,16 @@ def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAtt
     allowed = test.attempts_allowed
     if len(attempts) >= allowed:
         if test.is_live:
-            raise Conflict("A live mock can be taken once; you have taken it.", code="attempt_limit")
-        raise Conflict(f"You have used all {allowed} attempts of this test.", code="attempt_limit")
+            raise Conflict(_("A live mock can be taken once; you have taken it."), code="attempt_limit")
+        raise Conflict(
+            ngettext(
+                "You have used your %(count)s attempt of this test.",
+                "You have used all %(count)s attempts of this test.",
+                allowed,
+            )
+            % {"count": allowed},
+            code="attempt_limit",
+        )
     return None, used
 
 

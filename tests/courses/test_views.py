@@ -291,7 +291,7 @@ def test_attempt_limit_refusal_is_shown_on_the_test_page(client, student):
 
     response = client.post(reverse("courses:test_start", args=[test.slug]), follow=True)
 
-    assert "You have used all 1 attempts of this test." in response.content.decode()
+    assert "You have used your 1 attempt of this test." in response.content.decode()
     assert Attempt.objects.filter(user=student).count() == 1
 
 

@@ -211,3 +211,14 @@ def test_result_page_in_hindi(client, learner):
     assert "हर एक पर +4" in body
     assert "आपका उत्तर:" in body
     assert "your result" not in body
+
+
+def test_why_a_test_cannot_start_is_said_in_hindi(client, learner):
+    test = PracticeTestFactory(question_count=1, max_attempts=1)
+    factories.TestAttemptFactory(user=learner, test=test)
+    client.force_login(learner)
+    client.cookies["django_language"] = "hi"
+
+    refused = client.post(reverse("courses:test_start", args=[test.slug]), follow=True).content.decode()
+
+    assert "आप इस टेस्ट का अपना 1 प्रयास कर चुके हैं।" in refused
