@@ -46,7 +46,7 @@ def test_parent_sees_childs_result_and_404_for_another_child(page):
     row = page.get_by_role("row", name="Plant Kingdom Mock")
     expect(row).to_contain_text("28 / 40")
     expect(row).to_contain_text("70.0%")
-    expect(page.get_by_role("img", name="Score percentage over the last 1 tests")).to_be_visible()
+    expect(page.get_by_role("img", name="Score percentage over the last 1 test")).to_be_visible()
     expect(page.get_by_text("Other Child")).to_have_count(0)
 
     # When they change the id in the address to another family's child: a 404, and nothing of that child shows
