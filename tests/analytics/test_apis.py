@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -202,15 +203,23 @@ def test_beacon_post_from_a_signed_in_session_needs_no_csrf_token(client):
     assert AnalyticsEvent.objects.get().user_id == user.pk
 
 
-def test_a_learner_over_the_event_rate_gets_429_and_nothing_more_is_stored(api_client, monkeypatch):
+def test_a_learner_over_the_event_rate_gets_429_and_nothing_more_is_stored(api_client, monkeypatch, redis_round_trips):
     # given the batch rate at 2 a minute (300 in production: one batch per ~30 s is the beacon's pace)
     from analytics.apis import EventBatchThrottle
+    from cerebrum.api_tools import _SLIDING_WINDOW
 
+    window_sha = hashlib.sha1(_SLIDING_WINDOW.encode()).hexdigest()
     monkeypatch.setattr(EventBatchThrottle, "rate", "2/min")
     api_client.force_authenticate(UserFactory())
 
     # when a third batch comes within the minute
-    statuses = [post(api_client, [client_event()]).status_code for _ in range(3)]
+    statuses = []
+    for _ in range(3):
+        redis_round_trips.reset()
+        statuses.append(post(api_client, [client_event()]).status_code)
+        # each batch counted in one round trip (the sliding-window script), not DRF's GET and SET
+        assert len(redis_round_trips.touching(f"EVALSHA {window_sha}")) == 1, redis_round_trips.commands
+        assert not redis_round_trips.touching("throttle_"), redis_round_trips.commands
     refused = post(api_client, [client_event()])
 
     # then it is refused with 429 and a Retry-After, and only the first two were buffered
