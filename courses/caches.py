@@ -37,6 +37,7 @@ from courses.hindi import question_hindi
 from courses.models import (
     ChapterNote,
     Course,
+    Enrollment,
     PaperVersion,
     PracticeTest,
     PracticeTestQuestion,
@@ -428,6 +429,9 @@ def test_results_bump(test_ids: list[int]) -> None:
 # a new one, and data stored with an older version is never served again, even when a build that read
 # PostgreSQL before the change stores it after. The version lives DASHBOARD_TIMEOUT, like the data: what
 # changes with time alone (a live mock's results opening) shows within 5 minutes, as before.
+# The version also carries the courses content version (`pagever:courses`, read in the same MGET): the data
+# shows course names and test titles, so an edit of them (the admin too) makes every dashboard's version new.
+# Any save of the learner's enrollments or attempts (services, the admin, tasks) deletes their token.
 
 
 def dashboard_version_key(user_id: int) -> str:
@@ -445,7 +449,7 @@ dashboard_page_key_hooks: list = []
 
 def dashboard_page_prefetched(user_id: int):
     """A context in which the dashboard page's cached parts come from one Redis round trip."""
-    keys = [dashboard_version_key(user_id), dashboard_key(user_id)]
+    keys = [dashboard_version_key(user_id), page_version_key("courses"), dashboard_key(user_id)]
     return prefetched([*keys, *(hook(user_id) for hook in dashboard_page_key_hooks)])
 
 
@@ -454,16 +458,22 @@ def dashboard_version(user_id: int) -> str:
 
     "" when Redis is unavailable (nothing can be versioned then: callers build, and send no ETag).
     """
-    key = dashboard_version_key(user_id)
-    return cache_get_many([key]).get(key) or _dashboard_version_new(key)
+    key, content_key = dashboard_version_key(user_id), page_version_key("courses")
+    return _dashboard_version_of(cache_get_many([key, content_key]), key, content_key)
+
+
+def _dashboard_version_of(found: dict, key: str, content_key: str) -> str:
+    """ "<learner's token>.<courses content version>", or "" without Redis."""
+    token = found.get(key) or _dashboard_version_new(key)
+    return f"{token}.{found.get(content_key, 0)}" if token else ""
 
 
 def dashboard_get_or_build(user_id: int, builder, *, version: str | None = None) -> dict:
     """The dashboard data of `version` (default: the current one, read in the same round trip), or
     builder()'s from the primary, then stored with that version."""
-    version_key, key = dashboard_version_key(user_id), dashboard_key(user_id)
-    found = cache_get_many([key] if version else [version_key, key])
-    version = version or found.get(version_key) or _dashboard_version_new(version_key)
+    version_key, content_key, key = dashboard_version_key(user_id), page_version_key("courses"), dashboard_key(user_id)
+    found = cache_get_many([key] if version else [version_key, content_key, key])
+    version = version or _dashboard_version_of(found, version_key, content_key)
     entry = found.get(key)
     hit = bool(version) and isinstance(entry, dict) and entry.get("version") == version
     record_cache(hit=hit)
@@ -487,6 +497,14 @@ def dashboard_invalidate(user_id: int | None) -> None:
     """The learner's dashboard data is stale: services that change what it shows call this after commit."""
     if user_id:
         cache.delete(dashboard_version_key(user_id))
+
+
+def _dashboard_forget_on_learner_row_change(sender, instance, **kwargs) -> None:
+    # An enrollment or an attempt of the learner, saved or deleted by anyone (a start, an admin edit of
+    # the status, the sweeper): the dashboard shows them, so its version goes after the commit.
+    user_id = instance.user_id
+    if user_id:
+        transaction.on_commit(lambda: dashboard_invalidate(user_id), robust=True)
 
 
 def _dashboard_forget_on_user_change(sender, instance, **kwargs) -> None:
@@ -637,6 +655,12 @@ def connect_signals() -> None:
         name = "save" if signal is post_save else "delete"
         signal.connect(_attempt_forget_on_change, sender=TestAttempt, dispatch_uid=f"courses.caches.attempt.{name}")
         signal.connect(_dashboard_forget_on_user_change, sender=User, dispatch_uid=f"courses.caches.dashboard.{name}")
+        for model in (Enrollment, TestAttempt):
+            signal.connect(
+                _dashboard_forget_on_learner_row_change,
+                sender=model,
+                dispatch_uid=f"courses.caches.dashboard.{model.__name__}.{name}",
+            )
         for model in CONTENT_MODELS:
             signal.connect(
                 _content_bump_on_save, sender=model, dispatch_uid=f"courses.caches.content.{model.__name__}.{name}"

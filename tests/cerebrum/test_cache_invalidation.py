@@ -137,3 +137,46 @@ def test_unpublishing_a_test_closes_its_pages_at_once(client, student):
 
     assert client.get(board_url).status_code == 404
     assert client.post(reverse("courses:test_start", args=[test.slug])).status_code == 404
+
+
+def test_started_attempt_shows_at_once_in_the_dashboard_api(api_client, student):
+    # Its recent activity lists a running attempt ("Started …"): the start changes the dashboard's data.
+    api_client.force_authenticate(student)
+    test = PracticeTestFactory(title="Genetics Sprint", question_count=2)
+    before = api_client.get("/api/v1/dashboard")
+    assert "Genetics Sprint" not in before.content.decode()
+
+    services.attempt_start(test=test, user=student)
+    after = api_client.get("/api/v1/dashboard", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert "Genetics Sprint" in after.content.decode()
+
+
+def test_enrollment_edited_in_the_admin_shows_at_once_in_the_dashboard_api(api_client, student):
+    api_client.force_authenticate(student)
+    enrollment = services.enrollment_create(user=student, course=CourseFactory(name="NEET 2027 Crash Course"))
+    before = api_client.get("/api/v1/dashboard")
+    assert "NEET 2027 Crash Course" in before.content.decode()
+
+    enrollment.status = enrollment.Status.CANCELLED
+    enrollment.save(update_fields=["status"])  # what the admin's change form does
+    after = api_client.get("/api/v1/dashboard", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert "NEET 2027 Crash Course" not in after.content.decode()
+
+
+def test_course_renamed_in_the_admin_shows_at_once_in_the_dashboard_api(api_client, student):
+    api_client.force_authenticate(student)
+    course = CourseFactory(name="NEET 2027 Crash Course")
+    services.enrollment_create(user=student, course=course)
+    before = api_client.get("/api/v1/dashboard")
+    assert "NEET 2027 Crash Course" in before.content.decode()
+
+    course.name = "NEET 2027 Rank Booster"
+    course.save(update_fields=["name"])
+    after = api_client.get("/api/v1/dashboard", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert "NEET 2027 Rank Booster" in after.content.decode()
