@@ -78,28 +78,50 @@ def _day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_TZ)
 
 
+def days_compute(*, dates: Iterable[date]) -> list[DailyMetric]:
+    """The given IST days' metric rows computed now and NOT saved (a staff page showing days the task has
+    not written yet; a GET writes nothing). Same builders as the rebuild; reads only."""
+    rows: list[DailyMetric] = []
+    for day in sorted(set(dates), reverse=True):
+        with transaction.atomic():  # SET LOCAL needs a transaction; nothing is written in it
+            _statement_timeout_raise()
+            rows.extend(_day_rows(day))
+    return rows
+
+
 def _rebuild_day(day: date) -> int:
-    window = (
-        datetime.combine(day, time.min, tzinfo=LOCAL_TZ),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_TZ),
-    )
     started = timezone.now()  # what is computed holds everything written before this moment
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
-                # The web's statement timeout is tuned for requests; a day of GROUP BY needs longer.
-                cursor.execute(f"SET LOCAL statement_timeout = {int(settings.ANALYTICS_ROLLUP_STATEMENT_TIMEOUT_MS)}")
-        counts: dict[tuple[date, str, str], int] = defaultdict(int)
-        builders = (_events, _free_tests, _signups, _leads, _enrollments, _payments, _payments_by_touch, _attempts)
-        for builder in builders:
-            for row_day, metric, dimension, value in builder(window):
-                counts[(row_day, metric, dimension)] += value
-        rows = [DailyMetric(date=d, metric=m, dimension=dim, value=v) for (d, m, dim), v in counts.items() if v]
+        _statement_timeout_raise()
+        rows = _day_rows(day)
         DailyMetric.objects.filter(date=day).delete()
         DailyMetric.objects.bulk_create(rows, batch_size=1000)
         RollupDay.objects.update_or_create(date=day, defaults={"computed_at": started})
     return len(rows)
+
+
+def _statement_timeout_raise() -> None:
+    """The web's statement timeout is tuned for requests; a day of GROUP BY needs longer (this transaction)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = {int(settings.ANALYTICS_ROLLUP_STATEMENT_TIMEOUT_MS)}")
+
+
+def _day_rows(day: date) -> list[DailyMetric]:
+    """One IST day's metric rows (unsaved), from the source tables."""
+    window = (
+        datetime.combine(day, time.min, tzinfo=LOCAL_TZ),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_TZ),
+    )
+    counts: dict[tuple[date, str, str], int] = defaultdict(int)
+    builders = (_events, _free_tests, _signups, _leads, _enrollments, _payments, _payments_by_touch, _attempts)
+    for builder in builders:
+        for row_day, metric, dimension, value in builder(window):
+            counts[(row_day, metric, dimension)] += value
+    return [DailyMetric(date=d, metric=m, dimension=dim, value=v) for (d, m, dim), v in counts.items() if v]
 
 
 def _day(field: str) -> TruncDate:

@@ -7,6 +7,7 @@ Access: the views are staff-only (`staff_member_required`); nothing here is lear
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -67,19 +68,33 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def metric_series(*, metrics: list[str], start: date, end: date) -> dict[str, list[tuple[date, int]]]:
-    """Each metric's daily totals over the range, with zero for days that have no row (one query)."""
+def _stored(queryset, fresh: Sequence[DailyMetric]):
+    """The stored rows, without the days `fresh` (unsaved rows computed for this request) stands in for."""
+    return queryset.exclude(date__in={row.date for row in fresh}) if fresh else queryset
+
+
+def metric_series(
+    *, metrics: list[str], start: date, end: date, fresh: Sequence[DailyMetric] = ()
+) -> dict[str, list[tuple[date, int]]]:
+    """Each metric's daily totals over the range, with zero for days that have no row (one query).
+
+    `fresh`: unsaved rows of days not (or not freshly) in the table, computed for this request
+    (reports.views.range_complete); they replace the stored rows of their days. Same for the selectors below.
+    """
     values: dict[str, dict[date, int]] = defaultdict(dict)
-    rows = DailyMetric.objects.filter(metric__in=metrics, dimension="", date__range=(start, end))
+    rows = _stored(DailyMetric.objects.filter(metric__in=metrics, dimension="", date__range=(start, end)), fresh)
     for metric, day, value in rows.values_list("metric", "date", "value"):
         values[metric][day] = value
+    for row in fresh:
+        if row.metric in metrics and row.dimension == "" and start <= row.date <= end:
+            values[row.metric][row.date] = row.value
     days = days_between(start, end)
     return {metric: [(day, values[metric].get(day, 0)) for day in days] for metric in metrics}
 
 
-def overview(*, start: date, end: date) -> dict:
+def overview(*, start: date, end: date, fresh: Sequence[DailyMetric] = ()) -> dict:
     """Daily active learners, visitors and sign-ups per day (one query) and the cohort funnel (six)."""
-    series = metric_series(metrics=[M.ACTIVE_LEARNERS, M.VISITS, M.SIGNUPS], start=start, end=end)
+    series = metric_series(metrics=[M.ACTIVE_LEARNERS, M.VISITS, M.SIGNUPS], start=start, end=end, fresh=fresh)
     return {
         "active_learners": series[M.ACTIVE_LEARNERS],
         "visits": series[M.VISITS],
@@ -145,26 +160,36 @@ class CampaignReport:
         return sum(row.revenue_paise for row in self.rows) + self.direct_revenue_paise
 
 
-def campaign_report(*, start: date, end: date, model: str = "first") -> CampaignReport:
+def campaign_report(
+    *, start: date, end: date, model: str = "first", fresh: Sequence[DailyMetric] = ()
+) -> CampaignReport:
     """Campaigns by first touch (the campaign that first brought the learner, on any device) or by
     last touch (the latest attributed visit before the payment) (three queries)."""
     chosen = MODELS[model]
     metrics = [M.VISITS, M.LEADS, M.SIGNUPS, *chosen.values()]
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = DailyMetric.objects.filter(metric__in=metrics, date__range=(start, end)).exclude(dimension="")
-    for metric, dimension, value in rows.values_list("metric", "dimension").annotate(v=Sum("value")).order_by():
+    rows = _stored(DailyMetric.objects.filter(metric__in=metrics, date__range=(start, end)), fresh)
+    for metric, dimension, value in (
+        rows.exclude(dimension="").values_list("metric", "dimension").annotate(v=Sum("value")).order_by()
+    ):
         totals[dimension][metric] = value
+    paid_paise = 0
+    for row in fresh:
+        if start <= row.date <= end and row.metric in metrics and row.dimension:
+            totals[row.dimension][row.metric] += row.value
+        if start <= row.date <= end and row.metric == M.REVENUE_PAISE and row.dimension == "":
+            paid_paise += row.value
     direct = totals.pop(DIRECT, {})
     campaigns = {(c.utm_source, c.utm_campaign): c for c in Campaign.objects.all()}
     table = [_campaign_row(dimension, numbers, campaigns, chosen) for dimension, numbers in totals.items()]
-    paid = DailyMetric.objects.filter(metric=M.REVENUE_PAISE, dimension="", date__range=(start, end))
+    paid = _stored(DailyMetric.objects.filter(metric=M.REVENUE_PAISE, dimension="", date__range=(start, end)), fresh)
     return CampaignReport(
         model=model,
         rows=sorted(table, key=lambda row: (-row.revenue_paise, -row.leads, row.source, row.campaign)),
         direct_enrollments=direct.get(chosen["enrollments"], 0),
         direct_payments=direct.get(chosen["payments"], 0),
         direct_revenue_paise=direct.get(chosen["revenue_paise"], 0),
-        paid_revenue_paise=paid.aggregate(total=Sum("value"))["total"] or 0,
+        paid_revenue_paise=(paid.aggregate(total=Sum("value"))["total"] or 0) + paid_paise,
     )
 
 
@@ -177,13 +202,17 @@ def campaign_table(*, start: date, end: date, model: str = "first") -> list[Camp
     return campaign_report(start=start, end=end, model=model).rows
 
 
-def engagement(*, start: date, end: date) -> dict:
+def engagement(*, start: date, end: date, fresh: Sequence[DailyMetric] = ()) -> dict:
     """Tests submitted per day and the average NTA score per topic over the range (two queries)."""
-    attempts = metric_series(metrics=[M.ATTEMPTS], start=start, end=end)[M.ATTEMPTS]
-    sums: dict[str, dict[str, int]] = defaultdict(dict)
-    rows = DailyMetric.objects.filter(metric__in=[M.TOPIC_SCORE_SUM, M.TOPIC_ATTEMPTS], date__range=(start, end))
+    attempts = metric_series(metrics=[M.ATTEMPTS], start=start, end=end, fresh=fresh)[M.ATTEMPTS]
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    topic_metrics = [M.TOPIC_SCORE_SUM, M.TOPIC_ATTEMPTS]
+    rows = _stored(DailyMetric.objects.filter(metric__in=topic_metrics, date__range=(start, end)), fresh)
     for metric, topic, value in rows.values_list("metric", "dimension").annotate(v=Sum("value")).order_by():
         sums[topic][metric] = value
+    for row in fresh:
+        if start <= row.date <= end and row.metric in topic_metrics:
+            sums[row.dimension][row.metric] += row.value
     topics = [
         (topic, round(numbers.get(M.TOPIC_SCORE_SUM, 0) / numbers[M.TOPIC_ATTEMPTS], 2), numbers[M.TOPIC_ATTEMPTS])
         for topic, numbers in sums.items()

@@ -18,20 +18,23 @@ from reports import caches, rollups, selectors
 from reports.tasks import rollups_backfill, rollups_rebuild
 
 
-def range_complete(*, start, end) -> list:
-    """Make the chosen range complete before it is shown: the newest ANALYTICS_ROLLUP_SYNC_DAYS missing
-    (or stale) days are computed now, bounded in cost (~0.1 s a day per million events); older missing
-    days go to the `rollups_backfill` task once per ten minutes per range. Returns the days still being
-    computed (newest first), which the page names. Two staff loading the same range at once compute the
-    same days one after the other (advisory lock), the second time for nothing.
+def range_complete(*, start, end) -> tuple[list, list]:
+    """What the chosen range needs beyond the stored rollups, writing nothing (a GET never writes).
+
+    Returns (fresh, computing): `fresh` are the unsaved DailyMetric rows of the newest
+    ANALYTICS_ROLLUP_SYNC_DAYS missing (or stale) days, computed in this request for display, bounded
+    in cost (~0.1 s a day per million events); `computing` the older missing days (newest first), which
+    the page names. Persisting every missing day is the `rollups_backfill` task's job, published once per
+    ten minutes per range (idempotent: it recomputes whole days). Where tasks run in the process (the
+    embedded default, tests) the publish itself fills the table, and nothing is left to compute here.
     """
     missing = rollups.days_to_compute(start=start, end=end)
-    now, later = missing[: settings.ANALYTICS_ROLLUP_SYNC_DAYS], missing[settings.ANALYTICS_ROLLUP_SYNC_DAYS :]
-    rollups.rollups_rebuild_dates(dates=now)
-    if later and caches.backfill_claim(start, end):
+    if missing and caches.backfill_claim(start, end):
         # Broker down: left; the page asks again once this ten-minute mark expires.
-        task_publish(rollups_backfill, [day.isoformat() for day in later], if_unreachable="leave")
-    return rollups.days_to_compute(start=start, end=end) if later else []
+        task_publish(rollups_backfill, [day.isoformat() for day in missing], if_unreachable="leave")
+        missing = rollups.days_to_compute(start=start, end=end)
+    now, later = missing[: settings.ANALYTICS_ROLLUP_SYNC_DAYS], missing[settings.ANALYTICS_ROLLUP_SYNC_DAYS :]
+    return rollups.days_compute(dates=now), later
 
 
 @method_decorator(staff_member_required, name="dispatch")
@@ -42,12 +45,12 @@ class StaffDashboardView(TemplateView):
         context = super().get_context_data(**kwargs)
         form = DateRangeForm(self.request.GET or None)
         start, end = form.range()
-        computing = range_complete(start=start, end=end)
+        fresh, computing = range_complete(start=start, end=end)
         context.update(form=form, start=start, end=end, section=self.section, computing=computing)
-        context.update(self.numbers(start, end))
+        context.update(self.numbers(start, end, fresh))
         return context
 
-    def numbers(self, start, end) -> dict:
+    def numbers(self, start, end, fresh) -> dict:
         return {}
 
 
@@ -55,8 +58,8 @@ class OverviewView(StaffDashboardView):
     template_name = "analytics/overview.html"
     section = "overview"
 
-    def numbers(self, start, end) -> dict:
-        data = selectors.overview(start=start, end=end)
+    def numbers(self, start, end, fresh) -> dict:
+        data = selectors.overview(start=start, end=end, fresh=fresh)
         return {
             "active_chart": charts.bar_chart(data["active_learners"], y_title="Learners (signed in)"),
             "visits_chart": charts.bar_chart(data["visits"], y_title="Visitors"),
@@ -69,10 +72,10 @@ class CampaignsView(StaffDashboardView):
     template_name = "analytics/campaigns.html"
     section = "campaigns"
 
-    def numbers(self, start, end) -> dict:
+    def numbers(self, start, end, fresh) -> dict:
         model = self.request.GET.get("model", "first")
         model = model if model in selectors.MODELS else "first"
-        report = selectors.campaign_report(start=start, end=end, model=model)
+        report = selectors.campaign_report(start=start, end=end, model=model, fresh=fresh)
         rows = report.rows
         chart = charts.hbar_chart(
             [(f"{row.source or '(none)'} / {row.campaign or '(none)'}", row.revenue_paise // 100) for row in rows[:12]],
@@ -85,8 +88,8 @@ class EngagementView(StaffDashboardView):
     template_name = "analytics/engagement.html"
     section = "engagement"
 
-    def numbers(self, start, end) -> dict:
-        data = selectors.engagement(start=start, end=end)
+    def numbers(self, start, end, fresh) -> dict:
+        data = selectors.engagement(start=start, end=end, fresh=fresh)
         topics = data["topics"]
         return {
             "attempts_chart": charts.bar_chart(data["attempts"], y_title="Tests submitted"),
