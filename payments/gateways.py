@@ -44,7 +44,10 @@ class PaymentGateway(Protocol):
         """{"status": "created|attempted|paid", "payments": [{"id", "status", "amount", "error"}]}."""
         ...
 
-    def refund(self, payment_id: str, amount_paise: int) -> str: ...
+    def refund(self, payment_id: str, amount_paise: int, *, reference: str = "") -> str:
+        """The gateway's refund id. `reference` (ours, "cerebrum-refund-<Refund.pk>") travels as the refund's
+        `receipt` and `notes.cerebrum_refund`, so its webhooks name our row."""
+        ...
 
     def verify_checkout_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool: ...
 
@@ -111,8 +114,11 @@ class RazorpayGateway:
             ],
         }
 
-    def refund(self, payment_id: str, amount_paise: int) -> str:
-        refund = self._call(self.client.payment.refund, payment_id, {"amount": amount_paise})
+    def refund(self, payment_id: str, amount_paise: int, *, reference: str = "") -> str:
+        data = {"amount": amount_paise}
+        if reference:
+            data.update(receipt=reference, notes={"cerebrum_refund": reference})
+        refund = self._call(self.client.payment.refund, payment_id, data)
         return refund["id"]
 
     def verify_checkout_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool:
@@ -159,7 +165,7 @@ class SandboxGateway:
             raise GatewayError(f"Sandbox order {order_id} is unknown.")
         return {"status": state["status"], "payments": list(state["payments"])}
 
-    def refund(self, payment_id: str, amount_paise: int) -> str:
+    def refund(self, payment_id: str, amount_paise: int, *, reference: str = "") -> str:
         return f"rfnd_SBX{secrets.token_hex(7)}"
 
     def verify_checkout_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool:

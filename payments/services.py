@@ -563,9 +563,42 @@ def _receipt_message_context(payment: Payment) -> dict:
 
 
 # --- Refunds ---------------------------------------------------------------------------------------
-@transaction.atomic
 def refund_create(*, payment: Payment, amount_paise: int, reason: str = "", created_by=None) -> Refund:
-    """Staff refund (full or partial) through the gateway; its webhooks move it to PROCESSED or FAILED."""
+    """Staff refund (full or partial) through the gateway; its webhooks move it to PROCESSED or FAILED.
+
+    Three steps, so that no row lock is held across the gateway's network call (issue 16 item 4), like
+    payment_order_create: under the Payment lock the amount is checked and reserved by a CREATED Refund
+    without a gateway id (committed; refundable_paise counts it, so a double click finds nothing left to
+    refund and gets the field error instead of a second gateway refund); the gateway is asked with no
+    transaction open, our reference "cerebrum-refund-<pk>" in the refund's receipt and notes; then the
+    gateway's refund id is recorded under the lock. A webhook arriving before that finds the reserved row
+    (refund_apply: by the reference in its notes, else by payment and amount) instead of adopting it as an
+    outside refund. When the gateway refuses or cannot be reached the row is FAILED, nothing is refunded
+    and the amount is refundable again; GatewayError (502) is raised. Call it outside a transaction (the
+    admin does). Errors: Conflict (not refundable), DomainError with `amount_paise` field errors.
+    """
+    refund = _refund_reserve(payment=payment, amount_paise=amount_paise, reason=reason, created_by=created_by)
+    gateway = gateway_for_payment(refund.payment.gateway)
+    reference = refund_reference(refund.pk)
+    try:
+        refund_id = gateway.refund(refund.payment.razorpay_payment_id, amount_paise, reference=reference)
+    except GatewayError:
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.CREATED, razorpay_refund_id=None).update(
+            status=Refund.Status.FAILED, updated_at=timezone.now()
+        )
+        raise
+    return _refund_record(
+        refund_pk=refund.pk, refund_id=refund_id, created_by=created_by, sandbox=gateway.name == "SANDBOX"
+    )
+
+
+def refund_reference(refund_pk: int) -> str:
+    """Our name for a refund at the gateway (its receipt and notes.cerebrum_refund)."""
+    return f"cerebrum-refund-{refund_pk}"
+
+
+@transaction.atomic
+def _refund_reserve(*, payment: Payment, amount_paise: int, reason: str, created_by) -> Refund:
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
     if locked.status not in REFUNDABLE_STATUSES:
         raise Conflict("Only a captured payment can be refunded.", fields={"amount_paise": ["Not refundable."]})
@@ -575,13 +608,21 @@ def refund_create(*, payment: Payment, amount_paise: int, reason: str = "", crea
             f"Refund between ₹0.01 and ₹{refundable / 100:,.2f}.",
             fields={"amount_paise": [f"Must be between 1 and {refundable} paise."]},
         )
-    gateway = gateway_for_payment(locked.gateway)
-    refund_id = gateway.refund(locked.razorpay_payment_id, amount_paise)
-    refund = Refund(
-        payment=locked, amount_paise=amount_paise, razorpay_refund_id=refund_id, reason=reason, created_by=created_by
-    )
+    gateway_for_payment(locked.gateway)  # a payment of a disabled gateway is refused before anything is written
+    refund = Refund(payment=locked, amount_paise=amount_paise, reason=reason, created_by=created_by)
     refund.full_clean(validate_constraints=False)
     refund.save()
+    return refund
+
+
+@transaction.atomic
+def _refund_record(*, refund_pk: int, refund_id: str, created_by, sandbox: bool) -> Refund:
+    """The gateway's refund id on our reserved row, under the Payment lock (a webhook may have set it already)."""
+    locked = _payment_lock(Refund.objects.values_list("payment_id", flat=True).get(pk=refund_pk))
+    refund = Refund.objects.select_for_update().get(pk=refund_pk)
+    if refund.razorpay_refund_id is None:
+        refund.razorpay_refund_id = refund_id
+        refund.save(update_fields=["razorpay_refund_id", "updated_at"])
     PaymentEvent.objects.create(
         payment=locked,
         provider_event_id=f"refund-request:{refund_id}",
@@ -589,9 +630,9 @@ def refund_create(*, payment: Payment, amount_paise: int, reason: str = "", crea
         source=PaymentEvent.Source.STAFF,
         from_status=locked.status,
         to_status=locked.status,
-        payload={"refund_id": refund_id, "amount": amount_paise, "by": getattr(created_by, "pk", None)},
+        payload={"refund_id": refund_id, "amount": refund.amount_paise, "by": getattr(created_by, "pk", None)},
     )
-    if gateway.name == "SANDBOX":
+    if sandbox:
         transaction.on_commit(lambda: sandbox_refund_settle(refund_id=refund.pk))
     return refund
 
@@ -613,10 +654,18 @@ def refund_apply(
     event_type: str,
     payload: dict,
     source: str = PaymentEvent.Source.WEBHOOK,
+    reference: str = "",
 ) -> Outcome:
-    """A refund's gateway state, forward only (CREATED → PROCESSED | FAILED); never above the capture."""
+    """A refund's gateway state, forward only (CREATED → PROCESSED | FAILED); never above the capture.
+
+    `reference`: the refund's notes.cerebrum_refund when it has one (refund_reference). A refund id we
+    have not recorded yet is first matched to our row reserved by refund_create while it waits for the
+    gateway; only when there is none is it adopted as a refund made outside Cerebrum.
+    """
     payment = _payment_lock(payment_id)
     refund = Refund.objects.select_for_update().filter(razorpay_refund_id=razorpay_refund_id).first()
+    if refund is None:
+        refund = _refund_reserved_match(payment, razorpay_refund_id, amount_paise, reference)
     if refund is None:
         refund = _refund_adopt(payment, razorpay_refund_id, amount_paise, event_id)
     before = payment.status
@@ -654,6 +703,22 @@ def _on_refunded(payment: Payment, refund: Refund) -> None:
         },
         key=f"refund_issued:{refund.pk}",
     )
+
+
+def _refund_reserved_match(
+    payment: Payment, razorpay_refund_id: str, amount_paise: int, reference: str
+) -> Refund | None:
+    """Our refund waiting for the gateway's answer (CREATED, no gateway id yet): the one the reference
+    names, else the oldest of this payment with this amount. It takes the gateway's id now."""
+    waiting = Refund.objects.select_for_update().filter(
+        payment=payment, status=Refund.Status.CREATED, razorpay_refund_id=None, amount_paise=amount_paise
+    )
+    named = [pk for pk in waiting.values_list("pk", flat=True) if refund_reference(pk) == reference]
+    refund = waiting.filter(pk__in=named).first() if named else waiting.order_by("pk").first()
+    if refund is not None:
+        refund.razorpay_refund_id = razorpay_refund_id
+        refund.save(update_fields=["razorpay_refund_id", "updated_at"])
+    return refund
 
 
 def _refund_adopt(payment: Payment, razorpay_refund_id: str, amount_paise: int, event_id: str) -> Refund:

@@ -104,7 +104,15 @@ def _webhook_refund(*, event_id: str, event_type: str, payload: dict, target: st
         event_id=event_id,
         event_type=event_type,
         payload=payload,
+        reference=_refund_reference(entity),
     )
+
+
+def _refund_reference(entity: dict) -> str:
+    """Our refund's reference in the refund's notes (set by refund_create); "" when absent or malformed."""
+    notes = entity.get("notes")
+    reference = notes.get("cerebrum_refund") if isinstance(notes, dict) else None
+    return reference if isinstance(reference, str) and len(reference) <= GATEWAY_ID_MAX_LENGTH else ""
 
 
 def _webhook_unhandled(*, event_id: str, event_type: str, payload: dict, target: str) -> Outcome:
