@@ -71,9 +71,12 @@ MIDDLEWARE = [
     "cerebrum.middleware.ApiBranchMiddleware",  # /api/v1/ runs API_MIDDLEWARE below instead of the rest
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cerebrum.middleware.ResponseTimeMiddleware",
+    # Outside the early refusals below: their 400s carry the security headers too (nosniff, HSTS,
+    # Referrer-Policy, X-Frame-Options), as every other answer does. Neither reads the request's input.
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cerebrum.middleware.ControlCharacterMiddleware",  # before anything reads input (issue 14 item 7)
     "cerebrum.metrics.QueryMetricsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "cerebrum.i18n.CookieLanguageMiddleware",  # before the page caches: their keys carry the language
@@ -88,7 +91,6 @@ MIDDLEWARE = [
     "accounts.middleware.LastActiveMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cerebrum.http_cache.MemberPageCacheMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "cerebrum.middleware.DomainErrorMiddleware",  # the pages' one DomainError → HTTP mapping
     "cerebrum.middleware.DatabaseReconnectMiddleware",  # first to see a view's exception (issue 14 item 8)

@@ -155,3 +155,15 @@ def test_a_raw_nul_in_a_json_body_is_malformed_json(client):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/courses?q=%00", "/courses/?q=%00", "/nope%00/"], ids=["api", "page", "path"])
+def test_refusals_carry_the_security_headers(client, path):
+    # The refusal is answered before the rest of the stack runs; the security middleware still sees it.
+    response = client.get(path)
+
+    assert response.status_code == 400
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    if not path.startswith("/api/"):  # JSON is never framed: the API's stack sets no X-Frame-Options
+        assert response["X-Frame-Options"] == "DENY"
