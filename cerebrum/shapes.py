@@ -20,6 +20,7 @@ and one class is made per shape (a shape used in two places is one component).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import types
 from datetime import date, datetime
@@ -92,3 +93,21 @@ def _in_order(fields) -> None:
     """DRF orders declared fields by creation; an Annotated field was made before the shape's others."""
     for field in fields:
         field._creation_counter = next(_order)
+
+
+def shape_digest(shape: type) -> str:
+    """8 hex characters naming a shape's keys and types, nested shapes included: part of a cache key that
+    holds dicts of this shape, so a deploy that adds, drops or retypes a key never reads the previous
+    release's dicts (their missing key would be a KeyError in the serializer, a 500, until they expire)."""
+    return hashlib.sha256(_shape_text(shape).encode()).hexdigest()[:8]
+
+
+def _shape_text(annotation) -> str:
+    if is_typeddict(annotation):
+        hints = get_type_hints(annotation)
+        return "{" + ",".join(f"{key}:{_shape_text(hint)}" for key, hint in hints.items()) + "}"
+    args = get_args(annotation)
+    if args:
+        origin = get_origin(annotation)
+        return f"{getattr(origin, '__name__', repr(origin))}[{','.join(_shape_text(arg) for arg in args)}]"
+    return getattr(annotation, "__qualname__", repr(annotation))

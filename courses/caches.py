@@ -33,6 +33,7 @@ from cerebrum.cache import get_many as cache_get_many
 from cerebrum.cache import get_or_build, page_cache_bump, page_version_key, prefetched, row_dump, row_load
 from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
+from cerebrum.shapes import shape_digest
 from courses.hindi import question_hindi
 from courses.models import (
     ChapterNote,
@@ -45,6 +46,7 @@ from courses.models import (
     TestAttempt,
     TestSection,
 )
+from courses.shapes import Dashboard
 
 logger = logging.getLogger(__name__)
 
@@ -438,8 +440,12 @@ def dashboard_version_key(user_id: int) -> str:
     return f"{DASHBOARD_VERSION}:{user_id}"
 
 
+# The data's shape is in the key: a release that changes it never reads the previous release's dicts.
+DASHBOARD_SHAPE = shape_digest(Dashboard)
+
+
 def dashboard_key(user_id: int) -> str:
-    return f"{DASHBOARD}:{user_id}"
+    return f"{DASHBOARD}:{DASHBOARD_SHAPE}:{user_id}"
 
 
 # Keys of other parts of the dashboard page, as (user id → key) functions registered by higher apps in

@@ -6,12 +6,16 @@ in production. Each test first proves the page is cached, then writes, then read
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 from django.urls import reverse
 
 from cerebrum.cache import l1_clear
 from cerebrum.http_cache import _url_name_for_path
+from cerebrum.shapes import shape_digest
 from courses import caches, services
+from courses.shapes import Dashboard, DashboardCourse
 from courses.templatetags.courses_tags import rupees
 from tests.factories import CourseFactory, PracticeTestFactory, UserFactory
 
@@ -180,3 +184,24 @@ def test_course_renamed_in_the_admin_shows_at_once_in_the_dashboard_api(api_clie
 
     assert after.status_code == 200
     assert "NEET 2027 Rank Booster" in after.content.decode()
+
+
+class NextCourse(DashboardCourse):  # the next release's shapes (module level: the annotations are strings)
+    fees_paise: int
+
+
+class NextEnrollment(TypedDict):
+    course: NextCourse
+
+
+class ThisEnrollment(TypedDict):
+    course: DashboardCourse
+
+
+def test_dashboard_data_of_another_shape_is_never_read(student):
+    # A release that adds a key to the dashboard's shape, nested too, must not serve the previous release's
+    # dicts (the serializer's KeyError was a 500 for every learner with a cached dashboard, for 5 minutes).
+    assert caches.DASHBOARD_SHAPE in caches.dashboard_key(student.pk)
+    assert shape_digest(Dashboard) == caches.DASHBOARD_SHAPE
+    assert shape_digest(DashboardCourse) != shape_digest(NextCourse)
+    assert shape_digest(ThisEnrollment) != shape_digest(NextEnrollment)
