@@ -84,10 +84,13 @@ def _translated_ids(catalog) -> set[str]:
 
 
 def _template_msgids(text: str) -> set[str]:
-    """The msgids a template asks for: translate's string, and blocktranslate's (singular) text."""
-    wanted = set(re.findall(r'{% translate "([^"]+)"', text))
+    """The msgids a template asks for: translate's string, and blocktranslate's (singular) text.
+
+    As Django looks them up: a literal % doubled ("Accuracy (%)" is asked for as "Accuracy (%%)").
+    """
+    wanted = {m.replace("%", "%%") for m in re.findall(r'{% translate "([^"]+)"', text)}
     blocks = re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate", text)
-    return wanted | {re.sub(r"{{ (\w+) }}", r"%(\1)s", m.split("{% plural %}")[0]) for m in blocks}
+    return wanted | {re.sub(r"{{ (\w+) }}", r"%(\1)s", m.split("{% plural %}")[0].replace("%", "%%")) for m in blocks}
 
 
 def test_committed_mo_is_the_compiled_po():

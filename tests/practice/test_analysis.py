@@ -159,3 +159,16 @@ def test_staff_see_the_rank_bands_in_the_admin(client, rank_bands):
     response = client.get("/admin/practice/rankband/")
     assert response.status_code == 200
     assert response.context["cl"].result_count == 11  # the demo rows of migration 0002
+
+
+def test_analysis_page_in_hindi_has_its_table_headings_translated(client, ten_learner_test):
+    # {% translate "Accuracy (%)" %} is looked up as "Accuracy (%%)": it stayed English on the Hindi page.
+    attempt = ten_learner_test["attempts"][10]
+    client.force_login(ten_learner_test["learners"][10])
+    client.cookies["django_language"] = "hi"
+
+    body = client.get(reverse("practice:analysis", args=[attempt.pk])).content.decode()
+
+    assert '<th scope="col">सटीकता (%)</th>' in body
+    assert 'data-label="सटीकता (%)"' in body
+    assert "Accuracy" not in body
