@@ -87,6 +87,10 @@ def profile_get_or_build(user_id: int, builder: Callable[[], dict | None]) -> di
     return profile
 
 
+def profile_set(user_id: int, profile: dict | None) -> None:
+    cache.set(profile_key(user_id), profile, PROFILE_SECONDS)
+
+
 def role_get_or_build(user_id: int, builder: Callable[[], str]) -> str:
     role, _ = get_or_build(role_key(user_id), builder, timeout=ROLE_SECONDS)
     return role

@@ -17,6 +17,10 @@ PROFILE_FIELDS = ("id", "name", "email", "phone", "role", "profile", "email_veri
 def user_profile_get(*, user_id: int) -> dict:
     """The learner's public profile as a dict, from the cache when it is there."""
     profile = caches.profile_get_or_build(user_id, lambda: _profile_build(user_id))
+    if profile is not None and tuple(profile) != PROFILE_FIELDS:
+        # Cached by a release with other fields: its missing key would be a 500 in the serializer.
+        profile = _profile_build(user_id)
+        caches.profile_set(user_id, profile)
     if profile is None:
         raise NotFound("No such user.")
     return profile
