@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,10 +23,13 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django_redis import get_redis_connection
+from redis.exceptions import RedisError
 
 from accounts.models import User
 from cerebrum.cache import get_or_build, l1_get, l1_set, row_dump, row_load
 from cerebrum.metrics import record_cache
+
+logger = logging.getLogger(__name__)
 
 SESSION_USER = "accounts:session-user:v2"  # v2: a dict of the row, no longer a pickled User
 PROFILE = "accounts:profile"
@@ -198,7 +202,11 @@ def active_claim(user_id: int, seconds: int) -> bool:
 def active_pending_add(user_id: int, moment: float) -> None:
     """Remember that `user_id` was active at `moment` (Unix seconds) until `active_pending_take`."""
     if settings.REDIS_URL:
-        get_redis_connection("default").zadd(ACTIVE_PENDING, {user_id: moment})
+        try:
+            get_redis_connection("default").zadd(ACTIVE_PENDING, {user_id: moment})
+        except RedisError:
+            # Redis failed after the claim: this 5-minute mark is lost, the learner's request is not.
+            logger.warning("last-active mark of user %s lost: Redis unavailable", user_id)
         return
     with _pending_lock:
         _pending_memory[user_id] = max(moment, _pending_memory.get(user_id, 0))

@@ -69,3 +69,29 @@ def test_anonymous_requests_mark_nothing(client):
 
     assert last_active_flush() == 0
     assert User.objects.get(pk=user.pk).last_active_at is None
+
+
+def test_a_redis_failure_after_the_claim_loses_the_mark_not_the_request(client, monkeypatch):
+    # given Redis answering the claim (SET NX) but failing the pending set's ZADD right after
+    import redis
+    from django_redis import get_redis_connection
+
+    real = get_redis_connection("default")
+
+    class FailingZadd:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def zadd(self, *args, **kwargs):
+            raise redis.exceptions.ConnectionError("Redis went away")
+
+    monkeypatch.setattr("accounts.caches.get_redis_connection", lambda alias="default": FailingZadd())
+    user = UserFactory(last_active_at=None)
+    client.force_login(user)
+
+    # when the learner's first request of five minutes marks them
+    response = client.get(reverse("accounts:profile"))
+
+    # then the page is served, and only this mark is lost
+    assert response.status_code == 200
+    assert last_active_flush() == 0
