@@ -322,7 +322,8 @@ class FreeVisitor(CerebrumUser):
     def on_start(self) -> None:
         super().on_start()
         self._csrf = uuid.uuid4().hex
-        self._headers = {"Cookie": f"csrftoken={self._csrf}"}
+        # The answer batch is a page POST (CSRF middleware): attempt.js sends the cookie's token as X-CSRFToken.
+        self._headers = {"Cookie": f"csrftoken={self._csrf}", "X-CSRFToken": self._csrf}
         self.test = random.choice(DATA["free_tests"])
         self.page(f"/tests/{self.test['slug']}/", name="/tests/<slug>/ (free)")
         phone = f"9{random.randint(100000000, 999999999)}"
