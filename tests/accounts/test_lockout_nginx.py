@@ -11,56 +11,27 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
-from tests.cerebrum.test_http_cache_nginx import render
 from tests.factories import UserFactory
+from tests.nginx_serving import nginx_serving
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 PASSWORD = "s3cret-Pass!"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def nginx(tmp_path, live_server, settings):
     """The shipped template in front of the live server; yields its port."""
     settings.TRUSTED_PROXY_COUNT = 1
-    port = _free_port()
-    upstream = live_server.url.removeprefix("http://")
-    config = tmp_path / "nginx.conf"
-    config.write_text(
-        render(
-            tmp_path,
-            LISTEN=f"127.0.0.1:{port}",
-            UPSTREAM_SERVERS=f"        server {upstream} max_fails=0;",
-            UNLIMITED_CIDR="127.0.0.1/32",  # nginx's own rate limits are tested elsewhere; these clients are not exempt
-            AUTH_RATE="600r/m",
-        )
-    )
-    process = subprocess.Popen(
-        ["nginx", "-c", str(config), "-p", str(tmp_path), "-g", f"daemon off; error_log {tmp_path}/error.log;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
+    with nginx_serving(
+        tmp_path,
+        UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
+        UNLIMITED_CIDR="127.0.0.1/32",  # nginx's own rate limits are tested elsewhere; these clients are not exempt
+        AUTH_RATE="600r/m",
+    ) as port:
+        yield port
 
 
 def _token(port: int, source: str, username: str, password: str, *, spoofed: str = "") -> int:

@@ -6,9 +6,6 @@ must exist": `Cache-Control` per page type)."""
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 import requests
@@ -16,8 +13,8 @@ from django.conf import settings
 from django.test import Client
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.cerebrum.test_http_cache_nginx import render
 from tests.factories import PracticeTestFactory, UserFactory
+from tests.nginx_serving import nginx_serving
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 
@@ -26,42 +23,13 @@ pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is 
 def nginx(tmp_path, live_server, settings):
     """The shipped template, nginx's page cache on ("pages"), in front of the live server; yields its URL."""
     settings.TRUSTED_PROXY_COUNT = 1
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = tmp_path / "nginx.conf"
-    config.write_text(
-        render(
-            tmp_path,
-            LISTEN=f"127.0.0.1:{port}",
-            UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
-            PROXY_CACHE="pages",
-        )
-    )
-    process = subprocess.Popen(
-        # As root, nginx's workers run as nobody: `user root` lets them write the page cache under tmp_path.
-        [
-            "nginx",
-            "-c",
-            str(config),
-            "-p",
-            str(tmp_path),
-            "-g",
-            f"daemon off; user root; error_log {tmp_path}/error.log;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    with nginx_serving(
+        tmp_path,
+        as_root=True,  # nginx's workers would run as nobody and could not write the page cache under tmp_path
+        UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
+        PROXY_CACHE="pages",
+    ) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def jwt_headers(user) -> dict:
