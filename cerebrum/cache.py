@@ -5,6 +5,13 @@ each app's keys, TTLs and invalidation live in its own `caches.py` (docs/caching
 `get_or_build` is the one way expensive keys are filled: at most one builder at a time per key
 across all processes (a short Redis lock), everyone else waits briefly for the result instead of
 stampeding PostgreSQL. If Redis is down, the cache calls fail soft and the builder runs.
+
+Two rules every owner's dict caches follow (docs/caching.md):
+- `shaped(prefix, Shape)`: a cached dict's key carries the digest of its declared shape, so a release that
+  changes the shape never reads the previous release's dicts (a missing key was a 500 until they expired).
+- `versioned_get_or_build` / `versions_bump`: a cache of rows that a write invalidates stores its entry
+  with the version it read *before* reading the rows; the write bumps the version after its commit. A
+  reader that read the old rows just before the commit stores them under the old version, never served.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import contextvars
 import functools
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +35,7 @@ from redis.client import Pipeline
 
 from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
+from cerebrum.shapes import shape_digest
 
 # The platform's own keys (docs/caching.md): version counters, single-flight locks, the page caches'
 # entries (cerebrum.http_cache) and stored API answers for Idempotency-Key (cerebrum.api_tools).
@@ -71,11 +80,14 @@ def get_or_build(
     l1_seconds: int = 0,
     lock_seconds: int = 10,
     wait_seconds: float = 5.0,
+    version_key: str | None = None,
 ) -> tuple[Any, bool]:
     """Return (value, was_hit). Builds at most once at a time per key across processes.
 
     The builder's reads go to the primary (cerebrum.db_router.primary_reads): a fill from a lagging
     replica would keep the old rows under the key a write just dropped, for the whole timeout.
+    With `version_key` the value is a versioned entry (see versioned_get_or_build; the version is read in
+    the same MGET): a write that changes what the builder reads calls versions_bump after its commit.
     """
     builder = _on_primary(builder)
     if l1_seconds:
@@ -83,13 +95,19 @@ def get_or_build(
         if value is not _MISSING:
             record_cache(hit=True)
             return value, True
-    value = _prefetched_get(key)
-    if value is _MISSING:
-        value = cache.get(key, _MISSING)
+    version = None
+    if version_key is None:
+        value = _prefetched_get(key)
+        if value is _MISSING:
+            value = cache.get(key, _MISSING)
+    else:
+        found = get_many([version_key, key])
+        version = found.get(version_key) or version_new(version_key)
+        value = _current(found.get(key, _MISSING), version)
     hit = value is not _MISSING
     if not hit:
         value = _build_single_flight(
-            key, builder, timeout=timeout, lock_seconds=lock_seconds, wait_seconds=wait_seconds
+            key, builder, version=version, timeout=timeout, lock_seconds=lock_seconds, wait_seconds=wait_seconds
         )
     record_cache(hit=hit)
     if l1_seconds:
@@ -141,7 +159,7 @@ def _on_primary(builder: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def _build_single_flight(
-    key: str, builder: Callable[[], Any], *, timeout: int, lock_seconds: int, wait_seconds: float
+    key: str, builder: Callable[[], Any], *, version: str | None, timeout: int, lock_seconds: int, wait_seconds: float
 ) -> Any:
     lock_key = f"{LOCK}:{key}"
     deadline = time.monotonic() + wait_seconds
@@ -153,16 +171,16 @@ def _build_single_flight(
             break
         # Someone else is building: wait for their result rather than stampede the database.
         time.sleep(0.02)
-        value = cache.get(key, _MISSING)
+        value = _current(cache.get(key, _MISSING), version)
         if value is not _MISSING:
             return value
         if time.monotonic() > deadline:
             return builder()
     try:
-        value = cache.get(key, _MISSING)  # built while we were acquiring
+        value = _current(cache.get(key, _MISSING), version)  # built while we were acquiring
         if value is _MISSING:
             value = builder()
-            cache.set(key, value, timeout)
+            cache.set(key, value if version is None else {"version": version, "data": value}, timeout)
         return value
     finally:
         cache.delete(lock_key)
@@ -182,6 +200,79 @@ def _version_bump(key: str) -> None:
         cache.incr(key)
     except ValueError:  # no version yet, or evicted: start from the clock so no old entry can match
         cache.set(key, int(time.time() * 1000), None)
+
+
+# --- Shapes and versions of cached dicts --------------------------------------------------------
+
+
+def shaped(prefix: str, shape: Any) -> str:
+    """`<prefix>:<digest of shape>` (cerebrum.shapes.shape_digest): the key prefix of values of `shape`, a
+    TypedDict or a type such as `dict[str, Entry]`. A release that adds, drops or retypes a key (nested keys
+    too) reads and writes under a new prefix: the previous release's dicts are a miss, rebuilt, never a
+    KeyError. The previous prefix's entries are left to their TTL."""
+    return f"{prefix}:{shape_digest(shape)}"
+
+
+# A version lives longer than the entries it guards (the longest is a day): when it expires or is evicted,
+# the next reader makes a new random one, so entries stored under the old one are only a miss.
+VERSION_SECONDS = 24 * 60 * 60
+
+
+def versioned_get_or_build(key: str, version_key: str, builder: Callable[[], Any], *, timeout: int) -> Any:
+    """The value stored at `key` under the current version of `version_key`, else builder()'s (read on the
+    primary) stored under the version read before it ran. One MGET on a hit (none inside a `prefetched()`
+    block that read both keys); Redis down: builder() each time."""
+    found, versions = versioned_get_many({key: version_key})
+    record_cache(hit=key in found)
+    if key in found:
+        return found[key]
+    value = read_from_primary(builder)
+    versioned_set_many({key: (versions[key], value)}, timeout)
+    return value
+
+
+def versioned_get_many(keys: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """({key: value} of the entries current, {key: version to store a rebuilt value under}) of `keys`, a
+    {key: its version key} map. One MGET, and an ADD for each version key missing (a new random version).
+    Read the rows to rebuild *after* this call: that order is what makes a racing write's bump win."""
+    version_keys = list(dict.fromkeys(keys.values()))
+    found = get_many([*version_keys, *keys])
+    current = {version_key: found.get(version_key) or version_new(version_key) for version_key in version_keys}
+    versions = {key: current[version_key] for key, version_key in keys.items()}
+    values = {key: _current(found.get(key, _MISSING), version) for key, version in versions.items()}
+    return {key: value for key, value in values.items() if value is not _MISSING}, versions
+
+
+def versioned_set_many(entries: dict[str, tuple[str, Any]], timeout: int) -> None:
+    """Store {key: (version, value)} in one round trip; a value without a version (Redis was down) is not stored."""
+    stored = {key: {"version": version, "data": value} for key, (version, value) in entries.items() if version}
+    if stored:
+        cache.set_many(stored, timeout)
+
+
+def versions_bump(version_keys: list[str]) -> None:
+    """Every entry stored under these versions is stale (one round trip). Call it after the write commits."""
+    if version_keys:
+        cache.set_many({key: uuid.uuid4().hex for key in version_keys}, VERSION_SECONDS)
+
+
+def _current(entry: Any, version: str | None) -> Any:
+    """The data of a versioned entry stored under `version`, else _MISSING; an unversioned value as it is."""
+    if version is None:
+        return entry
+    if version and isinstance(entry, dict) and entry.get("version") == version:
+        return entry["data"]
+    return _MISSING
+
+
+def version_new(version_key: str) -> str:
+    """The version at `version_key`, made now (one ADD) when it is missing, as a new row's first version;
+    "" when Redis is down."""
+    token = uuid.uuid4().hex
+    added = cache.add(version_key, token, VERSION_SECONDS)
+    if added is None:  # django-redis swallowed a connection error: Redis is down, nothing can be versioned
+        return ""
+    return token if added else (cache.get(version_key) or "")  # a racing reader's version won: use it
 
 
 # --- Rows as plain data ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import hashlib
 import itertools
 import types
 from datetime import date, datetime
-from typing import Annotated, Literal, NotRequired, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Annotated, Any, Literal, NotRequired, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 from rest_framework import serializers
 
@@ -95,17 +95,23 @@ def _in_order(fields) -> None:
         field._creation_counter = next(_order)
 
 
-def shape_digest(shape: type) -> str:
-    """8 hex characters naming a shape's keys and types, nested shapes included: part of a cache key that
-    holds dicts of this shape, so a deploy that adds, drops or retypes a key never reads the previous
-    release's dicts (their missing key would be a KeyError in the serializer, a 500, until they expire)."""
+def shape_digest(shape: Any) -> str:
+    """8 hex characters naming a shape's keys and types (a TypedDict, or a type such as `dict[str, Entry]`),
+    nested shapes included: part of the key of cached values of this shape (`cerebrum.cache.shaped`), so a
+    deploy that adds, drops, retypes or un-optionals a key never reads the previous release's dicts (their missing key would be a KeyError in the serializer, a 500, until they expire)."""
     return hashlib.sha256(_shape_text(shape).encode()).hexdigest()[:8]
 
 
 def _shape_text(annotation) -> str:
     if is_typeddict(annotation):
         hints = get_type_hints(annotation)
-        return "{" + ",".join(f"{key}:{_shape_text(hint)}" for key, hint in hints.items()) + "}"
+        # "?" marks a NotRequired key: readers index a required key, so a key becoming required is a change.
+        # (__optional_keys__ misses NotRequired in string annotations on Python 3.11.)
+        extras = get_type_hints(annotation, include_extras=True)
+        optional = {key for key, hint in extras.items() if get_origin(hint) is NotRequired}
+        return (
+            "{" + ",".join(f"{key}{'?' * (key in optional)}:{_shape_text(hint)}" for key, hint in hints.items()) + "}"
+        )
     args = get_args(annotation)
     if args:
         origin = get_origin(annotation)

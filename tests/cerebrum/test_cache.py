@@ -1,4 +1,4 @@
-"""get_or_build: L1 then Redis, one builder at a time across threads, hit/miss counted."""
+"""get_or_build: L1 then Redis, one builder at a time across threads, hit/miss counted; versioned entries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ import pytest
 from django.core.cache import cache
 from prometheus_client import REGISTRY
 
-from cerebrum.cache import get_or_build, l1_clear, page_cache_bump, page_version_key, warm
+from cerebrum.cache import (
+    get_or_build,
+    l1_clear,
+    page_cache_bump,
+    page_version_key,
+    version_new,
+    versioned_get_many,
+    versioned_get_or_build,
+    versioned_set_many,
+    versions_bump,
+    warm,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +113,53 @@ def test_page_version_starts_from_the_clock_then_increments():
 
     assert first > 1_700_000_000_000
     assert cache.get(page_version_key("courses")) == first + 1
+
+
+def _versioned(key: str, version_key: str, builder):
+    return versioned_get_or_build(key, version_key, builder, timeout=60)
+
+
+def _single_flight_versioned(key: str, version_key: str, builder):
+    return get_or_build(key, builder, timeout=60, version_key=version_key)[0]
+
+
+READS = pytest.mark.parametrize("read", [_versioned, _single_flight_versioned], ids=["plain", "single-flight"])
+
+
+@READS
+def test_a_versioned_entry_is_served_until_its_version_moves(read):
+    assert read("k:v", "kv:v", lambda: "first") == "first"
+    assert read("k:v", "kv:v", lambda: "never") == "first"
+
+    versions_bump(["kv:v"])
+
+    assert read("k:v", "kv:v", lambda: "second") == "second"
+
+
+@READS
+def test_what_a_build_read_before_a_bump_is_stored_but_never_served(read):
+    def build_raced_by_a_write():
+        old = "old row"  # read before the write commits ...
+        versions_bump(["kv:race"])  # ... which then bumps the version
+        return old
+
+    assert read("k:race", "kv:race", build_raced_by_a_write) == "old row"  # this request's own answer
+
+    assert read("k:race", "kv:race", lambda: "new row") == "new row"
+
+
+@READS
+def test_entries_of_an_evicted_version_are_never_read_again(read):
+    read("k:evicted", "kv:evicted", lambda: "first")
+    cache.delete("kv:evicted")  # expired or evicted: the next reader makes a new random version
+
+    assert read("k:evicted", "kv:evicted", lambda: "rebuilt") == "rebuilt"
+
+
+def test_versioned_reads_of_several_keys_are_one_mget():
+    versioned_set_many({"k:a": (version_new("kv:a"), "a"), "k:b": (version_new("kv:b"), "b")}, 60)
+
+    found, versions = versioned_get_many({"k:a": "kv:a", "k:b": "kv:b", "k:c": "kv:a"})
+
+    assert found == {"k:a": "a", "k:b": "b"}
+    assert versions == {"k:a": cache.get("kv:a"), "k:b": cache.get("kv:b"), "k:c": cache.get("kv:a")}
