@@ -16,7 +16,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
     """simplejwt's JWTAuthentication, its user read through `accounts.backends.user_cached_get`.
 
     The same checks as simplejwt's: the user exists and is active, and the token's password digest
-    (CHECK_REVOKE_TOKEN) matches the user's password now. The cached copy is dropped on every save of
+    (CHECK_REVOKE_TOKEN) matches the user's password now. The cached copy goes stale on every save of
     the user, so a password change or a deactivation refuses the next request on every server, as
     with the session's user (the users SELECT was a third of a JWT API GET's SQL).
     """

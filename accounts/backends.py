@@ -34,19 +34,20 @@ class EmailOrPhoneBackend(ModelBackend):
         return None
 
     def get_user(self, user_id):
-        """The session's user: one Redis GET when cached, else the usual SELECT (then cached).
+        """The session's user: one Redis round trip when cached, else the usual SELECT (then cached).
 
         Django still checks the session's password hash against this object on every request, so a
-        password change (a save, which drops the key: accounts.caches) logs the other sessions out as before.
+        password change (a save, which makes the cached copy stale: accounts.caches) logs the other
+        sessions out as before.
         """
         user = user_cached_get(user_id)
         return user if self.user_can_authenticate(user) else None
 
 
 def user_cached_get(user_id) -> User | None:
-    """The user by id: one Redis GET when cached (5 minutes, accounts.caches), else a SELECT (then cached).
+    """The user by id: one Redis round trip when cached (5 minutes, accounts.caches), else a SELECT (then cached).
 
-    For the session's user and the JWT's (accounts.authentication); any save of the user drops the key.
+    For the session's user and the JWT's (accounts.authentication); any save of the user makes it stale.
     """
     return caches.session_user_get_or_load(user_id, lambda: _user_from_primary(user_id))
 

@@ -5,8 +5,11 @@ Values are plain data (dicts, strings, integers), never pickled model instances:
 a deploy that changes the model, and nothing of Django's private state is stored or rebuilt by hand.
 Redis missing (embedded default: local memory) or down: every read falls back to PostgreSQL.
 
-Invalidation: any save or delete of a user (services, the admin, a password change) drops all of that
-user's keys, now and again after the commit, through the receivers connected in `AccountsConfig.ready`.
+Invalidation: the session user, profile, role and name are stored with the user's version
+(`accounts:user-version:<id>`, cerebrum.cache.versioned_get_many); any save or delete of a user (services,
+the admin, a password change) bumps it, now and again after the commit, through the receivers connected
+in `AccountsConfig.ready`. A request that read the old row just before the commit stores it under the
+version the commit replaced: never served (deleting the keys let it stay for its whole TTL).
 """
 
 from __future__ import annotations
@@ -26,20 +29,32 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from accounts.models import User
-from cerebrum.cache import get_or_build, l1_get, l1_set, row_dump, row_load
+from accounts.shapes import Profile
+from cerebrum.cache import (
+    l1_get,
+    l1_set,
+    row_dump,
+    row_load,
+    shaped,
+    versioned_get_many,
+    versioned_get_or_build,
+    versioned_set_many,
+    versions_bump,
+)
 from cerebrum.metrics import record_cache
 
 logger = logging.getLogger(__name__)
 
-SESSION_USER = "accounts:session-user:v2"  # v2: a dict of the row, no longer a pickled User
-PROFILE = "accounts:profile"
-ROLE = "accounts:role"
-NAME = "accounts:name"
+USER_VERSION = "accounts:user-version"
+SESSION_USER = "accounts:session-user:v3"  # v3: stored with the user's version; v2 was not
+PROFILE = "accounts:profile:v2"  # v2: stored with the user's version, key with the shape's digest
+ROLE = "accounts:role:v2"  # v2: stored with the user's version
+NAME = "accounts:name:v2"  # v2: stored with the user's version
 LOGIN_FAILURES = "accounts:login-failures"
 PASSWORD_RESETS = "accounts:password-reset"
 ACTIVE = "accounts:active"
 ACTIVE_PENDING = "accounts:last-active"  # sorted set: user id → Unix time of the newest unwritten mark
-KEYS = (SESSION_USER, PROFILE, ROLE, NAME, LOGIN_FAILURES, PASSWORD_RESETS, ACTIVE, ACTIVE_PENDING)
+KEYS = (USER_VERSION, SESSION_USER, PROFILE, ROLE, NAME, LOGIN_FAILURES, PASSWORD_RESETS, ACTIVE, ACTIVE_PENDING)
 
 # Every signed-in request needs its user; a users SELECT (and its ORM compilation) was ~15 % of a
 # cached page's CPU. Redis only, no in-process copy: a deactivation or a password change must end
@@ -51,12 +66,19 @@ ROLE_SECONDS = 2 * 60 * 60
 NAME_SECONDS = 24 * 60 * 60  # leaderboards show names
 
 
+PROFILE_SHAPED = shaped(PROFILE, Profile)
+
+
+def user_version_key(user_id) -> str:
+    return f"{USER_VERSION}:{user_id}"
+
+
 def session_user_key(user_id) -> str:
     return f"{SESSION_USER}:{user_id}"
 
 
 def profile_key(user_id: int) -> str:
-    return f"{PROFILE}:{user_id}"
+    return f"{PROFILE_SHAPED}:{user_id}"
 
 
 def role_key(user_id: int) -> str:
@@ -71,56 +93,58 @@ def name_key(user_id: int) -> str:
 
 
 def session_user_get_or_load(user_id, loader: Callable[[], User | None]) -> User | None:
-    """The user from Redis (one GET), else loader() and then cached as plain data (cerebrum.cache.row_dump)."""
+    """The user from Redis (one MGET with their version), else loader() and then cached as plain data
+    (cerebrum.cache.row_dump) under the version read before loader() ran."""
     key = session_user_key(user_id)
-    row = cache.get(key)
-    user = row_load(User, row) if row is not None else None
+    found, versions = versioned_get_many({key: user_version_key(user_id)})
+    user = row_load(User, found[key]) if key in found else None
     record_cache(hit=user is not None, cache="session-user")
     if user is None:
         user = loader()
         if user is not None:
-            cache.set(key, row_dump(user), SESSION_USER_SECONDS)
+            versioned_set_many({key: (versions[key], row_dump(user))}, SESSION_USER_SECONDS)
     return user
 
 
 # --- Profile, role and name (accounts.selectors reads them) ----------------------------------
 
 
-def profile_get_or_build(user_id: int, builder: Callable[[], dict | None]) -> dict | None:
-    profile, _ = get_or_build(profile_key(user_id), builder, timeout=PROFILE_SECONDS)
-    return profile
-
-
-def profile_set(user_id: int, profile: dict | None) -> None:
-    cache.set(profile_key(user_id), profile, PROFILE_SECONDS)
+def profile_get_or_build(user_id: int, builder: Callable[[], Profile | None]) -> Profile | None:
+    return versioned_get_or_build(profile_key(user_id), user_version_key(user_id), builder, timeout=PROFILE_SECONDS)
 
 
 def role_get_or_build(user_id: int, builder: Callable[[], str]) -> str:
-    role, _ = get_or_build(role_key(user_id), builder, timeout=ROLE_SECONDS)
-    return role
+    return versioned_get_or_build(role_key(user_id), user_version_key(user_id), builder, timeout=ROLE_SECONDS)
 
 
-def names_get(user_ids: list[int]) -> dict[int, str]:
-    """{id: name} of the ids whose name is cached (one MGET)."""
+def names_get_or_load(user_ids: list[int], loader: Callable[[list[int]], dict[int, str]]) -> dict[int, str]:
+    """{id: name}: one MGET (names with their users' versions), loader(missing ids) for the rest, stored."""
     keys = {user_id: name_key(user_id) for user_id in user_ids}
-    found = cache.get_many(list(keys.values()))
-    return {user_id: found[key] for user_id, key in keys.items() if key in found}
-
-
-def names_set(names: dict[int, str]) -> None:
-    cache.set_many({name_key(user_id): name for user_id, name in names.items()}, NAME_SECONDS)
+    found, versions = versioned_get_many({key: user_version_key(user_id) for user_id, key in keys.items()})
+    names = {user_id: found[key] for user_id, key in keys.items() if key in found}
+    missing = [user_id for user_id in user_ids if user_id not in names]
+    if user_ids:
+        record_cache(hit=not missing, cache="names")
+    if missing:
+        loaded = loader(missing)
+        versioned_set_many(
+            {keys[user_id]: (versions[keys[user_id]], name) for user_id, name in loaded.items()}, NAME_SECONDS
+        )
+        names.update(loaded)
+    return names
 
 
 def user_forget(user_id: int) -> None:
-    """Drop every cached copy of one user (session user, profile, role, name)."""
-    cache.delete_many([session_user_key(user_id), profile_key(user_id), role_key(user_id), name_key(user_id)])
+    """Every cached copy of one user (session user, profile, role, name) is stale: their version moves."""
+    versions_bump([user_version_key(user_id)])
 
 
 def _user_forget_on_change(sender, instance: User, **kwargs) -> None:
-    """Any save of a user (services, the admin, a password change) drops every cached copy of them.
+    """Any save of a user (services, the admin, a password change) makes every cached copy of them stale.
 
-    Dropped now and again after the commit: a request that read the old row before the commit must
-    not leave it in Redis. QuerySet.update() sends no signal; only last_active_at is written that way.
+    Now and again after the commit: what a reader stored in between (the old row, read before the
+    commit) is under the version the commit replaced. QuerySet.update() sends no signal; only
+    last_active_at is written that way.
     """
     user_id = instance.pk
     user_forget(user_id)

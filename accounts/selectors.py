@@ -6,21 +6,17 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 
 from accounts import caches
 from accounts.models import FreeUser, User
+from accounts.shapes import Profile
 from cerebrum.db_router import primary_reads
 from cerebrum.errors import NotFound
-from cerebrum.metrics import record_cache
 
-# Profile, role and names are cached (accounts.caches: TTLs, and any save of the user drops them).
-PROFILE_FIELDS = ("id", "name", "email", "phone", "role", "profile", "email_verified", "phone_verified")
+# Profile, role and names are cached (accounts.caches: TTLs, and any save of the user makes them stale).
+PROFILE_FIELDS = tuple(Profile.__annotations__)
 
 
-def user_profile_get(*, user_id: int) -> dict:
+def user_profile_get(*, user_id: int) -> Profile:
     """The learner's public profile as a dict, from the cache when it is there."""
     profile = caches.profile_get_or_build(user_id, lambda: _profile_build(user_id))
-    if profile is not None and tuple(profile) != PROFILE_FIELDS:
-        # Cached by a release with other fields: its missing key would be a 500 in the serializer.
-        profile = _profile_build(user_id)
-        caches.profile_set(user_id, profile)
     if profile is None:
         raise NotFound("No such user.")
     return profile
@@ -28,16 +24,12 @@ def user_profile_get(*, user_id: int) -> dict:
 
 def user_names(*, user_ids: list[int]) -> dict[int, str]:
     """{id: name} for a leaderboard's rows: one Redis round trip, a query only for names not cached."""
-    names = caches.names_get(user_ids)
-    missing = [user_id for user_id in user_ids if user_id not in names]
-    if user_ids:
-        record_cache(hit=not missing, cache="names")
-    if missing:
-        with primary_reads():  # kept for a day: not a lagging replica's old name (cerebrum/db_router.py)
-            loaded = dict(User.objects.filter(pk__in=missing).values_list("id", "name"))
-        caches.names_set(loaded)
-        names.update(loaded)
-    return names
+    return caches.names_get_or_load(user_ids, _names_load)
+
+
+def _names_load(user_ids: list[int]) -> dict[int, str]:
+    with primary_reads():  # kept for a day: not a lagging replica's old name (cerebrum/db_router.py)
+        return dict(User.objects.filter(pk__in=user_ids).values_list("id", "name"))
 
 
 def user_role_get(*, user_id: int) -> str:
@@ -49,7 +41,7 @@ def user_role_get(*, user_id: int) -> str:
     return role
 
 
-def _profile_build(user_id: int) -> dict | None:
+def _profile_build(user_id: int) -> Profile | None:
     return User.objects.filter(pk=user_id, is_active=True).values(*PROFILE_FIELDS).first()
 
 

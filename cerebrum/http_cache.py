@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
+from typing import TypedDict
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -39,7 +40,7 @@ from django.middleware.csrf import get_token
 from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
-from cerebrum.cache import _MISSING, MEMBER_PAGE, PUBLIC_PAGE, l1_get, l1_set, page_version_key
+from cerebrum.cache import _MISSING, MEMBER_PAGE, PUBLIC_PAGE, l1_get, l1_set, page_version_key, shaped
 from cerebrum.db_router import primary_reads
 from cerebrum.i18n import request_language
 from cerebrum.metrics import record_cache
@@ -51,6 +52,21 @@ _UNREPLAYED = {"set-cookie", "date", "x-response-time", "x-sql-queries", "x-cach
 # A member page is stored with this in place of its CSRF token, and served with the request's own.
 _CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _CSRF_MARK = b"__cerebrum_csrf_token__"
+
+
+class PageEntry(TypedDict):
+    """A cached page: its keys carry this shape's digest (cerebrum.cache.shaped), so a release that
+    changes it never replays the previous release's entries (a missing field was a 500 on every page)."""
+
+    version: list  # the content areas' versions it was rendered under
+    body: bytes
+    csrf: bool  # the body holds _CSRF_MARK in place of the CSRF token
+    etag: str
+    headers: list[tuple[str, str]]
+
+
+PUBLIC_PAGE_SHAPED = shaped(PUBLIC_PAGE, PageEntry)
+MEMBER_PAGE_SHAPED = shaped(MEMBER_PAGE, PageEntry)
 
 
 class PublicPageCacheMiddleware:
@@ -66,7 +82,7 @@ class PublicPageCacheMiddleware:
             _mark_private_if_personal(request, response)
             return response
         seconds = settings.PUBLIC_CACHE_PAGES[url_name]
-        key = f"{PUBLIC_PAGE}:{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
+        key = f"{PUBLIC_PAGE_SHAPED}:{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
         version, entry = _lookup([page_version_key(_area(url_name))], key, in_process=True)
         if entry is not None:
             record_cache(hit=True, cache="page")
@@ -131,7 +147,11 @@ def _member_rule(request: HttpRequest) -> tuple[str, list[str], int] | None:
     user = request.user
     owner = f"role:{user.role}:{int(user.is_staff)}" if user.is_authenticated else "guest"
     path = f"{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
-    return f"{MEMBER_PAGE}:{path}:{owner}", [page_version_key(_area(url_name))], settings.MEMBER_CACHE_PAGES[url_name]
+    return (
+        f"{MEMBER_PAGE_SHAPED}:{path}:{owner}",
+        [page_version_key(_area(url_name))],
+        settings.MEMBER_CACHE_PAGES[url_name],
+    )
 
 
 def _cacheable_get(request: HttpRequest, *pages: dict[str, int]) -> str | None:
@@ -159,7 +179,7 @@ def _url_name_for_path(urlconf: str, path: str) -> str | None:
         return None
 
 
-def _lookup(version_keys: list[str], key: str, *, in_process: bool) -> tuple[list, dict | None]:
+def _lookup(version_keys: list[str], key: str, *, in_process: bool) -> tuple[list, PageEntry | None]:
     """(current versions, the entry when it is there and still current): one Redis round trip."""
     entry = l1_get(key) if in_process else _MISSING
     if entry is not _MISSING:
@@ -182,12 +202,12 @@ def _storable(response: HttpResponse) -> bool:
 
 def _store(
     key: str, response: HttpResponse, version: list, seconds: int, *, in_process: bool, csrf: bool = False
-) -> dict:
+) -> PageEntry:
     body = response.content
     if csrf:
         body, tokens = _CSRF_FIELD.subn(rb"\1" + _CSRF_MARK + rb"\2", body)
         csrf = tokens > 0
-    entry = {
+    entry: PageEntry = {
         "version": version,
         "body": body,
         "csrf": csrf,
@@ -200,7 +220,7 @@ def _store(
     return entry
 
 
-def _replay(entry: dict, *, csrf_token: str | None = None) -> HttpResponse:
+def _replay(entry: PageEntry, *, csrf_token: str | None = None) -> HttpResponse:
     body = entry["body"]
     if csrf_token is not None:
         body = body.replace(_CSRF_MARK, csrf_token.encode())

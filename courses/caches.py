@@ -30,10 +30,21 @@ from redis.exceptions import RedisError
 
 from accounts.models import User
 from cerebrum.cache import get_many as cache_get_many
-from cerebrum.cache import get_or_build, page_cache_bump, page_version_key, prefetched, row_dump, row_load
+from cerebrum.cache import (
+    get_or_build,
+    page_cache_bump,
+    page_version_key,
+    prefetched,
+    row_dump,
+    row_load,
+    shaped,
+    version_new,
+    versioned_get_many,
+    versioned_set_many,
+    versions_bump,
+)
 from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
-from cerebrum.shapes import shape_digest
 from courses.hindi import question_hindi
 from courses.models import (
     ChapterNote,
@@ -46,7 +57,7 @@ from courses.models import (
     TestAttempt,
     TestSection,
 )
-from courses.shapes import Dashboard
+from courses.shapes import AnswerKey, Dashboard, Paper
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +72,12 @@ MARKER_HEADSTART = 60
 
 PAPER = "paper"
 ANSWER_KEY = "paperkey"
+ANSWER_KEY_VERSION = "paperkey-version"
 PAPER_BUILDS = "paper_builds"
 TEST_BY_SLUG = "test:slug"
 PROTECTED_QUESTIONS = "questions:protected"
-ATTEMPT = "attempt:v3"  # v3: plain data (cerebrum.cache.row_dump), no longer a pickled TestAttempt
+ATTEMPT = "attempt:v4"  # v4: stored with the attempt's version (v3 was not), plain data (row_dump)
+ATTEMPT_VERSION = "attempt-version"
 TEST_RESULTS_VERSION = "test-results-version"
 TEST_RESULTS = "test-results:v1"
 DASHBOARD = "dashboard:v2"  # v2: {"version", "data"}, read only while its version is current
@@ -74,10 +87,12 @@ TOPIC_BOARD = "lb:topic"
 KEYS = (
     PAPER,
     ANSWER_KEY,
+    ANSWER_KEY_VERSION,
     PAPER_BUILDS,
     TEST_BY_SLUG,
     PROTECTED_QUESTIONS,
     ATTEMPT,
+    ATTEMPT_VERSION,
     TEST_RESULTS_VERSION,
     TEST_RESULTS,
     DASHBOARD,
@@ -106,8 +121,13 @@ def redis_client():
 # --- Papers -------------------------------------------------------------------------------------
 
 
+# Papers, answer keys, test results and dashboards are dicts: their keys carry their shape's digest.
+PAPER_SHAPED = shaped(PAPER, Paper)
+ANSWER_KEY_SHAPED = shaped(ANSWER_KEY, AnswerKey)
+
+
 def paper_key(test_id: int, version: int) -> str:
-    return f"{PAPER}:{test_id}:v{version}"
+    return f"{PAPER_SHAPED}:{test_id}:v{version}"
 
 
 def paper_get(test) -> dict:
@@ -127,29 +147,36 @@ def paper_get_by_id(*, test_id: int, version: int) -> dict:
     return paper
 
 
-def answer_key_get(*, test_id: int, version: int) -> dict[str, dict]:
-    """question id (str) → {correct, explanation, topic, chapter}; only scoring and result pages read it."""
+def answer_key_get(*, test_id: int, version: int) -> AnswerKey:
+    """question id (str) → {correct, explanation, explanation_hi, topic, chapter}; scoring and result pages
+    read it. Stored with its key version (a re-key corrects a frozen key: answer_keys_forget)."""
     key, _ = get_or_build(
         answer_key_cache_key(test_id, version),
         lambda: paper_snapshot(test_id, version)["answer_key"],
         timeout=PAPER_TIMEOUT,
         l1_seconds=PAPER_L1_SECONDS,
+        version_key=answer_key_version_key(test_id, version),
     )
     return key
 
 
 def answer_key_cache_key(test_id: int, version: int) -> str:
-    return f"{ANSWER_KEY}:{test_id}:v{version}"
+    return f"{ANSWER_KEY_SHAPED}:{test_id}:v{version}"
+
+
+def answer_key_version_key(test_id: int, version: int) -> str:
+    return f"{ANSWER_KEY_VERSION}:{test_id}:v{version}"
 
 
 def answer_keys_forget(versions: list[tuple[int, int]]) -> None:
-    """Drop cached answer keys of (test id, version) pairs after their frozen key was corrected.
+    """The cached answer keys of (test id, version) pairs are stale: call after their frozen key's
+    correction commits. A build that read the old frozen key before that commit stored it under the
+    version this replaces (deleting the key let it stay 6 hours, scoring every new submit on the old key).
 
     Other processes may serve their in-process copy for up to PAPER_L1_SECONDS more (the re-key
     service re-scores once again after that: courses.rekey).
     """
-    if versions:
-        cache.delete_many([answer_key_cache_key(test_id, version) for test_id, version in versions])
+    versions_bump([answer_key_version_key(test_id, version) for test_id, version in versions])
 
 
 def paper_question_ids(paper: dict) -> set[int]:
@@ -333,8 +360,11 @@ def _content_bump_on_cacheops_invalidation(sender, obj_dict, **kwargs) -> None:
 # --- Running attempts ---------------------------------------------------------------------------
 # Every exam request (page, answer, submit) starts by reading its attempt; during a live mock that is
 # thousands of identical primary-key SELECTs a second. A running attempt (with its test) is kept in
-# Redis; any save or delete of the row drops it (courses.apps connects the signals), and whoever
-# moves attempts with QuerySet.update() calls attempts_forget.
+# Redis with the attempt's version (`attempt-version:<id>`, cerebrum.cache.versioned_get_many); any save
+# or delete of the row bumps the version (courses.apps connects the signals), and whoever moves attempts
+# with QuerySet.update() calls attempts_forget. A reader that loaded the row just before a submit
+# committed stores it under the version the submit replaced: never served (was: a running attempt again
+# for 30 minutes after its submit).
 
 ATTEMPT_TIMEOUT = 30 * 60
 
@@ -343,34 +373,47 @@ def attempt_key(attempt_id) -> str:
     return f"{ATTEMPT}:{attempt_id}"
 
 
+def attempt_version_key(attempt_id) -> str:
+    return f"{ATTEMPT_VERSION}:{attempt_id}"
+
+
 def attempt_get_or_load(attempt_id: int, loader):
-    """The attempt (with its test) from Redis, else loader(); only attempts still in progress are kept."""
-    row = cache.get(attempt_key(attempt_id))
-    attempt = row_load(TestAttempt, row) if row is not None else None
+    """The attempt (with its test) from Redis (one MGET), else loader(); only attempts still in progress are kept."""
+    key = attempt_key(attempt_id)
+    found, versions = versioned_get_many({key: attempt_version_key(attempt_id)})
+    attempt = row_load(TestAttempt, found[key]) if key in found else None
     record_cache(hit=attempt is not None, cache="attempt")
     if attempt is None:
         # From the primary: a replica behind a submit or a grant of extra time would put the old row
         # back right after the save dropped it, for ATTEMPT_TIMEOUT (cerebrum/db_router.py).
         attempt = read_from_primary(loader)
         if attempt is not None and attempt.status == attempt.Status.IN_PROGRESS:
-            attempt_remember(attempt)
+            versioned_set_many({key: (versions[key], _attempt_row(attempt))}, ATTEMPT_TIMEOUT)
     return attempt
 
 
 def attempt_remember(attempt) -> None:
-    """Keep a running attempt as attempt_get_or_load loads it: with its test, not the learner (the session has them)."""
-    cache.set(attempt_key(attempt.pk), row_dump(attempt, related=("test",)), ATTEMPT_TIMEOUT)
+    """Keep a just-started attempt as attempt_get_or_load would: its exam page is the learner's next request.
+
+    Call it in the start's transaction, the row just inserted: its version is made now and the row stored
+    under it after the commit, so a save of the attempt committed in between has moved the version on.
+    """
+    key, version = attempt_key(attempt.pk), version_new(attempt_version_key(attempt.pk))
+    transaction.on_commit(lambda: versioned_set_many({key: (version, _attempt_row(attempt))}, ATTEMPT_TIMEOUT))
+
+
+def _attempt_row(attempt) -> dict:
+    return row_dump(attempt, related=("test",))  # with its test, not the learner (the session has them)
 
 
 def attempts_forget(attempt_ids) -> None:
-    if attempt_ids:
-        cache.delete_many([attempt_key(attempt_id) for attempt_id in attempt_ids])
+    """Every cached copy of these attempts is stale: call after the write commits."""
+    versions_bump([attempt_version_key(attempt_id) for attempt_id in attempt_ids])
 
 
 def _attempt_forget_on_change(sender, instance, created: bool = False, **kwargs) -> None:
-    """Dropped now and again after the commit, so a reader of the old row cannot leave it behind.
-
-    A row just inserted has no old version anyone could have cached (it is invisible until commit).
+    """The version moves now and again after the commit (what a reader inside the transaction stored is
+    dropped too). A row just inserted has no old version anyone could have cached (invisible until commit).
     """
     if created:
         return
@@ -401,16 +444,17 @@ def test_results_version(test_id: int) -> str:
     return version or ""
 
 
-def test_results_key(test_id: int, version: str) -> str:
-    return f"{TEST_RESULTS}:{test_id}:{version}"
+def test_results_key(test_id: int, version: str, shape) -> str:
+    return f"{shaped(TEST_RESULTS, shape)}:{test_id}:{version}"
 
 
-def test_results_get_or_build(test_id: int, builder) -> dict:
-    """A test's aggregates (practice.analysis builds them) for its current results version; no Redis: built."""
+def test_results_get_or_build(test_id: int, builder, *, shape) -> dict:
+    """A test's aggregates for its current results version; no Redis: built. practice.analysis builds them
+    and declares their `shape` (a TypedDict, in the key: cerebrum.cache.shaped)."""
     version = test_results_version(test_id)
     if not version:
         return builder()
-    value, _ = get_or_build(test_results_key(test_id, version), builder, timeout=TEST_RESULTS_TIMEOUT)
+    value, _ = get_or_build(test_results_key(test_id, version, shape), builder, timeout=TEST_RESULTS_TIMEOUT)
     return value
 
 
@@ -441,22 +485,23 @@ def dashboard_version_key(user_id: int) -> str:
 
 
 # The data's shape is in the key: a release that changes it never reads the previous release's dicts.
-DASHBOARD_SHAPE = shape_digest(Dashboard)
+DASHBOARD_SHAPED = shaped(DASHBOARD, Dashboard)
 
 
 def dashboard_key(user_id: int) -> str:
-    return f"{DASHBOARD}:{DASHBOARD_SHAPE}:{user_id}"
+    return f"{DASHBOARD_SHAPED}:{user_id}"
 
 
-# Keys of other parts of the dashboard page, as (user id → key) functions registered by higher apps in
-# their AppConfig.ready (practice: the revision line); the page reads them with its data in one MGET.
+# Keys of other parts of the dashboard page, as (user id → list of keys) functions registered by higher
+# apps in their AppConfig.ready (practice: the revision line and its version); the page reads them with
+# its data in one MGET.
 dashboard_page_key_hooks: list = []
 
 
 def dashboard_page_prefetched(user_id: int):
     """A context in which the dashboard page's cached parts come from one Redis round trip."""
     keys = [dashboard_version_key(user_id), page_version_key("courses"), dashboard_key(user_id)]
-    return prefetched([*keys, *(hook(user_id) for hook in dashboard_page_key_hooks)])
+    return prefetched([*keys, *(key for hook in dashboard_page_key_hooks for key in hook(user_id))])
 
 
 def dashboard_version(user_id: int) -> str:

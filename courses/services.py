@@ -465,8 +465,7 @@ def _attempt_insert(
     for field, value in learner.items():
         setattr(attempt, field, value)
     attempt.save()  # an IntegrityError (a racing start of the same learner) is handled by attempt_start
-    # Its exam page is the learner's next request: have the attempt in Redis by then (after the commit).
-    transaction.on_commit(lambda: caches.attempt_remember(attempt))
+    caches.attempt_remember(attempt)  # in Redis after the commit: its exam page is the learner's next request
     event_record(
         event_type="TEST_START",
         name="test_started",

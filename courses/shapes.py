@@ -4,7 +4,7 @@ output serializers are derived from them (`cerebrum.shapes.serializer_for`), so 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class DashboardCourse(TypedDict):
@@ -136,3 +136,46 @@ class Progress(TypedDict):
     recent_results: list[TestHistoryRow]
     trend: list[float]  # percent of each recent result, oldest first
     weakest_topics: list[dict]
+
+
+class PaperHindi(TypedDict):
+    text: str
+    options: dict[str, str]  # "A".."D" → option text, "" where English prevails
+
+
+class PaperQuestion(TypedDict):
+    id: int
+    number: int  # in the paper's order, from 1
+    text: str
+    options: dict[str, str]  # "A".."D" → option text
+    topic: str
+    chapter: str
+    section: str  # "" without sections
+    hi: NotRequired[PaperHindi]  # only on questions with a Hindi translation (courses.hindi)
+
+
+class PaperSection(TypedDict):
+    name: str
+    question_ids: list[int]  # in the paper's order
+    attempt_any: int | None  # "attempt any N of these"; null: every question counts
+
+
+class Paper(TypedDict):
+    """`caches.paper_get`: a test version's questions without answers, one blob for every learner (Redis 6 h + L1)."""
+
+    test_id: int
+    version: int
+    questions: list[PaperQuestion]
+    sections: list[PaperSection]
+
+
+class AnswerKeyEntry(TypedDict):
+    correct: str  # the option letter
+    explanation: str
+    explanation_hi: str
+    topic: str
+    chapter: str
+
+
+# `caches.answer_key_get`: question id (as a string: JSON keys) → its key; read by scoring and result pages.
+AnswerKey = dict[str, AnswerKeyEntry]

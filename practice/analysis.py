@@ -19,7 +19,7 @@ from courses.models import AttemptAnswer, TestAttempt
 from courses.scoring import OPTIONS, sections_in_learner_order
 from practice import ranking
 from practice.models import RankBand
-from practice.shapes import Analysis
+from practice.shapes import Analysis, TestResults
 
 LONGEST = 5
 CONTRAST_LIMIT = 10
@@ -115,12 +115,12 @@ def rank_band_for(percentile) -> dict | None:
     }
 
 
-def test_aggregates(*, test_id: int) -> dict:
+def test_aggregates(*, test_id: int) -> TestResults:
     """Every taker's row, option counts and total seconds per question, and the topper's seconds."""
-    return caches.test_results_get_or_build(test_id, lambda: _aggregates_build(test_id))
+    return caches.test_results_get_or_build(test_id, lambda: _aggregates_build(test_id), shape=TestResults)
 
 
-def _aggregates_build(test_id: int) -> dict:
+def _aggregates_build(test_id: int) -> TestResults:
     attempts = (
         TestAttempt.objects.filter(test_id=test_id, status__in=selectors.FINISHED, score__isnull=False)
         .only("id", "user_id", "free_user_id", "score", "correct_count", "wrong_count", "section_breakdown")

@@ -102,3 +102,43 @@ class Topic(TypedDict):
     accuracy_percent: float
     total: int  # questions seen (not published)
     correct: int  # (not published)
+
+
+class Marks(TypedDict):
+    score: int
+    correct: int
+    wrong: int
+
+
+class Taker(Marks):
+    """One taker as the ranking sees them (`analysis.taker_row`)."""
+
+    attempt_id: int
+    learner: str  # "u<user id>" or "f<free user id>"
+    subjects: dict[str, Marks]  # biology, chemistry, physics
+    sections: dict[str, Marks]  # by section name
+
+
+class QuestionTakers(TypedDict):
+    options: dict[str, int]  # option letter → takers who chose it
+    seconds: int  # every taker's seconds on it
+
+
+class Topper(TypedDict):
+    row: Taker | None
+    seconds: dict[str, int]  # question id → the topper's seconds
+
+
+class TestResults(TypedDict):
+    """`analysis.test_aggregates`: a test's every taker, cached per results version (courses.caches)."""
+
+    rows: list[Taker]
+    questions: dict[str, QuestionTakers]  # by question id
+    topper: Topper
+
+
+class RevisionSummary(TypedDict):
+    """`revision.revision_summary`: the dashboard's revision line (practice.caches, 5 minutes)."""
+
+    due_today: int  # cards due by the end of today (IST)
+    streak_days: int

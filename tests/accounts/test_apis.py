@@ -113,26 +113,6 @@ def test_me_reads_the_profile_in_two_queries_or_fewer_when_cached(api_client, dj
 
 
 @pytest.mark.django_db
-def test_me_with_a_profile_cached_by_a_release_with_fewer_fields_is_200(api_client):
-    # A release that adds a profile field must not serve the previous release's cached dicts (KeyError: 500).
-    from accounts import caches
-
-    user = UserFactory()
-    api_client.force_authenticate(user)
-    api_client.get(ME)
-    old = {
-        key: value for key, value in caches.cache.get(caches.profile_key(user.pk)).items() if key != "phone_verified"
-    }
-    caches.profile_set(user.pk, old)
-
-    response = api_client.get(ME)
-
-    assert response.status_code == 200
-    assert response.json()["phone_verified"] is False
-    assert "phone_verified" in caches.cache.get(caches.profile_key(user.pk))  # stored again in the new shape
-
-
-@pytest.mark.django_db
 def test_me_update_changes_name_and_profile_and_the_next_read_shows_it(api_client, django_capture_on_commit_callbacks):
     # given a learner whose profile is cached
     user = UserFactory()

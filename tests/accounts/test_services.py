@@ -7,12 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import AuthLog, FreeUser, ParentLink, User
 from analytics.models import AnalyticsEvent
 from analytics.services import buffer_flush
@@ -130,7 +129,7 @@ def test_register_never_takes_an_already_linked_leads_attempts():
 
 def test_profile_update_validates_and_invalidates_the_cache(django_capture_on_commit_callbacks):
     user = UserFactory(profile={"grade": "11", "target_year": timezone.now().year + 1, "city": "Kota"})
-    cache.set(f"accounts:profile:{user.pk}", {"stale": True})
+    assert selectors.user_profile_get(user_id=user.pk)["profile"]["city"] == "Kota"  # now cached
 
     with django_capture_on_commit_callbacks(execute=True):
         services.user_profile_update(user=user, grade="12", city="  Jaipur ", name="New Name")
@@ -138,7 +137,7 @@ def test_profile_update_validates_and_invalidates_the_cache(django_capture_on_co
     user.refresh_from_db()
     assert user.profile == {"grade": "12", "target_year": timezone.now().year + 1, "city": "Jaipur"}
     assert user.name == "New Name"
-    assert cache.get(f"accounts:profile:{user.pk}") is None
+    assert selectors.user_profile_get(user_id=user.pk)["profile"] == user.profile
 
 
 @pytest.mark.parametrize(

@@ -109,8 +109,9 @@ def test_after_a_learners_journey_every_key_in_redis_is_registered_and_holds_pla
         services.attempt_answer(attempt=attempt, question_id=question["id"], option="A")
     client.get(reverse("courses:attempt", args=[attempt.pk]))  # the running attempt from Redis
     running = cache.get(caches.attempt_key(attempt.pk))
-    assert running["columns"]["id"] == attempt.pk
-    assert running["related"]["test"]["columns"]["slug"] == test.slug
+    assert running["version"] == cache.get(caches.attempt_version_key(attempt.pk))
+    assert running["data"]["columns"]["id"] == attempt.pk
+    assert running["data"]["related"]["test"]["columns"]["slug"] == test.slug
     services.attempt_submit(attempt=attempt)
     for url in (reverse("courses:attempt_result", args=[attempt.pk]), reverse("courses:leaderboard", args=[test.slug])):
         assert client.get(url).status_code == 200
