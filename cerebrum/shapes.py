@@ -20,6 +20,7 @@ and one class is made per shape (a shape used in two places is one component).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import types
@@ -95,6 +96,7 @@ def _in_order(fields) -> None:
         field._creation_counter = next(_order)
 
 
+@functools.cache  # shapes are module-level types: a key built per request costs no get_type_hints
 def shape_digest(shape: Any) -> str:
     """8 hex characters naming a shape's keys and types (a TypedDict, or a type such as `dict[str, Entry]`),
     nested shapes included: part of the key of cached values of this shape (`cerebrum.cache.shaped`), so a
