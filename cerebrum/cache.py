@@ -34,18 +34,20 @@ from django_redis.compressors.zlib import ZlibCompressor
 from redis.client import Pipeline
 
 from cerebrum.db_router import read_from_primary
+from cerebrum.edge import EDGE_KEYS, edge_purge
 from cerebrum.metrics import record_cache
 from cerebrum.shapes import shape_digest
 
 # The platform's own keys (docs/caching.md): version counters, single-flight locks, the page caches'
-# entries (cerebrum.http_cache) and stored API answers for Idempotency-Key (cerebrum.api_tools).
+# entries (cerebrum.http_cache), stored API answers for Idempotency-Key (cerebrum.api_tools) and the keys
+# of nginx's page copies (cerebrum.edge).
 PAGE_VERSION = "pagever"
 LOCK = "lock"
 PUBLIC_PAGE = "page"
 MEMBER_PAGE = "mpage"
 IDEMPOTENT_ANSWER = "idem"
 IDEMPOTENCY_LOCK = "idem-lock"
-KEYS = (PAGE_VERSION, LOCK, PUBLIC_PAGE, MEMBER_PAGE, IDEMPOTENT_ANSWER, IDEMPOTENCY_LOCK)
+KEYS = (PAGE_VERSION, LOCK, PUBLIC_PAGE, MEMBER_PAGE, IDEMPOTENT_ANSWER, IDEMPOTENCY_LOCK, EDGE_KEYS)
 
 _MISSING = object()
 L1_MAX_SECONDS = 30
@@ -191,8 +193,10 @@ def page_version_key(area: str) -> str:
 
 
 def page_cache_bump(area: str) -> None:
-    """Make every cached page of `area` (an app label) stale; call after a content write commits."""
+    """Make every cached page of `area` (an app label) stale, here and in nginx (cerebrum.edge); call after a
+    content write commits."""
     _version_bump(page_version_key(area))
+    edge_purge()
 
 
 def _version_bump(key: str) -> None:

@@ -42,6 +42,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 
 from cerebrum.cache import _MISSING, MEMBER_PAGE, PUBLIC_PAGE, l1_get, l1_set, page_version_key, shaped
 from cerebrum.db_router import primary_reads
+from cerebrum.edge import VARIANT_COOKIE, edge_key_record, edge_refresh_answer
 from cerebrum.i18n import request_language
 from cerebrum.metrics import record_cache
 
@@ -52,6 +53,9 @@ _UNREPLAYED = {"set-cookie", "date", "x-response-time", "x-sql-queries", "x-cach
 # A member page is stored with this in place of its CSRF token, and served with the request's own.
 _CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _CSRF_MARK = b"__cerebrum_csrf_token__"
+# What a page nginx shares has in place of the token: nginx's SSI writes the requester's own csrftoken cookie
+# (entity-encoded) there on the way out; Django accepts the cookie's unmasked 32-character secret as the token.
+_EDGE_CSRF_SSI = b'<!--# echo var="cookie_csrftoken" encoding="entity" default="" -->'
 
 
 class PageEntry(TypedDict):
@@ -76,6 +80,8 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.headers.get("X-Edge-Refresh") == "1":  # nginx replacing a copy after an edit (cerebrum.edge)
+            return edge_refresh_answer()
         url_name = _cacheable_url_name(request)
         if url_name is None:
             response = self.get_response(request)
@@ -107,22 +113,106 @@ class MemberPageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         rule = _member_rule(request)
-        if rule is None:
-            return self.get_response(request)
-        key, version_keys, seconds = rule
+        response = self.get_response(request) if rule is None else self._page(request, *rule)
+        _variant_cookie_correct(request, response)
+        return response
+
+    def _page(self, request: HttpRequest, key: str, version_keys: list[str], seconds: int) -> HttpResponse:
+        shared = _edge_shareable(request)
+        token = _EDGE_CSRF_SSI if shared else None
         version, entry = _lookup(version_keys, key, in_process=True)
         if entry is not None:
             record_cache(hit=True, cache="page")
-            response = _replay(entry, csrf_token=get_token(request) if entry["csrf"] else None)
+            response = _replay(entry, csrf_token=token or (get_token(request) if entry["csrf"] else None))
             response["X-Cache"] = "HIT"
-            return response
-        record_cache(hit=False, cache="page")
-        with primary_reads():  # as above
-            response = self.get_response(request)
-        if _storable(response):
-            _store(key, response, version, seconds, in_process=True, csrf=True)
+        else:
+            record_cache(hit=False, cache="page")
+            with primary_reads():  # as above
+                response = self.get_response(request)
+            if not _storable(response):
+                return response
+            entry = _store(key, response, version, seconds, in_process=True, csrf=True)
+            if shared:
+                response.content = entry["body"].replace(_CSRF_MARK, token)
             response["X-Cache"] = "MISS"
+        if shared:
+            _edge_share(request, response, seconds)
         return response
+
+
+def page_variant(request: HttpRequest) -> str | None:
+    """The variant of the shared pages this request's session sees (what they differ by): "parent" (the nav
+    has "My children"), "student" (any other signed-in user: staff see the same pages), "guest" (a free-test
+    taker, whose session holds no login: the test page's start form), or None (no session, or one holding
+    neither: the anonymous pages)."""
+    user = request.user
+    if user.is_authenticated:
+        return "parent" if user.is_parent else "student"
+    return "guest" if request.session.get("free_user_id") else None
+
+
+def _variant_cookie_correct(request: HttpRequest, response: HttpResponse) -> None:
+    """Set, change (login, role change) or delete (logout) the variant cookie when it is not the session's."""
+    held, variant = request.COOKIES.get(VARIANT_COOKIE), page_variant(request)
+    if held == variant:
+        return
+    if variant is None:
+        response.delete_cookie(VARIANT_COOKIE, samesite="Lax")
+        return
+    response.set_cookie(
+        VARIANT_COOKIE,
+        variant,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _edge_shareable(request: HttpRequest) -> bool:
+    """This member page may go to nginx's shared copy of its variant: it came through nginx's shared-page
+    location (which puts the requester's own CSRF cookie in with SSI), nginx keys it by the session's real
+    variant and the language Django renders (a forged cookie makes the answer private), and the request holds
+    a valid CSRF cookie for the forms."""
+    return (
+        _edge_key_matches(request, page_variant(request), required=True)
+        and "CSRF_COOKIE" in request.META
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # a new or re-made cookie: this answer sets it
+    )
+
+
+def _edge_key(request: HttpRequest) -> list[str] | None:
+    """[raw URI, language cookie, variant]: the key nginx keeps this response under (X-Edge-Key, sent only by
+    nginx's shared-page location), or None."""
+    header = request.headers.get("X-Edge-Key")
+    parts = header.rsplit("|", 2) if header else []
+    return parts if len(parts) == 3 else None
+
+
+def _edge_key_matches(request: HttpRequest, variant: str | None, *, required: bool) -> bool:
+    """nginx's key holds the cookie values this response was rendered from. A cookie sent twice is the first
+    to nginx and the last to Django: without this, one request could store a page under another's key."""
+    key = _edge_key(request)
+    if key is None:
+        return not required
+    return key[1:] == [request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""), variant]
+
+
+def _edge_share(request: HttpRequest, response: HttpResponse, seconds: int) -> None:
+    # The page carries no token, so the CSRF middleware need not renew the cookie (a Set-Cookie would keep
+    # nginx from storing the page); PublicPageCacheMiddleware keeps this Cache-Control unless a cookie is set.
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+    s_maxage = min(seconds, settings.PUBLIC_CACHE_S_MAXAGE)
+    response["Cache-Control"] = f"public, max-age=0, s-maxage={s_maxage}"
+    response.edge_shared = True
+    _edge_record(request, s_maxage)
+
+
+def _edge_record(request: HttpRequest, s_maxage: int) -> None:
+    key = _edge_key(request)
+    if key is not None:  # through nginx: it may keep this copy, so a content edit must purge it (cerebrum.edge)
+        uri, language, variant = key
+        edge_key_record(uri=uri, language=language, variant=variant, seconds=s_maxage)
 
 
 def _cacheable_url_name(request: HttpRequest) -> str | None:
@@ -142,13 +232,14 @@ def _member_rule(request: HttpRequest) -> tuple[str, list[str], int] | None:
         return None
     if len(get_messages(request)):  # len() does not mark the messages as shown
         return None
-    # The role decides the nav (a parent sees "My children"); nothing else is personal. A visitor with a
-    # session (a free-test taker) gets the visitors' page, which holds nothing of theirs.
-    user = request.user
-    owner = f"role:{user.role}:{int(user.is_staff)}" if user.is_authenticated else "guest"
+    # The variant decides the nav (a parent sees "My children"); what is personal comes from the page-state
+    # JSON. A session that no longer holds anything (expired) is an anonymous visit: not cached here.
+    variant = page_variant(request)
+    if variant is None:
+        return None
     path = f"{request.get_host()}:{request.get_full_path()}:{request_language(request)}"
     return (
-        f"{MEMBER_PAGE_SHAPED}:{path}:{owner}",
+        f"{MEMBER_PAGE_SHAPED}:{path}:{variant}",
         [page_version_key(_area(url_name))],
         settings.MEMBER_CACHE_PAGES[url_name],
     )
@@ -220,10 +311,10 @@ def _store(
     return entry
 
 
-def _replay(entry: PageEntry, *, csrf_token: str | None = None) -> HttpResponse:
+def _replay(entry: PageEntry, *, csrf_token: str | bytes | None = None) -> HttpResponse:
     body = entry["body"]
     if csrf_token is not None:
-        body = body.replace(_CSRF_MARK, csrf_token.encode())
+        body = body.replace(_CSRF_MARK, csrf_token if isinstance(csrf_token, bytes) else csrf_token.encode())
     response = HttpResponse(body)
     for name, value in entry["headers"]:
         response[name] = value
@@ -231,15 +322,23 @@ def _replay(entry: PageEntry, *, csrf_token: str | None = None) -> HttpResponse:
 
 
 def _conditional(request: HttpRequest, response: HttpResponse, outcome: str, seconds: int) -> HttpResponse:
+    s_maxage = min(seconds, settings.PUBLIC_CACHE_S_MAXAGE)
     response["X-Cache"] = outcome
-    response["Cache-Control"] = f"public, max-age=0, s-maxage={min(seconds, settings.PUBLIC_CACHE_S_MAXAGE)}"
+    if _edge_key_matches(request, "anon", required=False):
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={s_maxage}"
+        _edge_record(request, s_maxage)
+    else:  # nginx would keep it under other cookies than it was rendered from
+        response["Cache-Control"] = "private, no-store"
     patch_vary_headers(response, ("Cookie", "Accept-Encoding"))
     return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
 def _mark_private_if_personal(request: HttpRequest, response: HttpResponse) -> None:
     # A view that already made its answer private keeps its own rule (personal JSON: "private, no-cache",
-    # so the client may revalidate with its ETag); anything else personal is never stored at all.
+    # so the client may revalidate with its ETag); a member page made shareable (MemberPageCacheMiddleware)
+    # stays public while nothing below set a cookie on it; anything else personal is never stored at all.
+    if getattr(response, "edge_shared", False) and not response.cookies:
+        return
     if _is_personal(request) and "private" not in response.get("Cache-Control", ""):
         response["Cache-Control"] = "private, no-store"
 

@@ -207,6 +207,30 @@ class DashboardApi(APIView):
         )
 
 
+class PageStateApi(APIView):
+    """What the pages nginx shares cannot say about the learner: the live enrollments by course slug (the
+    course page shows "Enrolled" instead of its form) and the running attempt by test slug (the test page
+    shows "Continue your attempt"). static/js/page_state.js fetches it on those pages with the ETag it
+    holds: 304 after one Redis read and no SQL; the learner's own enrollment or start changes it at once."""
+
+    class OutputSerializer(serializers.Serializer):
+        enrolled = serializers.DictField(
+            child=serializers.IntegerField(), help_text="Course slug → the live enrollment's id (pending, active)."
+        )
+        running = serializers.DictField(
+            child=serializers.IntegerField(), help_text="Test slug → the id of the attempt in progress."
+        )
+
+    @extend_schema(
+        operation_id="page_state_read",
+        parameters=personal_json_schema(OutputSerializer)["parameters"],
+        responses={**personal_json_schema(OutputSerializer)["responses"], **error_responses(401, 429)},
+    )
+    def get(self, request):
+        version, data = selectors.page_state_for_user(user=request.user)
+        return personal_json(request, etag=personal_etag("page-state", request.user.pk, version), build=lambda: data)
+
+
 # --- Notes --------------------------------------------------------------------------------------
 
 

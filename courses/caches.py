@@ -84,6 +84,7 @@ DASHBOARD = "dashboard:v2"  # v2: {"version", "data"}, read only while its versi
 DASHBOARD_VERSION = "dashboard-version"
 TEST_BOARD = "lb:test"
 TOPIC_BOARD = "lb:topic"
+PAGE_STATE = "page-state:v1"
 KEYS = (
     PAPER,
     ANSWER_KEY,
@@ -99,6 +100,7 @@ KEYS = (
     DASHBOARD_VERSION,
     TEST_BOARD,
     TOPIC_BOARD,
+    PAGE_STATE,
 )
 # What the cached pages and content entries show: a save or delete of one of these bumps the courses
 # pages' version (`pagever:courses`, cerebrum.cache) after commit, so a staff edit shows on the next
@@ -534,6 +536,33 @@ def dashboard_get_or_build(user_id: int, builder, *, version: str | None = None)
     if version:
         cache.set(key, {"version": version, "data": data}, DASHBOARD_TIMEOUT)
     return data
+
+
+# --- A learner's page state (the personal bits of the shared pages) ----------------------------------
+# What the pages nginx shares cannot say (enrolled courses, running attempts) changes with exactly the
+# writes that renew the dashboard's version (enrollments and attempts of the learner, by services, the admin
+# or tasks: the receivers above), so it is stored under that version: the same MGET reads both.
+
+
+def page_state_key(user_id: int) -> str:
+    return f"{PAGE_STATE}:{user_id}"
+
+
+def page_state_get_or_build(user_id: int, builder) -> tuple[str, dict]:
+    """(version, data) of the learner's page state: one Redis round trip when current; else builder()'s
+    data, read from the primary and stored with the version ("" and unstored without Redis)."""
+    version_key, content_key, key = dashboard_version_key(user_id), page_version_key("courses"), page_state_key(user_id)
+    found = cache_get_many([version_key, content_key, key])
+    version = _dashboard_version_of(found, version_key, content_key)
+    entry = found.get(key)
+    hit = bool(version) and isinstance(entry, dict) and entry.get("version") == version
+    record_cache(hit=hit)
+    if hit:
+        return version, entry["data"]
+    data = read_from_primary(builder)  # as the dashboard: a replica's fill would outlive the write's version
+    if version:
+        cache.set(key, {"version": version, "data": data}, DASHBOARD_TIMEOUT)
+    return version, data
 
 
 def _dashboard_version_new(key: str) -> str:

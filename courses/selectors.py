@@ -172,14 +172,6 @@ def _may_see_attempt(attempt: TestAttempt, user, free_user_id: int | None) -> bo
     return attempt.user_id is not None and ParentLink.objects.filter(parent=user, student_id=attempt.user_id).exists()
 
 
-def attempt_for_learner(*, test: PracticeTest, user=None, free_user_id: int | None = None) -> TestAttempt | None:
-    """The learner's running attempt of `test`, if any (the test page offers "continue")."""
-    learner = _learner_filter(user, free_user_id)
-    if learner is None:
-        return None
-    return TestAttempt.objects.filter(learner, test=test, status=TestAttempt.Status.IN_PROGRESS).first()
-
-
 def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
     """The paper's questions in this learner's order with their answers (and, once allowed, the key).
 
@@ -455,6 +447,22 @@ def dashboard_version(*, user) -> str:
     return caches.dashboard_version(user.pk)
 
 
+def page_state_for_user(*, user) -> tuple[str, dict]:
+    """(version, {"enrolled": {course slug: enrollment id}, "running": {test slug: attempt id}}): what the
+    shared pages show only to this learner (live enrollments; attempts in progress). Two queries to build,
+    none while cached (courses.caches.page_state_get_or_build)."""
+
+    def build() -> dict:
+        enrolled = Enrollment.objects.filter(user=user, status__in=Enrollment.LIVE_STATUSES)
+        running = TestAttempt.objects.filter(user=user, status=TestAttempt.Status.IN_PROGRESS)
+        return {
+            "enrolled": dict(enrolled.values_list("course__slug", "pk")),
+            "running": dict(running.values_list("test__slug", "pk")),
+        }
+
+    return caches.page_state_get_or_build(user.pk, build)
+
+
 def student_progress(*, student, version: str | None = None) -> Progress:
     """What a parent sees about a linked child: the child's dashboard data without the child's profile."""
     dashboard = dashboard_for_user(user=student, version=version)
@@ -713,14 +721,6 @@ def _visible_to(rows: QuerySet, user) -> QuerySet:
         return rows
     children = ParentLink.objects.filter(parent=user).values("student_id")
     return rows.filter(Q(user=user) | Q(user_id__in=children))
-
-
-def _learner_filter(user, free_user_id: int | None) -> Q | None:
-    if user is not None and user.is_authenticated:
-        return Q(user=user)
-    if free_user_id:
-        return Q(free_user_id=free_user_id)
-    return None
 
 
 def _cursor_encode(created_at: datetime, pk: int) -> str:

@@ -37,6 +37,7 @@ api_urlpatterns: list = [
     path("enrollments", apis.EnrollmentListApi.as_view(), name="enrollment_list"),
     path("enrollments/<int:enrollment_id>", apis.EnrollmentDetailApi.as_view(), name="enrollment_detail"),
     path("dashboard", apis.DashboardApi.as_view(), name="dashboard"),
+    path("me/page-state", apis.PageStateApi.as_view(), name="page_state"),
     path("notes", apis.NoteListApi.as_view(), name="note_list"),
     path("notes/<slug:slug>", apis.NoteDetailApi.as_view(), name="note_detail"),
     path("tests", apis.TestListApi.as_view(), name="test_list"),

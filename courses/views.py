@@ -199,12 +199,10 @@ class TestDetailView(TemplateView):
 
 
 def _test_detail_context(request: HttpRequest, test, free_form: FreeTestForm) -> dict:
-    running = selectors.attempt_for_learner(
-        test=test, user=request.user, free_user_id=request.session.get("free_user_id")
-    )
+    # Nothing of the learner's: the page is shared (cerebrum.http_cache); a running attempt shows through
+    # the page-state JSON, and "Start test" continues it (services.attempt_start).
     return {
         "test": test,
-        "running": running,
         "question_count": len(paper_get(test)["questions"]),
         "free_form": free_form,
     }
@@ -546,17 +544,20 @@ def _section_rows(attempt: TestAttempt) -> list[tuple[str, dict]]:
 # --- Leaderboards ---------------------------------------------------------------------------------
 
 
+# The top lists are shared pages (cerebrum.http_cache): the learner's own rank comes from `rank_url`'s JSON.
+
+
 class TestLeaderboardView(TemplateView):
     template_name = "courses/leaderboard.html"
 
     def get_context_data(self, **kwargs) -> dict:
         test = selectors.test_get(slug=kwargs["slug"])
-        board = selectors.leaderboard_for_test(test=test, user=self.request.user)
         return {
             **super().get_context_data(**kwargs),
-            "board": board,
+            "board": selectors.leaderboard_for_test(test=test),
             "title": _("Leaderboard · %(test)s") % {"test": test.title},
             "test": test,
+            "rank_url": reverse("courses_api:test_rank", args=[test.slug]),
         }
 
 
@@ -564,12 +565,11 @@ class TopicLeaderboardView(TemplateView):
     template_name = "courses/leaderboard.html"
 
     def get_context_data(self, **kwargs) -> dict:
-        board = selectors.leaderboard_for_topic(
-            topic=kwargs["topic"], user=self.request.user, week=self.request.GET.get("week")
-        )
+        board = selectors.leaderboard_for_topic(topic=kwargs["topic"], week=self.request.GET.get("week"))
         topic = kwargs["topic"].replace("-", " ").capitalize()
         title = _("%(topic)s · week %(week)s") % {"topic": topic, "week": board["week"]}
-        return {**super().get_context_data(**kwargs), "board": board, "title": title}
+        rank_url = f"{reverse('courses_api:topic_leaderboard', args=[kwargs['topic']])}?week={board['week']}"
+        return {**super().get_context_data(**kwargs), "board": board, "title": title, "rank_url": rank_url}
 
 
 # --- A parent's view of a child's progress ---------------------------------------------------------

@@ -510,7 +510,9 @@ SLOW_QUERY_MS = int_from_env("SLOW_QUERY_MS", 100)
 BENCH_MODE = env.bool("BENCH_MODE", default=False)  # mounts /bench/bare for the benchmark's ceiling
 SQL_COUNT_HEADER = env.bool("SQL_COUNT_HEADER", default=False)  # X-SQL-Queries on responses (benchmark only)
 
-# Anonymous pages and public API cached by cerebrum.http_cache: URL name -> seconds in Redis.
+# Anonymous pages and public API cached by cerebrum.http_cache: URL name -> seconds in Redis (and, at most
+# PUBLIC_CACHE_S_MAXAGE, in nginx).
+LEADERBOARD_PAGE_SECONDS = 5
 PUBLIC_CACHE_PAGES = {
     "courses:home": 60,
     "courses:catalog": 60,
@@ -518,20 +520,28 @@ PUBLIC_CACHE_PAGES = {
     "courses:notes": 300,
     "courses:note_detail": 300,
     "courses:tests": 60,
+    # Top lists change with every submit: kept briefly, never purged for a submit (docs/caching.md).
+    "courses:leaderboard": LEADERBOARD_PAGE_SECONDS,
+    "courses:topic_leaderboard": LEADERBOARD_PAGE_SECONDS,
     "courses_api:course_list": 60,
     "courses_api:course_detail": 60,
     "courses_api:note_list": 300,
     "courses_api:note_detail": 300,
 }
-# Pages whose HTML is the same for every signed-in learner of a role (and for visitors with a session)
-# except the CSRF token, kept these seconds in Redis + L1: the public pages above without the API
-# (signed-in API answers are marked private and never cached). Personal pages (the dashboard) are not
-# page-cached: they render from their app's cached data (docs/caching.md).
+# Pages whose HTML is the same for every signed-in learner of a page variant (cerebrum.http_cache: student,
+# parent, guest) and for visitors with a session, kept these seconds in Redis + L1 and shared by nginx:
+# the public pages above without the API (signed-in API answers are private), and the test page (its
+# anonymous copy holds the free-test form's CSRF token, so it is not public). What is personal on them comes
+# from the learner's page-state JSON (docs/caching.md); personal pages (the dashboard) are not page-cached.
 MEMBER_CACHE_PAGES = {
-    name: seconds for name, seconds in PUBLIC_CACHE_PAGES.items() if not name.startswith("courses_api:")
+    **{name: seconds for name, seconds in PUBLIC_CACHE_PAGES.items() if not name.startswith("courses_api:")},
+    "courses:test_detail": 60,
 }
 # What nginx or a CDN may keep without asking (browsers always revalidate with the ETag).
 PUBLIC_CACHE_S_MAXAGE = int_from_env("PUBLIC_CACHE_S_MAXAGE", 10)
+# The nginx servers whose page cache a content edit purges (cerebrum.edge), e.g. http://127.0.0.1:8088;
+# empty: none (their copies then live their s-maxage).
+EDGE_PURGE_URLS = env.list("EDGE_PURGE_URLS", default=[])
 
 # The report's index names (idx_chapter_notes_curriculum_grade, idx_analytics_events_utm_source)
 # are longer than Django's portable 30-character limit; PostgreSQL allows 63 and SQLite any.

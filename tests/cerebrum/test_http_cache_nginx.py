@@ -26,6 +26,7 @@ def render(run_dir: Path, **overrides: str) -> str:
         "LISTEN": "127.0.0.1:18088",
         "STATIC_ROOT": str(run_dir / "static"),
         "PROXY_CACHE": "off",
+        "EDGE_REFRESH_FROM": "127.0.0.0/8",
         **overrides,
     }
     return re.sub(r"@@([A-Z_]+)@@", lambda match: values[match.group(1)], TEMPLATE.read_text())

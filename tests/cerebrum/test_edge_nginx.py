@@ -1,0 +1,239 @@
+"""Shared pages from nginx for signed-in learners (issue 17 item 1), through the shipped template with its page
+cache on, in front of a live server on PostgreSQL and Redis: one copy per page variant holds no one's CSRF
+token (nginx's SSI puts each requester's own in), the personal bits come from each learner's own JSON, a
+forged variant cookie poisons nothing, and a content edit is purged from nginx before the next request."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from requests.cookies import remove_cookie_by_name
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from courses import services
+from courses.models import Course, Enrollment
+from tests.cerebrum.admin_forms import admin_form_data
+from tests.factories import (
+    CourseFactory,
+    EnrollmentFactory,
+    ParentFactory,
+    PracticeTestFactory,
+    StaffFactory,
+    UserFactory,
+)
+from tests.nginx_serving import nginx_serving
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed"),
+    pytest.mark.django_db(transaction=True),  # the live server sees the rows; content versions move on commit
+]
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
+SSI = b'<!--# echo var="cookie_csrftoken" encoding="entity" default="" -->'
+
+
+@pytest.fixture
+def nginx(tmp_path, live_server, settings):
+    """The shipped template, page cache on, in front of the live server, purged by Django; yields its URL."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    with nginx_serving(
+        tmp_path,
+        as_root=True,  # nginx's workers would run as nobody and could not write the page cache under tmp_path
+        UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
+        PROXY_CACHE="pages",
+    ) as port:
+        url = f"http://127.0.0.1:{port}"
+        settings.EDGE_PURGE_URLS = [url]
+        yield url
+
+
+class Browser:
+    """One browser through nginx: its cookie jar, signed in as `user` (a real session) or anonymous."""
+
+    def __init__(self, base: str, user=None):
+        self.base, self.http = base, requests.Session()
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            self.http.cookies.set(settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+    def get(self, path: str, **headers: str) -> requests.Response:
+        return self.http.get(f"{self.base}{path}", headers={"Host": "localhost", **headers}, timeout=30)
+
+    def post(self, path: str, data: dict) -> requests.Response:
+        url = f"{self.base}{path}"
+        return self.http.post(url, data=data, headers={"Host": "localhost"}, allow_redirects=False, timeout=30)
+
+    def cookie(self, name: str) -> str | None:
+        return self.http.cookies.get(name)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        remove_cookie_by_name(self.http.cookies, name)
+        self.http.cookies.set(name, value)
+
+
+def cached_files(run_dir: Path) -> list[bytes]:
+    return [path.read_bytes() for path in (run_dir / "cache").rglob("*") if path.is_file()]
+
+
+def test_two_learners_share_one_copy_with_their_own_token_and_their_own_page_state(nginx, tmp_path):
+    # Given two learners: Asha enrolled in the course, Ravi with an attempt running on the test
+    course, test = CourseFactory(), PracticeTestFactory(question_count=2)
+    asha_user, ravi_user = UserFactory(name="Asha Verma"), UserFactory(name="Ravi Kumar")
+    enrollment = EnrollmentFactory(user=asha_user, course=course, status=Enrollment.Status.ACTIVE)
+    attempt = services.attempt_start(test=test, user=ravi_user)
+    asha, ravi = Browser(nginx, asha_user), Browser(nginx, ravi_user)
+    page = reverse("courses:course_detail", args=[course.slug])
+    first_visits = [browser.get(page) for browser in (asha, ravi)]  # Django gives each its variant cookie
+
+    # When each asks for the course, test and leaderboard pages through nginx
+    pages = {}
+    for path in (
+        page,
+        reverse("courses:test_detail", args=[test.slug]),
+        reverse("courses:leaderboard", args=[test.slug]),
+    ):
+        pages[path] = (asha.get(path), ravi.get(path))
+
+    # Then the first visit (no variant cookie yet) was Django's and private, and set the cookies
+    for response in first_visits:
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["X-Proxy-Cache"] == "BYPASS"
+    assert (asha.cookie("cerebrum_view"), ravi.cookie("cerebrum_view")) == ("student", "student")
+    # each page is nginx's one copy: stored from Asha's request, a HIT for Ravi, public for a few seconds
+    for asha_page, ravi_page in pages.values():
+        assert (asha_page.status_code, ravi_page.status_code) == (200, 200)
+        assert (asha_page.headers["X-Proxy-Cache"], ravi_page.headers["X-Proxy-Cache"]) == ("MISS", "HIT")
+        assert asha_page.headers["Cache-Control"].startswith("public, max-age=0, s-maxage=")
+        assert "Set-Cookie" not in asha_page.headers
+        # identical but for each one's own token, which is their own CSRF cookie
+        assert CSRF_INPUT.sub("", asha_page.text) == CSRF_INPUT.sub("", ravi_page.text)
+        assert set(CSRF_INPUT.findall(asha_page.text)) <= {asha.cookie("csrftoken")}
+        assert set(CSRF_INPUT.findall(ravi_page.text)) <= {ravi.cookie("csrftoken")}
+    assert set(CSRF_INPUT.findall(pages[page][1].text)) == {ravi.cookie("csrftoken")}
+    assert "Asha" not in pages[page][1].text
+    board = pages[reverse("courses:leaderboard", args=[test.slug])][1].text
+    assert '<p class="card" id="my-rank" hidden' in board  # filled by page_state.js from Ravi's own rank JSON
+    # nginx's stored copies hold the SSI directive, nobody's token
+    stored = b"".join(cached_files(tmp_path))
+    assert SSI in stored
+    for browser in (asha, ravi):
+        assert browser.cookie("csrftoken").encode() not in stored
+    # each learner's own state comes from their own JSON
+    asha_state, ravi_state = (browser.get("/api/v1/me/page-state") for browser in (asha, ravi))
+    assert asha_state.json() == {"enrolled": {course.slug: enrollment.pk}, "running": {}}
+    assert ravi_state.json() == {"enrolled": {}, "running": {test.slug: attempt.pk}}
+    for response in (asha_state, ravi_state):
+        assert response.headers["Cache-Control"] == "private, no-cache"
+
+    # And a POST with one's own token from the shared page succeeds, with the other's it is refused
+    enroll = reverse("courses:enroll", args=[course.slug])
+    (ravi_token,) = set(CSRF_INPUT.findall(pages[page][1].text))
+    refused = ravi.post(enroll, {"csrfmiddlewaretoken": asha.cookie("csrftoken")})
+    enrolled = ravi.post(enroll, {"csrfmiddlewaretoken": ravi_token})
+    assert refused.status_code == 403
+    assert enrolled.status_code == 302
+    assert Enrollment.objects.filter(user=ravi_user, course=course).exists()
+
+
+def test_a_forged_variant_cookie_is_never_stored_under_that_variant(nginx):
+    # Given a student who claims the parents' variant, and a real parent
+    course = CourseFactory()
+    page = reverse("courses:course_detail", args=[course.slug])
+    forger, parent = Browser(nginx, UserFactory()), Browser(nginx, ParentFactory())
+    forger.get(page)  # a valid session and CSRF cookie
+    parent.get(page)
+    forger.set_cookie("cerebrum_view", "parent")
+
+    # When the forger asks first, then the parent
+    forged = forger.get(page)
+    real = parent.get(page)
+
+    # Then the forger's answer was Django's, private, with the cookie put right; the parent's copy is a
+    # parent's, from Django (nothing was stored for them) and then shared by nginx
+    assert forged.headers["Cache-Control"] == "private, no-store"
+    assert forged.headers["X-Proxy-Cache"] == "MISS"
+    assert forged.cookies["cerebrum_view"] == "student"
+    assert "My children" not in forged.text
+    assert real.headers["X-Proxy-Cache"] == "MISS"
+    assert "My children" in real.text
+    assert parent.get(page).headers["X-Proxy-Cache"] == "HIT"
+
+
+def test_a_content_edit_in_the_admin_shows_on_the_next_request_for_learners_and_visitors(nginx):
+    # Given a course page nginx keeps for two learners (one copy) and for an anonymous visitor
+    course = CourseFactory(name="NEET Foundation 2027")
+    page = reverse("courses:course_detail", args=[course.slug])
+    browsers = [Browser(nginx, UserFactory()), Browser(nginx, UserFactory()), Browser(nginx)]
+    for browser in browsers:
+        browser.get(page)
+        browser.get(page)
+    assert [browser.get(page).headers["X-Proxy-Cache"] for browser in browsers] == ["HIT"] * 3
+
+    # When staff rename the course in the admin (the page's copies would live their s-maxage otherwise)
+    staff = Client()
+    staff.force_login(StaffFactory())
+    change = reverse("admin:courses_course_change", args=[course.pk])
+    saved = staff.post(change, admin_form_data(staff.get(change).content.decode(), name="NEET Achiever 2027"))
+    assert saved.status_code == 302
+
+    # Then the very next request of each gets the new page from Django (nginx's copies had expired), and
+    # the second learner the first one's new copy
+    after = [browser.get(page) for browser in browsers]
+    assert [response.headers["X-Proxy-Cache"] for response in after] == ["EXPIRED", "HIT", "EXPIRED"]
+    assert all("NEET Achiever 2027" in response.text for response in after)
+    assert Course.objects.get(pk=course.pk).name == "NEET Achiever 2027"
+
+
+def test_a_learners_own_enrollment_and_start_show_at_once_in_their_page_state(nginx):
+    # Given a learner holding their page state's ETag, on a shared course page
+    course, test = CourseFactory(), PracticeTestFactory(question_count=2)
+    learner = Browser(nginx, UserFactory())
+    course_page = reverse("courses:course_detail", args=[course.slug])
+    learner.get(course_page)
+    (token,) = set(CSRF_INPUT.findall(learner.get(course_page).text))
+    before = learner.get("/api/v1/me/page-state")
+    assert learner.get("/api/v1/me/page-state", **{"If-None-Match": before.headers["ETag"]}).status_code == 304
+
+    # When they enroll, then start the test, with the shared pages' forms
+    enrolled = learner.post(reverse("courses:enroll", args=[course.slug]), {"csrfmiddlewaretoken": token})
+    after_enroll = learner.get("/api/v1/me/page-state", **{"If-None-Match": before.headers["ETag"]})
+    started = learner.post(reverse("courses:test_start", args=[test.slug]), {"csrfmiddlewaretoken": token})
+    after_start = learner.get("/api/v1/me/page-state", **{"If-None-Match": after_enroll.headers["ETag"]})
+
+    # Then each write shows in their next page state at once
+    enrollment = Enrollment.objects.get(course=course)
+    assert (enrolled.status_code, started.status_code) == (302, 302)
+    assert after_enroll.status_code == 200
+    assert after_enroll.json() == {"enrolled": {course.slug: enrollment.pk}, "running": {}}
+    assert after_start.status_code == 200
+    attempt_id = after_start.json()["running"][test.slug]
+    assert started.headers["Location"] == reverse("courses:attempt", args=[attempt_id])
+
+
+def test_authorization_a_flash_message_or_a_campaign_link_always_reach_django(nginx):
+    # Given a catalog page nginx keeps for visitors
+    learner = UserFactory()
+    catalog = reverse("courses:catalog")
+    visitor = Browser(nginx)
+    visitor.get(catalog)
+    assert visitor.get(catalog).headers["X-Proxy-Cache"] == "HIT"
+    bearer = f"Bearer {RefreshToken.for_user(learner).access_token}"
+
+    # When the page is asked for with Authorization, with a campaign link, with a message waiting
+    with_token = visitor.get(catalog, Authorization=bearer)
+    campaign = visitor.get(f"{catalog}?utm_source=whatsapp")
+    visitor.set_cookie("messages", "x")
+    with_message = visitor.get(catalog)
+
+    # Then nginx passed each to Django and stored none
+    assert with_token.headers["X-Proxy-Cache"] == "BYPASS"
+    assert with_token.headers["Cache-Control"] == "private, no-store"
+    assert campaign.headers["X-Proxy-Cache"] == "BYPASS"
+    assert with_message.headers["X-Proxy-Cache"] == "BYPASS"
