@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TypedDict
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from cerebrum.cache import l1_clear
@@ -124,9 +126,16 @@ def test_submitted_attempt_shows_at_once_on_dashboard_and_leaderboard(client, st
         services.attempt_answer(attempt=attempt, question_id=question["id"], option="A")
     services.attempt_submit(attempt=attempt)
     dashboard = client.get(reverse("courses:dashboard")).content.decode()
+    my_rank = client.get(f"/api/v1/tests/{test.slug}/leaderboard/me").json()
+    # The shared top list is kept LEADERBOARD_PAGE_SECONDS (never dropped for a submit): once that passes,
+    # the board shows the score.
+    assert 0 < cache.ttl(next(iter(cache.keys(f"mpage:*{board_url}*")))) <= settings.LEADERBOARD_PAGE_SECONDS
+    cache.delete_pattern(f"mpage:*{board_url}*")
+    l1_clear()
     board = client.get(board_url).content.decode()
 
     assert "Genetics Sprint" in dashboard
+    assert (my_rank["rank"], my_rank["total"]) == (1, 1)
     assert "Asha Verma" in board
 
 

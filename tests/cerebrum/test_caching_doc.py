@@ -27,6 +27,7 @@ APPS = ("accounts", "analytics", "communications", "courses", "payments", "pract
 # the event buffer (a Redis queue), the health check's ping and the settings.
 CACHE_TOUCHING = {
     "cerebrum/cache.py",
+    "cerebrum/edge.py",
     "cerebrum/http_cache.py",
     "cerebrum/api_tools.py",
     "cerebrum/views.py",

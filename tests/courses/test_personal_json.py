@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from courses import caches, selectors
+from courses import caches, selectors, services
 from courses.models import Enrollment
 from tests.factories import (
     CourseFactory,
@@ -267,6 +267,71 @@ def test_dashboard_costs_the_same_for_1_and_50_enrollments(api_client, django_as
     assert built.json() == hit.json()
     assert built["ETag"] == hit["ETag"]
     assert built.json()["active_enrollment_count"] == enrollments
+
+
+PAGE_STATE = "/api/v1/me/page-state"
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_page_state_costs_the_same_for_1_and_50_rows_and_a_hit_no_sql_and_one_redis_read(
+    sign_in, django_assert_max_num_queries, django_assert_num_queries, redis_round_trips, rows
+):
+    # Given a learner with `rows` live enrollments and attempts running on `rows` tests
+    learner = UserFactory()
+    enrollments = EnrollmentFactory.create_batch(rows, user=learner, status=Enrollment.Status.ACTIVE)
+    attempts = [services.attempt_start(test=PracticeTestFactory(question_count=1), user=learner) for _ in range(rows)]
+    client = sign_in(learner)
+
+    # When they read their page state (built), again (stored), and again with its ETag
+    with django_assert_max_num_queries(4):  # the session's user comes from Redis; the build is two queries
+        built = client.get(PAGE_STATE)
+    redis_round_trips.reset()
+    with django_assert_num_queries(0):
+        hit = client.get(PAGE_STATE)
+    hit_trips = list(redis_round_trips.commands)
+    redis_round_trips.reset()
+    with django_assert_num_queries(0):
+        again = client.get(PAGE_STATE, HTTP_IF_NONE_MATCH=built["ETag"])
+
+    # Then the data is theirs, a hit and a 304 cost no SQL and one Redis read of the endpoint's own (the
+    # version, the content version and the data in one MGET); the rest is what every API request costs,
+    # as for the dashboard: the user copy, the throttle and, with a cookie, the session
+    assert (built.status_code, hit.status_code, again.status_code) == (200, 200, 304)
+    assert (
+        built.json()
+        == hit.json()
+        == {
+            "enrolled": {enrollment.course.slug: enrollment.pk for enrollment in enrollments},
+            "running": {attempt.test.slug: attempt.pk for attempt in attempts},
+        }
+    )
+    assert hit["ETag"] == built["ETag"]
+    for commands in (hit_trips, redis_round_trips.commands):
+        assert len([command for command in commands if ":page-state" in command or "MGET" in command]) == 1, commands
+        assert len(commands) == {"jwt": 3, "session": 4}[sign_in.kind], commands
+
+
+def test_page_state_shows_my_own_enrollment_and_start_at_once(sign_in, django_capture_on_commit_callbacks):
+    # Given a learner holding their page state's ETag
+    learner = UserFactory()
+    client = sign_in(learner)
+    before = client.get(PAGE_STATE)
+    course, test = CourseFactory(), PracticeTestFactory(question_count=1)
+
+    # When they enroll and start a test (the API's POSTs, their after-commit work run)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/api/v1/enrollments", json.dumps({"course": course.slug}), content_type=JSON)
+    enrolled = client.get(PAGE_STATE, HTTP_IF_NONE_MATCH=before["ETag"])
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = client.post(f"/api/v1/tests/{test.slug}/attempts").json()
+    started = client.get(PAGE_STATE, HTTP_IF_NONE_MATCH=enrolled["ETag"])
+
+    # Then each shows in the next conditional read, under a new tag
+    assert before.json() == {"enrolled": {}, "running": {}}
+    assert enrolled.status_code == 200
+    assert list(enrolled.json()["enrolled"]) == [course.slug]
+    assert started.status_code == 200
+    assert started.json()["running"] == {test.slug: attempt["id"]}
 
 
 @pytest.mark.parametrize("header", ["é-tag", "x" * 1001, ""])

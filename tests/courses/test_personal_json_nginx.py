@@ -80,34 +80,43 @@ def test_through_nginx_two_learners_each_get_only_their_own_dashboard_and_rank(n
 
 @pytest.mark.django_db(transaction=True)
 def test_through_nginx_cache_control_per_page_type(nginx):
-    # Given a learner with a session, and an anonymous visitor
+    # Given a learner with a session (and the CSRF and variant cookies their first page set), and a visitor
     learner = UserFactory(name="Asha Verma")
-    cookies = session_cookies(learner)
+    browser = requests.Session()
+    browser.cookies.update(session_cookies(learner))
     host = {"Host": "localhost"}
+    first = browser.get(f"{nginx}/", headers=host, timeout=30)
 
     # When each kind of answer goes through nginx twice
-    def twice(path: str, headers: dict | None = None, cookies: dict | None = None) -> list[requests.Response]:
-        return [
-            requests.get(f"{nginx}{path}", headers={**host, **(headers or {})}, cookies=cookies, timeout=30)
-            for _ in range(2)
-        ]
+    def twice(path: str, headers: dict | None = None, client=requests) -> list[requests.Response]:
+        return [client.get(f"{nginx}{path}", headers={**host, **(headers or {})}, timeout=30) for _ in range(2)]
 
     public = twice("/")
-    signed_in = twice("/", cookies=cookies)
-    dashboard_page = twice("/dashboard/", cookies=cookies)
+    signed_in = twice("/", client=browser)
+    dashboard_page = twice("/dashboard/", client=browser)
     personal_json = twice("/api/v1/dashboard", headers=jwt_headers(learner))
+    page_state = twice("/api/v1/me/page-state", client=browser)
+    api_with_authorization = twice("/api/v1/courses", headers=jwt_headers(learner))
 
-    # Then the anonymous page is shared (nginx keeps it: its second answer is nginx's HIT), a signed-in
-    # page is private and never stored, and personal JSON is private and revalidated every time
-    assert [r.status_code for r in public + signed_in + dashboard_page + personal_json] == [200] * 8
-    assert "public" in public[0].headers["Cache-Control"]
-    assert "s-maxage=" in public[0].headers["Cache-Control"]
-    assert public[1].headers["X-Proxy-Cache"] == "HIT"
-    for response in signed_in + dashboard_page:
+    # Then the anonymous page and the signed-in one are shared (nginx keeps one copy of each: the second
+    # answer is nginx's HIT) once the learner holds their variant cookie (their first page was private);
+    # a personal page is private and never stored, and personal JSON is private and revalidated every time
+    responses = public + signed_in + dashboard_page + personal_json + page_state + api_with_authorization
+    assert [r.status_code for r in responses] == [200] * 12
+    assert (first.headers["Cache-Control"], first.headers["X-Proxy-Cache"]) == ("private, no-store", "BYPASS")
+    for shared in (public, signed_in):
+        assert shared[0].headers["Cache-Control"] == "public, max-age=0, s-maxage=10"
+        assert shared[1].headers["X-Proxy-Cache"] == "HIT"
+    assert "Log out" in signed_in[1].text
+    assert "Log out" not in public[1].text
+    for response in dashboard_page:
         assert response.headers["Cache-Control"] == "private, no-store"
-        assert response.headers["X-Proxy-Cache"] == "BYPASS"
+        assert "X-Proxy-Cache" not in response.headers  # not a shared page: nginx's cache is not even asked
     assert "Asha Verma" in dashboard_page[1].text
-    for response in personal_json:
+    for response in personal_json + page_state:
         assert response.headers["Cache-Control"] == "private, no-cache"
         assert response.headers["X-Proxy-Cache"] == "BYPASS"
     assert personal_json[1].json()["user"]["name"] == "Asha Verma"
+    for response in api_with_authorization:
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["X-Proxy-Cache"] == "BYPASS"

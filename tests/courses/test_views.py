@@ -95,12 +95,14 @@ PAGES = [
     ("notes-chapter", lambda o: reverse("courses:notes_chapter", args=["11", slugify(CHAPTER)]), 1, "Notes"),
     ("note", lambda o: reverse("courses:note_detail", args=[o["note"].slug]), 2, "Practice questions"),
     ("tests", lambda o: reverse("courses:tests"), 1, "NEET Mock Test"),
-    ("test", lambda o: reverse("courses:test_detail", args=[o["test"].slug]), 2, "Continue your attempt"),
+    # the same for every learner (nginx shares it): the running attempt shows through the page-state JSON
+    ("test", lambda o: reverse("courses:test_detail", args=[o["test"].slug]), 1, "Start test"),
     # the attempt row (not yet in Redis: its start did not commit here) and its answers (the store of record)
     ("attempt", lambda o: reverse("courses:attempt", args=[o["running"].pk]), 2, "Submit test"),
     # the attempt, and which of its questions a live or course test also uses (their keys stay private)
     ("result", lambda o: reverse("courses:attempt_result", args=[o["done"].pk]), 2, "Topic breakdown"),
-    ("leaderboard", lambda o: reverse("courses:leaderboard", args=[o["test"].slug]), 3, "Your rank"),
+    # the top list only: "my rank" is filled from the rank JSON (the element waits for it, hidden)
+    ("leaderboard", lambda o: reverse("courses:leaderboard", args=[o["test"].slug]), 3, 'id="my-rank" hidden'),
     # the board's first read (in the test) built it and cached its names
     ("topic-board", lambda o: reverse("courses:topic_leaderboard", args=[slugify(o["topic"])]), 0, "· week 20"),
 ]
