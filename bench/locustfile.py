@@ -123,10 +123,12 @@ def _learner(environment) -> dict:
 
 
 def _sign_in(user) -> None:
-    """Use one of the sessions bench/prepare.py wrote (cookie + CSRF secret, as the browser would hold)."""
+    """Use one of the sessions bench/prepare.py wrote (cookie + CSRF secret, as the browser would hold), with
+    the page variant cookie its first page sets (cerebrum.http_cache: nginx shares pages per variant)."""
     user.me = _learner(user.environment)
     user._csrf = user.me["csrf"]
-    user._headers = {"Cookie": f"sessionid={user.me['sessionid']}; csrftoken={user._csrf}", "X-CSRFToken": user._csrf}
+    cookie = f"sessionid={user.me['sessionid']}; csrftoken={user._csrf}; cerebrum_view=student"
+    user._headers = {"Cookie": cookie, "X-CSRFToken": user._csrf}
 
 
 class CerebrumUser(FastHttpUser):
@@ -136,9 +138,11 @@ class CerebrumUser(FastHttpUser):
     network_timeout = 30.0
 
     exhausted: set
+    etags: dict
 
     def on_start(self) -> None:
         self.exhausted = set()
+        self.etags = {}
         # Redirects are data here (start answers 302 to the exam page). Disabled on the client itself:
         # locust 2.41's allow_redirects=False on FastHttpUser is broken (a misspelt attribute).
         self.client.client.redirect_response_codes = frozenset()
@@ -153,6 +157,16 @@ class CerebrumUser(FastHttpUser):
 
     def page(self, path: str, name: str | None = None):
         return self.client.get(path, headers=self.headers(), name=name or path)
+
+    def personal_json(self, path: str, name: str) -> None:
+        """As static/js/page_state.js on a shared page: the learner's own JSON with the ETag it holds."""
+        held = self.etags.get(path)
+        with self.client.get(
+            path, headers=self.headers(**({"If-None-Match": held} if held else {})), name=name, catch_response=True
+        ) as response:
+            if response.status_code in (200, 304):
+                self.etags[path] = response.headers.get("ETag") or held
+                response.success()
 
     def form_post(self, path: str, data: dict, name: str, **extra):
         body = {"csrfmiddlewaretoken": self._csrf, **data}
@@ -224,6 +238,7 @@ class Student(CerebrumUser):
     @task(2)
     def course(self):
         self.page(f"/courses/{random.choice(DATA['courses'])}/", name="/courses/<slug>/ (signed in)")
+        self.personal_json("/api/v1/me/page-state", name="/api/v1/me/page-state")
 
     @task(3)
     def note(self):
@@ -235,11 +250,15 @@ class Student(CerebrumUser):
 
     @task(2)
     def test_leaderboard(self):
-        self.page(f"/tests/{random.choice(DATA['free_tests'])['slug']}/leaderboard/", name="/tests/<slug>/leaderboard/")
+        slug = random.choice(DATA["free_tests"])["slug"]
+        self.page(f"/tests/{slug}/leaderboard/", name="/tests/<slug>/leaderboard/")
+        self.personal_json(f"/api/v1/tests/{slug}/leaderboard/me", name="/api/v1/tests/<slug>/leaderboard/me")
 
     @task(1)
     def topic_leaderboard(self):
-        self.page(f"/leaderboards/topics/{random.choice(DATA['topics'])}/", name="/leaderboards/topics/<topic>/")
+        topic = random.choice(DATA["topics"])
+        self.page(f"/leaderboards/topics/{topic}/", name="/leaderboards/topics/<topic>/")
+        self.personal_json(f"/api/v1/leaderboards/topics/{topic}", name="/api/v1/leaderboards/topics/<topic>")
 
     @task(1)
     def practice(self):

@@ -95,6 +95,7 @@ export THROTTLE_ANON=1000000/min THROTTLE_USER=1000000/min THROTTLE_AUTH=1000000
 export GUNICORN_MAX_REQUESTS=0
 export BENCH_GUNICORN_PIDFILES="$RUN/gunicorn-*.pid" BENCH_METRICS_URL="http://127.0.0.1:$HTTP_PORT/metrics"
 export BENCH_REDIS_PORT="$REDIS_PORT" BENCH_PROCESSES="$LOCUST_PROCESSES"
+export EDGE_PURGE_URLS="http://127.0.0.1:$HTTP_PORT"  # an edit during a run expires nginx's copies (cerebrum/edge.py)
 mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # --- services -----------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ PROXY_CACHE="${BENCH_PROXY_CACHE:-pages}"
 FULL_LOAD_PROXY_CACHE="${BENCH_FULL_LOAD_PROXY_CACHE:-off}"
 render_nginx() {  # proxy_cache mode (pages|off)
   sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#$ACCESS_LOG#" \
-      -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
+      -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@EDGE_REFRESH_FROM@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
       -e "s#@@UPSTREAM_SERVERS@@#${UPSTREAMS%\\n}#" \
       -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" \
       -e "s#@@PROXY_CACHE@@#$1#g" deploy/nginx.conf.template >"$RUN/nginx.conf"

@@ -1,28 +1,36 @@
-"""HTTP and Redis caching of anonymous pages and public API responses.
+"""HTTP and Redis caching of the shared pages (the same for everyone of a page variant) and public API responses.
 
-Only GET requests with neither a session cookie nor an Authorization header, for URL names listed in
-PUBLIC_CACHE_PAGES, are cached: nothing a visitor receives can depend on who they are, so one
-user's data is never served to another. Authenticated responses are marked `private, no-store`.
+Anonymous (PublicPageCacheMiddleware): GET requests with neither a session cookie nor an Authorization
+header, for URL names listed in PUBLIC_CACHE_PAGES: nothing a visitor receives can depend on who they are,
+so one user's data is never served to another.
+
+Signed-in learners (MemberPageCacheMiddleware, after the auth and message middleware): pages in
+MEMBER_CACHE_PAGES render the same for every session of one page variant (`page_variant`: "student",
+"parent", whose nav has "My children", or "guest", a free-test taker). Nothing personal is in them: the
+CSRF token of the page's forms is put in per request, and what differs by learner (enrolled courses, a
+running attempt, my rank) comes from personal JSON the page fetches (static/js/page_state.js). So one copy
+per variant serves them all, here and in nginx: a response that came through nginx's shared-page location
+(X-Edge-Key: the key nginx stores it under) and whose key holds the session's real variant and language
+is marked `public, max-age=0, s-maxage=N`, carries nginx's SSI directive in place of the token (nginx puts
+each requester's own CSRF cookie in on the way out) and sets no cookie; anything else signed-in is
+`private, no-store`. The non-secret variant cookie (`cerebrum_view`) is set, changed or deleted on any page
+whose session it does not match, so a forged one only changes what its holder sees. A pending flash
+message, a campaign link or an Authorization header always goes to the view. Pages of one learner (the
+dashboard) are never kept here: they render from their app's cached data. docs/caching.md, "nginx's page
+cache", has the whole edge.
 
 Freshness: every cached page carries the version of its content area (`pagever:<area>`, the URL
 namespace without `_api`). The owning app bumps it after a content write commits, through services,
 the admin or a task alike (cerebrum.cache.page_cache_bump, called by courses.caches), so the next
-request rebuilds: a price change shows at once. The TTL bounds everything else.
-Shared caches (nginx, CDN) are allowed PUBLIC_CACHE_S_MAXAGE seconds and browsers revalidate with
-the ETag (304) every time, so they never hold a page longer than that.
+request rebuilds: a price change shows at once; the same bump expires nginx's copies (cerebrum.edge).
+The TTL bounds everything else. Shared caches (nginx, CDN) are allowed PUBLIC_CACHE_S_MAXAGE seconds and
+browsers revalidate with the ETag (304) every time, so they never hold a page longer than that.
 
 One Redis round trip per request: MGET of the area version and the page (or GET of the version
-when the page body is already in the in-process L1).
+when the page body is already in the in-process L1); one more (the edge key) when nginx will keep it.
 
 Every key carries the interface language (the `django_language` cookie only: cerebrum.i18n), and
 responses Vary on Cookie, so an English and a Hindi copy of a page never stand in for each other.
-
-Signed-in learners (MemberPageCacheMiddleware, after the auth and message middleware): pages in
-MEMBER_CACHE_PAGES render the same for every learner of one role — the nav differs by role, and the
-only other personal thing, the CSRF token of the page's forms, is put in per request — so one copy
-per role serves them all; visitors whose session holds no login (free-test takers) share a "guest"
-copy. A pending flash message, a campaign link or an Authorization header always goes to the view.
-Pages of one learner (the dashboard) are never kept here: they render from their app's cached data.
 """
 
 from __future__ import annotations

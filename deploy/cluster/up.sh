@@ -145,7 +145,7 @@ chmod 777 "$NGINX"/{client_body,proxy,fastcgi,uwsgi,scgi,cache}
 # The shipped template, rendered for loopback; a node that hangs is given up on after
 # CLUSTER_PROXY_READ_TIMEOUT seconds (production: 60 s), a refused connect after 1 s.
 sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$NGINX#g" -e "s#@@ACCESS_LOG@@#$NGINX/access.log timed#" \
-    -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
+    -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@EDGE_REFRESH_FROM@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
     -e "s#@@UPSTREAM_SERVERS@@#${UPSTREAMS%\\n}#" -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" \
     -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" -e "s#@@PROXY_CACHE@@#pages#g" \
     -e "s#proxy_connect_timeout 5s;#proxy_connect_timeout 1s;#" \
