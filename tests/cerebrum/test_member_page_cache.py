@@ -157,3 +157,54 @@ def test_a_visitor_without_a_session_is_left_to_the_public_cache():
     with_session.cookies["sessionid"] = session.session_key
 
     assert with_session.get(reverse("courses:catalog"))["X-Cache"] == "MISS"  # no guest copy was made
+
+
+# --- the page variant cookie nginx keys shared pages by (docs/caching.md, "nginx's page cache") ------
+
+
+def test_the_variant_cookie_is_set_at_login_put_right_after_a_role_change_and_deleted_at_logout():
+    # Given a student who logs in with the form
+    user = UserFactory(email="asha@example.com", password="Chloroplast-2027")
+    client = Client()
+    client.post(reverse("accounts:login"), {"username": "asha@example.com", "password": "Chloroplast-2027"})
+    after_login = client.cookies["cerebrum_view"].value
+
+    # When staff make them a parent, and later they log out
+    user.role = User.Role.PARENT
+    user.save(update_fields=["role"])
+    page = client.get(reverse("courses:catalog"))
+    client.post(reverse("accounts:logout"))
+
+    # Then the cookie named their variant, was put right on the next page (which was not shareable), and is gone
+    assert after_login == "student"
+    assert page["Cache-Control"] == "private, no-store"
+    assert page.cookies["cerebrum_view"].value == "parent"
+    assert client.cookies["cerebrum_view"].value == ""  # deleted: expired, empty
+
+
+@pytest.mark.parametrize(
+    ("edge_key", "cookies", "shared"),
+    [
+        ("/courses/||student", {}, True),
+        ("/courses/||parent", {}, False),  # a student whose variant cookie said "parent" to nginx
+        ("/courses/|hi|student", {}, False),  # nginx read another language cookie than Django (sent twice)
+        ("/courses/|hi|student", {"django_language": "hi"}, True),
+    ],
+)
+def test_a_signed_in_page_is_shared_only_under_nginxs_key_for_the_sessions_own_variant(edge_key, cookies, shared):
+    # Given a student whose page came through nginx's shared-page location, which says the key it stores under
+    client = signed_in(UserFactory())
+    client.cookies["cerebrum_view"] = "student"
+    for name, value in cookies.items():
+        client.cookies[name] = value
+
+    # When they ask for the catalog
+    page = client.get(reverse("courses:catalog"), HTTP_X_EDGE_KEY=edge_key)
+
+    # Then only the real variant's (and language's) key gets a shareable page, with nginx's SSI for the token
+    assert page["Cache-Control"] == ("public, max-age=0, s-maxage=10" if shared else "private, no-store")
+    body = page.content.decode()
+    masked_tokens = [token for token in CSRF_INPUT.findall(body) if len(token) == 64]  # Django's own, per request
+    assert ('<!--# echo var="cookie_csrftoken"' in body) is shared
+    assert len(masked_tokens) == (0 if shared else 2)  # the nav's log-out and language forms
+    assert ("csrftoken" in page.cookies) is not shared  # a shared page sets no cookie (nginx would not keep it)
