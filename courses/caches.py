@@ -57,7 +57,7 @@ from courses.models import (
     TestAttempt,
     TestSection,
 )
-from courses.shapes import AnswerKey, Dashboard, Paper
+from courses.shapes import AnswerKey, Dashboard, PageState, Paper
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ DASHBOARD = "dashboard:v2"  # v2: {"version", "data"}, read only while its versi
 DASHBOARD_VERSION = "dashboard-version"
 TEST_BOARD = "lb:test"
 TOPIC_BOARD = "lb:topic"
-PAGE_STATE = "page-state:v1"
+PAGE_STATE = "page-state"
 KEYS = (
     PAPER,
     ANSWER_KEY,
@@ -544,11 +544,14 @@ def dashboard_get_or_build(user_id: int, builder, *, version: str | None = None)
 # or tasks: the receivers above), so it is stored under that version: the same MGET reads both.
 
 
+PAGE_STATE_SHAPED = shaped(PAGE_STATE, PageState)
+
+
 def page_state_key(user_id: int) -> str:
-    return f"{PAGE_STATE}:{user_id}"
+    return f"{PAGE_STATE_SHAPED}:{user_id}"
 
 
-def page_state_get_or_build(user_id: int, builder) -> tuple[str, dict]:
+def page_state_get_or_build(user_id: int, builder) -> tuple[str, PageState]:
     """(version, data) of the learner's page state: one Redis round trip when current; else builder()'s
     data, read from the primary and stored with the version ("" and unstored without Redis)."""
     version_key, content_key, key = dashboard_version_key(user_id), page_version_key("courses"), page_state_key(user_id)

@@ -35,6 +35,7 @@ from courses.shapes import (
     DashboardEnrollment,
     Leaderboard,
     NoteGrade,
+    PageState,
     Progress,
     TestHistoryRow,
     TestRank,
@@ -447,12 +448,12 @@ def dashboard_version(*, user) -> str:
     return caches.dashboard_version(user.pk)
 
 
-def page_state_for_user(*, user) -> tuple[str, dict]:
+def page_state_for_user(*, user) -> tuple[str, PageState]:
     """(version, {"enrolled": {course slug: enrollment id}, "running": {test slug: attempt id}}): what the
     shared pages show only to this learner (live enrollments; attempts in progress). Two queries to build,
     none while cached (courses.caches.page_state_get_or_build)."""
 
-    def build() -> dict:
+    def build() -> PageState:
         enrolled = Enrollment.objects.filter(user=user, status__in=Enrollment.LIVE_STATUSES)
         running = TestAttempt.objects.filter(user=user, status=TestAttempt.Status.IN_PROGRESS)
         return {

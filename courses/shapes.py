@@ -63,6 +63,13 @@ class Dashboard(TypedDict):
     built_at: str  # ISO 8601, when the cached copy was built
 
 
+class PageState(TypedDict):
+    """What the shared pages cannot say about a learner (GET /api/v1/me/page-state)."""
+
+    enrolled: dict[str, int]  # course slug → the live enrollment's id
+    running: dict[str, int]  # test slug → the id of the attempt in progress
+
+
 class NoteRow(TypedDict):
     title: str
     slug: str
