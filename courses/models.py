@@ -278,8 +278,9 @@ class TestAttempt(models.Model):
     paper_version = models.PositiveIntegerField(default=1)
     # Staff-granted extra time, already part of expires_at (AttemptTimeGrant logs each grant).
     extra_seconds = models.PositiveIntegerField(default=0)
-    # This learner's order (empty: the paper's own order): question ids, and per question the
-    # canonical option letters in the order shown as A, B, C, D ({"17": "CADB"}).
+    # This learner's order, fixed at the start: question ids (the paper's order unless the test shuffles;
+    # empty only on attempts started before issue 15, which follow their frozen paper version), and per
+    # question the canonical option letters in the order shown as A, B, C, D ({"17": "CADB"}; shuffled only).
     question_order = models.JSONField(default=list, blank=True)
     option_orders = models.JSONField(default=dict, blank=True)
     # The medium the learner chose at the start ("en" or "hi", courses.hindi.MEDIUMS); the exam page

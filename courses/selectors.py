@@ -208,7 +208,12 @@ def attempt_view(*, attempt: TestAttempt, reveal: bool = False) -> list[dict]:
 
 
 def attempt_paper(attempt: TestAttempt) -> list[dict]:
-    """The attempt's paper version, questions and options in this learner's order, numbered 1..N."""
+    """The attempt's paper version, questions and options in this learner's order, numbered 1..N.
+
+    The order is the attempt's own `question_order`, fixed at its start (docs/exam.md, "Numbering"): the
+    cached paper only supplies each question's text. Attempts started before orders were stored for
+    every test (empty `question_order`) follow their frozen paper version's order.
+    """
     paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
     order = attempt.question_order or []
     if not order:

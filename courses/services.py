@@ -193,7 +193,7 @@ def _attempt_start(*, test: PracticeTest, user, free_user, medium: str) -> TestA
     if running:
         return running
     paper = caches.paper_get(test)
-    order = learner_order(paper=paper, seed=_order_seed(test, learner)) if test.shuffle else ([], {})
+    order = learner_order(paper=paper, seed=_order_seed(test, learner)) if test.shuffle else paper_order(paper)
     return _attempt_insert(
         test=test,
         learner=learner,
@@ -223,6 +223,16 @@ def learner_order(*, paper: dict, seed: str) -> tuple[list[int], dict[str, str]]
         rng.shuffle(letters)
         option_orders[str(question_id)] = "".join(letters)
     return question_ids, option_orders
+
+
+def paper_order(paper: dict) -> tuple[list[int], dict[str, str]]:
+    """(question ids in the paper's order, no option orders): what an attempt of an unshuffled test stores.
+
+    Stored with the attempt, the numbering a learner sees (Q1..QN, the palette, the result) comes from
+    the attempt's row in PostgreSQL on every load, not from the order of whatever paper blob a cache
+    returns (issue 15: a mid-exam reload showed Q1 third; docs/exam.md, "Numbering").
+    """
+    return [question["id"] for question in paper["questions"]], {}
 
 
 def _order_seed(test: PracticeTest, learner: dict) -> str:

@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.utils import timezone
 
-from cerebrum.cache import page_cache_bump
+from cerebrum.cache import l1_clear, page_cache_bump
 from cerebrum.errors import Conflict, DomainError
 from courses import caches, selectors, services
+from courses.exam_screen import exam_screen
 from courses.models import AttemptAnswer, AttemptTimeGrant, PracticeTestQuestion, TestSection
 from courses.models import TestAttempt as Attempt
 from courses.scoring import Marking, max_score, score_answers
@@ -322,6 +324,44 @@ def test_extra_time_keeps_answers_open_past_the_old_deadline():
         assert services.attempt_answers_save(attempt=attempt, answers=[_item(qid, "A", 1)])["saved"] == 1
     with time_machine.travel(attempt.started_at + timedelta(minutes=36)), pytest.raises(Conflict):
         services.attempt_answers_save(attempt=attempt, answers=[_item(qid, "B", 2)])
+
+
+def _paper_cached_as(test, paper: dict) -> None:
+    """Redis and this process's L1 now hold `paper` under the test's version-1 key."""
+    cache.set(caches.paper_key(test.pk, 1), paper, caches.PAPER_TIMEOUT)
+    l1_clear()
+
+
+def test_a_reload_numbers_the_paper_as_the_attempt_started_whatever_order_the_cached_paper_has():
+    # Given a running attempt of an unshuffled test: Q1 answered, Q2 answered and marked, Q3 visited
+    # (issue 15's learner journey, just before its reload)
+    test = PracticeTestFactory(question_count=3)
+    attempt = services.attempt_start(test=test, user=UserFactory())
+    q1, q2, q3 = (item.question_id for item in test.paper_items.order_by("position"))
+    services.attempt_answers_save(
+        attempt=attempt,
+        answers=[_item(q1, "A", 1), _item(q2, "B", 2, marked_for_review=True), _item(q3, "C", 3), _item(q3, "", 4)],
+    )
+
+    # When the cached paper comes back with the same questions in another order (Q1's question third)
+    paper = caches.paper_get(test)
+    reordered = [{**question, "number": n} for n, question in enumerate(reversed(paper["questions"]), start=1)]
+    _paper_cached_as(test, {**paper, "questions": reordered})
+    state = selectors.attempt_state(attempt=Attempt.objects.get(pk=attempt.pk))
+
+    # Then the reload numbers the questions as before, and every acknowledged answer is on its question
+    assert [(q["number"], q["id"]) for q in state["paper"]] == [(1, q1), (2, q2), (3, q3)]
+    palette = exam_screen(state, number=3)["palette"][0]["items"]
+    assert [(item["number"], item["state"]) for item in palette] == [
+        (1, "answered"),
+        (2, "answered_and_marked"),
+        (3, "not_answered"),
+    ]
+    # ... and so do the question-paper view and the result page after the submit
+    assert [row["id"] for row in selectors.attempt_view(attempt=attempt)] == [q1, q2, q3]
+    submitted = services.attempt_submit(attempt=attempt)
+    assert [row["id"] for row in selectors.attempt_view(attempt=submitted, reveal=True)] == [q1, q2, q3]
+    assert submitted.score == 4 - 1
 
 
 def test_a_changed_question_makes_a_new_version_and_running_attempts_keep_theirs():
