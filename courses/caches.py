@@ -667,42 +667,53 @@ def boards_drop(keys: list[str]) -> None:
         logger.warning("could not drop %s boards", len(keys))
 
 
-def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD_TOP) -> dict | None:
-    """The first `top` ids/scores, the user's rank and the board size; None when Redis is unavailable.
+# One round trip: [built?, the first ARGV[1] members with scores (flat), size, ARGV[2]'s score or nil, how
+# many members score more]. Equal scores share a rank (1 + members scoring more, "1, 2, 2, 4", as
+# practice.ranking ranks ties), so a learner's rank does not depend on the order Redis keeps ties in.
+_BOARD_READ = """
+local top = {}
+if tonumber(ARGV[1]) > 0 then
+  top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+end
+local score, above = false, false
+if ARGV[2] ~= '' then
+  score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+  if score then above = redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf') end
+end
+return {redis.call('EXISTS', KEYS[2]), top, redis.call('ZCARD', KEYS[1]), score, above}
+"""
 
-    One round trip when the board is built (its marker is read in the same pipeline). `rebuild()`
-    returns {member: score} from PostgreSQL; it runs when the board was never built or Redis lost it,
-    under a short lock so one process rebuilds while the others wait.
+
+def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD_TOP) -> dict | None:
+    """The first `top` (id, score) pairs, the board size and the user's {"rank", "score"} (or None when
+    they are not on it); None when Redis is unavailable.
+
+    Members with equal scores are listed as Redis keeps them (ZREVRANGE: the member string, descending;
+    `board_order` sorts PostgreSQL's scores the same way) and share a rank: 1 + members scoring more.
+    One round trip when the board is built (its marker is read by the same script). `rebuild()` returns
+    {member: score} from PostgreSQL; it runs when the board was never built or Redis lost it, under a
+    short lock so one process rebuilds while the others wait.
     """
     client = redis_client()
     if client is None:
         return None
+    member = str(user_id) if user_id else ""
     try:
-        results = _board_pipeline(client, key, user_id, top)
-        if not results[0]:
+        built, flat, total, score, above = client.eval(_BOARD_READ, 2, key, f"{key}:built", top, member)
+        if not built:
             _board_rebuild(client, key, rebuild)
-            results = _board_pipeline(client, key, user_id, top)
+            built, flat, total, score, above = client.eval(_BOARD_READ, 2, key, f"{key}:built", top, member)
     except RedisError:
         return None
-    _, members, total, rank, score = results
-    mine = {"rank": rank + 1, "score": int(score)} if user_id and rank is not None else None
-    return {"top": [(int(member), int(points)) for member, points in members], "total": total, "me": mine}
+    pairs = [(int(member), int(float(points))) for member, points in zip(flat[::2], flat[1::2], strict=True)]
+    mine = {"rank": above + 1, "score": int(float(score))} if score is not None else None
+    return {"top": pairs, "total": total, "me": mine}
 
 
-def _board_pipeline(client, key: str, user_id: int | None, top: int) -> list:
-    """[built?, top members with scores, size, the user's 0-based rank or None, their score or None]."""
-    pipe = client.pipeline(transaction=False)
-    pipe.exists(f"{key}:built")
-    if top:
-        pipe.zrevrange(key, 0, top - 1, withscores=True)
-    pipe.zcard(key)
-    if user_id:
-        pipe.zrevrank(key, str(user_id))
-        pipe.zscore(key, str(user_id))
-    results = pipe.execute()
-    if not top:
-        results.insert(1, [])
-    return results if user_id else [*results, None, None]
+def board_order(scores: dict[int, int]) -> list[tuple[int, int]]:
+    """(member, score) pairs in the order board_read lists them: score descending, then the member as a
+    string, descending (Redis' order of equal scores), so a board read from PostgreSQL matches Redis'."""
+    return sorted(scores.items(), key=lambda item: (item[1], str(item[0])), reverse=True)
 
 
 def _board_rebuild(client, key: str, rebuild) -> None:

@@ -692,20 +692,22 @@ def _live_tests_with_hidden_results() -> set[int]:
 
 
 def _board_from_scores(scores: dict[int, int], user_id: int | None) -> dict:
-    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    """caches.board_read's answer computed from PostgreSQL's scores (Redis unavailable): same order, same ranks."""
     mine = None
-    for rank, (member, score) in enumerate(ordered, start=1):
-        if member == user_id:
-            mine = {"rank": rank, "score": score}
-    return {"top": ordered[: caches.LEADERBOARD_TOP], "total": len(ordered), "me": mine}
+    if user_id in scores:
+        score = scores[user_id]
+        mine = {"rank": 1 + sum(1 for other in scores.values() if other > score), "score": score}
+    return {"top": caches.board_order(scores)[: caches.LEADERBOARD_TOP], "total": len(scores), "me": mine}
 
 
 def _board_with_names(board: dict) -> Leaderboard:
+    """The top rows with names and ranks: equal scores share a rank ("1, 2, 2, 4"; the top is a prefix of
+    the board in score order, so each rank is 1 + the rows above it with a higher score)."""
     names = user_names(user_ids=[member for member, _ in board["top"]])
-    top = [
-        {"rank": rank, "user_id": member, "name": names.get(member, "Learner"), "score": score}
-        for rank, (member, score) in enumerate(board["top"], start=1)
-    ]
+    top, rank = [], 0
+    for position, (member, score) in enumerate(board["top"], start=1):
+        rank = rank if top and top[-1]["score"] == score else position
+        top.append({"rank": rank, "user_id": member, "name": names.get(member, "Learner"), "score": score})
     mine = board["me"]
     if mine:
         mine = {**mine, "percentile": _percentile(mine["rank"], board["total"])}
@@ -713,7 +715,7 @@ def _board_with_names(board: dict) -> Leaderboard:
 
 
 def _percentile(rank: int, total: int) -> float:
-    """Share of ranked learners placed at or below this rank (top of the board = 100)."""
+    """Share of ranked learners scoring at most this rank's score (top of the board = 100; ties share it)."""
     return round(100 * (total - rank + 1) / total, 1)
 
 

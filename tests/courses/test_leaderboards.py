@@ -127,6 +127,29 @@ def test_board_served_from_postgres_when_redis_is_unavailable(django_capture_on_
     assert board["me"] == {"rank": 1, "score": 4, "percentile": 100.0}
 
 
+def test_equal_scores_share_a_rank_in_one_order_from_redis_and_from_postgres(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # Given four learners, two of them tied on 3
+    test = PracticeTestFactory(question_count=2)
+    ana, ben, cy, dev = (UserFactory(name=name) for name in ("Ana", "Ben", "Cy", "Dev"))
+    for learner, options in ((ana, "AA"), (ben, "AB"), (cy, "BA"), (dev, "")):  # 8, 3, 3, 0
+        _take(test, learner, options, django_capture_on_commit_callbacks)
+
+    # When the board is read from Redis, and again while Redis is unavailable (PostgreSQL)
+    from_redis = [selectors.leaderboard_for_test(test=test, user=learner) for learner in (ben, cy)]
+    my_rank = selectors.rank_for_test(test=test, user=cy)
+    monkeypatch.setattr(caches, "redis_client", lambda: None)
+    from_postgres = [selectors.leaderboard_for_test(test=test, user=learner) for learner in (ben, cy)]
+
+    # Then the tied learners share rank 2 (1, 2, 2, 4, as practice.ranking ranks ties), everywhere
+    assert [(row["rank"], row["score"]) for row in from_redis[0]["top"]] == [(1, 8), (2, 3), (2, 3), (4, 0)]
+    assert [board["me"] for board in from_redis] == [{"rank": 2, "score": 3, "percentile": 75.0}] * 2
+    assert (my_rank["rank"], my_rank["percentile"]) == (2, 75.0)
+    # ... and both sources list the tie in the same order
+    assert from_postgres == from_redis
+
+
 @pytest.mark.parametrize("week", ["2026-48", "2026-W54", "W48", "2026-Wxx"])
 def test_topic_board_refuses_malformed_week(week):
     with pytest.raises(DomainError) as error:
