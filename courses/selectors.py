@@ -216,8 +216,8 @@ def attempt_paper(attempt: TestAttempt) -> list[dict]:
     """
     paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
     order = attempt.question_order or []
-    if not order:
-        return paper["questions"]
+    if not order or (not attempt.option_orders and [question["id"] for question in paper["questions"]] == order):
+        return paper["questions"]  # already numbered 1..N in this order (every load of an unshuffled attempt)
     by_id = {question["id"]: question for question in paper["questions"]}
     orders = attempt.option_orders or {}
     questions = []
