@@ -598,6 +598,13 @@ def _dashboard_forget_on_user_change(sender, instance, **kwargs) -> None:
 
 
 # --- Leaderboards (Redis sorted sets, report 2.1) ---------------------------------------------
+# A board is trusted while its "built" marker lives. A rebuild reads the board's version (`<board>:version`)
+# before it reads PostgreSQL, and stores its scores and the marker only while that version is still current
+# (one script, so nothing runs between the check and the store). A re-score or a results announcement moves
+# the version after its commit: a rebuild that read the old scores just before that commit stores nothing
+# (deleting the board and its marker after the commit let it store the old, higher scores, marked built,
+# for 24 h or 15 days). Submits write into the board directly: a ZADD that lands while a rebuild reads
+# PostgreSQL is kept by the rebuild's MAX merge.
 
 _ZINCRBY_IF_BUILT = """
 if redis.call('EXISTS', KEYS[2]) == 1 then
@@ -606,6 +613,23 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 return 1
 """
+
+# KEYS: board, its marker, its version, the rebuilt scores (a temporary sorted set).
+# ARGV: the version read before the rebuild's SELECT, the board's TTL, the marker's TTL.
+# Returns 1 when stored, 0 when the version moved meanwhile (the rebuilt scores are dropped).
+_BOARD_STORE_IF_CURRENT = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then
+  redis.call('DEL', KEYS[4])
+  return 0
+end
+redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[1], KEYS[4], 'AGGREGATE', 'MAX')
+redis.call('DEL', KEYS[4])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], 1, 'EX', ARGV[3])
+return 1
+"""
+BOARD_LOCK_SECONDS = 10
+BOARD_WAIT_SECONDS = 3
 
 
 def test_board_key(test_id: int) -> str:
@@ -643,28 +667,32 @@ def leaderboard_record(*, test_id: int, user_id: int, score: int, topic_scores: 
 
 
 def boards_rebuild_later(keys: list[str]) -> None:
-    """Drop the boards' "built" markers: each is rebuilt from PostgreSQL at its next read."""
-    client = redis_client()
-    if client is None or not keys:
-        return
-    try:
-        client.delete(*[f"{key}:built" for key in keys])
-    except RedisError:
-        logger.warning("could not mark %s boards for a rebuild", len(keys))
+    """Scores were added (a live mock's results opened): each board is rebuilt from PostgreSQL at its next
+    read, merged with what it holds. Moves the boards' versions: call after the commit."""
+    _boards_invalidate(keys, scores_too=False)
 
 
 def boards_drop(keys: list[str]) -> None:
-    """Delete boards outright (scores went down after a re-score): rebuilt from PostgreSQL at the next read.
+    """Scores went down (a re-score): each board is emptied and rebuilt from PostgreSQL at its next read.
+    Moves the boards' versions: call after the commit.
 
     boards_rebuild_later is not enough there: a rebuild keeps the higher of Redis' and PostgreSQL's score.
     """
+    _boards_invalidate(keys, scores_too=True)
+
+
+def _boards_invalidate(keys: list[str], *, scores_too: bool) -> None:
     client = redis_client()
     if client is None or not keys:
         return
     try:
-        client.delete(*[name for key in keys for name in (f"{key}:built", key)])
+        pipe = client.pipeline(transaction=True)
+        for key in keys:
+            pipe.set(f"{key}:version", uuid.uuid4().hex, ex=_board_ttl(key))
+            pipe.delete(f"{key}:built", *([key] if scores_too else []))
+        pipe.execute()
     except RedisError:
-        logger.warning("could not drop %s boards", len(keys))
+        logger.warning("could not invalidate %s boards", len(keys))
 
 
 # One round trip: [built?, the first ARGV[1] members with scores (flat), size, ARGV[2]'s score or nil, how
@@ -686,13 +714,15 @@ return {redis.call('EXISTS', KEYS[2]), top, redis.call('ZCARD', KEYS[1]), score,
 
 def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD_TOP) -> dict | None:
     """The first `top` (id, score) pairs, the board size and the user's {"rank", "score"} (or None when
-    they are not on it); None when Redis is unavailable.
+    they are not on it); None when Redis cannot serve it (unavailable, or the board is not built yet: the
+    caller reads PostgreSQL).
 
     Members with equal scores are listed as Redis keeps them (ZREVRANGE: the member string, descending;
     `board_order` sorts PostgreSQL's scores the same way) and share a rank: 1 + members scoring more.
     One round trip when the board is built (its marker is read by the same script). `rebuild()` returns
     {member: score} from PostgreSQL; it runs when the board was never built or Redis lost it, under a
-    short lock so one process rebuilds while the others wait.
+    short lock so one process rebuilds while the others wait; a write that moved the board's version during
+    the rebuild makes the rebuild store nothing.
     """
     client = redis_client()
     if client is None:
@@ -704,6 +734,8 @@ def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD
             _board_rebuild(client, key, rebuild)
             built, flat, total, score, above = client.eval(_BOARD_READ, 2, key, f"{key}:built", top, member)
     except RedisError:
+        return None
+    if not built:  # a write moved the version during the rebuild, or the rebuilder is slow
         return None
     pairs = [(int(member), int(float(points))) for member, points in zip(flat[::2], flat[1::2], strict=True)]
     mine = {"rank": above + 1, "score": int(float(score))} if score is not None else None
@@ -717,9 +749,15 @@ def board_order(scores: dict[int, int]) -> list[tuple[int, int]]:
 
 
 def _board_rebuild(client, key: str, rebuild) -> None:
-    lock = f"lock:{key}"
-    if not client.set(lock, 1, nx=True, ex=10):
-        deadline = time.monotonic() + 3
+    """Rebuild the board from PostgreSQL under the version read first (one round trip with the lock)."""
+    lock, version_key, ttl = f"lock:{key}", f"{key}:version", _board_ttl(key)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(lock, 1, nx=True, ex=BOARD_LOCK_SECONDS)
+    pipe.set(version_key, uuid.uuid4().hex, nx=True, ex=ttl)  # none yet (new, expired): this one
+    pipe.get(version_key)
+    acquired, _, version = pipe.execute()
+    if not acquired:
+        deadline = time.monotonic() + BOARD_WAIT_SECONDS
         while time.monotonic() < deadline and not client.exists(f"{key}:built"):
             time.sleep(0.05)
         return
@@ -727,18 +765,19 @@ def _board_rebuild(client, key: str, rebuild) -> None:
         scores = read_from_primary(rebuild)  # what the board keeps until its TTL: not a lagging replica's
         temp = f"{key}:rebuilding"
         pipe = client.pipeline(transaction=True)
-        pipe.delete(temp)
         if scores:
             pipe.zadd(temp, {str(member): score for member, score in scores.items()})
-            # GT keeps any best score a submit ZADDed while PostgreSQL was being read.
-            pipe.zunionstore(key, {key: 1, temp: 1}, aggregate="MAX")
-            pipe.delete(temp)
-        ttl = TOPIC_BOARD_TTL if key.startswith(f"{TOPIC_BOARD}:") else TEST_BOARD_TTL
-        pipe.expire(key, ttl)
-        pipe.set(f"{key}:built", 1, ex=ttl - MARKER_HEADSTART)
+        # MAX keeps any best score a submit ZADDed while PostgreSQL was being read.
+        pipe.eval(
+            _BOARD_STORE_IF_CURRENT, 4, key, f"{key}:built", version_key, temp, version, ttl, ttl - MARKER_HEADSTART
+        )
         pipe.execute()
     finally:
         client.delete(lock)
+
+
+def _board_ttl(key: str) -> int:
+    return TOPIC_BOARD_TTL if key.startswith(f"{TOPIC_BOARD}:") else TEST_BOARD_TTL
 
 
 # --- Receivers (cache invalidation only), connected once by CoursesConfig.ready ------------------

@@ -140,6 +140,27 @@ def redis_round_trips(monkeypatch):
 
 
 @pytest.fixture
+def racing(django_capture_on_commit_callbacks):
+    """racing(read, write) -> a reader that reads the old row, lets `write` commit (its after-commit
+    invalidation runs), then returns what it read, to be stored."""
+
+    def reader_raced_by(read, write):
+        raced = []
+
+        def read_then_store_late(*args, **kwargs):
+            old = read(*args, **kwargs)
+            if not raced:  # once: the write itself may read through the same function
+                raced.append(True)
+                with django_capture_on_commit_callbacks(execute=True):
+                    write()
+            return old
+
+        return read_then_store_late
+
+    return reader_raced_by
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

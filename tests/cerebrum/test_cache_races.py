@@ -29,27 +29,6 @@ from tests.factories import PracticeTestFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def racing(django_capture_on_commit_callbacks):
-    """racing(read, write) -> a reader that reads the old row, lets `write` commit (its after-commit
-    invalidation runs), then returns what it read, to be stored."""
-
-    def reader_raced_by(read, write):
-        raced = []
-
-        def read_then_store_late(*args, **kwargs):
-            old = read(*args, **kwargs)
-            if not raced:  # once: the write itself may read through the same function
-                raced.append(True)
-                with django_capture_on_commit_callbacks(execute=True):
-                    write()
-            return old
-
-        return read_then_store_late
-
-    return reader_raced_by
-
-
 def test_a_password_change_committed_while_a_request_loads_the_user_still_signs_the_session_out(
     client, monkeypatch, racing
 ):

@@ -9,6 +9,8 @@ from django_redis import get_redis_connection
 from accounts.models import User
 from cerebrum.errors import DomainError
 from courses import caches, selectors, services
+from courses.models import Question
+from courses.rekey import question_rekey
 from tests.factories import FreeUserFactory, PracticeTestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +175,82 @@ def test_boards_expire_and_their_built_marker_expires_first(django_capture_on_co
 
     assert 24 * 3600 - 5 <= board_ttl <= 24 * 3600
     assert marker_ttl == pytest.approx(board_ttl - 60, abs=5)
+
+
+# --- Races: a board rebuilt from rows read just before a write (docs/caching.md, leaderboards) ------------
+
+
+def _board_score(kind: str, test, user) -> int | None:
+    """The user's score on the test's board, or on the board of the test's first topic this week."""
+    if kind == "test":
+        board = selectors.leaderboard_for_test(test=test, user=user)
+    else:
+        board = selectors.leaderboard_for_topic(topic=caches.paper_get(test)["questions"][0]["topic"], user=user)
+    return board["me"] and board["me"]["score"]
+
+
+_SCORES_READ = {"test": "_test_scores", "topic": "_topic_scores"}
+
+
+@pytest.mark.parametrize("kind", ["test", "topic"])
+def test_a_rescore_committed_while_a_board_is_rebuilt_shows_on_the_next_read(
+    kind, django_capture_on_commit_callbacks, monkeypatch, racing
+):
+    # Given Ana's 4 marks on the board's rows, and a rebuild that reads them just before a key change
+    # (A -> B) re-scores her to -1 and commits
+    test = PracticeTestFactory(question_count=1)
+    ana = UserFactory(name="Ana")
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+    question = Question.objects.get(pk=caches.paper_get(test)["questions"][0]["id"])
+    rekey = lambda: question_rekey(question=question, correct_option="B", reason="typo in the key")  # noqa: E731
+    name = _SCORES_READ[kind]
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, name, racing(getattr(selectors, name), rekey))
+        _board_score(kind, test, ana)
+
+    # Then the next read has the new score: the rebuild's old scores were not stored under the new version
+    assert _board_score(kind, test, ana) == -1
+
+
+def test_a_results_announcement_committed_while_a_board_is_rebuilt_shows_on_the_next_read(racing):
+    # boards_rebuild_later (a live mock's results opening) moves the version like a re-score's drop
+    key = caches.test_board_key(4242)
+    scores = {1: 10}
+    announce = lambda: scores.update({2: 30}) or caches.boards_rebuild_later([key])  # noqa: E731
+
+    caches.board_read(key=key, user_id=None, rebuild=racing(lambda: dict(scores), announce))
+
+    assert caches.board_read(key=key, user_id=None, rebuild=lambda: dict(scores))["top"] == [(2, 30), (1, 10)]
+
+
+def test_a_submit_committed_while_the_test_board_is_rebuilt_is_on_the_board(
+    django_capture_on_commit_callbacks, monkeypatch, racing
+):
+    test = PracticeTestFactory(question_count=1)
+    ana, ben = UserFactory(name="Ana"), UserFactory(name="Ben")
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+    submit = lambda: _take(test, ben, "", django_capture_on_commit_callbacks)  # noqa: E731
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, "_test_scores", racing(selectors._test_scores, submit))
+        selectors.leaderboard_for_test(test=test)  # read without Ben, stored after his ZADD
+
+    board = selectors.leaderboard_for_test(test=test, user=ben)
+
+    assert [(row["name"], row["score"]) for row in board["top"]] == [("Ana", 4), ("Ben", 0)]
+    assert board["total"] == 2
+
+
+@pytest.mark.parametrize("kind", ["test", "topic"])
+def test_a_warm_board_is_one_redis_round_trip_and_no_sql(
+    kind, django_capture_on_commit_callbacks, redis_round_trips, django_assert_num_queries
+):
+    test = PracticeTestFactory(question_count=1)
+    ana = UserFactory(name="Ana")
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+    _board_score(kind, test, ana)  # built, with its names
+    redis_round_trips.reset()
+
+    with django_assert_num_queries(0):
+        assert _board_score(kind, test, ana) == 4
+
+    assert redis_round_trips.count == 2, redis_round_trips.commands  # the board's pipeline, the names' MGET
