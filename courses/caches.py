@@ -603,32 +603,55 @@ def _dashboard_forget_on_user_change(sender, instance, **kwargs) -> None:
 # (one script, so nothing runs between the check and the store). A re-score or a results announcement moves
 # the version after its commit: a rebuild that read the old scores just before that commit stores nothing
 # (deleting the board and its marker after the commit let it store the old, higher scores, marked built,
-# for 24 h or 15 days). Submits write into the board directly: a ZADD that lands while a rebuild reads
-# PostgreSQL is kept by the rebuild's MAX merge.
+# for 24 h or 15 days). A submit's ZADD GT into a test board lands in the board itself, and a rebuild's MAX
+# merge keeps it. A topic board holds sums, where a merge cannot tell a submit the rebuild's SELECT counted
+# from one it did not (and a sum can go down): the rebuild replaces the board; while it is not built a
+# submit's increment is skipped (the next rebuild reads it from PostgreSQL), except while a rebuild runs
+# (its lock lives), when it waits in `<board>:pending` by attempt id and the rebuild adds those its SELECT
+# did not count.
 
-_ZINCRBY_IF_BUILT = """
+# KEYS: board, marker, rebuild lock, pending increments. ARGV: points, member, board TTL, attempt id, lock TTL.
+_TOPIC_INCREMENT = """
 if redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
+elseif redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('HSET', KEYS[4], ARGV[4], ARGV[2] .. ':' .. ARGV[1])
+  redis.call('EXPIRE', KEYS[4], ARGV[5])
 end
 return 1
 """
 
-# KEYS: board, its marker, its version, the rebuilt scores (a temporary sorted set).
-# ARGV: the version read before the rebuild's SELECT, the board's TTL, the marker's TTL.
-# Returns 1 when stored, 0 when the version moved meanwhile (the rebuilt scores are dropped).
+# KEYS: board, marker, version, the rebuilt scores (a temporary sorted set), rebuild lock, pending increments.
+# ARGV: the version read before the rebuild's SELECT, the board's TTL, the marker's TTL, the rebuild's lock
+# token, how many pending increments the rebuild looked at, "max" (merge) or "sum" (replace, then add the
+# pending increments), then member, points of those it did not count.
+# Returns 1 when stored; 0 when the version moved or the lock was lost meanwhile (nothing stored: a lost
+# lock may have let an increment be skipped); 2 when more increments are pending than were looked at.
 _BOARD_STORE_IF_CURRENT = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then
+if redis.call('GET', KEYS[3]) ~= ARGV[1] or redis.call('GET', KEYS[5]) ~= ARGV[4] then
   redis.call('DEL', KEYS[4])
   return 0
 end
-redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[1], KEYS[4], 'AGGREGATE', 'MAX')
-redis.call('DEL', KEYS[4])
+if redis.call('HLEN', KEYS[6]) ~= tonumber(ARGV[5]) then
+  return 2
+end
+if ARGV[6] == 'max' then
+  redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[1], KEYS[4], 'AGGREGATE', 'MAX')
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('ZUNIONSTORE', KEYS[1], 1, KEYS[4])
+end
+for i = 7, #ARGV, 2 do
+  redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i])
+end
+redis.call('DEL', KEYS[4], KEYS[6])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], 1, 'EX', ARGV[3])
 return 1
 """
-BOARD_LOCK_SECONDS = 10
+BOARD_LOCK_SECONDS = 30  # a week's topic board over every attempt can take seconds to read
+BOARD_STORE_TRIES = 5
 BOARD_WAIT_SECONDS = 3
 
 
@@ -645,8 +668,10 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def leaderboard_record(*, test_id: int, user_id: int, score: int, topic_scores: dict[str, int], week: str) -> None:
-    """After a submit: best score per test (ZADD GT); topic scores added to this week's boards."""
+def leaderboard_record(
+    *, test_id: int, attempt_id: int, user_id: int, score: int, topic_scores: dict[str, int], week: str
+) -> None:
+    """After a submit commits: best score per test (ZADD GT); topic scores added to this week's boards."""
     client = redis_client()
     if client is None:
         return
@@ -658,9 +683,9 @@ def leaderboard_record(*, test_id: int, user_id: int, score: int, topic_scores: 
         pipe.expire(f"{board}:built", TEST_BOARD_TTL - MARKER_HEADSTART)
         for topic, topic_score in topic_scores.items():
             key = topic_board_key(slugify(topic), week)
-            # Before the first rebuild the board does not exist: the rebuild will count this submit from
-            # PostgreSQL, so incrementing now would count it twice.
-            pipe.eval(_ZINCRBY_IF_BUILT, 2, key, f"{key}:built", topic_score, str(user_id), TOPIC_BOARD_TTL)
+            keys = (key, f"{key}:built", f"lock:{key}", f"{key}:pending")
+            args = (topic_score, str(user_id), TOPIC_BOARD_TTL, attempt_id, BOARD_LOCK_SECONDS)
+            pipe.eval(_TOPIC_INCREMENT, len(keys), *keys, *args)
         pipe.execute()
     except RedisError:
         logger.warning("leaderboards not updated for test %s; they are rebuilt from PostgreSQL", test_id)
@@ -720,9 +745,9 @@ def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD
     Members with equal scores are listed as Redis keeps them (ZREVRANGE: the member string, descending;
     `board_order` sorts PostgreSQL's scores the same way) and share a rank: 1 + members scoring more.
     One round trip when the board is built (its marker is read by the same script). `rebuild()` returns
-    {member: score} from PostgreSQL; it runs when the board was never built or Redis lost it, under a
-    short lock so one process rebuilds while the others wait; a write that moved the board's version during
-    the rebuild makes the rebuild store nothing.
+    ({member: score}, the attempt ids those scores count, or None for a test board) from PostgreSQL; it runs
+    when the board was never built, Redis lost it or a write moved its version, under a short lock so one
+    process rebuilds while the others wait; a rebuild under a moved version stores nothing.
     """
     client = redis_client()
     if client is None:
@@ -750,10 +775,10 @@ def board_order(scores: dict[int, int]) -> list[tuple[int, int]]:
 
 def _board_rebuild(client, key: str, rebuild) -> None:
     """Rebuild the board from PostgreSQL under the version read first (one round trip with the lock)."""
-    lock, version_key, ttl = f"lock:{key}", f"{key}:version", _board_ttl(key)
+    lock, version_key, token = f"lock:{key}", f"{key}:version", uuid.uuid4().hex
     pipe = client.pipeline(transaction=False)
-    pipe.set(lock, 1, nx=True, ex=BOARD_LOCK_SECONDS)
-    pipe.set(version_key, uuid.uuid4().hex, nx=True, ex=ttl)  # none yet (new, expired): this one
+    pipe.set(lock, token, nx=True, ex=BOARD_LOCK_SECONDS)
+    pipe.set(version_key, uuid.uuid4().hex, nx=True, ex=_board_ttl(key))  # none yet (new, expired): this one
     pipe.get(version_key)
     acquired, _, version = pipe.execute()
     if not acquired:
@@ -762,18 +787,34 @@ def _board_rebuild(client, key: str, rebuild) -> None:
             time.sleep(0.05)
         return
     try:
-        scores = read_from_primary(rebuild)  # what the board keeps until its TTL: not a lagging replica's
-        temp = f"{key}:rebuilding"
-        pipe = client.pipeline(transaction=True)
-        if scores:
-            pipe.zadd(temp, {str(member): score for member, score in scores.items()})
-        # MAX keeps any best score a submit ZADDed while PostgreSQL was being read.
-        pipe.eval(
-            _BOARD_STORE_IF_CURRENT, 4, key, f"{key}:built", version_key, temp, version, ttl, ttl - MARKER_HEADSTART
-        )
-        pipe.execute()
+        # What the board keeps until its TTL: read on the primary, not a lagging replica.
+        scores, counted = read_from_primary(rebuild)
+        _board_store(client, key, version=version or b"", token=token, scores=scores, counted=counted)
     finally:
         client.delete(lock)
+
+
+def _board_store(client, key: str, *, version: bytes, token: str, scores: dict, counted: set[int] | None) -> None:
+    temp, ttl = f"{key}:rebuilding", _board_ttl(key)
+    keys = (key, f"{key}:built", f"{key}:version", temp, f"lock:{key}", f"{key}:pending")
+    for tried in range(BOARD_STORE_TRIES):
+        pending = client.hgetall(f"{key}:pending") if counted is not None else {}
+        uncounted = [
+            part
+            for attempt_id, entry in pending.items()
+            if int(attempt_id) not in counted
+            for part in entry.decode().split(":")
+        ]
+        mode = "max" if counted is None else "sum"
+        args = (version, ttl, ttl - MARKER_HEADSTART, token, len(pending), mode, *uncounted)
+        pipe = client.pipeline(transaction=True)
+        if not tried and scores:
+            pipe.zadd(temp, {str(member): score for member, score in scores.items()})
+        # A test board's MAX keeps any best score a submit ZADDed while PostgreSQL was being read.
+        pipe.eval(_BOARD_STORE_IF_CURRENT, len(keys), *keys, *args)
+        if pipe.execute()[-1] != 2:
+            return
+    client.delete(temp)  # submits kept arriving: stored by a later reader's rebuild
 
 
 def _board_ttl(key: str) -> int:

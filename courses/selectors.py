@@ -598,7 +598,7 @@ def leaderboard_for_test(*, test: PracticeTest, user=None) -> Leaderboard:
         # A live mock's board opens with its results (and its submits were not added to Redis before).
         return {"top": [], "total": 0, "me": None, "results_open_at": opens_at}
     board = caches.board_read(
-        key=caches.test_board_key(test.pk), user_id=user_id, rebuild=lambda: _test_scores(test.pk)
+        key=caches.test_board_key(test.pk), user_id=user_id, rebuild=lambda: (_test_scores(test.pk), None)
     )
     if board is None:
         board = _board_from_scores(_test_scores(test.pk), user_id)
@@ -623,7 +623,7 @@ def rank_for_test(*, test: PracticeTest, user) -> TestRank:
     if opens_at is not None:
         return {**empty, "results_open_at": opens_at}
     board = caches.board_read(
-        key=caches.test_board_key(test.pk), user_id=user.pk, rebuild=lambda: _test_scores(test.pk), top=0
+        key=caches.test_board_key(test.pk), user_id=user.pk, rebuild=lambda: (_test_scores(test.pk), None), top=0
     )
     if board is None:
         board = _board_from_scores(_test_scores(test.pk), user.pk)
@@ -641,7 +641,7 @@ def leaderboard_for_topic(*, topic: str, user=None, week: str | None = None) -> 
     key = caches.topic_board_key(topic_slug, week)
     board = caches.board_read(key=key, user_id=user_id, rebuild=lambda: _topic_scores(topic_slug, week))
     if board is None:
-        board = _board_from_scores(_topic_scores(topic_slug, week), user_id)
+        board = _board_from_scores(_topic_scores(topic_slug, week)[0], user_id)
     return {**_board_with_names(board), "topic_slug": topic_slug, "week": week}
 
 
@@ -666,22 +666,25 @@ def _test_scores(test_id: int) -> dict[int, int]:
     return dict(rows)
 
 
-def _topic_scores(topic_slug: str, week: str) -> dict[int, int]:
+def _topic_scores(topic_slug: str, week: str) -> tuple[dict[int, int], set[int]]:
+    """({learner id: the topic's marks summed over the week's finished attempts}, the ids of those attempts)."""
     start = datetime.fromisocalendar(int(week[:4]), int(week[6:]), 1)
     start = timezone.make_aware(start)
     end = start + timedelta(days=7)
     rows = TestAttempt.objects.filter(
         status__in=FINISHED, user__isnull=False, submitted_at__gte=start, submitted_at__lt=end
-    ).values_list("user_id", "topic_breakdown", "test_id")
+    ).values_list("pk", "user_id", "topic_breakdown", "test_id")
     hidden = _live_tests_with_hidden_results()
     scores: dict[int, int] = {}
-    for user_id, breakdown, test_id in rows.iterator(chunk_size=2000):
+    counted: set[int] = set()
+    for attempt_id, user_id, breakdown, test_id in rows.iterator(chunk_size=2000):
         if test_id in hidden:
             continue  # a live mock's topic marks count once its results open
         for topic, row in (breakdown or {}).items():
             if slugify(topic) == topic_slug:
                 scores[user_id] = scores.get(user_id, 0) + row.get("score", 0)
-    return scores
+                counted.add(attempt_id)
+    return scores, counted
 
 
 def _live_tests_with_hidden_results() -> set[int]:

@@ -660,6 +660,7 @@ def _after_submit_commit(attempt: TestAttempt) -> None:
     if attempt.user_id and selectors.results_open_at(attempt.test) is None:
         caches.leaderboard_record(
             test_id=attempt.test_id,
+            attempt_id=attempt.pk,
             user_id=attempt.user_id,
             score=attempt.score,
             topic_scores={topic: row["score"] for topic, row in attempt.topic_breakdown.items()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from django.utils.text import slugify
 from django_redis import get_redis_connection
 
 from accounts.models import User
@@ -218,26 +219,67 @@ def test_a_results_announcement_committed_while_a_board_is_rebuilt_shows_on_the_
     scores = {1: 10}
     announce = lambda: scores.update({2: 30}) or caches.boards_rebuild_later([key])  # noqa: E731
 
-    caches.board_read(key=key, user_id=None, rebuild=racing(lambda: dict(scores), announce))
+    read = lambda: (dict(scores), None)  # noqa: E731
+    caches.board_read(key=key, user_id=None, rebuild=racing(read, announce))
 
-    assert caches.board_read(key=key, user_id=None, rebuild=lambda: dict(scores))["top"] == [(2, 30), (1, 10)]
+    assert caches.board_read(key=key, user_id=None, rebuild=read)["top"] == [(2, 30), (1, 10)]
 
 
-def test_a_submit_committed_while_the_test_board_is_rebuilt_is_on_the_board(
-    django_capture_on_commit_callbacks, monkeypatch, racing
+@pytest.mark.parametrize("kind", ["test", "topic"])
+def test_a_submit_committed_while_a_board_is_rebuilt_is_on_the_board(
+    kind, django_capture_on_commit_callbacks, monkeypatch, racing
 ):
+    # Given a rebuild that reads Ana's 4 marks, then Ben's submit (one wrong answer, -1) commits and reaches
+    # Redis before the rebuild stores what it read
     test = PracticeTestFactory(question_count=1)
     ana, ben = UserFactory(name="Ana"), UserFactory(name="Ben")
     _take(test, ana, "A", django_capture_on_commit_callbacks)
-    submit = lambda: _take(test, ben, "", django_capture_on_commit_callbacks)  # noqa: E731
+    submit = lambda: _take(test, ben, "B", django_capture_on_commit_callbacks)  # noqa: E731
+    name = _SCORES_READ[kind]
     with monkeypatch.context() as patch:
-        patch.setattr(selectors, "_test_scores", racing(selectors._test_scores, submit))
-        selectors.leaderboard_for_test(test=test)  # read without Ben, stored after his ZADD
+        patch.setattr(selectors, name, racing(getattr(selectors, name), submit))
+        _board_score(kind, test, ana)
 
-    board = selectors.leaderboard_for_test(test=test, user=ben)
+    # Then both are on the board, each counted once
+    assert _board_score(kind, test, ben) == -1
+    assert _board_score(kind, test, ana) == 4
 
-    assert [(row["name"], row["score"]) for row in board["top"]] == [("Ana", 4), ("Ben", 0)]
-    assert board["total"] == 2
+
+def test_a_topic_submit_the_rebuild_already_counted_is_not_added_again(django_capture_on_commit_callbacks, monkeypatch):
+    # Given a submit that commits before the rebuild's SELECT but reaches Redis while the rebuild runs
+    test = PracticeTestFactory(question_count=1)
+    ana = UserFactory(name="Ana")
+    topic = caches.paper_get(test)["questions"][0]["topic"]
+    late, read = [], selectors._topic_scores
+
+    def read_then_increment(*args):
+        rows = read(*args)
+        caches.leaderboard_record(**late[0])
+        return rows
+
+    with monkeypatch.context() as patch:
+        patch.setattr(caches, "leaderboard_record", lambda **kwargs: late.append(kwargs))
+        _take(test, ana, "A", django_capture_on_commit_callbacks)  # committed, its increment held back
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, "_topic_scores", read_then_increment)
+        selectors.leaderboard_for_topic(topic=topic)
+
+    assert selectors.leaderboard_for_topic(topic=topic, user=ana)["me"]["score"] == 4
+
+
+def test_a_topic_board_rebuilt_over_its_old_sums_follows_a_sum_that_went_down(django_capture_on_commit_callbacks):
+    # Given Ana's 4 marks on a built topic board, whose marker is then dropped (a live mock's results opened)
+    test = PracticeTestFactory(question_count=1)
+    ana = UserFactory(name="Ana")
+    topic = caches.paper_get(test)["questions"][0]["topic"]
+    _take(test, ana, "A", django_capture_on_commit_callbacks)
+    selectors.leaderboard_for_topic(topic=topic)
+    caches.boards_rebuild_later([caches.topic_board_key(slugify(topic), caches.iso_week(timezone.localdate()))])
+    # When she loses a mark while the board is not built (the increment is left to the rebuild)
+    _take(test, ana, "B", django_capture_on_commit_callbacks)
+
+    # Then the rebuilt sum is 3, not the higher of the old board's 4 and PostgreSQL's 3
+    assert selectors.leaderboard_for_topic(topic=topic, user=ana)["me"]["score"] == 3
 
 
 @pytest.mark.parametrize("kind", ["test", "topic"])

@@ -230,8 +230,11 @@ def test_rank_costs_the_same_for_1_and_50_learners_and_nothing_on_304(
 ):
     # Given a test board with `learners` learners on it, built in Redis
     test = PracticeTestFactory(question_count=1)
-    for _ in range(learners):
-        caches.leaderboard_record(test_id=test.pk, user_id=UserFactory().pk, score=4, topic_scores={}, week="2026-W48")
+    for number in range(learners):
+        user_id = UserFactory().pk
+        caches.leaderboard_record(
+            test_id=test.pk, attempt_id=number, user_id=user_id, score=4, topic_scores={}, week="2026-W48"
+        )
     me = UserFactory()
     api_client.force_authenticate(me)
     api_client.get(rank_url(test))  # builds the board from PostgreSQL once
