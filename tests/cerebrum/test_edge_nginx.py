@@ -237,3 +237,39 @@ def test_authorization_a_flash_message_or_a_campaign_link_always_reach_django(ng
     assert with_token.headers["Cache-Control"] == "private, no-store"
     assert campaign.headers["X-Proxy-Cache"] == "BYPASS"
     assert with_message.headers["X-Proxy-Cache"] == "BYPASS"
+
+
+def test_public_api_json_is_expired_by_an_edit_and_never_stored_under_a_doubled_language_cookie(nginx, settings):
+    # Given the course list JSON that nginx keeps for apps without a session, and an allowed web origin
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    course = CourseFactory(name="NEET Foundation 2027")
+    api = reverse("courses_api:course_list")
+    app = Browser(nginx)
+    app.get(api)
+    assert app.get(api).headers["X-Proxy-Cache"] == "HIT"
+
+    # When staff rename the course, a client sends the language cookie twice (nginx keys the first, Django
+    # reads the last), and a web app on the allowed origin asks
+    admin_rename(course, "NEET Achiever 2027")
+    after_edit = app.get(api)
+    doubled = app.get(api, Cookie="django_language=en-in; django_language=hi")
+    from_origin = app.get(api, Origin="https://app.example.com")
+
+    # Then the edit shows on the very next request, the doubled cookie's answer is private and stored for
+    # no one, and the origin's CORS answer reached Django and is not replayed to a client without one
+    assert after_edit.headers["X-Proxy-Cache"] == "EXPIRED"
+    assert "NEET Achiever 2027" in after_edit.text
+    assert doubled.headers["Cache-Control"] == "private, no-store"
+    assert from_origin.headers["X-Proxy-Cache"] == "BYPASS"
+    assert from_origin.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    plain = app.get(api)
+    assert plain.headers["X-Proxy-Cache"] == "HIT"
+    assert "Access-Control-Allow-Origin" not in plain.headers
+
+
+def admin_rename(course: Course, name: str) -> None:
+    """A content edit through the admin (its save runs the page-version bump and nginx's refresh)."""
+    staff = Client()
+    staff.force_login(StaffFactory())
+    change = reverse("admin:courses_course_change", args=[course.pk])
+    assert staff.post(change, admin_form_data(staff.get(change).content.decode(), name=name)).status_code == 302
