@@ -13,8 +13,9 @@ Debian ngx_cache_purge module (libnginx-mod-http-cache-purge 2.3-4) crashes ngin
 worker on every PURGE (SIGSEGV in ngx_http_file_cache_create_key), so it is not used.
 
 The set holds at most EDGE_KEYS_MAX members (the soonest to expire go first) and drops what has expired at
-each purge; nginx copies beyond it, or a purge that fails (logged, never raised), are still bounded by
-their s-maxage (settings.PUBLIC_CACHE_S_MAXAGE).
+each purge; an edit waits at most PURGE_SECONDS_PER_NGINX for each nginx. nginx copies beyond the set, or
+left by a purge that ran out of time or failed (logged, never raised), are still bounded by their s-maxage
+(settings.PUBLIC_CACHE_S_MAXAGE).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ VARIANT_COOKIE = "cerebrum_view"  # the page variant of a session (cerebrum.http
 EDGE_KEYS = "edge-keys"  # the platform's key (docs/caching.md), registered in cerebrum.cache.KEYS
 EDGE_KEYS_MAX = 5000
 REFRESH_TIMEOUT_SECONDS = 2
+# The most one edit waits for one nginx's refreshes: the set may hold EDGE_KEYS_MAX copies (any visitor can
+# fill it with query strings), about 0.6 ms each on loopback and up to REFRESH_TIMEOUT_SECONDS each from a slow
+# nginx; the copies left then live their s-maxage.
+PURGE_SECONDS_PER_NGINX = 3
 _SEPARATOR = "\x1f"  # in none of a raw URI, a cookie value or a variant name
 
 
@@ -82,10 +87,17 @@ def edge_purge() -> None:
 
 
 def _purge_on(http: requests.Session, base: str, copies: list[list[str]]) -> None:
-    for uri, language, variant in copies:
+    deadline = time.monotonic() + PURGE_SECONDS_PER_NGINX
+    for done, (uri, language, variant) in enumerate(copies):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            logger.warning(
+                "refresh on %s stopped: %d of %d copies live their s-maxage", base, len(copies) - done, len(copies)
+            )
+            return
         headers = {"X-Edge-Refresh": "1", **_key_cookies(language, variant)}
         try:
-            http.get(f"{base}{uri}", headers=headers, allow_redirects=False, timeout=REFRESH_TIMEOUT_SECONDS)
+            http.get(f"{base}{uri}", headers=headers, allow_redirects=False, timeout=min(REFRESH_TIMEOUT_SECONDS, left))
         except requests.RequestException:
             logger.warning("refresh on %s failed: its copies live their s-maxage", base, exc_info=True)
             return  # that nginx is unreachable: the others still get theirs
