@@ -273,3 +273,32 @@ def admin_rename(course: Course, name: str) -> None:
     staff.force_login(StaffFactory())
     change = reverse("admin:courses_course_change", args=[course.pk])
     assert staff.post(change, admin_form_data(staff.get(change).content.decode(), name=name)).status_code == 302
+
+
+def test_a_learner_holding_two_csrf_cookies_gets_forms_that_post(nginx):
+    # Given a course page nginx keeps for students, and a learner whose browser holds two csrftoken cookies (a
+    # parent domain's first: nginx's SSI would put that one in, Django checks the last)
+    course = CourseFactory()
+    page = reverse("courses:course_detail", args=[course.slug])
+    other = Browser(nginx, UserFactory())
+    other.get(page)
+    assert other.get(page).headers["X-Proxy-Cache"] == "MISS"
+    learner = Browser(nginx, UserFactory())
+    learner.get(page)  # a session, its variant and CSRF cookies
+    cookies = f"csrftoken={'A' * 32}; " + "; ".join(f"{name}={value}" for name, value in learner.http.cookies.items())
+
+    # When the learner asks for the page and posts its enroll form
+    answer = learner.get(page, Cookie=cookies)
+    (token,) = set(CSRF_INPUT.findall(answer.text))
+    enroll = requests.post(
+        f"{nginx}{reverse('courses:enroll', args=[course.slug])}",
+        data={"csrfmiddlewaretoken": token},
+        headers={"Host": "localhost", "Cookie": cookies},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    # Then nginx passed the page by to Django, which put its own token in and kept it private, and it posts
+    assert answer.headers["X-Proxy-Cache"] == "BYPASS"
+    assert answer.headers["Cache-Control"] == "private, no-store"
+    assert enroll.status_code == 302
