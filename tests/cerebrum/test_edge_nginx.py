@@ -167,14 +167,23 @@ def test_a_forged_variant_cookie_is_never_stored_under_that_variant(nginx):
 
 
 def test_a_content_edit_in_the_admin_shows_on_the_next_request_for_learners_and_visitors(nginx):
-    # Given a course page nginx keeps for two learners (one copy) and for an anonymous visitor
+    # Given a course page nginx keeps for two learners (one copy), an anonymous visitor and a parent, and for
+    # a learner, a visitor and a parent in Hindi
     course = CourseFactory(name="NEET Foundation 2027")
     page = reverse("courses:course_detail", args=[course.slug])
-    browsers = [Browser(nginx, UserFactory()), Browser(nginx, UserFactory()), Browser(nginx)]
-    for browser in browsers:
+    browsers = [
+        Browser(nginx, UserFactory()),
+        Browser(nginx, UserFactory()),
+        Browser(nginx),
+        Browser(nginx, ParentFactory()),
+    ]
+    in_hindi = [Browser(nginx, UserFactory()), Browser(nginx), Browser(nginx, ParentFactory())]
+    for browser in in_hindi:
+        browser.set_cookie("django_language", "hi")
+    for browser in browsers + in_hindi:
         browser.get(page)
         browser.get(page)
-    assert [browser.get(page).headers["X-Proxy-Cache"] for browser in browsers] == ["HIT"] * 3
+    assert [browser.get(page).headers["X-Proxy-Cache"] for browser in browsers + in_hindi] == ["HIT"] * 7
 
     # When staff rename the course in the admin (the page's copies would live their s-maxage otherwise)
     staff = Client()
@@ -185,9 +194,10 @@ def test_a_content_edit_in_the_admin_shows_on_the_next_request_for_learners_and_
 
     # Then the very next request of each gets the new page from Django (nginx's copies had expired), and
     # the second learner the first one's new copy
-    after = [browser.get(page) for browser in browsers]
-    assert [response.headers["X-Proxy-Cache"] for response in after] == ["EXPIRED", "HIT", "EXPIRED"]
+    after = [browser.get(page) for browser in browsers + in_hindi]
+    assert [response.headers["X-Proxy-Cache"] for response in after] == ["EXPIRED", "HIT"] + ["EXPIRED"] * 5
     assert all("NEET Achiever 2027" in response.text for response in after)
+    assert [response.headers["Content-Language"] for response in after] == ["en-in"] * 4 + ["hi"] * 3
     assert Course.objects.get(pk=course.pk).name == "NEET Achiever 2027"
 
 
