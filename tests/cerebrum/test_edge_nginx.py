@@ -5,8 +5,11 @@ forged variant cookie poisons nothing, and a content edit is purged from nginx b
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,12 +44,19 @@ SSI = b'<!--# echo var="cookie_csrftoken" encoding="entity" default="" -->'
 @pytest.fixture
 def nginx(tmp_path, live_server, settings):
     """The shipped template, page cache on, in front of the live server, purged by Django; yields its URL."""
+    with edge_nginx(tmp_path, live_server, settings) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def edge_nginx(tmp_path, live_server, settings, **overrides: str) -> Iterator[str]:
     settings.TRUSTED_PROXY_COUNT = 1
     with nginx_serving(
         tmp_path,
         as_root=True,  # nginx's workers would run as nobody and could not write the page cache under tmp_path
         UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
         PROXY_CACHE="pages",
+        **overrides,
     ) as port:
         url = f"http://127.0.0.1:{port}"
         settings.EDGE_PURGE_URLS = [url]
@@ -312,3 +322,40 @@ def test_a_learner_holding_two_csrf_cookies_gets_forms_that_post(nginx):
     assert answer.headers["X-Proxy-Cache"] == "BYPASS"
     assert answer.headers["Cache-Control"] == "private, no-store"
     assert enroll.status_code == 302
+
+
+def test_a_clients_own_edge_headers_neither_refresh_a_copy_nor_poison_one(tmp_path, live_server, settings):
+    # Given nginx that takes refreshes from 192.0.2.1 and loopback's 127.0.0.1 only, keeping the catalog
+    CourseFactory()
+    catalog = reverse("courses:catalog")
+    with edge_nginx(tmp_path, live_server, settings, EDGE_REFRESH_FROM="192.0.2.1/32") as url:
+        visitor = Browser(url)
+        visitor.get(catalog)
+        assert visitor.get(catalog).headers["X-Proxy-Cache"] == "HIT"
+
+        # When a client on 127.0.0.2 asks for a refresh, and another claims nginx keyed its doubled language
+        # cookie's Hindi page under Hindi
+        refresh = get_from("127.0.0.2", url, catalog, {"X-Edge-Refresh": "1"})
+        forged = visitor.get(
+            f"{catalog}?forged=1",
+            Cookie="django_language=en-in; django_language=hi",
+            **{"X-Edge-Key": f"{catalog}?forged=1|hi|anon"},
+        )
+
+        # Then the copy was served, not refreshed, and Django saw nginx's own key: private, stored for no one
+        assert refresh.getheader("X-Proxy-Cache") == "HIT"
+        assert refresh.getheader("Content-Length") != "0"
+        assert visitor.get(catalog).headers["X-Proxy-Cache"] == "HIT"
+        assert forged.headers["Cache-Control"] == "private, no-store"
+        assert visitor.get(f"{catalog}?forged=1").headers["Content-Language"] == "en-in"
+
+
+def get_from(source: str, base: str, path: str, headers: dict) -> http.client.HTTPResponse:
+    """A GET sent from the local address `source` (a client that is not loopback's 127.0.0.1)."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source, 0))
+    connection.request("GET", path, headers={"Host": "localhost", **headers})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
