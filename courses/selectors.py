@@ -370,7 +370,8 @@ def _questions_kept_secret(test: PracticeTest, key: dict) -> set[str]:
     hidden here, or taking the free test would hand out the other test's key."""
     if test.scheduled_start is not None or (test.course_id and not test.is_free) or not key:
         return set()
-    return {qid for qid in key if int(qid) in protected_question_ids()}
+    protected = protected_question_ids()  # once: each call is a Redis round trip (was one per question)
+    return {qid for qid in key if int(qid) in protected}
 
 
 def protected_question_ids() -> frozenset[int]:

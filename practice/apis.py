@@ -63,10 +63,19 @@ class PracticeQuestionSerializer(serializers.Serializer):
     explanation = serializers.SerializerMethodField()
 
     def get_correct_option(self, question) -> str | None:
-        return None if question.pk in course_selectors.protected_question_ids() else question.correct_option
+        return None if question.pk in _protected(self) else question.correct_option
 
     def get_explanation(self, question) -> str | None:
-        return None if question.pk in course_selectors.protected_question_ids() else question.explanation
+        return None if question.pk in _protected(self) else question.explanation
+
+
+def _protected(serializer: serializers.Serializer) -> frozenset[int]:
+    """The secret questions' ids, read once per response: the root's context is shared by every row and
+    nested serializer, and each read is a Redis round trip (two a row before)."""
+    context = serializer.context
+    if "protected_question_ids" not in context:
+        context["protected_question_ids"] = course_selectors.protected_question_ids()
+    return context["protected_question_ids"]
 
 
 class BookmarkSerializer(serializers.Serializer):
@@ -86,7 +95,7 @@ class MistakeSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_correct_option(self, entry) -> str | None:
-        return None if entry.question_id in course_selectors.protected_question_ids() else entry.correct_option
+        return None if entry.question_id in _protected(self) else entry.correct_option
 
 
 class BookmarkListApi(APIView):

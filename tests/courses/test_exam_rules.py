@@ -273,6 +273,32 @@ def test_a_free_tests_result_hides_the_key_of_a_question_a_live_mock_shares(djan
     assert [row.get("correct") for qid, row in rows.items() if qid != shared] == ["A"]
 
 
+def test_a_results_secret_questions_are_read_once_not_once_per_question(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # A 20-question free test's result read the live mocks' question ids (a Redis round trip each) once per
+    # question: 9.8 % of the gunicorn workers' time in the held bench's profile (2026-11-29)
+    free = PracticeTestFactory(question_count=20)
+    done = services.attempt_submit(attempt=services.attempt_start(test=free, user=UserFactory()))
+    reads = _counted(monkeypatch, caches, "protected_question_ids_get_or_load")
+
+    selectors.attempt_view(attempt=done, reveal=True)
+
+    assert reads == [1]
+
+
+def _counted(monkeypatch, module, name: str) -> list[int]:
+    """[calls so far] of module.name, which still runs."""
+    calls, real = [0], getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
 def test_the_notes_page_shows_no_live_mock_question(client):
     note = ChapterNoteFactory(chapter="Cell: The Unit of Life", grade="11")
     live = _live()

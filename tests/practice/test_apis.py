@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from courses import caches as course_caches
 from courses.models import PracticeTestQuestion
 from practice.models import ReviewCard
 from tests.factories import CourseFactory, ParentLinkFactory, PracticeTestFactory, QuestionFactory, UserFactory
@@ -202,3 +203,21 @@ def test_a_protected_question_cannot_be_bookmarked_by_its_id(api_client, db, pro
     assert response.status_code == 404
     assert client.get("/api/v1/me/bookmarks").json()["results"] == []
     assert client.get("/api/v1/me/revision").json()["due"] == []
+
+
+def test_bookmarks_read_the_secret_questions_once_per_page_not_twice_a_row(api_client, monkeypatch):
+    # Each row's correct_option and explanation read the live mocks' question ids (a Redis round trip): 2 a row
+    learner = UserFactory()
+    client = as_user(api_client, learner)
+    for question in QuestionFactory.create_batch(10):
+        assert client.post("/api/v1/me/bookmarks", {"question_id": question.pk}, format="json").status_code == 201
+    reads, real = [], course_caches.protected_question_ids_get_or_load
+    monkeypatch.setattr(
+        course_caches, "protected_question_ids_get_or_load", lambda loader: reads.append(1) or real(loader)
+    )
+
+    rows = client.get("/api/v1/me/bookmarks").json()["results"]
+
+    assert len(rows) == 10
+    assert all(row["question"]["correct_option"] for row in rows)
+    assert len(reads) == 1
