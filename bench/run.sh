@@ -232,7 +232,14 @@ want steady && locust_phase steady "$STEADY_USERS" "$STEADY_SPAWN" "$STEADY_SECO
 
 if want held; then
   # The steady run at STEADY_USERS is the first probe; then halve the gap between held and not held.
-  [ -f "$RUN/steady-phase.json" ] && cp "$RUN/steady-phase.json" "$RUN/held-$STEADY_USERS-phase.json"
+  if [ -f "$RUN/steady-phase.json" ]; then
+    cp "$RUN/steady-phase.json" "$RUN/held-$STEADY_USERS-phase.json"
+  else
+    # Without the steady phase before it, the first probe would meet cold caches, cold workers and an
+    # unbuilt dashboard for every learner (its p95 seconds, not milliseconds): warm up first, unmeasured.
+    warm=$(( STEADY_USERS < 1000 ? STEADY_USERS : 1000 ))
+    locust_phase warmup "$warm" "$STEADY_SPAWN" 30 "$(( (warm + STEADY_SPAWN - 1) / STEADY_SPAWN ))" Student Visitor FreeVisitor
+  fi
   for (( probe = 0; probe < HELD_PROBES; probe++ )); do
     users=$("$PY" bench/report.py held-next "$RUN" "$STEADY_USERS")
     [ -z "$users" ] && break
