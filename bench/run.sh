@@ -244,7 +244,7 @@ if want held; then
     users=$("$PY" bench/report.py held-next "$RUN" "$STEADY_USERS")
     [ -z "$users" ] && break
     locust_phase "held-$users" "$users" "$STEADY_SPAWN" "$HELD_SECONDS" \
-      "$(( (users + STEADY_SPAWN - 1) / STEADY_SPAWN + SETTLE_SECONDS / 2 ))" Student Visitor FreeVisitor
+      "$(( (users + STEADY_SPAWN - 1) / STEADY_SPAWN + SETTLE_SECONDS ))" Student Visitor FreeVisitor
   done
   log "held: $("$PY" bench/report.py held "$RUN" "$STEADY_USERS")"
 fi
