@@ -44,3 +44,19 @@ def nginx_serving(run_dir: Path, *, as_root: bool = False, **overrides: str) -> 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def nginx_in_front(
+    run_dir: Path, live_server, settings, *, page_cache: bool = True, host: str = "127.0.0.1", **overrides: str
+) -> Iterator[str]:
+    """The shipped template in front of the live server, as deployed: the app trusts nginx's address
+    (TRUSTED_PROXY_COUNT=1); with `page_cache`, nginx keeps pages ("pages", its workers as root to write the
+    cache under run_dir) and Django expires its copies after an edit (EDGE_PURGE_URLS). Yields the base URL."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    upstream = f"        server {live_server.url.removeprefix('http://')} max_fails=0;"
+    cache = {"PROXY_CACHE": "pages"} if page_cache else {}
+    with nginx_serving(run_dir, as_root=page_cache, UPSTREAM_SERVERS=upstream, **cache, **overrides) as port:
+        if page_cache:
+            settings.EDGE_PURGE_URLS = [f"http://127.0.0.1:{port}"]
+        yield f"http://{host}:{port}"

@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from tests.factories import UserFactory
-from tests.nginx_serving import nginx_serving
+from tests.nginx_serving import nginx_in_front
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 PASSWORD = "s3cret-Pass!"
@@ -24,14 +24,15 @@ PASSWORD = "s3cret-Pass!"
 @pytest.fixture
 def nginx(tmp_path, live_server, settings):
     """The shipped template in front of the live server; yields its port."""
-    settings.TRUSTED_PROXY_COUNT = 1
-    with nginx_serving(
+    with nginx_in_front(
         tmp_path,
-        UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
+        live_server,
+        settings,
+        page_cache=False,
         UNLIMITED_CIDR="127.0.0.1/32",  # nginx's own rate limits are tested elsewhere; these clients are not exempt
         AUTH_RATE="600r/m",
-    ) as port:
-        yield port
+    ) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def _token(port: int, source: str, username: str, password: str, *, spoofed: str = "") -> int:

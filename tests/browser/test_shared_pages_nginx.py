@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from courses.models import Enrollment, TestAttempt
 from tests.factories import CourseFactory, PracticeTestFactory, UserFactory
-from tests.nginx_serving import nginx_serving
+from tests.nginx_serving import nginx_in_front
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed"),
@@ -24,15 +24,9 @@ PASSWORD = "Chloroplast-2027"
 
 @pytest.fixture
 def nginx_url(tmp_path, live_server, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
-    with nginx_serving(
-        tmp_path,
-        as_root=True,  # nginx's workers would run as nobody and could not write the page cache under tmp_path
-        UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
-        PROXY_CACHE="pages",
-        STATIC_ROOT=str(Path(__file__).resolve().parents[2] / "static"),  # page_state.js as nginx serves it
-    ) as port:
-        yield f"http://localhost:{port}"
+    static = str(Path(__file__).resolve().parents[2] / "static")  # page_state.js as nginx serves it
+    with nginx_in_front(tmp_path, live_server, settings, host="localhost", STATIC_ROOT=static) as url:
+        yield url
 
 
 def signed_in_page(browser, base_url: str, email: str, *, javascript: bool = True):

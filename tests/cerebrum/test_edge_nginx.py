@@ -5,11 +5,9 @@ forged variant cookie poisons nothing, and a content edit is purged from nginx b
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +29,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from tests.nginx_serving import nginx_serving
+from tests.nginx_serving import nginx_in_front
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed"),
@@ -44,22 +42,7 @@ SSI = b'<!--# echo var="cookie_csrftoken" encoding="entity" default="" -->'
 @pytest.fixture
 def nginx(tmp_path, live_server, settings):
     """The shipped template, page cache on, in front of the live server, purged by Django; yields its URL."""
-    with edge_nginx(tmp_path, live_server, settings) as url:
-        yield url
-
-
-@contextlib.contextmanager
-def edge_nginx(tmp_path, live_server, settings, **overrides: str) -> Iterator[str]:
-    settings.TRUSTED_PROXY_COUNT = 1
-    with nginx_serving(
-        tmp_path,
-        as_root=True,  # nginx's workers would run as nobody and could not write the page cache under tmp_path
-        UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
-        PROXY_CACHE="pages",
-        **overrides,
-    ) as port:
-        url = f"http://127.0.0.1:{port}"
-        settings.EDGE_PURGE_URLS = [url]
+    with nginx_in_front(tmp_path, live_server, settings) as url:
         yield url
 
 
@@ -328,7 +311,7 @@ def test_a_clients_own_edge_headers_neither_refresh_a_copy_nor_poison_one(tmp_pa
     # Given nginx that takes refreshes from 192.0.2.1 and loopback's 127.0.0.1 only, keeping the catalog
     CourseFactory()
     catalog = reverse("courses:catalog")
-    with edge_nginx(tmp_path, live_server, settings, EDGE_REFRESH_FROM="192.0.2.1/32") as url:
+    with nginx_in_front(tmp_path, live_server, settings, EDGE_REFRESH_FROM="192.0.2.1/32") as url:
         visitor = Browser(url)
         visitor.get(catalog)
         assert visitor.get(catalog).headers["X-Proxy-Cache"] == "HIT"

@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import PracticeTestFactory, UserFactory
-from tests.nginx_serving import nginx_serving
+from tests.nginx_serving import nginx_in_front
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 
@@ -22,14 +22,8 @@ pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is 
 @pytest.fixture
 def nginx(tmp_path, live_server, settings):
     """The shipped template, nginx's page cache on ("pages"), in front of the live server; yields its URL."""
-    settings.TRUSTED_PROXY_COUNT = 1
-    with nginx_serving(
-        tmp_path,
-        as_root=True,  # nginx's workers would run as nobody and could not write the page cache under tmp_path
-        UPSTREAM_SERVERS=f"        server {live_server.url.removeprefix('http://')} max_fails=0;",
-        PROXY_CACHE="pages",
-    ) as port:
-        yield f"http://127.0.0.1:{port}"
+    with nginx_in_front(tmp_path, live_server, settings) as url:
+        yield url
 
 
 def jwt_headers(user) -> dict:
