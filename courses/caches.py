@@ -721,29 +721,34 @@ def _boards_invalidate(keys: list[str], *, scores_too: bool) -> None:
 
 
 # One round trip: [built?, the first ARGV[1] members with scores (flat), size, ARGV[2]'s score or nil, how
-# many members score more]. Equal scores share a rank (1 + members scoring more, "1, 2, 2, 4", as
-# practice.ranking ranks ties), so a learner's rank does not depend on the order Redis keeps ties in.
+# many members score more, ARGV[2]'s place in the listed order (0-based)]. Equal scores share a rank
+# (1 + members scoring more, "1, 2, 2, 4", as practice.ranking ranks ties), so a learner's rank does not
+# depend on the order Redis keeps ties in; the place says which of the tied rows is theirs.
 _BOARD_READ = """
 local top = {}
 if tonumber(ARGV[1]) > 0 then
   top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
 end
-local score, above = false, false
+local score, above, place = false, false, false
 if ARGV[2] ~= '' then
   score = redis.call('ZSCORE', KEYS[1], ARGV[2])
-  if score then above = redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf') end
+  if score then
+    above = redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf')
+    place = redis.call('ZREVRANK', KEYS[1], ARGV[2])
+  end
 end
-return {redis.call('EXISTS', KEYS[2]), top, redis.call('ZCARD', KEYS[1]), score, above}
+return {redis.call('EXISTS', KEYS[2]), top, redis.call('ZCARD', KEYS[1]), score, above, place}
 """
 
 
 def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD_TOP) -> dict | None:
-    """The first `top` (id, score) pairs, the board size and the user's {"rank", "score"} (or None when
-    they are not on it); None when Redis cannot serve it (unavailable, or the board is not built yet: the
-    caller reads PostgreSQL).
+    """The first `top` (id, score) pairs, the board size and the user's {"rank", "score", "position"} (or
+    None when they are not on it); None when Redis cannot serve it (unavailable, or the board is not built
+    yet: the caller reads PostgreSQL).
 
     Members with equal scores are listed as Redis keeps them (ZREVRANGE: the member string, descending;
-    `board_order` sorts PostgreSQL's scores the same way) and share a rank: 1 + members scoring more.
+    `board_order` sorts PostgreSQL's scores the same way) and share a rank: 1 + members scoring more. The
+    user's position is their 1-based place in that listed order: among tied rows, the one that is theirs.
     One round trip when the board is built (its marker is read by the same script). `rebuild()` returns
     ({member: score}, the attempt ids those scores count, or None for a test board) from PostgreSQL; it runs
     when the board was never built, Redis lost it or a write moved its version, under a short lock so one
@@ -754,16 +759,16 @@ def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD
         return None
     member = str(user_id) if user_id else ""
     try:
-        built, flat, total, score, above = client.eval(_BOARD_READ, 2, key, f"{key}:built", top, member)
+        built, flat, total, score, above, place = client.eval(_BOARD_READ, 2, key, f"{key}:built", top, member)
         if not built:
             _board_rebuild(client, key, rebuild)
-            built, flat, total, score, above = client.eval(_BOARD_READ, 2, key, f"{key}:built", top, member)
+            built, flat, total, score, above, place = client.eval(_BOARD_READ, 2, key, f"{key}:built", top, member)
     except RedisError:
         return None
     if not built:  # a write moved the version during the rebuild, or the rebuilder is slow
         return None
     pairs = [(int(member), int(float(points))) for member, points in zip(flat[::2], flat[1::2], strict=True)]
-    mine = {"rank": above + 1, "score": int(float(score))} if score is not None else None
+    mine = {"rank": above + 1, "score": int(float(score)), "position": place + 1} if score is not None else None
     return {"top": pairs, "total": total, "me": mine}
 
 

@@ -619,7 +619,14 @@ def rank_version(*, test: PracticeTest) -> str:
 def rank_for_test(*, test: PracticeTest, user) -> TestRank:
     """The signed-in learner's place on the test's board (best score per learner): rank, score and
     percentile, or nulls when they have no finished attempt; a live mock's stay null until its results open."""
-    empty: TestRank = {"test_slug": test.slug, "rank": None, "score": None, "percentile": None, "total": 0}
+    empty: TestRank = {
+        "test_slug": test.slug,
+        "rank": None,
+        "score": None,
+        "percentile": None,
+        "position": None,
+        "total": 0,
+    }
     opens_at = results_open_at(test)
     if opens_at is not None:
         return {**empty, "results_open_at": opens_at}
@@ -696,12 +703,14 @@ def _live_tests_with_hidden_results() -> set[int]:
 
 
 def _board_from_scores(scores: dict[int, int], user_id: int | None) -> dict:
-    """caches.board_read's answer computed from PostgreSQL's scores (Redis unavailable): same order, same ranks."""
-    mine = None
+    """caches.board_read's answer computed from PostgreSQL's scores (Redis unavailable): same order, same ranks,
+    same positions."""
+    ordered, mine = caches.board_order(scores), None
     if user_id in scores:
         score = scores[user_id]
-        mine = {"rank": 1 + sum(1 for other in scores.values() if other > score), "score": score}
-    return {"top": caches.board_order(scores)[: caches.LEADERBOARD_TOP], "total": len(scores), "me": mine}
+        position = 1 + next(index for index, (member, _) in enumerate(ordered) if member == user_id)
+        mine = {"rank": 1 + sum(1 for other in scores.values() if other > score), "score": score, "position": position}
+    return {"top": ordered[: caches.LEADERBOARD_TOP], "total": len(scores), "me": mine}
 
 
 def _board_with_names(board: dict) -> Leaderboard:

@@ -98,9 +98,10 @@ class LeaderRow(TypedDict):
 
 
 class MyRank(TypedDict):
-    rank: int
+    rank: int  # 1 + learners scoring more: equal scores share it (1, 2, 2, 4)
     score: int
     percentile: float  # share of ranked learners at or below me (top of the board = 100)
+    position: int  # my row's place in the board's listed order (1-based): which of the tied rows is mine
 
 
 class Leaderboard(TypedDict):
@@ -118,6 +119,7 @@ class TestRank(TypedDict):
     rank: int | None  # null: no finished attempt on the board (or a live mock's results not open yet)
     score: int | None
     percentile: float | None  # share of ranked learners at or below me (top of the board = 100)
+    position: int | None  # my row's place in the board's listed order (1-based): which of the tied rows is mine
     total: int  # learners on the board
     results_open_at: datetime | None  # a live mock's board opens then; null otherwise
 

@@ -69,7 +69,8 @@
         return String(Number(values[name]));
       });
       rank.hidden = false;
-      var row = document.querySelector('tr[data-rank="' + Number(me.rank) + '"]');
+      // By position, not rank: tied learners share a rank, and the first row of it may be another learner's.
+      var row = document.querySelector('tr[data-position="' + Number(me.position) + '"]');
       if (row) row.classList.add("me");
     });
   }

@@ -1,7 +1,7 @@
 """A learner in Chromium, through the shipped nginx with its page cache on: the course and test pages are
 nginx's shared copies, yet the enroll and start forms post with the learner's own CSRF token (SSI), and
-page_state.js shows "You are enrolled" and "Continue your attempt" from the learner's own JSON. Without
-JavaScript the same pages still work: "Start test" continues the running attempt."""
+page_state.js shows "You are enrolled", "Continue your attempt" and a leaderboard's "my rank" and row from the
+learner's own JSON. Without JavaScript the same pages still work: "Start test" continues the running attempt."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from courses import caches, services
 from courses.models import Enrollment, TestAttempt
 from tests.factories import CourseFactory, PracticeTestFactory, UserFactory
 from tests.nginx_serving import nginx_in_front
@@ -98,3 +99,24 @@ def test_without_javascript_start_test_on_the_shared_page_continues_the_running_
     # Then they are back in the same attempt
     assert asha.url == first
     assert TestAttempt.objects.filter(user__email="asha@example.com").count() == 1
+
+
+def test_each_tied_learner_sees_their_own_row_marked_on_the_shared_leaderboard(browser, nginx_url):
+    # Given Ana on 8 and Ben and Cy tied on 3 (rank 1, 2, 2)
+    test = PracticeTestFactory(title="Cell Biology Sprint", question_count=2)
+    for name, options in (("Ana", "AA"), ("Ben", "AB"), ("Cy", "BA")):
+        learner = UserFactory(name=name, email=f"{name.lower()}@example.com", password=PASSWORD)
+        attempt = services.attempt_start(test=test, user=learner)
+        for question, option in zip(caches.paper_get(test)["questions"], options, strict=True):
+            services.attempt_answer(attempt=attempt, question_id=question["id"], option=option)
+        services.attempt_submit(attempt=attempt)
+
+    for name in ("Ben", "Cy"):
+        # When each tied learner opens the board (one shared copy)
+        page = signed_in_page(browser, nginx_url, f"{name.lower()}@example.com")
+        page.goto(f"/tests/{test.slug}/leaderboard/")
+
+        # Then "my rank" says 2 and the row marked as theirs is their own, not the first row ranked 2
+        expect(page.locator("#my-rank")).to_contain_text("Your rank: 2 of 3")
+        expect(page.locator("tr.me")).to_have_count(1)
+        expect(page.locator("tr.me td").nth(1)).to_have_text(name)

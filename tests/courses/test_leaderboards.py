@@ -41,7 +41,7 @@ def test_test_board_keeps_best_score_ranks_and_percentile(django_capture_on_comm
         (2, "Ben", 3),
         (3, "Cy", 0),
     ]
-    assert board["me"] == {"rank": 2, "score": 3, "percentile": 66.7}
+    assert board["me"] == {"rank": 2, "score": 3, "percentile": 66.7, "position": 2}
     assert board["total"] == 3
 
 
@@ -127,7 +127,7 @@ def test_board_served_from_postgres_when_redis_is_unavailable(django_capture_on_
     board = selectors.leaderboard_for_test(test=test, user=ana)
 
     assert board["top"] == [{"rank": 1, "user_id": ana.pk, "name": "Ana", "score": 4}]
-    assert board["me"] == {"rank": 1, "score": 4, "percentile": 100.0}
+    assert board["me"] == {"rank": 1, "score": 4, "percentile": 100.0, "position": 1}
 
 
 def test_equal_scores_share_a_rank_in_one_order_from_redis_and_from_postgres(
@@ -147,8 +147,14 @@ def test_equal_scores_share_a_rank_in_one_order_from_redis_and_from_postgres(
 
     # Then the tied learners share rank 2 (1, 2, 2, 4, as practice.ranking ranks ties), everywhere
     assert [(row["rank"], row["score"]) for row in from_redis[0]["top"]] == [(1, 8), (2, 3), (2, 3), (4, 0)]
-    assert [board["me"] for board in from_redis] == [{"rank": 2, "score": 3, "percentile": 75.0}] * 2
+    assert [(board["me"]["rank"], board["me"]["score"], board["me"]["percentile"]) for board in from_redis] == [
+        (2, 3, 75.0)
+    ] * 2
     assert (my_rank["rank"], my_rank["percentile"]) == (2, 75.0)
+    # ... and each tied learner's position is their own row of the tie (page_state.js marks that row)
+    for board, learner in zip(from_redis, (ben, cy), strict=True):
+        assert board["top"][board["me"]["position"] - 1]["user_id"] == learner.pk
+    assert my_rank["position"] == from_redis[1]["me"]["position"]
     # ... and both sources list the tie in the same order
     assert from_postgres == from_redis
 

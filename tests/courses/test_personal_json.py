@@ -131,6 +131,7 @@ def test_a_submitted_attempt_changes_both_etags_and_shows_at_once(sign_in, djang
         "rank": None,
         "score": None,
         "percentile": None,
+        "position": None,
         "total": 0,
         "results_open_at": None,
     }
@@ -149,6 +150,7 @@ def test_a_submitted_attempt_changes_both_etags_and_shows_at_once(sign_in, djang
         "rank": 1,
         "score": 8,
         "percentile": 100.0,
+        "position": 1,
         "total": 1,
         "results_open_at": None,
     }
