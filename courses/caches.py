@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from cacheops import invalidate_model
 from cacheops.signals import cache_invalidated
@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 from django.utils.text import slugify
 from prometheus_client import Counter
 from redis.exceptions import RedisError
@@ -608,13 +609,18 @@ def _dashboard_forget_on_user_change(sender, instance, **kwargs) -> None:
 # from one it did not (and a sum can go down): the rebuild replaces the board; while it is not built a
 # submit's increment is skipped (the next rebuild reads it from PostgreSQL), except while a rebuild runs
 # (its lock lives), when it waits in `<board>:pending` by attempt id and the rebuild adds those its SELECT
-# did not count.
+# did not count. A submit the SELECT counted whose increment arrives after the store (its worker stalled
+# between the commit and Redis) is skipped too: the rebuild keeps the ids of the attempts it counted that
+# were submitted in the last IN_FLIGHT_SECONDS in `<board>:counted` for as long.
 
-# KEYS: board, marker, rebuild lock, pending increments. ARGV: points, member, board TTL, attempt id, lock TTL.
+# KEYS: board, marker, rebuild lock, pending increments, attempts the last rebuild counted.
+# ARGV: points, member, board TTL, attempt id, lock TTL.
 _TOPIC_INCREMENT = """
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  if redis.call('SISMEMBER', KEYS[5], ARGV[4]) == 0 then
+    redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+  end
 elseif redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HSET', KEYS[4], ARGV[4], ARGV[2] .. ':' .. ARGV[1])
   redis.call('EXPIRE', KEYS[4], ARGV[5])
@@ -622,10 +628,12 @@ end
 return 1
 """
 
-# KEYS: board, marker, version, the rebuilt scores (a temporary sorted set), rebuild lock, pending increments.
+# KEYS: board, marker, version, the rebuilt scores (a temporary sorted set), rebuild lock, pending increments,
+# the recently submitted attempts counted.
 # ARGV: the version read before the rebuild's SELECT, the board's TTL, the marker's TTL, the rebuild's lock
 # token, how many pending increments the rebuild looked at, "max" (merge) or "sum" (replace, then add the
-# pending increments), then member, points of those it did not count.
+# pending increments), how long to keep the counted ids, how many there are, those ids, then member, points
+# of the pending increments it did not count.
 # Returns 1 when stored; 0 when the version moved or the lock was lost meanwhile (nothing stored: a lost
 # lock may have let an increment be skipped); 2 when more increments are pending than were looked at.
 _BOARD_STORE_IF_CURRENT = """
@@ -642,7 +650,13 @@ else
   redis.call('DEL', KEYS[1])
   redis.call('ZUNIONSTORE', KEYS[1], 1, KEYS[4])
 end
-for i = 7, #ARGV, 2 do
+local counted = tonumber(ARGV[8])
+redis.call('DEL', KEYS[7])
+for i = 9, 8 + counted do
+  redis.call('SADD', KEYS[7], ARGV[i])
+end
+if counted > 0 then redis.call('EXPIRE', KEYS[7], ARGV[7]) end
+for i = 9 + counted, #ARGV, 2 do
   redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i])
 end
 redis.call('DEL', KEYS[4], KEYS[6])
@@ -653,6 +667,9 @@ return 1
 BOARD_LOCK_SECONDS = 30  # a week's topic board over every attempt can take seconds to read
 BOARD_STORE_TRIES = 5
 BOARD_WAIT_SECONDS = 3
+# How long after its commit a submit's increment may still reach a topic board (it is sent right after the
+# commit; a worker stalled longer than this would have it counted twice by a rebuild that read it).
+IN_FLIGHT_SECONDS = 60
 
 
 def test_board_key(test_id: int) -> str:
@@ -683,7 +700,7 @@ def leaderboard_record(
         pipe.expire(f"{board}:built", TEST_BOARD_TTL - MARKER_HEADSTART)
         for topic, topic_score in topic_scores.items():
             key = topic_board_key(slugify(topic), week)
-            keys = (key, f"{key}:built", f"lock:{key}", f"{key}:pending")
+            keys = (key, f"{key}:built", f"lock:{key}", f"{key}:pending", f"{key}:counted")
             args = (topic_score, str(user_id), TOPIC_BOARD_TTL, attempt_id, BOARD_LOCK_SECONDS)
             pipe.eval(_TOPIC_INCREMENT, len(keys), *keys, *args)
         pipe.execute()
@@ -750,7 +767,8 @@ def board_read(*, key: str, user_id: int | None, rebuild, top: int = LEADERBOARD
     `board_order` sorts PostgreSQL's scores the same way) and share a rank: 1 + members scoring more. The
     user's position is their 1-based place in that listed order: among tied rows, the one that is theirs.
     One round trip when the board is built (its marker is read by the same script). `rebuild()` returns
-    ({member: score}, the attempt ids those scores count, or None for a test board) from PostgreSQL; it runs
+    ({member: score}, {attempt id: its submit time} of the attempts those scores count, or None for a test
+    board) from PostgreSQL; it runs
     when the board was never built, Redis lost it or a write moved its version, under a short lock so one
     process rebuilds while the others wait; a rebuild under a moved version stores nothing.
     """
@@ -799,9 +817,11 @@ def _board_rebuild(client, key: str, rebuild) -> None:
         client.delete(lock)
 
 
-def _board_store(client, key: str, *, version: bytes, token: str, scores: dict, counted: set[int] | None) -> None:
+def _board_store(client, key: str, *, version: bytes, token: str, scores: dict, counted: dict | None) -> None:
     temp, ttl = f"{key}:rebuilding", _board_ttl(key)
-    keys = (key, f"{key}:built", f"{key}:version", temp, f"lock:{key}", f"{key}:pending")
+    keys = (key, f"{key}:built", f"{key}:version", temp, f"lock:{key}", f"{key}:pending", f"{key}:counted")
+    since = timezone.now() - timedelta(seconds=IN_FLIGHT_SECONDS)
+    in_flight = [attempt_id for attempt_id, submitted_at in (counted or {}).items() if submitted_at >= since]
     for tried in range(BOARD_STORE_TRIES):
         pending = client.hgetall(f"{key}:pending") if counted is not None else {}
         uncounted = [
@@ -811,7 +831,8 @@ def _board_store(client, key: str, *, version: bytes, token: str, scores: dict, 
             for part in entry.decode().split(":")
         ]
         mode = "max" if counted is None else "sum"
-        args = (version, ttl, ttl - MARKER_HEADSTART, token, len(pending), mode, *uncounted)
+        args = (version, ttl, ttl - MARKER_HEADSTART, token, len(pending), mode)
+        args += (IN_FLIGHT_SECONDS, len(in_flight), *in_flight, *uncounted)
         pipe = client.pipeline(transaction=True)
         if not tried and scores:
             pipe.zadd(temp, {str(member): score for member, score in scores.items()})

@@ -674,24 +674,25 @@ def _test_scores(test_id: int) -> dict[int, int]:
     return dict(rows)
 
 
-def _topic_scores(topic_slug: str, week: str) -> tuple[dict[int, int], set[int]]:
-    """({learner id: the topic's marks summed over the week's finished attempts}, the ids of those attempts)."""
+def _topic_scores(topic_slug: str, week: str) -> tuple[dict[int, int], dict[int, datetime]]:
+    """({learner id: the topic's marks summed over the week's finished attempts}, {id: submit time} of those
+    attempts)."""
     start = datetime.fromisocalendar(int(week[:4]), int(week[6:]), 1)
     start = timezone.make_aware(start)
     end = start + timedelta(days=7)
     rows = TestAttempt.objects.filter(
         status__in=FINISHED, user__isnull=False, submitted_at__gte=start, submitted_at__lt=end
-    ).values_list("pk", "user_id", "topic_breakdown", "test_id")
+    ).values_list("pk", "user_id", "topic_breakdown", "test_id", "submitted_at")
     hidden = _live_tests_with_hidden_results()
     scores: dict[int, int] = {}
-    counted: set[int] = set()
-    for attempt_id, user_id, breakdown, test_id in rows.iterator(chunk_size=2000):
+    counted: dict[int, datetime] = {}
+    for attempt_id, user_id, breakdown, test_id, submitted_at in rows.iterator(chunk_size=2000):
         if test_id in hidden:
             continue  # a live mock's topic marks count once its results open
         for topic, row in (breakdown or {}).items():
             if slugify(topic) == topic_slug:
                 scores[user_id] = scores.get(user_id, 0) + row.get("score", 0)
-                counted.add(attempt_id)
+                counted[attempt_id] = submitted_at
     return scores, counted
 
 

@@ -273,6 +273,26 @@ def test_a_topic_submit_the_rebuild_already_counted_is_not_added_again(django_ca
     assert selectors.leaderboard_for_topic(topic=topic, user=ana)["me"]["score"] == 4
 
 
+def test_a_topic_submit_the_rebuild_counted_reaching_redis_after_the_store_is_not_added_again(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # Given a submit that committed, whose increment is held back (a stalled worker) past a whole rebuild
+    test = PracticeTestFactory(question_count=1)
+    ana = UserFactory(name="Ana")
+    topic = caches.paper_get(test)["questions"][0]["topic"]
+    late = []
+    with monkeypatch.context() as patch:
+        patch.setattr(caches, "leaderboard_record", lambda **kwargs: late.append(kwargs))
+        _take(test, ana, "A", django_capture_on_commit_callbacks)
+    selectors.leaderboard_for_topic(topic=topic)  # the rebuild's SELECT counts it; the board is built
+
+    # When the held-back increment reaches the built board
+    caches.leaderboard_record(**late[0])
+
+    # Then her 4 marks are counted once
+    assert selectors.leaderboard_for_topic(topic=topic, user=ana)["me"]["score"] == 4
+
+
 def test_a_topic_board_rebuilt_over_its_old_sums_follows_a_sum_that_went_down(django_capture_on_commit_callbacks):
     # Given Ana's 4 marks on a built topic board, whose marker is then dropped (a live mock's results opened)
     test = PracticeTestFactory(question_count=1)
