@@ -48,10 +48,22 @@ def free_user_attempts_adopt(*, free_user, user) -> list[int]:
 
     Runs inside accounts' `user_register` (its `lead_adopted_hooks`, registered in CoursesConfig.ready),
     after the lead row is locked and linked; the check constraint needs exactly one owner per attempt.
+    Their finished scores now rank (PostgreSQL's boards count a user's attempts): the boards they belong
+    on are rebuilt at their next read, as after a live mock's results open.
     """
-    moved = list(TestAttempt.objects.filter(free_user=free_user).values_list("pk", flat=True))
+    rows = list(
+        TestAttempt.objects.filter(free_user=free_user).values_list("pk", "test_id", "submitted_at", "topic_breakdown")
+    )
     TestAttempt.objects.filter(free_user=free_user).update(user=user, free_user=None)
+    moved, tests, boards = [row[0] for row in rows], sorted({row[1] for row in rows}), set()
+    for _attempt_id, test_id, submitted_at, breakdown in rows:
+        boards.add(caches.test_board_key(test_id))
+        if submitted_at:  # finished: its marks count in its week's topic boards
+            week = caches.iso_week(timezone.localdate(submitted_at))
+            boards.update(caches.topic_board_key(slugify(topic), week) for topic in breakdown or {})
     transaction.on_commit(lambda: caches.attempts_forget(moved))  # their cached copies name the old owner
+    transaction.on_commit(lambda: caches.boards_rebuild_later(sorted(boards)))
+    transaction.on_commit(lambda: caches.test_results_bump(tests))  # "my rank" ETags: the boards grew
     return moved
 
 

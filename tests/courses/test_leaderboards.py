@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_redis import get_redis_connection
 
+from accounts import services as accounts_services
 from accounts.models import User
 from cerebrum.errors import DomainError
 from courses import caches, selectors, services
@@ -51,6 +52,39 @@ def test_free_users_do_not_rank(django_capture_on_commit_callbacks):
         services.attempt_submit(attempt=services.attempt_start(test=test, free_user=FreeUserFactory()))
 
     assert selectors.leaderboard_for_test(test=test)["total"] == 0
+
+
+def test_a_lead_who_signs_up_brings_their_scores_onto_the_built_boards(django_capture_on_commit_callbacks, monkeypatch):
+    # Given built test and topic boards, and a lead (free user) who scored 4 on the test
+    test = PracticeTestFactory(question_count=2)
+    topic = caches.paper_get(test)["questions"][0]["topic"]
+    _take(test, UserFactory(name="Ana"), "AA", django_capture_on_commit_callbacks)
+    lead = FreeUserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = services.attempt_start(test=test, free_user=lead)
+        services.attempt_answer(attempt=attempt, question_id=caches.paper_get(test)["questions"][0]["id"], option="A")
+        services.attempt_submit(attempt=attempt)
+    selectors.leaderboard_for_test(test=test)
+    selectors.leaderboard_for_topic(topic=topic)
+
+    # When the lead signs up (their attempt becomes the new account's)
+    with django_capture_on_commit_callbacks(execute=True):
+        asha = accounts_services.user_register(
+            password="Chloroplast-2027", name="Asha", free_user=lead, phone="9876543210"
+        )
+
+    # Then Redis' boards show her as PostgreSQL does (it counts the attempt now)
+    def boards():
+        return (
+            selectors.leaderboard_for_test(test=test, user=asha),
+            selectors.leaderboard_for_topic(topic=topic, user=asha),
+            selectors.rank_for_test(test=test, user=asha),
+        )
+
+    from_redis = boards()
+    monkeypatch.setattr(caches, "redis_client", lambda: None)
+    assert from_redis == boards()
+    assert (from_redis[0]["me"]["rank"], from_redis[0]["me"]["score"], from_redis[0]["total"]) == (2, 4, 2)
 
 
 def test_board_rebuilt_from_postgres_when_redis_lost_it(django_capture_on_commit_callbacks):
