@@ -28,8 +28,9 @@ from typing import Any
 import redis
 from cachetools import TTLCache
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import models, router
+from django_redis.cache import RedisCache
 from django_redis.compressors.zlib import ZlibCompressor
 from redis.client import Pipeline
 
@@ -237,11 +238,13 @@ def versioned_get_or_build(key: str, version_key: str, builder: Callable[[], Any
 
 def versioned_get_many(keys: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """({key: value} of the entries current, {key: version to store a rebuilt value under}) of `keys`, a
-    {key: its version key} map. One MGET, and an ADD for each version key missing (a new random version).
-    Read the rows to rebuild *after* this call: that order is what makes a racing write's bump win."""
+    {key: its version key} map. One MGET, and one more round trip when version keys are missing (new random
+    versions, `versions_new`). Read the rows to rebuild *after* this call: that order is what makes a
+    racing write's bump win."""
     version_keys = list(dict.fromkeys(keys.values()))
     found = get_many([*version_keys, *keys])
-    current = {version_key: found.get(version_key) or version_new(version_key) for version_key in version_keys}
+    current = {version_key: found[version_key] for version_key in version_keys if found.get(version_key)}
+    current |= versions_new([version_key for version_key in version_keys if version_key not in current])
     versions = {key: current[version_key] for key, version_key in keys.items()}
     values = {key: _current(found.get(key, _MISSING), version) for key, version in versions.items()}
     return {key: value for key, value in values.items() if value is not _MISSING}, versions
@@ -267,6 +270,27 @@ def _current(entry: Any, version: str | None) -> Any:
     if version and isinstance(entry, dict) and entry.get("version") == version:
         return entry["data"]
     return _MISSING
+
+
+def versions_new(version_keys: list[str]) -> dict[str, str]:
+    """{version key: its version} for keys found missing, each made now where it still is (SET NX, as
+    version_new) and read back, all in one round trip: an ADD each grew with the rows (a leaderboard's ten
+    names after a Redis restart, or once a day as their users' versions expire, were ten round trips).
+    "" for each when Redis is down."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache) or len(version_keys) < 2:  # local memory, or one key: ADD it
+        return {version_key: version_new(version_key) for version_key in version_keys}
+    client = backend.client
+    try:
+        pipe = client.get_client(write=True).pipeline(transaction=False)
+        for version_key in version_keys:
+            raw_key = client.make_key(version_key)
+            pipe.set(raw_key, client.encode(uuid.uuid4().hex), nx=True, ex=VERSION_SECONDS)
+            pipe.get(raw_key)  # a racing reader's version, when theirs was set first
+        replies = pipe.execute()[1::2]
+    except redis.RedisError:
+        return dict.fromkeys(version_keys, "")
+    return {key: client.decode(value) if value else "" for key, value in zip(version_keys, replies, strict=True)}
 
 
 def version_new(version_key: str) -> str:

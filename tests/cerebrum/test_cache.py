@@ -19,6 +19,7 @@ from cerebrum.cache import (
     versioned_get_or_build,
     versioned_set_many,
     versions_bump,
+    versions_new,
     warm,
 )
 
@@ -163,3 +164,15 @@ def test_versioned_reads_of_several_keys_are_one_mget():
 
     assert found == {"k:a": "a", "k:b": "b"}
     assert versions == {"k:a": cache.get("kv:a"), "k:b": cache.get("kv:b"), "k:c": cache.get("kv:a")}
+
+
+def test_missing_versions_are_made_in_one_round_trip_keeping_a_racing_readers(redis_round_trips):
+    cache.set("kv:raced", "theirs", 60)  # another reader made this one first
+    redis_round_trips.reset()
+
+    versions = versions_new(["kv:raced", "kv:new", "kv:other"])
+
+    assert redis_round_trips.count == 1, redis_round_trips.commands
+    assert versions["kv:raced"] == "theirs"
+    assert versions == {key: cache.get(key) for key in versions}
+    assert len(set(versions.values())) == 3

@@ -15,7 +15,14 @@ from django.urls import include, path
 from redis import ConnectionError as RedisConnectionError
 from redis import ConnectionPool
 
-from cerebrum.cache import BreakerRedis, get_or_build, l1_clear, redis_breaker_open, redis_breaker_reset
+from cerebrum.cache import (
+    BreakerRedis,
+    get_or_build,
+    l1_clear,
+    redis_breaker_open,
+    redis_breaker_reset,
+    versions_new,
+)
 from cerebrum.http_cache import _url_name_for_path
 from courses import selectors
 from courses.models import Course
@@ -118,6 +125,10 @@ def test_logged_in_page_with_object_cache_is_served(client, redis_unavailable):
 
 def test_get_or_build_builds_when_redis_is_unavailable(redis_unavailable):
     assert get_or_build("anything", lambda: "from postgres", timeout=60) == ("from postgres", False)
+
+
+def test_new_versions_without_redis_are_empty_so_nothing_is_stored_under_them(redis_unavailable):
+    assert versions_new(["kv:a", "kv:b"]) == {"kv:a": "", "kv:b": ""}
 
 
 def test_readiness_names_redis_but_liveness_stays_up(client, redis_unavailable, settings):

@@ -342,6 +342,27 @@ def test_a_topic_board_rebuilt_over_its_old_sums_follows_a_sum_that_went_down(dj
     assert selectors.leaderboard_for_topic(topic=topic, user=ana)["me"]["score"] == 3
 
 
+@pytest.mark.parametrize("learners", [1, 10])
+def test_a_board_read_after_a_redis_restart_costs_the_same_round_trips_for_1_and_10_rows(
+    learners, django_capture_on_commit_callbacks, redis_round_trips
+):
+    # Given a board of `learners` learners, its names cached, then Redis restarted empty
+    test = PracticeTestFactory(question_count=1)
+    for _ in range(learners):
+        _take(test, UserFactory(), "A", django_capture_on_commit_callbacks)
+    selectors.leaderboard_for_test(test=test)
+    get_redis_connection("default").flushdb()
+    redis_round_trips.reset()
+
+    # When the board is read again
+    board = selectors.leaderboard_for_test(test=test)
+
+    # Then the rebuild and the names' new user versions are a fixed number of round trips, not one per row:
+    # board read, lock and version, store, unlock, board read, names' MGET, their versions, names' store
+    assert len(board["top"]) == learners
+    assert redis_round_trips.count == 8, redis_round_trips.commands
+
+
 @pytest.mark.parametrize("kind", ["test", "topic"])
 def test_a_warm_board_is_one_redis_round_trip_and_no_sql(
     kind, django_capture_on_commit_callbacks, redis_round_trips, django_assert_num_queries
