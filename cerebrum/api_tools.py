@@ -22,7 +22,7 @@ from rest_framework import pagination, serializers, throttling
 from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.response import Response
 
-from cerebrum.cache import IDEMPOTENCY_LOCK, IDEMPOTENT_ANSWER
+from cerebrum.cache import IDEMPOTENCY_LOCK, IDEMPOTENT_ANSWER, lock_release
 from cerebrum.client_ip import client_ip
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -263,7 +263,8 @@ def idempotent(view_method):
         stored = cache.get(f"{IDEMPOTENT_ANSWER}:{scope}")
         if stored is not None:
             return _replay(stored, fingerprint)
-        if not cache.add(f"{IDEMPOTENCY_LOCK}:{scope}", 1, 30):
+        lock, token = f"{IDEMPOTENCY_LOCK}:{scope}", uuid.uuid4().hex
+        if not cache.add(lock, token, 30):
             return Response(error_body("conflict", "A request with this Idempotency-Key is in progress."), status=409)
         try:
             response = view_method(self, request, *args, **kwargs)
@@ -273,7 +274,7 @@ def idempotent(view_method):
                 cache.set(f"{IDEMPOTENT_ANSWER}:{scope}", stored, IDEMPOTENCY_TTL_SECONDS)
             return response
         finally:
-            cache.delete(f"{IDEMPOTENCY_LOCK}:{scope}")
+            lock_release(lock, token)  # not a lock a retry took after ours expired (a request over 30 s)
 
     return wrapper
 

@@ -164,10 +164,10 @@ def _on_primary(builder: Callable[[], Any]) -> Callable[[], Any]:
 def _build_single_flight(
     key: str, builder: Callable[[], Any], *, version: str | None, timeout: int, lock_seconds: int, wait_seconds: float
 ) -> Any:
-    lock_key = f"{LOCK}:{key}"
+    lock_key, token = f"{LOCK}:{key}", uuid.uuid4().hex
     deadline = time.monotonic() + wait_seconds
     while True:
-        acquired = cache.add(lock_key, 1, lock_seconds)
+        acquired = cache.add(lock_key, token, lock_seconds)
         if acquired is None:  # django-redis swallowed a connection error: Redis is down, just build
             return builder()
         if acquired:
@@ -186,7 +186,24 @@ def _build_single_flight(
             cache.set(key, value if version is None else {"version": version, "data": value}, timeout)
         return value
     finally:
-        cache.delete(lock_key)
+        lock_release(lock_key, token)
+
+
+# Delete a lock only while it holds the releaser's token (one round trip; KEYS[1] the raw key, ARGV[1] the token): a builder slower than its lock's
+# expiry must not free the lock a second builder took since, or a third would build too.
+LOCK_RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+def lock_release(lock_key: str, token: str) -> None:
+    """Release `lock_key` (a cache key, as given to cache.add) if it still holds `token`."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):  # local memory: one process, no other builder to free
+        if backend.get(lock_key) == token:
+            backend.delete(lock_key)
+        return
+    client = backend.client
+    with contextlib.suppress(redis.RedisError):  # Redis down: the lock expires by itself
+        client.get_client(write=True).eval(LOCK_RELEASE_SCRIPT, 1, client.make_key(lock_key), client.encode(token))
 
 
 def page_version_key(area: str) -> str:

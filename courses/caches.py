@@ -30,8 +30,8 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from accounts.models import User
-from cerebrum.cache import get_many as cache_get_many
 from cerebrum.cache import (
+    LOCK_RELEASE_SCRIPT,
     get_or_build,
     page_cache_bump,
     page_version_key,
@@ -44,6 +44,7 @@ from cerebrum.cache import (
     versioned_set_many,
     versions_bump,
 )
+from cerebrum.cache import get_many as cache_get_many
 from cerebrum.db_router import read_from_primary
 from cerebrum.metrics import record_cache
 from courses.hindi import question_hindi
@@ -814,7 +815,7 @@ def _board_rebuild(client, key: str, rebuild) -> None:
         scores, counted = read_from_primary(rebuild)
         _board_store(client, key, version=version or b"", token=token, scores=scores, counted=counted)
     finally:
-        client.delete(lock)
+        client.eval(LOCK_RELEASE_SCRIPT, 1, lock, token)  # only ours: a rebuild past its lock's expiry frees no other
 
 
 def _board_store(client, key: str, *, version: bytes, token: str, scores: dict, counted: dict | None) -> None:

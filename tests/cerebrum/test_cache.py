@@ -98,6 +98,25 @@ def test_lock_holder_that_never_finishes_does_not_block_forever():
     assert (value, hit) == ("built anyway", False)
 
 
+def test_a_builder_slower_than_its_lock_does_not_free_the_lock_another_builder_took():
+    # Given a build that outlives its 1 s lock, while a second process takes the lock for the same key
+    def slow_build():
+        cache.delete("lock:k:slow")  # our lock expired ...
+        assert cache.add("lock:k:slow", "second-builder", 30)  # ... and another process took it
+        return "value"
+
+    get_or_build("k:slow", slow_build, timeout=60, lock_seconds=1)
+
+    # Then the second process still holds its lock (a third would otherwise build too)
+    assert cache.get("lock:k:slow") == "second-builder"
+
+
+def test_a_builder_releases_its_own_lock():
+    get_or_build("k:own", lambda: "value", timeout=60)
+
+    assert cache.get("lock:k:own") is None
+
+
 def test_warm_replaces_whatever_is_cached():
     cache.set("k:warm", "old", 60)
 

@@ -377,3 +377,26 @@ def test_a_warm_board_is_one_redis_round_trip_and_no_sql(
         assert _board_score(kind, test, ana) == 4
 
     assert redis_round_trips.count == 2, redis_round_trips.commands  # the board's pipeline, the names' MGET
+
+
+def test_a_rebuild_slower_than_its_lock_does_not_free_the_lock_another_rebuild_took(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # Given a test board whose rebuild outlives its lock while another process takes the lock
+    test = PracticeTestFactory(question_count=1)
+    _take(test, UserFactory(), "A", django_capture_on_commit_callbacks)
+    client, lock = get_redis_connection("default"), f"lock:{caches.test_board_key(test.pk)}"
+    client.delete(caches.test_board_key(test.pk), f"{caches.test_board_key(test.pk)}:built")
+    scores, called = selectors._test_scores, []
+
+    def slow_scores(*args, **kwargs):
+        if not called:  # the rebuild's read (the PostgreSQL fallback reads again after it)
+            client.set(lock, "another-rebuild", ex=30)  # ours expired; another process took it
+        called.append(1)
+        return scores(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "_test_scores", slow_scores)
+    selectors.leaderboard_for_test(test=test)
+
+    # Then the other rebuild's lock is still there
+    assert client.get(lock) == b"another-rebuild"
