@@ -33,6 +33,7 @@ from django.db import models, router
 from django_redis.cache import RedisCache
 from django_redis.compressors.zlib import ZlibCompressor
 from redis.client import Pipeline
+from redis.lock import Lock as RedisLock
 
 from cerebrum.db_router import read_from_primary
 from cerebrum.edge import EDGE_KEYS, edge_purge
@@ -189,9 +190,10 @@ def _build_single_flight(
         lock_release(lock_key, token)
 
 
-# Delete a lock only while it holds the releaser's token (one round trip; KEYS[1] the raw key, ARGV[1] the token): a builder slower than its lock's
-# expiry must not free the lock a second builder took since, or a third would build too.
-LOCK_RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+# Delete a lock only while it holds the releaser's token (one round trip; KEYS[1] the raw key, ARGV[1] the
+# token): a builder slower than its lock's expiry must not free the lock a second builder took since, or a
+# third would build too. redis-py's own Lock releases with this script.
+LOCK_RELEASE_SCRIPT = RedisLock.LUA_RELEASE_SCRIPT
 
 
 def lock_release(lock_key: str, token: str) -> None:
