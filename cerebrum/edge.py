@@ -12,8 +12,8 @@ empty copy already expired, so the next request for the key reaches Django. Stoc
 Debian ngx_cache_purge module (libnginx-mod-http-cache-purge 2.3-4) crashes nginx 1.22.1-9+deb12u11's
 worker on every PURGE (SIGSEGV in ngx_http_file_cache_create_key), so it is not used.
 
-The set holds at most EDGE_KEYS_MAX members (the soonest to expire go first) and drops what has expired at
-each purge; an edit waits at most PURGE_SECONDS_PER_NGINX for each nginx. nginx copies beyond the set, or
+The set holds at most EDGE_KEYS_MAX members (the soonest to expire go first); a purge takes the whole set
+(a second edit right after refreshes nothing twice); an edit waits at most PURGE_SECONDS_PER_NGINX for each nginx. nginx copies beyond the set, or
 left by a purge that ran out of time or failed (logged, never raised), are still bounded by their s-maxage
 (settings.PUBLIC_CACHE_S_MAXAGE).
 """
@@ -73,9 +73,12 @@ def edge_purge() -> None:
         return
     key, now = cache.make_key(EDGE_KEYS), time.time()
     try:
-        pipe = client.pipeline(transaction=False)
+        # Taken, not only read: every save of a content row bumps the pages after its commit (an admin save
+        # with 180 inline questions, hundreds), and each bump refreshed every copy again. A copy stored after
+        # this is recorded anew; one whose refresh fails lives its s-maxage.
+        pipe = client.pipeline(transaction=True)
         pipe.zrangebyscore(key, now, "+inf")
-        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.delete(key)
         members = pipe.execute()[0]
     except RedisError:
         logger.warning("edge keys unreadable: nginx's copies live their s-maxage", exc_info=True)

@@ -74,3 +74,20 @@ def test_a_slow_nginx_holds_the_edit_for_its_purge_budget_only(nginx, recorded_c
 
     # Then it stopped when the budget ran out; the copies left live their s-maxage
     assert 1 <= len(handler.received) <= 3
+
+
+def test_a_second_edit_right_after_refreshes_nothing_twice(nginx, recorded_copies, settings):
+    # Given the recorded copies expired by one edit (an admin save of a test with its inline questions bumps
+    # the pages once per row saved)
+    url, handler = nginx
+    settings.EDGE_PURGE_URLS = [url]
+    edge.edge_purge()
+
+    # When the next row's save bumps them again, before anyone asked nginx for a page
+    edge.edge_purge()
+
+    # Then each copy was refreshed once; a copy stored again is recorded again and refreshed by the next edit
+    assert sorted(handler.received) == sorted(recorded_copies)
+    edge.edge_key_record(uri=recorded_copies[0], language="", variant="anon", seconds=10)
+    edge.edge_purge()
+    assert handler.received.count(recorded_copies[0]) == 2
