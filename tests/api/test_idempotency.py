@@ -108,3 +108,26 @@ def test_start_and_submit_replay_with_their_keys(api_client, student):
     assert replayed.json() == submitted.json()
     assert replayed["Idempotent-Replayed"] == "true"
     assert TestAttempt.objects.get().status == "SUBMITTED"
+
+
+def test_a_request_slower_than_its_key_lock_does_not_free_the_lock_a_retry_took(api_client, student, monkeypatch):
+    # given an enrolment that outlives its 30 s key lock, while a retry with the same key takes the lock
+    from cerebrum.api_tools import _idempotency_scope
+    from courses import services
+
+    class FakeRequest:
+        user = student
+        path = "/api/v1/enrollments"
+        META = {}
+
+    lock, create = f"idem-lock:{_idempotency_scope(FakeRequest, 'slow-key')}", services.enrollment_create
+
+    def slow_create(**kwargs):
+        cache.delete(lock)  # ours expired ...
+        assert cache.add(lock, "the-retry", 30)  # ... and the retry took it
+        return create(**kwargs)
+
+    monkeypatch.setattr(services, "enrollment_create", slow_create)
+    assert enroll(api_client, CourseFactory().slug, "slow-key").status_code == 201
+    # then the retry still holds its lock (a third request would otherwise run too)
+    assert cache.get(lock) == "the-retry"
