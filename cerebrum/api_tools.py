@@ -245,7 +245,7 @@ def idempotent(view_method):
     Same key + same body → the first response is replayed; same key + different body → 422; a request
     still in flight with the key → 409. Keys are scoped to the caller and kept 24 h in Redis.
     Only responses the view returns are stored; a refusal raised as an exception wrote nothing, so the
-    client may retry it with the same key.
+    client may retry it with the same key. Redis down: the request runs unguarded (no replay, no 409).
     """
 
     @functools.wraps(view_method)
@@ -264,7 +264,9 @@ def idempotent(view_method):
         if stored is not None:
             return _replay(stored, fingerprint)
         lock, token = f"{IDEMPOTENCY_LOCK}:{scope}", uuid.uuid4().hex
-        if not cache.add(lock, token, 30):
+        # None: django-redis swallowed a connection error. Redis is down, so no other request can hold the
+        # key either: run it (as without a key) rather than answer every keyed create 409 until Redis is back.
+        if cache.add(lock, token, 30) is False:
             return Response(error_body("conflict", "A request with this Idempotency-Key is in progress."), status=409)
         try:
             response = view_method(self, request, *args, **kwargs)

@@ -165,3 +165,15 @@ def test_breaker_closes_after_a_successful_probe(settings):
     assert client.ping() is True
     assert client.pipeline().ping().execute() == [True]
     assert not redis_breaker_open()
+
+
+def test_an_idempotency_key_request_is_processed_when_redis_is_unavailable(api_client, redis_unavailable, settings):
+    # Given Redis down: the key's lock cannot be taken (django-redis answers the ADD with None)
+    settings.ROOT_URLCONF = "cerebrum.urls"
+    course = CourseFactory()
+    api_client.force_authenticate(UserFactory())
+
+    response = api_client.post("/api/v1/enrollments", {"course": course.slug}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+
+    # Then the enrolment is made from PostgreSQL, not refused as "in progress"
+    assert response.status_code == 201, response.content
