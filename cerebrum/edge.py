@@ -35,8 +35,8 @@ VARIANT_COOKIE = "cerebrum_view"  # the page variant of a session (cerebrum.http
 EDGE_KEYS = "edge-keys"  # the platform's key (docs/caching.md), registered in cerebrum.cache.KEYS
 EDGE_KEYS_MAX = 5000
 REFRESH_TIMEOUT_SECONDS = 2
-# The most one edit waits for one nginx's refreshes: the set may hold EDGE_KEYS_MAX copies (any visitor can
-# fill it with query strings), about 0.6 ms each on loopback and up to REFRESH_TIMEOUT_SECONDS each from a slow
+# The most one edit waits for one nginx's refreshes: the set may hold EDGE_KEYS_MAX copies (a page's copies are
+# bounded: only the query parameters it reads, with valid values, make one; cerebrum.http_cache), about 0.6 ms each on loopback and up to REFRESH_TIMEOUT_SECONDS each from a slow
 # nginx; the copies left then live their s-maxage.
 PURGE_SECONDS_PER_NGINX = 3
 _SEPARATOR = "\x1f"  # in none of a raw URI, a cookie value or a variant name

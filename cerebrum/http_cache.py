@@ -261,8 +261,24 @@ def _cacheable_get(request: HttpRequest, *pages: dict[str, int]) -> str | None:
         return None
     if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:  # junk query strings must not fill Redis
         return None
-    url_name = _url_name_for_path(get_urlconf() or settings.ROOT_URLCONF, request.path_info)
-    return url_name if any(url_name in listed for listed in pages) else None
+    url_name, view_class = _view_for_path(get_urlconf() or settings.ROOT_URLCONF, request.path_info)
+    if not any(url_name in listed for listed in pages):
+        return None
+    return url_name if _query_shareable(view_class, request.GET) else None
+
+
+def _query_shareable(view_class, query) -> bool:
+    """Only the query parameters a page reads, each once and valid, make a copy of it: the page's view names
+    them in `shared_query_form` (a form class; none: the page reads no query). Anything else (a tracking id,
+    junk, a value the form rejects) is answered by the view uncached, so nobody can fill Redis, nginx's
+    cache or the edge-keys set (cerebrum.edge, 5,000 at most) with copies of one page: each valid
+    combination of values is one copy."""
+    if not query:
+        return True
+    form_class = getattr(view_class, "shared_query_form", None)
+    if form_class is None or not set(query) <= set(form_class.base_fields):
+        return False
+    return all(len(query.getlist(name)) == 1 for name in query) and form_class(query).is_valid()
 
 
 def _area(url_name: str) -> str:
@@ -271,11 +287,13 @@ def _area(url_name: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _url_name_for_path(urlconf: str, path: str) -> str | None:
+def _view_for_path(urlconf: str, path: str) -> tuple[str | None, type | None]:
+    """(URL name, class-based view class or None) of a path."""
     try:
-        return resolve(path, urlconf).view_name
+        match = resolve(path, urlconf)
     except Resolver404:
-        return None
+        return None, None
+    return match.view_name, getattr(match.func, "view_class", None)
 
 
 def _lookup(version_keys: list[str], key: str, *, in_process: bool) -> tuple[list, PageEntry | None]:

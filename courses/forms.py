@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import forms
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Grade
@@ -25,6 +28,27 @@ class CatalogFilterForm(forms.Form):
     type = forms.ChoiceField(
         label=_("Course type"), required=False, choices=[("", _("All types")), *_translated(Course.Type.choices)]
     )
+
+
+class TopicWeekForm(forms.Form):
+    """The topic leaderboard's `?week=`: an ISO week (2026-W48) from two years back to this week. The
+    page shows any valid week; this bounds the weeks nginx and Redis keep a copy of (cerebrum.http_cache)."""
+
+    week = forms.RegexField(regex=r"^\d{4}-W\d{2}$", required=False)
+    SHARED_WEEKS = 105
+
+    def clean_week(self) -> str:
+        week = self.cleaned_data["week"]
+        if not week:
+            return week
+        try:
+            monday = datetime.fromisocalendar(int(week[:4]), int(week[6:]), 1).date()
+        except ValueError:
+            raise forms.ValidationError(_("Use an ISO week like 2026-W48.")) from None
+        this_monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+        if not this_monday - timedelta(weeks=self.SHARED_WEEKS) <= monday <= this_monday:
+            raise forms.ValidationError(_("Use an ISO week like 2026-W48."))
+        return week
 
 
 class FreeTestForm(forms.Form):

@@ -33,7 +33,7 @@ from cerebrum.errors import DomainError, NotFound
 from courses import caches, selectors, services
 from courses.caches import paper_get
 from courses.exam_screen import clock_text, exam_screen, summary_rows, summary_section_rows, timer_context
-from courses.forms import AnswerBatchItemForm, AnswerForm, CatalogFilterForm, FreeTestForm, SubmitForm
+from courses.forms import AnswerBatchItemForm, AnswerForm, CatalogFilterForm, FreeTestForm, SubmitForm, TopicWeekForm
 from courses.hindi import in_medium
 from courses.models import NcertClass, TestAttempt
 from courses.scoring import Marking, max_score
@@ -54,6 +54,7 @@ class HomeView(TemplateView):
 
 class CatalogView(TemplateView):
     template_name = "courses/catalog.html"
+    shared_query_form = CatalogFilterForm  # cerebrum.http_cache: the only query a shared copy is kept for
 
     def get_context_data(self, **kwargs) -> dict:
         form = CatalogFilterForm(self.request.GET or None)
@@ -563,6 +564,7 @@ class TestLeaderboardView(TemplateView):
 
 class TopicLeaderboardView(TemplateView):
     template_name = "courses/leaderboard.html"
+    shared_query_form = TopicWeekForm
 
     def get_context_data(self, **kwargs) -> dict:
         board = selectors.leaderboard_for_topic(topic=kwargs["topic"], week=self.request.GET.get("week"))

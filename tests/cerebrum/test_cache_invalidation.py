@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from cerebrum.cache import l1_clear
-from cerebrum.http_cache import _url_name_for_path
+from cerebrum.http_cache import _view_for_path
 from cerebrum.shapes import shape_digest
 from courses import caches, services
 from courses.shapes import Dashboard, DashboardCourse
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    _url_name_for_path.cache_clear()
+    _view_for_path.cache_clear()
     l1_clear()
     yield
     l1_clear()

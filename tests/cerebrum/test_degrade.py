@@ -23,7 +23,7 @@ from cerebrum.cache import (
     redis_breaker_reset,
     versions_new,
 )
-from cerebrum.http_cache import _url_name_for_path
+from cerebrum.http_cache import _view_for_path
 from courses import selectors
 from courses.models import Course
 from tests.factories import CourseFactory, UserFactory
@@ -84,7 +84,7 @@ def redis_unavailable(request, settings, monkeypatch):
     monkeypatch.setattr(
         redis_client, "connection_pool", ConnectionPool.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
     )
-    _url_name_for_path.cache_clear()
+    _view_for_path.cache_clear()
     l1_clear()
     redis_breaker_reset()
     yield request.param

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import pytest
+from django import forms
 from django.http import HttpResponse, JsonResponse
+from django.test import Client
 from django.urls import include, path
+from django.views import View
 
 from cerebrum.cache import l1_clear, page_cache_bump
-from cerebrum.http_cache import _url_name_for_path
+from cerebrum.http_cache import _view_for_path
 from courses.models import Course
 from tests.factories import CourseFactory, UserFactory
 
 
-def catalog_view(request):
-    prices = ",".join(str(fees) for fees in Course.objects.order_by("id").values_list("fees_paise", flat=True))
-    return HttpResponse(f"<p>prices:{prices}</p>")
+class PageForm(forms.Form):
+    page = forms.IntegerField(min_value=1, max_value=5, required=False)
+
+
+class CatalogView(View):
+    shared_query_form = PageForm  # the only query a copy is kept for (cerebrum.http_cache._query_shareable)
+
+    def get(self, request):
+        prices = ",".join(str(fees) for fees in Course.objects.order_by("id").values_list("fees_paise", flat=True))
+        return HttpResponse(f"<p>prices:{prices}</p>")
+
+
+catalog_view = CatalogView.as_view()
 
 
 def cookie_view(request):
@@ -53,7 +66,7 @@ def _public_pages(settings):
     settings.PUBLIC_CACHE_PAGES = {"courses:catalog": 60, "courses:cookie": 60, "courses:private": 60}
     settings.MEMBER_CACHE_PAGES = {}  # signed-in pages: test_member_page_cache.py
     settings.PUBLIC_CACHE_S_MAXAGE = 10
-    _url_name_for_path.cache_clear()
+    _view_for_path.cache_clear()
     l1_clear()
     yield
     l1_clear()
@@ -221,3 +234,29 @@ def test_query_string_is_part_of_the_key(client):
 
     assert client.get("/catalog/?page=2")["X-Cache"] == "MISS"
     assert client.get("/catalog/?page=1")["X-Cache"] == "HIT"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?utm_medium=x&page=1",  # a campaign landing: attribution runs
+        "?fbclid=abc123",  # a parameter the page does not read
+        "?page=1&junk=1",
+        "?page=99",  # a value its form refuses
+        "?page=abc",
+        "?page=1&page=2",  # a parameter twice
+    ],
+)
+def test_a_query_the_page_does_not_read_is_answered_uncached_and_never_kept(client, query):
+    # Each such URL would be one more copy in Redis and nginx: anyone could fill both with junk.
+    CourseFactory()
+
+    first = client.get(f"/catalog/{query}")
+    second = client.get(f"/catalog/{query}")
+
+    assert first.status_code == second.status_code == 200
+    assert "X-Cache" not in first
+    assert "X-Cache" not in second
+    assert "s-maxage" not in first.get("Cache-Control", "")
+    assert Client().get("/catalog/?page=3")["X-Cache"] == "MISS"  # a page the form accepts still is kept

@@ -14,10 +14,13 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from redis.client import Pipeline, Redis
 
 from accounts.models import User
-from cerebrum.http_cache import _url_name_for_path
+from cerebrum import edge
+from cerebrum.http_cache import _view_for_path
+from courses.caches import iso_week
 from courses.models import Enrollment
 from tests.factories import CourseFactory, UserFactory
 
@@ -27,7 +30,7 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def _fresh_resolver_cache():
-    _url_name_for_path.cache_clear()
+    _view_for_path.cache_clear()
 
 
 def signed_in(user: User) -> Client:
@@ -208,3 +211,30 @@ def test_a_signed_in_page_is_shared_only_under_nginxs_key_for_the_sessions_own_v
     assert ('<!--# echo var="cookie_csrftoken"' in body) is shared
     assert len(masked_tokens) == (0 if shared else 2)  # the nav's log-out and language forms
     assert ("csrftoken" in page.cookies) is not shared  # a shared page sets no cookie (nginx would not keep it)
+
+
+@pytest.mark.parametrize(
+    ("path", "shared"),
+    [
+        ("/courses/?class_level=12&type=ONLINE", True),  # the catalog's own filters
+        ("/courses/?type=NOSUCH", False),
+        ("/courses/?gclid=abc", False),
+        ("/tests/?page=2", False),  # the test list reads no query
+        ("/leaderboards/topics/cell-organelles/?week=THIS", True),
+        ("/leaderboards/topics/cell-organelles/?week=2001-W05", False),  # valid, but older than the kept weeks
+    ],
+)
+def test_only_the_query_a_page_reads_makes_a_shared_copy_or_an_edge_key(path, shared):
+    # Given a student coming through nginx's shared-page location
+    path = path.replace("THIS", iso_week(timezone.localdate()))
+    client = signed_in(UserFactory())
+    client.cookies["cerebrum_view"] = "student"
+    edge._redis().delete(cache.make_key(edge.EDGE_KEYS))
+
+    # When they open a page with this query
+    page = client.get(path, HTTP_X_EDGE_KEY=f"{path}||student")
+
+    # Then junk in the query string gets a private answer: no copy in nginx, none recorded for a purge
+    assert page.status_code == 200
+    assert page["Cache-Control"].startswith("public, max-age=0, s-maxage=" if shared else "private, no-store")
+    assert (edge._redis().zcard(cache.make_key(edge.EDGE_KEYS)) == 1) is shared
