@@ -1,16 +1,27 @@
-"""The NTA exam screen's template context, from `selectors.attempt_state`'s dict (pure: no I/O).
+"""The NTA exam screen: one page shell per paper version, and each learner's values put into it.
 
-Kept apart from courses/views.py so the views stay thin: palette states and their words, section tabs
-with counts, the legend, the current question, and the JSON attempt.js starts from (docs/exam.md).
+Kept apart from courses/views.py so the views stay thin. What every learner of a paper version sees alike
+(the template's markup and words, the paper as attempt.js reads it, the screen's messages) is rendered once
+per process (`exam_shell`); per request only the learner's part is built (`screen_values`, pure: no I/O):
+the current question, palette states, section and legend counts, the timer and the small state JSON.
+Issue 15's storm (10,000 learners opening one live mock) pays the template once, not 10,000 times
+(docs/exam.md, "Cost").
 """
 
 from __future__ import annotations
 
-from django.utils.html import escape
+import functools
+from collections import Counter
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.html import escape, json_script
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
-from courses import selectors
+from courses import caches, selectors
 from courses.hindi import in_medium, medium_or_default
 
 # English here; shown in the request's language through state_labels() (locale/hi, docs/hindi.md).
@@ -73,148 +84,296 @@ def screen_messages() -> dict[str, str | list[str]]:
     }
 
 
-def exam_screen(state: dict, *, number: int, with_paper: bool = False, view_in: str | None = None) -> dict:
-    """Palette, sections, legend and the current question from `selectors.attempt_state`'s dict.
+@dataclass(frozen=True)
+class ExamShell:
+    """The exam page's learner-independent part for one (test, paper version, medium, interface language).
 
-    Palette states are NTA's (selectors.palette_state); the question on screen counts as visited.
-    `exam` is the JSON attempt.js starts from (the paper in this learner's order, answers with seq);
-    `questions` (every question, for the question-paper view) only `with_paper`. Text is in the
-    attempt's medium; `view_in` ("en"/"hi", NTA's "View in") shows the current question in another.
+    `page` is attempt.html rendered once with a marker in place of every learner's value (their question,
+    palette, counts, timer, CSRF token, state JSON), each marker then made a `{slot}` field of a format
+    string (its other braces doubled): `fill` puts one learner's values (`screen_values`) in, in one C call.
+    The page's `exam-paper` JSON is the paper as attempt.js reads it, in the paper's own order: each
+    learner's order and option order come in their small `exam-data` JSON and the script applies them.
     """
-    paper, answers, visited = state["paper"], state["answers"], set(state["visited"])
-    medium = state.get("medium", "en")
+
+    page: str
+    slots: frozenset[str]
+    context: dict  # the template context without the learner's values (the question-paper view renders with it)
+    questions: dict[int, dict]  # the paper's questions by id (text, options, "hi"), canonical letters
+    order: tuple[int, ...]  # the paper version's order (attempts stored without their own order follow it)
+    section_of: dict[int, int]  # question id → index into the paper's sections
+    labels: dict[str, str]  # STATE_LABELS in the interface language
+    palette_aria: dict[str, tuple[str, str]]  # per state: the palette button's label before/after its number
+
+    def fill(self, values: dict[str, str]) -> str:
+        """The page for one learner: their values (HTML, escaped) put into the slots."""
+        return self.page.format_map(values)
+
+
+def exam_shell(*, test_id: int, version: int, medium: str) -> ExamShell:
+    """The shell for this paper version and medium in the active interface language (kept per process)."""
+    return _shell(test_id, version, medium, translation.get_language())
+
+
+# Safe to keep for the life of the process: a paper version never changes once frozen (an edit makes a new
+# version: courses.caches.paper_key(test_id, version), "paper:<test>:v<version>", owns the paper's own cache
+# and docs/exam.md says why), and the key holds everything else the shell shows (medium and interface
+# language); the test's title, which an edit changes without a new version, is a slot. A few live mocks at a
+# time, in two languages and two media: 32 shells of a 180-question paper are a few MB per process.
+@functools.lru_cache(maxsize=32)
+def _shell(test_id: int, version: int, medium: str, language: str) -> ExamShell:
+    paper = caches.paper_get_by_id(test_id=test_id, version=version)
+    section_of = {qid: index for index, section in enumerate(paper["sections"]) for qid in section["question_ids"]}
     labels = state_labels()
-    section_of = {qid: index for index, section in enumerate(state["sections"]) for qid in section["question_ids"]}
-    current_id = paper[number - 1]["id"]
-    visited.add(current_id)
-    states = {q["id"]: selectors.palette_state(answers.get(str(q["id"])), q["id"] in visited) for q in paper}
-    palette = [
-        {"name": section["name"] if len(state["sections"]) > 1 else "", "items": []} for section in state["sections"]
-    ]
-    for question in paper:
-        qid = question["id"]
-        palette[section_of.get(qid, 0)]["items"].append(
-            {
-                "id": qid,
-                "number": question["number"],
-                "state": states[qid],
-                "label": labels[states[qid]],
-                "current": qid == current_id,
-            }
-        )
-    item_label = gettext("Question %(n)s, %(state)s")
-    for section in palette:
-        section["html"] = _palette_html(section["items"], labels, item_label)
-    counts = dict.fromkeys(STATE_LABELS, 0)
-    for code in states.values():
-        counts[code] += 1
-    return {
-        "questions": [_question(q, state["sections"], section_of, medium) for q in paper] if with_paper else [],
-        "question_count": len(paper),
-        "current": {
-            **_current(
-                paper[number - 1], answers, states, state["sections"], section_of, medium_or_default(view_in or medium)
-            ),
-            "state_label": labels[states[current_id]],
-        },
+    context = {
+        "question_count": len(paper["questions"]),
         "medium": medium,
-        "sections": _sections(palette, section_of.get(current_id, 0), state["sections"]),
-        "palette": palette,
-        "legend": [{"code": code, "label": label, "count": counts[code]} for code, label in labels.items()],
-        "exam": {
-            **timer_context(state),
-            **_client_state(state, section_of),
-            "labels": labels,
-            "messages": screen_messages(),
+        "exam_paper": json_script(_client_paper(paper, section_of, labels), "exam-paper"),
+        "sections": [
+            {"name": section["name"], "count": len(section["question_ids"]), "attempt_any": section.get("attempt_any")}
+            for section in paper["sections"]
+        ],
+        "palette_names": [section["name"] if len(paper["sections"]) > 1 else "" for section in paper["sections"]],
+        "legend": [{"code": code, "label": label} for code, label in labels.items()],
+        "show_paper": False,
+    }
+    page = render_to_string(TEMPLATE, page_context(context, _marker))
+    parts = page.split(MARKER)  # static, slot, static, slot, ..., static
+    statics = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
+    item_label = gettext("Question %(n)s, %(state)s")
+    return ExamShell(
+        page="".join(static + (f"{{{slot}}}" if slot else "") for static, slot in zip_longest(statics, parts[1::2])),
+        slots=frozenset(parts[1::2]),
+        context=context,
+        questions={question["id"]: question for question in paper["questions"]},
+        order=tuple(question["id"] for question in paper["questions"]),
+        section_of=section_of,
+        labels=labels,
+        palette_aria={
+            code: tuple((escape(item_label) % {"n": MARKER, "state": escape(label)}).split(MARKER, 1))
+            for code, label in labels.items()
         },
-        "time_left": clock_text(state["seconds_left"]),
+    )
+
+
+def exam_shells_clear() -> None:
+    """Forget this process's shells (tests: a flushed database may give another paper the same id and version)."""
+    _shell.cache_clear()
+
+
+TEMPLATE = "courses/attempt.html"
+MARKER = "\x00"  # PostgreSQL text cannot hold it, and JSON escapes it: only the slots' markers contain it
+CURRENT_FIELDS = (
+    "number", "id", "text", "text_lang", "section_suffix", "options_html", "state_label", "back_disabled",
+    "en_selected", "hi_selected", "note_hidden",
+)  # fmt: skip
+
+
+def _marker(slot: str) -> str:
+    return mark_safe(f"{MARKER}{slot}{MARKER}")  # noqa: S308 - a constant marker, no markup
+
+
+def page_context(shell_context: dict, value) -> dict:
+    """attempt.html's context: the shell's, and `value(slot)` for each learner's value (a marker when the
+    shell is built; the learner's HTML when the question paper is rendered whole). The template uses these
+    values only as output, never in a condition or a loop: a marker would be true for every learner
+    (tests/courses/test_exam_shell.py renders both ways and compares)."""
+    return {
+        **shell_context,
+        "test": {"title": value("title")},
+        "exam": {"deadline": value("deadline"), "server_now": value("server_now")},
+        "time_left": value("time_left"),
+        "messages_html": value("messages"),
+        "csrf_token": value("csrf_token"),
+        "answer_url": value("answer_url"),
+        "submit_url": value("submit_url"),
+        "exam_state": value("exam_state"),
+        "current": {field: value(f"current_{field}") for field in CURRENT_FIELDS},
+        "sections": [
+            {
+                **section,
+                "answered": value(f"section_answered_{index}"),
+                "first_number": value(f"section_first_{index}"),
+                "current": value(f"section_current_{index}"),
+            }
+            for index, section in enumerate(shell_context["sections"])
+        ],
+        "legend": [{**row, "count": value(f"count_{row['code']}")} for row in shell_context["legend"]],
+        "palette": [
+            {"name": name, "html": value(f"palette_{index}")}
+            for index, name in enumerate(shell_context["palette_names"])
+        ],
     }
 
 
-def _palette_html(items: list[dict], labels: dict[str, str], item_label: str) -> str:
+def screen_values(
+    shell: ExamShell,
+    progress: dict,
+    *,
+    attempt,
+    number: int,
+    view_in: str | None = None,
+    show_paper: bool = False,
+    script_urls: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """One learner's values for the shell's slots (HTML, escaped), from `selectors.attempt_progress`.
+
+    Palette states are NTA's (selectors.palette_state); the question on screen counts as visited. Text
+    is in the attempt's medium; `view_in` ("en"/"hi", NTA's "View in") shows the current question in
+    another. `script_urls` go into attempt.js's state. The caller adds the request's own values: title,
+    csrf_token, messages, answer_url, submit_url.
+    """
+    order = attempt.question_order or shell.order
+    letters = attempt.option_orders or {}
+    answers, visited = progress["answers"], set(progress["visited"])
+    current_id = order[number - 1]
+    visited.add(current_id)
+    palette_state, answer = selectors.palette_state, answers.get
+    items = [(n, qid, palette_state(answer(str(qid)), qid in visited)) for n, qid in enumerate(order, start=1)]
+    counts = dict.fromkeys(STATE_LABELS, 0) | Counter(item[2] for item in items)
+    sections = [items]
+    if len(shell.context["sections"]) > 1:
+        sections = [[] for _ in shell.context["sections"]]
+        for item in items:
+            sections[shell.section_of.get(item[1], 0)].append(item)
+    current_state = selectors.palette_state(answers.get(str(current_id)), True)
+    current_section = shell.section_of.get(current_id, 0)
+    values = {
+        **_current_values(shell, attempt, number, current_id, letters, answers, view_in),
+        "current_state_label": escape(shell.labels[current_state]),
+        "deadline": progress["deadline"].isoformat(),
+        "server_now": progress["server_now"].isoformat(),
+        "time_left": clock_text(progress["seconds_left"]),
+        "exam_state": json_script(
+            {**_client_state(attempt, progress, order, letters), **(script_urls or {})}, "exam-data"
+        ),
+        **{f"count_{code}": str(count) for code, count in counts.items()},
+    }
+    for index, items in enumerate(sections):
+        values[f"palette_{index}"] = _palette_html(items, shell.palette_aria, current_id)
+        values[f"section_answered_{index}"] = str(sum(1 for item in items if item[2] in _ANSWERED))
+        values[f"section_first_{index}"] = str(items[0][0] if items else 1)
+        values[f"section_current_{index}"] = (
+            ' aria-current="true"' if index == current_section and not show_paper else ""
+        )
+    return values
+
+
+_ANSWERED = ("answered", "answered_and_marked")
+
+
+def _current_values(shell, attempt, number, current_id, letters, answers, view_in) -> dict[str, str]:
+    question = selectors.question_as_shown(
+        shell.questions[current_id], number=number, letters=letters.get(str(current_id))
+    )
+    medium = medium_or_default(view_in or attempt.medium)
+    translated = "hi" in question
+    text, options = in_medium(question, medium)
+    chosen = (answers.get(str(current_id)) or {}).get("option", "")
+    index = shell.section_of.get(current_id, 0)
+    section_name = shell.context["sections"][index]["name"] if len(shell.context["sections"]) > 1 else ""
+    return {
+        "current_number": str(number),
+        "current_id": str(current_id),
+        "current_text": escape(text),
+        "current_text_lang": ' lang="hi"' if medium == "hi" and translated else "",
+        "current_section_suffix": f" · {escape(section_name)}" if section_name else "",
+        "current_options_html": _options_html(options, chosen),
+        "current_back_disabled": " disabled" if number == 1 else "",
+        "current_en_selected": "" if medium == "hi" else " selected",
+        "current_hi_selected": " selected" if medium == "hi" else "",
+        "current_note_hidden": " hidden" if medium != "hi" or translated else "",
+    }
+
+
+def _options_html(options: dict[str, str], chosen: str) -> str:
+    """The current question's radio buttons (built here, like the palette: they are a learner's value)."""
+    return "".join(
+        f'<label class="option"><input type="radio" name="option" value="{letter}"'
+        f'{" checked" if letter == chosen else ""}> <span class="opt-letter" aria-hidden="true">{letter}</span>'
+        f' <span class="opt-text"><span class="visually-hidden">{letter}. </span>{escape(text)}</span></label>'
+        for letter, text in options.items()
+    )
+
+
+def _palette_html(items: list[tuple[int, int, str]], aria: dict[str, tuple[str, str]], current_id: int) -> str:
     """The palette's buttons as HTML, built directly: 180 of them through the template language cost
     ~4 ms of CPU per page, through format_html_join ~1.5 ms (measured). Safe without escaping: every
-    value is an int or one of STATE_LABELS' constant codes, and the labels and `item_label` (our own
-    catalog's, "Question %(n)s, %(state)s" in the interface language) are escaped once."""
-    # (before, after) the number, per state
-    aria = {
-        code: tuple((escape(item_label) % {"n": "\x00", "state": escape(label)}).split("\x00", 1))
-        for code, label in labels.items()
-    }
-    html = []
-    for item in items:
-        n, qid, state = int(item["number"]), int(item["id"]), item["state"]
-        current = ' aria-current="step"' if item["current"] else ""
-        html.append(
+    value is an int or one of STATE_LABELS' constant codes, and `aria` (the shell's, from our own catalog)
+    is escaped once."""
+    return "".join(
+        [
             f'<li><a href="?q={n}#question" class="pal s-{state}" data-q="{qid}" data-n="{n}"'
-            f' aria-label="{aria[state][0]}{n}{aria[state][1]}"{current}><span class="pal-n">{n}</span></a></li>'
+            f' aria-label="{aria[state][0]}{n}{aria[state][1]}"{_CURRENT_STEP if qid == current_id else ""}>'
+            f'<span class="pal-n">{n}</span></a></li>'
+            for n, qid, state in items
+        ]
+    )
+
+
+_CURRENT_STEP = ' aria-current="step"'
+
+
+def paper_page(shell: ExamShell, values: dict[str, str], *, attempt) -> str:
+    """The read-only question paper (`?view=paper`, the page without JavaScript: attempt.js shows it in
+    place): every question in this learner's order, so the template is rendered for this learner."""
+    context = page_context(shell.context, lambda slot: mark_safe(values[slot]))  # noqa: S308 - escaped HTML
+    context.update(show_paper=True, questions=_paper_questions(shell, attempt))
+    return render_to_string(TEMPLATE, context)
+
+
+def _paper_questions(shell: ExamShell, attempt) -> list[dict]:
+    order, letters = attempt.question_order or shell.order, attempt.option_orders or {}
+    multiple = len(shell.context["sections"]) > 1
+    questions = []
+    for number, qid in enumerate(order, start=1):
+        question = selectors.question_as_shown(shell.questions[qid], number=number, letters=letters.get(str(qid)))
+        text, options = in_medium(question, attempt.medium)
+        section = shell.context["sections"][shell.section_of.get(qid, 0)]["name"] if multiple else ""
+        questions.append(
+            {
+                "number": number,
+                "text": text,
+                "options": [{"letter": letter, "text": option} for letter, option in options.items()],
+                "section_name": section,
+            }
         )
-    return mark_safe("".join(html))  # noqa: S308 - ints and constants only (see above)
-
-
-def _question(question: dict, sections: list[dict], section_of: dict, medium: str) -> dict:
-    index = section_of.get(question["id"], 0)
-    text, options = in_medium(question, medium)
-    return {
-        "id": question["id"],
-        "number": question["number"],
-        "text": text,
-        "options": [{"letter": letter, "text": option} for letter, option in options.items()],
-        "section_name": sections[index]["name"] if len(sections) > 1 else "",
-        "medium": medium,
-        "translated": "hi" in question,
-    }
-
-
-def _current(question: dict, answers: dict, states: dict, sections: list[dict], section_of: dict, medium: str) -> dict:
-    saved = answers.get(str(question["id"])) or {}
-    return {
-        **_question(question, sections, section_of, medium),
-        "chosen": saved.get("option", ""),
-        "marked": saved.get("marked_for_review", False),
-        "state_label": STATE_LABELS[states[question["id"]]],
-    }
-
-
-def _sections(palette: list[dict], current_index: int, sections: list[dict]) -> list[dict]:
-    answered = ("answered", "answered_and_marked")
-    return [
-        {
-            "name": section["name"],
-            "count": len(items["items"]),
-            "answered": sum(1 for item in items["items"] if item["state"] in answered),
-            "first_number": items["items"][0]["number"] if items["items"] else 1,
-            "attempt_any": section.get("attempt_any"),
-            "current": index == current_index,
-        }
-        for index, (section, items) in enumerate(zip(sections, palette, strict=True))
-    ]
+    return questions
 
 
 def timer_context(state: dict) -> dict:
     return {"deadline": state["deadline"].isoformat(), "server_now": state["server_now"].isoformat()}
 
 
-def _client_state(state: dict, section_of: dict) -> dict:
+def _client_state(attempt, progress: dict, order, letters: dict) -> dict:
+    """This learner's part of attempt.js's data (the paper and the words are the shell's `exam-paper`)."""
     return {
-        "attempt_id": state["id"],
-        "last_seq": state["last_seq"],
-        "answers": state["answers"],
-        "visited": state["visited"],
-        "sections": [{"name": s["name"], "attempt_any": s.get("attempt_any")} for s in state["sections"]],
-        "medium": state.get("medium", "en"),
+        "attempt_id": attempt.pk,
+        "last_seq": progress["last_seq"],
+        "answers": progress["answers"],
+        "visited": progress["visited"],
+        "medium": attempt.medium,
+        "order": list(order),
+        "option_orders": letters,
+    }
+
+
+def _client_paper(paper: dict, section_of: dict, labels: dict) -> dict:
+    """The paper as attempt.js reads it, in the paper's order and canonical letters (no answers: the
+    paper blob has none), with the sections and the screen's words in the interface language."""
+    return {
         "paper": [
             {
                 "id": q["id"],
-                "n": q["number"],
                 "t": q["text"],
                 "o": list(q["options"].values()),
                 "s": section_of.get(q["id"], 0),
                 **_client_hindi(q),
             }
-            for q in state["paper"]
+            for q in paper["questions"]
         ],
-        "labels": STATE_LABELS,
+        "sections": [{"name": s["name"], "attempt_any": s.get("attempt_any")} for s in paper["sections"]],
+        "labels": labels,
+        "messages": screen_messages(),
     }
 
 

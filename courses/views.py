@@ -9,15 +9,20 @@ Thin: forms check shape, services write, selectors read and decide access. A ser
 
 from __future__ import annotations
 
+import functools
+
 import orjson
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorList
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -32,7 +37,15 @@ from cerebrum.api_tools import error_body
 from cerebrum.errors import DomainError, NotFound
 from courses import caches, selectors, services
 from courses.caches import paper_get
-from courses.exam_screen import clock_text, exam_screen, summary_rows, summary_section_rows, timer_context
+from courses.exam_screen import (
+    clock_text,
+    exam_shell,
+    paper_page,
+    screen_values,
+    summary_rows,
+    summary_section_rows,
+    timer_context,
+)
 from courses.forms import AnswerBatchItemForm, AnswerForm, CatalogFilterForm, FreeTestForm, SubmitForm, TopicWeekForm
 from courses.hindi import in_medium
 from courses.models import NcertClass, TestAttempt
@@ -266,40 +279,60 @@ class AttemptMixin:
         )
 
 
-class AttemptView(AttemptMixin, TemplateView):
+class AttemptView(AttemptMixin, View):
     """The NTA exam screen: one question (`?q=N`) or the read-only question paper (`?view=paper`).
 
     The question comes first and the palette after it (a phone user reaches the options without
     tabbing through 90 palette links; a skip link jumps to the palette). Without JavaScript every
     button posts a plain form; attempt.js takes over when it runs (docs/exam.md). Reads: the attempt
-    (Redis), the paper (cache) and one query for the answers, whatever the paper's size.
+    (Redis), the page shell of its paper version (in process; the paper from its cache on a miss) and
+    one query for the clock and the answers, whatever the paper's size.
     """
-
-    template_name = "courses/attempt.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         attempt = self.get_attempt()
         if attempt.status != TestAttempt.Status.IN_PROGRESS:
             return redirect("courses:attempt_result", pk=attempt.pk)
-        return self.render_to_response(self.get_context_data(attempt=attempt))
-
-    def get_context_data(self, **kwargs) -> dict:
-        attempt = kwargs["attempt"]
-        state = selectors.attempt_state(attempt=attempt)
-        number = _int(self.request.GET.get("q"), 1, len(state["paper"]))
-        show_paper = self.request.GET.get("view") in ("paper", "all")
-        view_in = self.request.GET.get("view_in")  # NTA's "View in": this question in the other medium
-        screen = exam_screen(state, number=number, with_paper=show_paper, view_in=view_in)
-        screen["exam"].update(
-            answer_url=reverse("courses:attempt_answer", args=[attempt.pk]),
-            result_url=reverse("courses:attempt_result", args=[attempt.pk]),
+        shell = exam_shell(test_id=attempt.test_id, version=attempt.paper_version, medium=attempt.medium)
+        progress = selectors.attempt_progress(attempt=attempt)
+        number = _int(request.GET.get("q"), 1, shell.context["question_count"])
+        show_paper = request.GET.get("view") in ("paper", "all")
+        urls = {name: _attempt_url(name, attempt.pk) for name in ("answer", "submit", "result")}
+        values = screen_values(
+            shell,
+            progress,
+            attempt=attempt,
+            number=number,
+            view_in=request.GET.get("view_in"),
+            show_paper=show_paper,
+            script_urls={"answer_url": urls["answer"], "result_url": urls["result"]},
         )
-        return {
-            **super().get_context_data(**kwargs),
-            **screen,
-            "test": attempt.test,
-            "show_paper": show_paper,
-        }
+        values.update(_page_values(request, attempt), answer_url=urls["answer"], submit_url=urls["submit"])
+        return HttpResponse(paper_page(shell, values, attempt=attempt) if show_paper else shell.fill(values))
+
+
+@functools.cache
+def _attempt_url_format(name: str) -> str:
+    """ "/attempts/{}/answer/" for "answer": reversed once per process (three reverse() calls cost the exam
+    page ~0.1 ms of CPU); the number stands for any attempt's and appears nowhere else in the path."""
+    return reverse(f"courses:attempt_{name}", args=[_ANY_ATTEMPT]).replace(str(_ANY_ATTEMPT), "{}")
+
+
+_ANY_ATTEMPT = 918273645546372819
+
+
+def _attempt_url(name: str, pk: int) -> str:
+    return _attempt_url_format(name).format(int(pk))
+
+
+def _page_values(request: HttpRequest, attempt: TestAttempt) -> dict[str, str]:
+    """The exam page's values that come from the request: its CSRF token, messages, the test's title."""
+    notes = messages.get_messages(request)
+    return {
+        "title": escape(attempt.test.title),
+        "csrf_token": escape(get_token(request)),
+        "messages": render_to_string("courses/attempt_messages.html", {"messages": notes}) if notes else "",
+    }
 
 
 def _int(value: str | None, low: int, high: int) -> int:

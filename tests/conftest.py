@@ -300,12 +300,16 @@ def _not_inside_a_task():
 
 @pytest.fixture(autouse=True)
 def _clean_l1_cache():
-    """The in-process L1 (cerebrum.cache) outlives Redis's flush; a test must not see the last test's pages."""
+    """The in-process L1 (cerebrum.cache) and the exam page shells outlive Redis's flush; a test must not see
+    the last test's pages (a database flushed between tests may reuse a test's id and paper version)."""
     from cerebrum.cache import l1_clear
+    from courses.exam_screen import exam_shells_clear
 
     l1_clear()
+    exam_shells_clear()
     yield
     l1_clear()
+    exam_shells_clear()
 
 
 @pytest.fixture

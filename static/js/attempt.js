@@ -9,15 +9,22 @@
   "use strict";
 
   var dataNode = document.getElementById("exam-data");
-  if (!dataNode) return;
+  var paperNode = document.getElementById("exam-paper");
+  if (!dataNode || !paperNode) return;
+  // Two parts (courses/exam_screen.py): `exam-paper` is the same for every learner of this paper version
+  // (questions in the paper's order and canonical letters, sections, words); `exam-data` is this learner's
+  // (their order and option orders, answers, visited, last_seq, URLs).
   var exam = JSON.parse(dataNode.textContent);
+  var shared = JSON.parse(paperNode.textContent);
+  exam.labels = shared.labels;
+  exam.sections = shared.sections;
   var form = document.getElementById("question");
   var PREFIX = "cerebrum:attempt:" + exam.attempt_id + ":";
   var BATCH = 200;
   var LETTERS = ["A", "B", "C", "D"];
   // The page's words in the interface language (courses/exam_screen.py screen_messages): %(name)s is
   // filled in here, and a [one, other] pair is chosen by `count`.
-  var M = exam.messages || {};
+  var M = shared.messages || {};
   function t(key, values, count) {
     var text = M[key];
     if (Array.isArray(text)) text = text[count === 1 ? 0 : 1];
@@ -41,8 +48,22 @@
     try { window.localStorage.setItem(PREFIX + name, JSON.stringify(value)); } catch (error) { /* memory only */ }
   }
 
+  // --- the paper as this learner sees it: their question order, numbered 1..N, and option order
+  // ("CADB": their A is the paper's C), as the server numbers and letters it (selectors.question_as_shown) ---
+  var byId = {};
+  shared.paper.forEach(function (q) { byId[q.id] = q; });
+  var paper = (exam.order || shared.paper.map(function (q) { return q.id; })).map(function (id, index) {
+    var q = byId[id];
+    var letters = (exam.option_orders || {})[id];
+    function shown(options) {
+      return letters ? letters.split("").map(function (letter) { return options[LETTERS.indexOf(letter)]; }) : options;
+    }
+    var item = { id: id, n: index + 1, t: q.t, o: shown(q.o), s: q.s };
+    if (q.h) item.h = { t: q.h.t, o: shown(q.h.o) };
+    return item;
+  });
+
   // --- state: the server's answers overlaid with this device's unsent queue ---
-  var paper = exam.paper;
   var indexOf = {};
   paper.forEach(function (q, i) { indexOf[q.id] = i; });
   var answers = {};

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from courses import caches, services
+from courses import caches, selectors, services
 from courses.models import AttemptAnswer, TestSection
 from courses.models import TestAttempt as Attempt
 from tests.factories import PracticeTestFactory, UserFactory
@@ -41,8 +41,10 @@ def open_exam(browser, live_server, learner):
     user, session = learner
     contexts = []
 
-    def _open(questions: int = 4, minutes: int = 30, sections: tuple = (), **options):
-        test = PracticeTestFactory(title="NEET Mini Mock", question_count=questions, duration_minutes=minutes)
+    def _open(questions: int = 4, minutes: int = 30, sections: tuple = (), shuffle: bool = False, **options):
+        test = PracticeTestFactory(
+            title="NEET Mini Mock", question_count=questions, duration_minutes=minutes, shuffle=shuffle
+        )
         if sections:  # ((name, question count), ...) in paper order
             items = iter(test.paper_items.order_by("position"))
             for position, (name, count) in enumerate(sections, start=1):
@@ -194,6 +196,30 @@ def test_keys_choose_an_option_and_enter_saves_and_moves_on_without_scrolling_aw
     expect(page.locator("#question-heading")).to_be_focused()
     assert page.url.endswith("?q=3#question")
     expect(page.get_by_label("A. Mitochondrion")).not_to_be_checked()
+
+
+def test_a_shuffled_paper_shows_the_learners_order_and_letters_and_stores_the_canonical_one(open_exam):
+    # Given a shuffled paper: the page carries it in the paper's order, attempt.js applies this learner's order
+    page, attempt = open_exam(questions=6, shuffle=True)
+    attempt = Attempt.objects.get(pk=attempt.pk)
+    shown = selectors.attempt_state(attempt=attempt)["paper"]  # the server's numbering and letters
+    assert [q["id"] for q in shown] != _paper_ids(attempt) or attempt.option_orders
+
+    # When the learner goes to Q2 in place (the palette) and saves the option shown to them as B
+    _pal(page, 2).click()
+    expect(page.locator("#question-text")).to_have_text(shown[1]["text"])
+    for letter, text in shown[1]["options"].items():
+        expect(page.locator("#question-options label.option").nth("ABCD".index(letter))).to_contain_text(
+            f"{letter}. {text}"
+        )
+    page.get_by_label(f"B. {shown[1]['options']['B']}").check()
+    page.get_by_role("button", name="Save & Next").click()
+    _saved(page)
+
+    # Then the server stored the paper's own letter for it, and the palette numbers the learner's order
+    assert _stored(attempt)[shown[1]["id"]] == (attempt.option_orders[str(shown[1]["id"])][1], False)
+    assert [int(_pal(page, n).get_attribute("data-q")) for n in range(1, 7)] == [q["id"] for q in shown]
+    expect(page.locator("#question-text")).to_have_text(shown[2]["text"])
 
 
 def test_clear_response_and_back(open_exam):

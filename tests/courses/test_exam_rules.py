@@ -3,6 +3,7 @@ paper versions, time spent, and the state/summary the exam screen reads (docs/ex
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from cerebrum.cache import l1_clear, page_cache_bump
 from cerebrum.errors import Conflict, DomainError
 from courses import caches, selectors, services
-from courses.exam_screen import exam_screen
+from courses.exam_screen import exam_shell, screen_values
 from courses.models import AttemptAnswer, AttemptTimeGrant, PracticeTestQuestion, TestSection
 from courses.models import TestAttempt as Attempt
 from courses.scoring import Marking, max_score, score_answers
@@ -373,15 +374,17 @@ def test_a_reload_numbers_the_paper_as_the_attempt_started_whatever_order_the_ca
     paper = caches.paper_get(test)
     reordered = [{**question, "number": n} for n, question in enumerate(reversed(paper["questions"]), start=1)]
     _paper_cached_as(test, {**paper, "questions": reordered})
-    state = selectors.attempt_state(attempt=Attempt.objects.get(pk=attempt.pk))
+    reloaded = Attempt.objects.get(pk=attempt.pk)
+    state = selectors.attempt_state(attempt=reloaded)
 
     # Then the reload numbers the questions as before, and every acknowledged answer is on its question
     assert [(q["number"], q["id"]) for q in state["paper"]] == [(1, q1), (2, q2), (3, q3)]
-    palette = exam_screen(state, number=3)["palette"][0]["items"]
-    assert [(item["number"], item["state"]) for item in palette] == [
-        (1, "answered"),
-        (2, "answered_and_marked"),
-        (3, "not_answered"),
+    shell = exam_shell(test_id=test.pk, version=1, medium="en")
+    values = screen_values(shell, selectors.attempt_progress(attempt=reloaded), attempt=reloaded, number=3)
+    assert re.findall(r'class="pal s-(\w+)" data-q="(\d+)" data-n="(\d+)"', values["palette_0"]) == [
+        ("answered", str(q1), "1"),
+        ("answered_and_marked", str(q2), "2"),
+        ("not_answered", str(q3), "3"),
     ]
     # ... and so do the question-paper view and the result page after the submit
     assert [row["id"] for row in selectors.attempt_view(attempt=attempt)] == [q1, q2, q3]

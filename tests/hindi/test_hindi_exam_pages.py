@@ -101,8 +101,9 @@ def test_the_no_javascript_exam_screen_and_submit_page_speak_hindi(client, learn
 
     assert 'प्रश्न <span id="question-number">2</span> <span class="muted">(कुल 2 में से)' in screen
     assert 'aria-label="प्रश्न 1, नहीं देखा गया"' in screen  # the palette, built in Python
-    exam = json.loads(re.search(r'<script id="exam-data" type="application/json">(.*?)</script>', screen).group(1))
-    assert exam["messages"]["saved"] == "सहेजा गया"  # attempt.js's words, in the page's exam JSON
+    # attempt.js's words, in the page's JSON shared by every learner of the paper version (courses.exam_screen)
+    exam = json.loads(re.search(r'<script id="exam-paper" type="application/json">(.*?)</script>', screen).group(1))
+    assert exam["messages"]["saved"] == "सहेजा गया"
     assert exam["messages"]["waiting"] == ["%(n)s उत्तर इस डिवाइस पर प्रतीक्षा में है", "%(n)s उत्तर इस डिवाइस पर प्रतीक्षा में हैं"]
     assert "क्या टेस्ट जमा करें?" in confirm
     assert "अब तक आपके उत्तर" in confirm
