@@ -1,0 +1,169 @@
+"""The exam page's shell (courses/exam_screen.py): rendered once per paper version, medium and language,
+shared by every learner of it, with each learner's own values filled in (docs/exam.md, "Cost")."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import override
+
+from courses import selectors, services
+from courses.exam_screen import TEMPLATE, _shell, exam_shell, page_context, screen_values
+from courses.models import TestAttempt as Attempt
+from courses.models import TestSection
+from tests.factories import PracticeTestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _script(page: str, element_id: str) -> dict:
+    return json.loads(re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', page).group(1))
+
+
+def _sectioned(questions: int = 6, **fields):
+    test = PracticeTestFactory(question_count=questions, **fields)
+    physics = TestSection.objects.create(test=test, name="Physics", position=1)
+    botany = TestSection.objects.create(test=test, name="Botany", position=2, attempt_any=2)
+    for index, item in enumerate(test.paper_items.order_by("position")):
+        item.section = physics if index < questions // 2 else botany
+        item.save(update_fields=["section"])
+    return services.practice_test_bump_paper(test=test)
+
+
+def test_two_learners_share_one_shell_and_each_page_carries_only_its_own_state():
+    # Given two learners on one shuffled paper; the first has answered one question, the second nothing
+    test = PracticeTestFactory(question_count=8, shuffle=True)
+    first, second = UserFactory(), UserFactory()
+    mine = services.attempt_start(test=test, user=first)
+    theirs = services.attempt_start(test=test, user=second)
+    answered = mine.question_order[0]
+    services.attempt_answers_save(
+        attempt=mine, answers=[{"question_id": answered, "option": "C", "marked_for_review": True, "seq": 7}]
+    )
+
+    # When each opens the exam page
+    pages = [
+        _signed_in(user).get(reverse("courses:attempt", args=[attempt.pk])).content.decode()
+        for user, attempt in ((first, mine), (second, theirs))
+    ]
+
+    # Then one shell served both (built once), the shared paper JSON is the same bytes in both pages ...
+    assert (_shell.cache_info().misses, _shell.cache_info().currsize) == (1, 1)
+    assert _script(pages[0], "exam-paper") == _script(pages[1], "exam-paper")
+    assert re.search(r'<script id="exam-paper".*?</script>', pages[0]).group(0) in pages[1]
+    # ... while each learner's state, order and palette are their own
+    states = [_script(page, "exam-data") for page in pages]
+    assert [state["attempt_id"] for state in states] == [mine.pk, theirs.pk]
+    assert [state["order"] for state in states] == [mine.question_order, theirs.question_order]
+    assert states[0]["answers"] == {str(answered): {"option": "C", "marked_for_review": True, "seq": 7}}
+    assert (states[1]["answers"], states[1]["visited"], states[1]["last_seq"]) == ({}, [], 0)
+    palettes = [page.split('id="palette"')[1] for page in pages]
+    assert [palette.count("s-answered_and_marked") for palette in palettes] == [2, 1]  # the legend's is one
+    # ... and no page holds the answer key or an explanation
+    for page in pages:
+        assert "Mitochondria make ATP" not in page
+        assert '"correct' not in page
+
+
+def test_a_new_paper_version_is_not_served_the_old_shell():
+    # Given a learner whose page built the shell of version 1
+    test = PracticeTestFactory(question_count=2)
+    running = services.attempt_start(test=test, user=(old_learner := UserFactory()))
+    old_page = _signed_in(old_learner).get(reverse("courses:attempt", args=[running.pk])).content.decode()
+    question = test.paper_items.order_by("position").first().question
+
+    # When staff edit the first question (a new paper version) and another learner starts
+    question.text = "Edited: which organelle makes ATP?"
+    question.save()
+    services.question_papers_bump(question_ids=[question.pk])
+    test.refresh_from_db()
+    fresh = services.attempt_start(test=test, user=(new_learner := UserFactory()))
+    new_page = _signed_in(new_learner).get(reverse("courses:attempt", args=[fresh.pk])).content.decode()
+    again = _signed_in(old_learner).get(reverse("courses:attempt", args=[running.pk])).content.decode()
+
+    # Then the new version's page shows the edit (question and script), the running attempt keeps version 1's
+    assert (running.paper_version, fresh.paper_version) == (1, 2)
+    assert "Edited: which organelle makes ATP?" in new_page
+    assert _script(new_page, "exam-paper")["paper"][0]["t"] == "Edited: which organelle makes ATP?"
+    assert "Edited" not in old_page
+    assert "Edited" not in again
+    assert _shell.cache_info().currsize == 2
+
+
+@pytest.mark.parametrize("questions", [3, 180])
+def test_the_exam_page_costs_one_query_whatever_the_papers_size(
+    questions, django_assert_max_num_queries, django_assert_num_queries
+):
+    # Given a running attempt on a small paper and on a NEET-sized one (180 questions)
+    test = PracticeTestFactory(question_count=questions, shuffle=True)
+    learner = UserFactory()
+    attempt = services.attempt_start(test=test, user=learner)
+    client = _signed_in(learner)
+    url = reverse("courses:attempt", args=[attempt.pk])
+
+    # When the page is opened (building the shell once) and again
+    with django_assert_max_num_queries(4):
+        built = client.get(url, {"q": questions})
+    with django_assert_num_queries(1):
+        page = client.get(url, {"q": 2})
+
+    # Then: one query per page (clock and answers), the shell's work done once; every question on the palette
+    assert built.status_code == page.status_code == 200
+    assert len(re.findall(r'class="pal s-\w+" data-q=', page.content.decode())) == questions
+    assert _shell.cache_info().misses == 1
+
+
+@pytest.mark.parametrize(
+    ("number", "view_in", "language"),
+    [(1, None, "en"), (4, None, "en"), (6, "hi", "en"), (3, "en", "hi")],
+)
+def test_the_filled_shell_is_the_template_rendered_for_that_learner(number, view_in, language):
+    """A learner's value printed in a condition or a loop of attempt.html would be the marker's, the same for
+    every learner: the filled shell must equal the template rendered with the real values."""
+    # Given a sectioned, shuffled Hindi-medium attempt with answers in several states
+    test = _sectioned(shuffle=True)
+    attempt = services.attempt_start(test=test, user=UserFactory(), medium="hi")
+    order = attempt.question_order
+    services.attempt_answers_save(
+        attempt=attempt,
+        answers=[
+            {"question_id": order[0], "option": "B", "marked_for_review": False, "seq": 1},
+            {"question_id": order[3], "option": "", "marked_for_review": True, "seq": 2},
+            {"question_id": order[5], "option": "D", "marked_for_review": True, "seq": 3},
+        ],
+    )
+    attempt = Attempt.objects.select_related("test").get(pk=attempt.pk)
+
+    with override(language):
+        shell = exam_shell(test_id=test.pk, version=attempt.paper_version, medium="hi")
+        values = screen_values(
+            shell, selectors.attempt_progress(attempt=attempt), attempt=attempt, number=number, view_in=view_in
+        )
+        values |= {
+            "title": "Mock &amp; more",
+            "csrf_token": "token",
+            "messages": "",
+            "answer_url": "/a/",
+            "submit_url": "/s/",
+        }
+        rendered = render_page(shell, values)
+
+    # Then the two are the same page, and every slot of the shell got a value
+    assert shell.fill(values) == rendered
+    assert shell.slots <= values.keys()
+
+
+def render_page(shell, values: dict) -> str:
+    return render_to_string(TEMPLATE, page_context(shell.context, lambda slot: mark_safe(values[slot])))
