@@ -11,7 +11,6 @@ Issue 15's storm (10,000 learners opening one live mock) pays the template once,
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -86,7 +85,8 @@ def screen_messages() -> dict[str, str | list[str]]:
 
 @dataclass(frozen=True)
 class ExamShell:
-    """The exam page's learner-independent part for one (test, paper version, medium, interface language).
+    """The exam page's learner-independent part for one (test, paper version, interface language): both
+    media alike (the paper JSON carries each question's Hindi part; the question on screen is a slot).
 
     `page` is attempt.html rendered once with a marker in place of every learner's value (their question,
     palette, counts, timer, CSRF token, state JSON), each marker then made a `{slot}` field of a format
@@ -109,24 +109,23 @@ class ExamShell:
         return self.page.format_map(values)
 
 
-def exam_shell(*, test_id: int, version: int, medium: str) -> ExamShell:
-    """The shell for this paper version and medium in the active interface language (kept per process)."""
-    return _shell(test_id, version, medium, translation.get_language())
+def exam_shell(*, test_id: int, version: int) -> ExamShell:
+    """The shell for this paper version in the active interface language (kept per process)."""
+    return _shell(test_id, version, translation.get_language())
 
 
 # Safe to keep for the life of the process: a paper version never changes once frozen (an edit makes a new
 # version: courses.caches.paper_key(test_id, version), "paper:<test>:v<version>", owns the paper's own cache
-# and docs/exam.md says why), and the key holds everything else the shell shows (medium and interface
-# language); the test's title, which an edit changes without a new version, is a slot. A few live mocks at a
-# time, in two languages and two media: 32 shells of a 180-question paper are a few MB per process.
+# and docs/exam.md says why), and the key holds the interface language, the one other thing the shell
+# shows; the test's title, which an edit changes without a new version, is a slot. A few live mocks at a
+# time in two languages: 32 shells of a 180-question paper are a few MB per process.
 @functools.lru_cache(maxsize=32)
-def _shell(test_id: int, version: int, medium: str, language: str) -> ExamShell:
+def _shell(test_id: int, version: int, language: str) -> ExamShell:
     paper = caches.paper_get_by_id(test_id=test_id, version=version)
     section_of = {qid: index for index, section in enumerate(paper["sections"]) for qid in section["question_ids"]}
     labels = state_labels()
     context = {
         "question_count": len(paper["questions"]),
-        "medium": medium,
         "exam_paper": json_script(_client_paper(paper, section_of, labels), "exam-paper"),
         "sections": [
             {"name": section["name"], "count": len(section["question_ids"]), "attempt_any": section.get("attempt_any")}
@@ -138,6 +137,8 @@ def _shell(test_id: int, version: int, medium: str, language: str) -> ExamShell:
     }
     page = render_to_string(TEMPLATE, page_context(context, _marker))
     parts = page.split(MARKER)  # static, slot, static, slot, ..., static
+    if len(parts) % 2 == 0:
+        raise ValueError(f"{TEMPLATE} printed a slot marker cut in two (a learner's value through a filter?)")
     statics = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
     item_label = gettext("Question %(n)s, %(state)s")
     return ExamShell(
@@ -224,22 +225,29 @@ def screen_values(
     """
     order = attempt.question_order or shell.order
     letters = attempt.option_orders or {}
-    answers, visited = progress["answers"], set(progress["visited"])
+    answers = progress["answers"]
     current_id = order[number - 1]
-    visited.add(current_id)
-    palette_state, answer = selectors.palette_state, answers.get
-    items = [(n, qid, palette_state(answer(str(qid)), qid in visited)) for n, qid in enumerate(order, start=1)]
-    counts = dict.fromkeys(STATE_LABELS, 0) | Counter(item[2] for item in items)
+    # The state of each question this learner has touched (visited, answered, marked); the rest are not
+    # visited: the work per question of the paper is one dict lookup for the palette.
+    touched = dict.fromkeys([*progress["visited"], current_id], "not_answered")
+    touched |= {int(qid): selectors.palette_state(answer, True) for qid, answer in answers.items()}
+    items = [(n, qid, touched.get(qid, "not_visited")) for n, qid in enumerate(order, start=1)]
     sections = [items]
     if len(shell.context["sections"]) > 1:
         sections = [[] for _ in shell.context["sections"]]
         for item in items:
             sections[shell.section_of.get(item[1], 0)].append(item)
-    current_state = selectors.palette_state(answers.get(str(current_id)), True)
+    counts = dict.fromkeys(STATE_LABELS, 0)
+    answered = [0] * len(sections)
+    for qid, state in touched.items():
+        counts[state] += 1
+        if state in _ANSWERED:
+            answered[shell.section_of.get(qid, 0)] += 1
+    counts["not_visited"] = len(order) - len(touched)
     current_section = shell.section_of.get(current_id, 0)
     values = {
         **_current_values(shell, attempt, number, current_id, letters, answers, view_in),
-        "current_state_label": escape(shell.labels[current_state]),
+        "current_state_label": escape(shell.labels[touched[current_id]]),
         "deadline": progress["deadline"].isoformat(),
         "server_now": progress["server_now"].isoformat(),
         "time_left": clock_text(progress["seconds_left"]),
@@ -250,7 +258,7 @@ def screen_values(
     }
     for index, items in enumerate(sections):
         values[f"palette_{index}"] = _palette_html(items, shell.palette_aria, current_id)
-        values[f"section_answered_{index}"] = str(sum(1 for item in items if item[2] in _ANSWERED))
+        values[f"section_answered_{index}"] = str(answered[index])
         values[f"section_first_{index}"] = str(items[0][0] if items else 1)
         values[f"section_current_{index}"] = (
             ' aria-current="true"' if index == current_section and not show_paper else ""

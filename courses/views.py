@@ -293,7 +293,7 @@ class AttemptView(AttemptMixin, View):
         attempt = self.get_attempt()
         if attempt.status != TestAttempt.Status.IN_PROGRESS:
             return redirect("courses:attempt_result", pk=attempt.pk)
-        shell = exam_shell(test_id=attempt.test_id, version=attempt.paper_version, medium=attempt.medium)
+        shell = exam_shell(test_id=attempt.test_id, version=attempt.paper_version)
         progress = selectors.attempt_progress(attempt=attempt)
         number = _int(request.GET.get("q"), 1, shell.context["question_count"])
         show_paper = request.GET.get("view") in ("paper", "all")

@@ -379,7 +379,7 @@ def test_a_reload_numbers_the_paper_as_the_attempt_started_whatever_order_the_ca
 
     # Then the reload numbers the questions as before, and every acknowledged answer is on its question
     assert [(q["number"], q["id"]) for q in state["paper"]] == [(1, q1), (2, q2), (3, q3)]
-    shell = exam_shell(test_id=test.pk, version=1, medium="en")
+    shell = exam_shell(test_id=test.pk, version=1)
     values = screen_values(shell, selectors.attempt_progress(attempt=reloaded), attempt=reloaded, number=3)
     assert re.findall(r'class="pal s-(\w+)" data-q="(\d+)" data-n="(\d+)"', values["palette_0"]) == [
         ("answered", str(q1), "1"),

@@ -43,11 +43,12 @@ def _sectioned(questions: int = 6, **fields):
 
 
 def test_two_learners_share_one_shell_and_each_page_carries_only_its_own_state():
-    # Given two learners on one shuffled paper; the first has answered one question, the second nothing
+    # Given two learners on one shuffled paper, in English and in Hindi medium; the first has answered one
+    # question, the second nothing
     test = PracticeTestFactory(question_count=8, shuffle=True)
     first, second = UserFactory(), UserFactory()
     mine = services.attempt_start(test=test, user=first)
-    theirs = services.attempt_start(test=test, user=second)
+    theirs = services.attempt_start(test=test, user=second, medium="hi")
     answered = mine.question_order[0]
     services.attempt_answers_save(
         attempt=mine, answers=[{"question_id": answered, "option": "C", "marked_for_review": True, "seq": 7}]
@@ -67,6 +68,8 @@ def test_two_learners_share_one_shell_and_each_page_carries_only_its_own_state()
     states = [_script(page, "exam-data") for page in pages]
     assert [state["attempt_id"] for state in states] == [mine.pk, theirs.pk]
     assert [state["order"] for state in states] == [mine.question_order, theirs.question_order]
+    assert mine.question_order != theirs.question_order
+    assert [state["medium"] for state in states] == ["en", "hi"]
     assert states[0]["answers"] == {str(answered): {"option": "C", "marked_for_review": True, "seq": 7}}
     assert (states[1]["answers"], states[1]["visited"], states[1]["last_seq"]) == ({}, [], 0)
     palettes = [page.split('id="palette"')[1] for page in pages]
@@ -147,7 +150,7 @@ def test_the_filled_shell_is_the_template_rendered_for_that_learner(number, view
     attempt = Attempt.objects.select_related("test").get(pk=attempt.pk)
 
     with override(language):
-        shell = exam_shell(test_id=test.pk, version=attempt.paper_version, medium="hi")
+        shell = exam_shell(test_id=test.pk, version=attempt.paper_version)
         values = screen_values(
             shell, selectors.attempt_progress(attempt=attempt), attempt=attempt, number=number, view_in=view_in
         )
