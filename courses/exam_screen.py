@@ -231,19 +231,8 @@ def screen_values(
     # visited: the work per question of the paper is one dict lookup for the palette.
     touched = dict.fromkeys([*progress["visited"], current_id], "not_answered")
     touched |= {int(qid): selectors.palette_state(answer, True) for qid, answer in answers.items()}
-    items = [(n, qid, touched.get(qid, "not_visited")) for n, qid in enumerate(order, start=1)]
-    sections = [items]
-    if len(shell.context["sections"]) > 1:
-        sections = [[] for _ in shell.context["sections"]]
-        for item in items:
-            sections[shell.section_of.get(item[1], 0)].append(item)
-    counts = dict.fromkeys(STATE_LABELS, 0)
-    answered = [0] * len(sections)
-    for qid, state in touched.items():
-        counts[state] += 1
-        if state in _ANSWERED:
-            answered[shell.section_of.get(qid, 0)] += 1
-    counts["not_visited"] = len(order) - len(touched)
+    sections = _palette_items(shell, order, touched)
+    counts, answered = _state_counts(shell, touched, total=len(order))
     current_section = shell.section_of.get(current_id, 0)
     values = {
         **_current_values(shell, attempt, number, current_id, letters, answers, view_in),
@@ -264,6 +253,29 @@ def screen_values(
             ' aria-current="true"' if index == current_section and not show_paper else ""
         )
     return values
+
+
+def _palette_items(shell: ExamShell, order, touched: dict[int, str]) -> list[list[tuple[int, int, str]]]:
+    """(number, question id, state) per question, in the learner's order, per section."""
+    items = [(n, qid, touched.get(qid, "not_visited")) for n, qid in enumerate(order, start=1)]
+    if len(shell.context["sections"]) == 1:
+        return [items]
+    sections = [[] for _ in shell.context["sections"]]
+    for item in items:
+        sections[shell.section_of.get(item[1], 0)].append(item)
+    return sections
+
+
+def _state_counts(shell: ExamShell, touched: dict[int, str], *, total: int) -> tuple[dict[str, int], list[int]]:
+    """The legend's count per state, and the answered questions per section (from the touched ones only)."""
+    counts = dict.fromkeys(STATE_LABELS, 0)
+    answered = [0] * len(shell.context["sections"])
+    for qid, state in touched.items():
+        counts[state] += 1
+        if state in _ANSWERED:
+            answered[shell.section_of.get(qid, 0)] += 1
+    counts["not_visited"] = total - len(touched)
+    return counts, answered
 
 
 _ANSWERED = ("answered", "answered_and_marked")
