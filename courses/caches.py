@@ -399,8 +399,9 @@ def attempt_get_or_load(attempt_id: int, loader):
 def attempt_remember(attempt) -> None:
     """Keep a just-started attempt as attempt_get_or_load would: its exam page is the learner's next request.
 
-    Call it in the start's transaction, the row just inserted: its version is made now and the row stored
-    under it after the commit, so a save of the attempt committed in between has moved the version on.
+    Call it right after the row's INSERT: its version is made now and the row stored under it after the
+    commit (at once when the INSERT ran in autocommit, as a start's does), so a save of the attempt
+    committed in between has moved the version on.
     """
     key, version = attempt_key(attempt.pk), version_new(attempt_version_key(attempt.pk))
     transaction.on_commit(lambda: versioned_set_many({key: (version, _attempt_row(attempt))}, ATTEMPT_TIMEOUT))
@@ -413,6 +414,15 @@ def _attempt_row(attempt) -> dict:
 def attempts_forget(attempt_ids) -> None:
     """Every cached copy of these attempts is stale: call after the write commits."""
     versions_bump([attempt_version_key(attempt_id) for attempt_id in attempt_ids])
+
+
+def attempt_written(attempt, *, created: bool, update_fields=None) -> None:
+    """Send post_save for an attempt written without save() (the services' compiled INSERT and UPDATE,
+    cerebrum/prepared.py), so the receivers of this module (its cached copy, the dashboard) run as usual."""
+    fields = frozenset(update_fields) if update_fields else None
+    post_save.send(
+        type(attempt), instance=attempt, created=created, update_fields=fields, raw=False, using=attempt._state.db
+    )
 
 
 def _attempt_forget_on_change(sender, instance, created: bool = False, **kwargs) -> None:

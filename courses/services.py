@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import struct
 from datetime import timedelta
 from typing import TypedDict
 
@@ -13,10 +15,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from analytics.attribution import touches_for_user
 from analytics.services import event_record
 from cerebrum.errors import Conflict, DomainError, NotFound
 from cerebrum.models import UTM_KEYS
+from cerebrum.prepared import PreparedInsert, PreparedQuery, PreparedUpdate, model_columns, model_from_row
 from communications.services import message_enqueue
 from courses import caches, selectors
 from courses.hindi import medium_or_default
@@ -35,6 +39,7 @@ from courses.scoring import OPTIONS, Marking, score_answers, sections_in_learner
 SUBMIT_GRACE = timedelta(seconds=30)
 # Callables (attempt) run inside the submit transaction after scoring, registered by higher apps in
 # their AppConfig.ready() (practice: wrong answers to the mistake notebook); courses imports none of them.
+# A live mock's attempts run them once, in live_results_announce (_hooks_wait_for_announce).
 after_submit_hooks: list = []
 EXPIRE_BATCH_SIZE = 200
 PREWARM_WINDOW = timedelta(minutes=10)
@@ -178,8 +183,9 @@ def attempt_start(*, test: PracticeTest, user=None, free_user=None, medium: str 
         return _attempt_start(test=test, user=user, free_user=free_user, medium=medium)
     except IntegrityError:
         # The same learner started in another tab at the same instant (the one-running-attempt unique
-        # index refused our INSERT): theirs is ours. Caught here, outside the transaction, rather than
-        # with a savepoint around the INSERT: two statements fewer on every start of a storm.
+        # index refused our INSERT): theirs is ours. A start runs in autocommit, no transaction around
+        # its SELECT and INSERT (each is atomic; the index, not a transaction, stops the race): four
+        # statements fewer than a savepoint in a transaction on every start of a storm.
         learner = {"user": user} if user is not None and user.is_authenticated else {"free_user": free_user}
         existing = TestAttempt.objects.filter(test=test, status=TestAttempt.Status.IN_PROGRESS, **learner).first()
         if existing is None:
@@ -187,7 +193,6 @@ def attempt_start(*, test: PracticeTest, user=None, free_user=None, medium: str 
         return existing
 
 
-@transaction.atomic
 def _attempt_start(*, test: PracticeTest, user, free_user, medium: str) -> TestAttempt:
     user = user if user is not None and user.is_authenticated else None
     if (user is None) == (free_user is None):
@@ -221,20 +226,25 @@ def learner_order(*, paper: dict, seed: str) -> tuple[list[int], dict[str, str]]
     """(question ids, {question id: canonical letters in the order shown}) for one learner.
 
     Seeded, so the same learner and paper version always get the same order; questions move only
-    within their section (NEET's sections stay in place), options within their question.
+    within their section (NEET's sections stay in place), options within their question. The random
+    draws come as one block of bytes per section and one for the options (random.shuffle drew per
+    item in Python, 0.3 ms of every start of a 180-question mock).
     """
     rng = random.Random(seed)  # noqa: S311 - an exam order, not a secret
     question_ids: list[int] = []
     for section in paper["sections"]:
-        ids = list(section["question_ids"])
-        rng.shuffle(ids)
-        question_ids.extend(ids)
-    option_orders = {}
-    for question_id in question_ids:
-        letters = list(OPTIONS)
-        rng.shuffle(letters)
-        option_orders[str(question_id)] = "".join(letters)
+        ids = section["question_ids"]
+        keys = struct.unpack(f"<{len(ids)}I", rng.randbytes(4 * len(ids)))
+        question_ids.extend(question_id for _, question_id in sorted(zip(keys, ids, strict=True)))
+    # One of the 24 orders of A-D per question; 65,536 draws over 24 orders favour 16 of them by 1 in 2,730.
+    draws = struct.unpack(f"<{len(question_ids)}H", rng.randbytes(2 * len(question_ids)))
+    option_orders = {
+        str(question_id): _OPTION_ORDERS[draw % 24] for question_id, draw in zip(question_ids, draws, strict=True)
+    }
     return question_ids, option_orders
+
+
+_OPTION_ORDERS = ["".join(letters) for letters in itertools.permutations(OPTIONS)]
 
 
 def paper_order(paper: dict) -> tuple[list[int], dict[str, str]]:
@@ -300,7 +310,7 @@ def attempt_submit(*, attempt: TestAttempt) -> TestAttempt:
     The row lock is taken before the answers are read: answers saved before it are scored, and any
     answer after it waits for this transaction and then finds the attempt closed.
     """
-    locked = TestAttempt.objects.select_for_update(of=("self",)).select_related("test", "user").get(pk=attempt.pk)
+    locked = _attempt_lock(attempt.pk)
     if locked.status != TestAttempt.Status.IN_PROGRESS:
         return locked
     now = timezone.now()
@@ -309,9 +319,9 @@ def attempt_submit(*, attempt: TestAttempt) -> TestAttempt:
     _apply_score(locked)
     locked.status = TestAttempt.Status.EXPIRED if overdue else TestAttempt.Status.SUBMITTED
     locked.submitted_at = min(now, locked.expires_at + SUBMIT_GRACE)
-    # Foreign keys come from the locked row itself; validating them would cost a query each.
-    locked.full_clean(exclude=["user", "free_user", "test"], validate_constraints=False)
-    locked.save(update_fields=[*_SCORE_FIELDS, "answers", "status", "submitted_at"])
+    # No full_clean: every field written comes from the scorer and the locked row, none from the client.
+    _ATTEMPT_SCORE_UPDATE(locked)
+    caches.attempt_written(locked, created=False, update_fields=_SUBMIT_FIELDS)
     _after_submit(locked)
     return locked
 
@@ -360,8 +370,11 @@ def attempts_expire_overdue(*, batch_size: int = EXPIRE_BATCH_SIZE) -> int:
 def live_results_announce() -> int:
     """Send the results of live mocks whose window has closed (once per test); returns attempts announced.
 
-    At submit a live mock's score is not sent (it would leak the key while others still write); this
-    runs with the expiry sweep, after the sweep closed the last attempts. Message keys make it safe twice.
+    At submit a live mock's score is not sent (it would leak the key while others still write), nor are
+    its after-submit hooks run (the notebook; `_hooks_wait_for_announce`): this runs with the expiry
+    sweep, after the sweep closed the last attempts, and runs the hooks of every finished attempt in the
+    transaction that marks the test announced (under its row lock), so a second run, or a duplicate
+    task, finds it done. Message keys make the messages safe twice.
     """
     count = 0
     for test in PracticeTest.objects.filter(scheduled_start__isnull=False, results_announced_at__isnull=True):
@@ -376,10 +389,15 @@ def _live_results_announce_one(*, test_id: int) -> int:
     if test.results_announced_at is not None:
         return 0
     finished = TestAttempt.objects.filter(
-        test=test, user__isnull=False, status__in=(TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
+        test=test, status__in=(TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
     ).select_related("user", "test")
     count, boards = 0, {caches.test_board_key(test.pk)}
     for attempt in finished.iterator(chunk_size=500):
+        # Left by attempt_submit for this moment (_hooks_wait_for_announce); once: this marks the test announced.
+        for hook in after_submit_hooks:
+            hook(attempt=attempt)
+        if attempt.user_id is None:
+            continue
         _result_message(attempt)
         week = caches.iso_week(timezone.localdate(attempt.submitted_at))
         boards.update(caches.topic_board_key(slugify(topic), week) for topic in attempt.topic_breakdown or {})
@@ -406,12 +424,18 @@ def papers_prewarm(*, within: timedelta = PREWARM_WINDOW) -> int:
     return count
 
 
+_ATTEMPT_ANSWERS = PreparedQuery(
+    lambda attempt_id: AttemptAnswer.objects.filter(attempt_id=attempt_id).values_list(
+        "question_id", "option", "marked"
+    ),
+    918_273_645,
+)
+
+
 def attempt_answers(attempt: TestAttempt) -> tuple[dict[str, str], set[str]]:
     """(question id → canonical option, marked question ids) as stored so far: one query."""
     answers, marked = {}, set()
-    for question_id, option, is_marked in AttemptAnswer.objects.filter(attempt_id=attempt.pk).values_list(
-        "question_id", "option", "marked"
-    ):
+    for question_id, option, is_marked in _ATTEMPT_ANSWERS(attempt.pk):
         if option:
             answers[str(question_id)] = option
         if is_marked:
@@ -431,6 +455,32 @@ _SCORE_FIELDS = (
 )
 
 
+_SUBMIT_FIELDS = frozenset([*_SCORE_FIELDS, "answers", "status", "submitted_at"])
+# The submit's write, compiled once; attempt_submit has its post_save sent (caches.attempt_written).
+_ATTEMPT_SCORE_UPDATE = PreparedUpdate(TestAttempt, sorted(_SUBMIT_FIELDS))
+# The submit's lock: the attempt with its test and learner in one statement, compiled once per process
+# (cerebrum/prepared.py): compiling this select_related query per submit was a third of a submit's CPU.
+_ATTEMPT_FOR_UPDATE = PreparedQuery(
+    lambda attempt_id: TestAttempt.objects.select_for_update(of=("self",))
+    .filter(pk=attempt_id)
+    .values_list(*model_columns(TestAttempt), *model_columns(PracticeTest, "test__"), *model_columns(User, "user__")),
+    918_273_645,
+)
+
+
+def _attempt_lock(attempt_id: int) -> TestAttempt:
+    """The attempt row, locked FOR UPDATE (its test and user read with it); DoesNotExist if there is none."""
+    rows = _ATTEMPT_FOR_UPDATE(attempt_id)
+    if not rows:
+        raise TestAttempt.DoesNotExist(f"No attempt {attempt_id}.")
+    attempt_fields = len(TestAttempt._meta.concrete_fields)
+    attempt = model_from_row(TestAttempt, rows[0])
+    attempt.test = model_from_row(PracticeTest, rows[0], attempt_fields)
+    if attempt.user_id is not None:
+        attempt.user = model_from_row(User, rows[0], attempt_fields + len(PracticeTest._meta.concrete_fields))
+    return attempt
+
+
 def _check_test_access(*, test: PracticeTest, user, free_user) -> None:
     if not test.is_published:
         raise NotFound(_("No such test."))
@@ -445,16 +495,33 @@ def _check_test_access(*, test: PracticeTest, user, free_user) -> None:
         raise DomainError(_("This test is part of a course you are not enrolled in."), code="not_enrolled")
 
 
+# A learner's attempts of a test, newest number first: read by every start, compiled once per process.
+_LEARNER_ATTEMPTS = {
+    who: PreparedQuery(
+        lambda test_id, learner_id, who=who: TestAttempt.objects.filter(test_id=test_id, **{f"{who}_id": learner_id})
+        .order_by("-attempt_number")
+        .values_list("pk", "attempt_number", "status", "expires_at"),
+        918_273_645,
+        918_273_646,
+    )
+    for who in ("user", "free_user")
+}
+
+
 def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAttempt | None, int]:
     """(the running attempt, the highest attempt number used so far)."""
-    attempts = list(TestAttempt.objects.filter(test=test, **learner).order_by("-attempt_number"))
-    used = attempts[0].attempt_number if attempts else 0
-    running = next((a for a in attempts if a.status == TestAttempt.Status.IN_PROGRESS), None)
-    if running and now > running.expires_at + SUBMIT_GRACE:
-        attempt_submit(attempt=running)  # a forgotten attempt closes now and still counts as one
+    [(who, person)] = learner.items()
+    attempts = _LEARNER_ATTEMPTS[who](test.pk, person.pk)
+    used = attempts[0][1] if attempts else 0
+    running = next((row for row in attempts if row[2] == TestAttempt.Status.IN_PROGRESS), None)
+    if running and now > running[3] + SUBMIT_GRACE:
+        attempt_submit(attempt=TestAttempt(pk=running[0]))  # a forgotten attempt closes now and still counts as one
         running = None
-    if running:
-        return running, used
+    if running:  # a second tab or a double click: the attempt as its exam page reads it (Redis)
+        attempt_id = running[0]
+        return caches.attempt_get_or_load(
+            attempt_id, lambda: TestAttempt.objects.select_related("test").get(pk=attempt_id)
+        ), used
     allowed = test.attempts_allowed
     if len(attempts) >= allowed:
         if test.is_live:
@@ -469,6 +536,11 @@ def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAtt
             code="attempt_limit",
         )
     return None, used
+
+
+# A start's INSERT, compiled once (cerebrum/prepared.py): save() compiled it anew for every start; its
+# post_save is sent by caches.attempt_written.
+_ATTEMPT_INSERT = PreparedInsert(TestAttempt)
 
 
 def _attempt_insert(
@@ -486,7 +558,8 @@ def _attempt_insert(
     )
     for field, value in learner.items():
         setattr(attempt, field, value)
-    attempt.save()  # an IntegrityError (a racing start of the same learner) is handled by attempt_start
+    _ATTEMPT_INSERT(attempt)  # an IntegrityError (a racing start of the same learner) is handled by attempt_start
+    caches.attempt_written(attempt, created=True)
     caches.attempt_remember(attempt)  # in Redis after the commit: its exam page is the learner's next request
     event_record(
         event_type="TEST_START",
@@ -639,11 +712,25 @@ def _apply_score(attempt: TestAttempt) -> None:
 def _after_submit(attempt: TestAttempt) -> None:
     properties = {"test_id": attempt.test_id, "attempt_id": attempt.pk, "score": attempt.score}
     event_record(event_type="TEST_SUBMIT", name="test_submitted", user=attempt.user, properties=properties)
-    if attempt.user_id and selectors.results_open_at(attempt.test) is None:
+    results_open = selectors.results_open_at(attempt.test) is None
+    if results_open:  # else a live mock's: sent by live_results_announce (messages are keyed: once)
         _result_message(attempt)
-    for hook in after_submit_hooks:
-        hook(attempt=attempt)
-    transaction.on_commit(lambda: _after_submit_commit(attempt))
+    if not _hooks_wait_for_announce(attempt.test):
+        for hook in after_submit_hooks:
+            hook(attempt=attempt)
+    transaction.on_commit(lambda: _after_submit_commit(attempt, results_open=results_open))
+
+
+def _hooks_wait_for_announce(test: PracticeTest) -> bool:
+    """A live mock's after-submit hooks (the mistake notebook) run in live_results_announce, once for
+    every attempt, not in the storm's submits: nobody sees their work before its results open anyway.
+
+    Decided by the test's announce mark rather than the clock, so an attempt the sweep closes after the
+    window (results open, not yet announced) is not run here and again there. Every attempt of a live
+    mock has ended before the announce (each deadline, extra time included, is before the results open);
+    an attempt submitted after it anyway runs them here.
+    """
+    return test.is_live and test.results_announced_at is None
 
 
 def _result_message(attempt: TestAttempt) -> None:
@@ -665,11 +752,12 @@ def _result_message(attempt: TestAttempt) -> None:
         )
 
 
-def _after_submit_commit(attempt: TestAttempt) -> None:
-    user_id = attempt.user_id or (attempt.free_user.user_id if attempt.free_user_id else None)
-    caches.dashboard_invalidate(user_id)
-    # A live mock's scores reach the boards when its results open (the board is rebuilt from PostgreSQL).
-    if attempt.user_id and selectors.results_open_at(attempt.test) is None:
+def _after_submit_commit(attempt: TestAttempt, *, results_open: bool) -> None:
+    if attempt.user_id is None and attempt.free_user_id:  # the attempt's own save dropped a user's dashboard
+        caches.dashboard_invalidate(attempt.free_user.user_id)
+    if not results_open:  # a live mock's: the announce rebuilds its boards and bumps its results version
+        return
+    if attempt.user_id:
         caches.leaderboard_record(
             test_id=attempt.test_id,
             attempt_id=attempt.pk,

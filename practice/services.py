@@ -47,7 +47,8 @@ def mistakes_record(*, attempt: TestAttempt) -> int:
     """Every evaluated wrong answer of a just-scored attempt into the notebook and the revision queue.
 
     Runs inside `courses.services.attempt_submit`'s transaction (its after-submit hooks), once per
-    attempt; the unique (attempt, question) makes a repeat write nothing. Free users have no notebook.
+    attempt; a live mock's attempt, inside `live_results_announce`'s when its results open (the storm's
+    submit skips it). The unique (attempt, question) makes a repeat write nothing. Free users have no notebook.
     "Attempt any N" answers past N were not evaluated and are not mistakes, and a question whose key a
     free test's result keeps secret (courses.selectors) is not one either. Returns entries written.
     """

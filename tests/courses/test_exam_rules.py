@@ -145,6 +145,45 @@ def _live(**fields):
     )
 
 
+def test_a_live_mocks_after_submit_work_runs_once_when_its_results_open(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given an after-submit hook (as practice's mistake notebook) and a learner in a running live mock
+    ran = []
+    monkeypatch.setattr(services, "after_submit_hooks", [lambda attempt: ran.append(attempt.pk)])
+    test, user = _live(), UserFactory()
+    other = services.attempt_start(test=test, user=UserFactory())  # still writing until the sweep closes it
+    # When the learner submits, twice (a double click, the retry of a lost response)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = services.attempt_start(test=test, user=user)
+        services.attempt_submit(attempt=attempt)
+        services.attempt_submit(attempt=attempt)
+    # Then the submit leaves the hooks, the result message and the boards for the results-announce step
+    assert ran == []
+    assert services.live_results_announce() == 0  # the window is still open
+    assert ran == []
+    # When the window closes: the sweep closes the other attempt, then the announce runs, and runs again
+    after = selectors.results_open_at(test) + timedelta(seconds=1)
+    with time_machine.travel(after), django_capture_on_commit_callbacks(execute=True):
+        assert services.attempts_expire_overdue() == 1
+        assert services.live_results_announce() == 2
+        assert services.live_results_announce() == 0
+    # Then each finished attempt's hooks ran exactly once (the one the sweep closed after the window too:
+    # the results were open then, but not yet announced)
+    assert sorted(ran) == sorted([attempt.pk, other.pk])
+
+
+def test_an_ordinary_tests_after_submit_work_runs_at_submit_once(monkeypatch, django_capture_on_commit_callbacks):
+    ran = []
+    monkeypatch.setattr(services, "after_submit_hooks", [lambda attempt: ran.append(attempt.pk)])
+    attempt = services.attempt_start(test=PracticeTestFactory(question_count=2), user=UserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attempt_submit(attempt=attempt)
+        services.attempt_submit(attempt=attempt)
+    assert ran == [attempt.pk]
+    assert services.live_results_announce() == 0
+
+
 def test_a_live_mock_can_be_started_once_whatever_max_attempts_says():
     test, user = _live(max_attempts=3), UserFactory()
     first = services.attempt_start(test=test, user=user)

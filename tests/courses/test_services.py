@@ -6,6 +6,8 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
@@ -390,16 +392,36 @@ def test_attempt_start_is_one_insert(django_assert_num_queries, django_capture_o
     test, user = PracticeTestFactory(question_count=5), UserFactory()
     caches.paper_get(test)
 
-    # When: one SELECT of own attempts and one INSERT (the other two are a savepoint and its release:
-    # the test's transaction turns the service's atomic block into one; the race guard adds none)
-    with django_assert_num_queries(4) as captured:
+    # When: one SELECT of own attempts and one INSERT, no transaction around them (each is atomic; the
+    # one-running-attempt unique index, not a transaction, is what keeps a racing second start out)
+    with django_assert_num_queries(2) as captured:
         services.attempt_start(test=test, user=user)
 
     # Then
-    statements = [q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    statements = [q["sql"].split()[0] for q in captured.captured_queries]
     assert statements == ["SELECT", "INSERT"]
-    assert inserts[0].startswith('INSERT INTO "test_attempts"')
+    assert captured.captured_queries[1]["sql"].startswith('INSERT INTO "test_attempts"')
+
+
+@pytest.mark.parametrize("answered", [1, 50])
+def test_a_live_mocks_submit_is_three_statements(answered, django_capture_on_commit_callbacks):
+    # Given a learner in a running 50-question live mock (its paper and key cached), with 1 or 50 answers
+    test = PracticeTestFactory(question_count=50, scheduled_start=timezone.now() - timedelta(minutes=1))
+    user = UserFactory()
+    caches.answer_key_get(test_id=test.pk, version=test.paper_version)
+    attempt = services.attempt_start(test=test, user=user)
+    items = [{"question_id": qid, "option": "B", "seq": n} for n, qid in enumerate(_paper_ids(test)[:answered], 1)]
+    services.attempt_answers_save(attempt=attempt, answers=items)
+
+    # When it is submitted
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        services.attempt_submit(attempt=attempt)
+
+    # Then: lock the row (with its test and user), read the answers, write the score; the notebook, the
+    # result message and the boards wait for the results (live_results_announce)
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert [sql.split()[0] for sql in statements] == ["SELECT", "SELECT", "UPDATE"]
+    assert statements[0].endswith('FOR UPDATE OF "test_attempts"')
 
 
 def test_question_edit_bumps_every_test_that_uses_it():

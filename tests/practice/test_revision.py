@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from cerebrum.errors import NotFound
 from courses import rekey
+from courses import selectors as course_selectors
+from courses import services as course_services
 from courses.models import PracticeTestQuestion
 from practice import revision, selectors, services
 from practice.models import Bookmark, MistakeEntry, ReviewCard, ReviewLog
@@ -135,9 +137,28 @@ def test_the_notebook_rebuild_costs_the_same_queries_for_2_or_12_learners(
 
 
 def test_a_live_mocks_mistakes_wait_for_its_results(db):
+    # Given a learner who got both questions of a running live mock wrong
     test = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
     learner = UserFactory()
-    take(test, learner, "BB", [5, 5])
+    attempt = take(test, learner, "BB", [5, 5])
+    # Then the submit wrote nothing to the notebook: the results-announce step does (the storm's submit is lighter)
+    assert not MistakeEntry.objects.filter(user=learner).exists()
+    assert not ReviewCard.objects.filter(user=learner).exists()
+    # When the window closes and the announce runs twice (the next sweep, a duplicate task)
+    with time_machine.travel(course_selectors.results_open_at(test) + timedelta(seconds=1)):
+        assert course_services.live_results_announce() == 1
+        assert course_services.live_results_announce() == 0
+        # Then each wrong answer is in the notebook once, and in the revision queue, due now
+        assert MistakeEntry.objects.filter(user=learner, attempt=attempt).count() == 2
+        assert len(selectors.mistake_list(user=learner)) == 2
+        assert len(revision.due_cards(user=learner, now=timezone.now() + timedelta(minutes=5))) == 2
+
+
+def test_a_live_mocks_mistakes_recorded_in_its_window_stay_hidden(db):
+    # A re-key during the window records a finished attempt's mistakes (practice.services.mistakes_rekey)
+    test = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
+    learner = UserFactory()
+    services.mistakes_record(attempt=take(test, learner, "BB", [5, 5]))
     assert MistakeEntry.objects.filter(user=learner).count() == 2
     assert list(selectors.mistake_list(user=learner)) == []
     assert list(revision.due_cards(user=learner, now=timezone.now() + timedelta(days=1))) == []
@@ -263,7 +284,8 @@ def test_due_today_counts_until_midnight_ist_and_hides_a_running_live_mock(db):
     learner = UserFactory()
     _due_card(learner, QuestionFactory())
     live = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
-    take(live, learner, "BB", [5, 5])  # due only after the window closes (35 min from now)
+    # As a re-key in the window records them (the submit leaves them to the announce): due after it closes
+    services.mistakes_record(attempt=take(live, learner, "BB", [5, 5]))
     summary = revision._summary_build(learner)
     # The mock's cards open when its window closes; near midnight IST that is tomorrow (read it, don't guess it).
     opens = ReviewCard.objects.filter(user=learner, test=live).values_list("due", flat=True).first()
