@@ -4,12 +4,12 @@
 
 Django's whole middleware stack through django.test.Client (no HTTP, no gunicorn), production settings,
 PostgreSQL and Redis. Each operation runs once per learner per round, as a real client makes it: a start
-by each of N learners, their exam page, an answer, a submit; between rounds (outside the clock) the
-attempts are deleted so the next round starts afresh. The number per operation is the median over the
-rounds of (process CPU time of the round ÷ N): `time.process_time` counts this process only, so
-PostgreSQL's and Redis's own CPU is not in it, which is what a gunicorn worker pays. SQL statements are
-counted with Django's CaptureQueriesContext, Redis round trips by wrapping redis-py (a pipeline is one),
-session-store reads and writes by wrapping the session backend.
+by each of N learners, their exam page, an answer, a submit, the result page it redirects to; between
+rounds (outside the clock) the attempts are deleted so the next round starts afresh. The number per
+operation is the median over the rounds of (process CPU time of the round ÷ N): `time.process_time`
+counts this process only, so PostgreSQL's and Redis's own CPU is not in it, which is what a gunicorn
+worker pays. SQL statements are counted with Django's CaptureQueriesContext, Redis round trips by
+wrapping redis-py (a pipeline is one), session-store reads and writes by wrapping the session backend.
 
 Database: COST_DB (default cerebrum_h7cost) seeded with `seed_demo --size small`; learners beyond the
 seed's are created as cost-N@learners.cerebrum.test. Redis: COST_REDIS (default redis://127.0.0.1:6397/0,
@@ -219,6 +219,7 @@ def _run(learners: int, rounds: int, profile: str | None, live: bool = False) ->
         ("exam page", lambda i: clients[i].get(f"/attempts/{attempts[i]}/")),
         ("exam answer", answer),
         ("exam submit", lambda i: clients[i].post(f"/attempts/{attempts[i]}/submit/", {"confirm": "1"})),
+        ("exam result", lambda i: clients[i].get(f"/attempts/{attempts[i]}/result/")),
     ]
     samples: dict[str, list[float]] = {name: [] for name, _ in ops}
     counts: dict[str, dict] = {}
