@@ -304,7 +304,7 @@ def _learners(count: int) -> list[User]:
     for index in range(len(found), count):
         found.append(
             User.objects.create_user(
-                email=f"cost-{index}@learners.cerebrum.test", password=None, full_name=f"Cost {index}"
+                email=f"cost-{index}@learners.cerebrum.test", password=None, name=f"Cost {index}"
             )
         )
     return found
