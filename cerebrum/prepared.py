@@ -1,4 +1,4 @@
-"""Querysets compiled once per process and run with new parameters, for the exam's hot writes.
+"""Querysets and one-row writes compiled once per process, for the exam's hot requests.
 
 Compiling a queryset (Django's SQLCompiler: columns, joins, quoting) costs more CPU than PostgreSQL
 spends running a primary-key lookup: in a live mock's storm it was most of a start's and a submit's
@@ -10,7 +10,8 @@ compiler's converters (JSON, SQLite's datetimes), as the queryset would.
 
 Only for `values_list()` querysets whose arguments are integers (ids): every example must appear
 among the compiled parameters (checked at the first compile); pick values no constant of the
-query equals.
+query equals. PreparedInsert and PreparedUpdate do the same for save()'s INSERT and UPDATE of one
+row with plain values (no expressions).
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ class PreparedQuery:
 class PreparedInsert:
     """The INSERT of one new row of `model` (its primary key made by the database), compiled once.
 
-    `insert(obj)` writes every concrete field as save() would (auto_now values included) and sets
-    obj.pk. Like bulk_create it sends no signals: the caller does what the model's receivers would.
+    Calling it with obj writes every concrete field as save() would (auto_now values included) and
+    sets obj.pk. Like bulk_create it sends no signals: the caller has post_save sent where receivers
+    need it (courses.caches.attempt_written).
     """
 
     def __init__(self, model: type[Model]) -> None:
@@ -117,7 +119,8 @@ class PreparedUpdate:
 
 
 def model_from_row(model: type[Model], row: Sequence, start: int = 0) -> Model:
-    """An instance of `model` from the values at `start` of a row selected with `model_columns(model)`."""
+    """An instance of `model` from the values at `start` of a row selected with `model_columns(model)`;
+    its `_state.db` names "default", the primary, where any save of it goes whichever database it came from."""
     names = model_columns(model)
     return model.from_db("default", names, list(row[start : start + len(names)]))
 
