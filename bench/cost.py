@@ -303,9 +303,7 @@ def _learners(count: int) -> list[User]:
     found = list(User.objects.filter(email__endswith="@learners.cerebrum.test").order_by("pk")[:count])
     for index in range(len(found), count):
         found.append(
-            User.objects.create_user(
-                email=f"cost-{index}@learners.cerebrum.test", password=None, name=f"Cost {index}"
-            )
+            User.objects.create_user(email=f"cost-{index}@learners.cerebrum.test", password=None, name=f"Cost {index}")
         )
     return found
 
