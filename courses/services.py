@@ -388,6 +388,10 @@ def _live_results_announce_one(*, test_id: int) -> int:
     test = PracticeTest.objects.select_for_update().get(pk=test_id)
     if test.results_announced_at is not None:
         return 0
+    # An attempt still running (one a concurrent sweep holds uncommitted included) waits for the next
+    # run: its submit read "not announced" and left its hooks here, but this run's list would miss it.
+    if TestAttempt.objects.filter(test=test, status=TestAttempt.Status.IN_PROGRESS).exists():
+        return 0
     finished = TestAttempt.objects.filter(
         test=test, status__in=(TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
     ).select_related("user", "test")

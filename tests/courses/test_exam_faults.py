@@ -11,15 +11,18 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import psycopg
 import pytest
 import requests
-from django.db import connection
+import time_machine
+from django.db import connection, connections
+from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from courses import caches
+from courses import caches, selectors, services
 from courses.models import AttemptAnswer
 from courses.models import TestAttempt as Attempt
 from tests.factories import PracticeTestFactory, UserFactory
@@ -259,3 +262,44 @@ def _wait_for_a_lock_wait(watcher) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the racing save never waited for the row lock")
+
+
+def test_a_live_mocks_attempt_closed_while_the_announce_runs_still_gets_its_after_submit_work(monkeypatch):
+    # Given a live mock past its results time: one attempt submitted, one still running (the sweep has
+    # not reached it yet), and an after-submit hook (as practice's mistake notebook) that holds the
+    # announce's transaction open at its first attempt
+    test = PracticeTestFactory(
+        question_count=2, scheduled_start=timezone.now() - timedelta(minutes=1), duration_minutes=60
+    )
+    done = services.attempt_start(test=test, user=UserFactory())
+    services.attempt_submit(attempt=done)
+    running = services.attempt_start(test=test, user=UserFactory())
+    ran, in_announce, release = [], threading.Event(), threading.Event()
+
+    def hook(attempt):
+        ran.append(attempt.pk)
+        if threading.current_thread() is not threading.main_thread():
+            in_announce.set()
+            release.wait(10)
+
+    monkeypatch.setattr(services, "after_submit_hooks", [hook])
+
+    def announce():
+        try:
+            services.live_results_announce()
+        finally:
+            connections.close_all()
+
+    with time_machine.travel(selectors.results_open_at(test) + timedelta(seconds=1)):
+        announcing = threading.Thread(target=announce)
+        announcing.start()
+        while not in_announce.is_set() and announcing.is_alive():
+            announcing.join(0.01)
+        # When the sweep closes the running attempt while the announce is in its transaction
+        services.attempt_submit(attempt=running)
+        release.set()
+        announcing.join(10)
+        services.live_results_announce()  # the next sweep's announce
+
+    # Then every finished attempt's hooks ran, each once
+    assert sorted(ran) == sorted([done.pk, running.pk])
