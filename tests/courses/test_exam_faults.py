@@ -303,3 +303,26 @@ def test_a_live_mocks_attempt_closed_while_the_announce_runs_still_gets_its_afte
 
     # Then every finished attempt's hooks ran, each once
     assert sorted(ran) == sorted([done.pk, running.pk])
+
+
+def test_a_live_mock_started_at_once_from_many_tabs_is_one_attempt():
+    # Given a live mock and one learner; when eight tabs start it at the same instant (each its own
+    # connection, no transaction around a start's SELECT and INSERT)
+    test = PracticeTestFactory(
+        question_count=2, scheduled_start=timezone.now() - timedelta(minutes=1), duration_minutes=60
+    )
+    user = UserFactory()
+    barrier = threading.Barrier(8)
+
+    def start():
+        try:
+            barrier.wait(10)
+            return services.attempt_start(test=test, user=user).pk
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        started = list(pool.map(lambda _: start(), range(8)))
+    # Then every tab has the same attempt, and there is one
+    assert Attempt.objects.filter(test=test, user=user).count() == 1
+    assert set(started) == {Attempt.objects.get(test=test, user=user).pk}
