@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from analytics.attribution import touches_for_user
 from analytics.services import event_record
+from cerebrum.db_router import primary_reads
 from cerebrum.errors import Conflict, DomainError, NotFound
 from cerebrum.models import UTM_KEYS
 from cerebrum.prepared import PreparedInsert, PreparedQuery, PreparedUpdate, model_columns, model_from_row
@@ -515,7 +516,10 @@ _LEARNER_ATTEMPTS = {
 def _running_attempt(*, test: PracticeTest, learner: dict, now) -> tuple[TestAttempt | None, int]:
     """(the running attempt, the highest attempt number used so far)."""
     [(who, person)] = learner.items()
-    attempts = _LEARNER_ATTEMPTS[who](test.pk, person.pk)
+    # From the primary, as when a start ran in a transaction: a replica behind this learner's submit on
+    # another device (no read-your-writes cookie there) would hand the closed attempt back as running.
+    with primary_reads():
+        attempts = _LEARNER_ATTEMPTS[who](test.pk, person.pk)
     used = attempts[0][1] if attempts else 0
     running = next((row for row in attempts if row[2] == TestAttempt.Status.IN_PROGRESS), None)
     if running and now > running[3] + SUBMIT_GRACE:

@@ -326,3 +326,26 @@ def test_a_live_mock_started_at_once_from_many_tabs_is_one_attempt():
     # Then every tab has the same attempt, and there is one
     assert Attempt.objects.filter(test=test, user=user).count() == 1
     assert set(started) == {Attempt.objects.get(test=test, user=user).pk}
+
+
+def test_a_start_right_after_a_submit_on_another_device_reads_the_primary(settings, monkeypatch):
+    # Given read replicas (a lagging one would still show the submitted attempt running) and a learner
+    # who has just submitted attempt 1 of a three-attempt test on their phone
+    from cerebrum import db_router
+
+    test, user = PracticeTestFactory(question_count=2, max_attempts=3), UserFactory()
+    first = services.attempt_start(test=test, user=user)
+    services.attempt_submit(attempt=first)
+    settings.DATABASE_REPLICAS = ["replica1"]  # not configured: a read sent there fails
+    settings.DATABASE_ROUTERS = ["cerebrum.db_router.PrimaryReplicaRouter"]
+    monkeypatch.setattr(db_router, "replica_lag_seconds", lambda alias: 0.0)
+    db_router.forget_replica_lag()
+    token = db_router._pinned_until.set(0.0)  # the laptop: no read-your-writes pin from the phone's writes
+    try:
+        # When they start again from the laptop
+        second = services.attempt_start(test=test, user=user)
+    finally:
+        db_router._pinned_until.reset(token)
+        db_router.forget_replica_lag()
+    # Then the start decided on the primary's rows: a new attempt, not the submitted one as "running"
+    assert (second.attempt_number, second.status) == (2, Attempt.Status.IN_PROGRESS)
