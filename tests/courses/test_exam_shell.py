@@ -105,6 +105,50 @@ def test_a_new_paper_version_is_not_served_the_old_shell():
     assert _shell.cache_info().currsize == 2
 
 
+# Staff-authored text with markup, format fields and a script end: the shell escapes what the template
+# prints, doubles the braces of its own parts and fills the learner's values (escaped by exam_screen and
+# the view, not by the template) without reading them as fields.
+HOSTILE = "{title}{0}}{{ %s </script><script>alert(1)</script><img src=x onerror=alert(2)> &"
+HOSTILE_PARTS = ("<script>alert", "<img src=x", "\x00")  # none may reach the page as markup (or a marker)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_staff_markup_and_braces_are_text_on_every_view_of_the_page(shuffle):
+    # Given a sectioned paper whose title, section names, questions, options and Hindi text hold markup and braces
+    test = _sectioned(questions=4, shuffle=shuffle, title=f"Mock {HOSTILE}")
+    TestSection.objects.filter(test=test).update(name=f"Physics {HOSTILE}")
+    for item in test.paper_items.select_related("question"):
+        question = item.question
+        question.text, question.option_a = f"Q {HOSTILE}", f"A {HOSTILE}"
+        question.text_hi, question.option_b_hi = f"प्रश्न {HOSTILE}", f"ख {HOSTILE}"
+        question.save()
+    test = services.practice_test_bump_paper(test=test)
+    learner = UserFactory()
+    attempt = services.attempt_start(test=test, user=learner, medium="hi")
+    client = _signed_in(learner)
+    url = reverse("courses:attempt", args=[attempt.pk])
+
+    # When the learner opens it on every view, in both interface languages, with junk in the query too
+    queries = [{}, {"q": 3}, {"view_in": "en"}, {"view": "paper"}, {"view_in": "<b>{title}"}, {"q": "{0}"}]
+    for language in ("en", "hi"):
+        client.cookies["django_language"] = language
+        for query in queries:
+            response = client.get(url, query)
+
+            # Then every page is served, the markup is text, and the shared JSON carries the text as written
+            assert response.status_code == 200, (language, query)
+            page = response.content.decode()
+            assert [part for part in HOSTILE_PARTS if part in page] == []
+            assert "Mock {title}{0}}{{ %s &lt;/script&gt;" in page  # the title, once escaped
+            assert "Physics {title}{0}}{{ %s &lt;/script&gt;" in page
+            paper = _script(page, "exam-paper")
+            assert paper["sections"][0]["name"] == f"Physics {HOSTILE}"
+            assert {question["t"] for question in paper["paper"]} == {f"Q {HOSTILE}"}
+            assert {question["h"]["t"] for question in paper["paper"]} == {f"प्रश्न {HOSTILE}"}
+            if "view" not in query:
+                assert "{title}{0}}{{ %s &lt;/script&gt;&lt;script&gt;alert(1)" in page.split('id="question-text"')[1]
+
+
 @pytest.mark.parametrize("questions", [3, 180])
 def test_the_exam_page_costs_one_query_whatever_the_papers_size(
     questions, django_assert_max_num_queries, django_assert_num_queries
