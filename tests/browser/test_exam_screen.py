@@ -474,6 +474,33 @@ def test_without_javascript_the_page_is_plain_forms(open_exam):
     expect(page.locator("#score")).to_have_text(str(-1 - 1))
 
 
+def test_without_javascript_a_shuffled_paper_is_in_the_learners_order_and_letters(open_exam):
+    # Given a shuffled paper and no JavaScript: the server puts this learner's question and letters in the shell
+    page, attempt = open_exam(questions=4, shuffle=True, java_script_enabled=False)
+    attempt = Attempt.objects.get(pk=attempt.pk)
+    shown = selectors.attempt_state(attempt=attempt)["paper"]  # the learner's numbering and letters
+
+    # When they open Q3 from the palette link, pick the option shown as B and press Save & Next
+    _pal(page, 3).click()
+    expect(page).to_have_url(re.compile(r"\?q=3#question$"))
+    expect(page.locator("#question-text")).to_have_text(shown[2]["text"])
+    for letter, text in shown[2]["options"].items():
+        expect(page.locator("#question-options label.option").nth("ABCD".index(letter))).to_contain_text(
+            f"{letter}. {text}"
+        )
+    page.get_by_label(f"B. {shown[2]['options']['B']}").check()
+    page.get_by_role("button", name="Save & Next").click()
+
+    # Then Q4 is shown, the stored letter is the paper's own for their B, and Back shows their B ticked
+    expect(page).to_have_url(re.compile(r"\?q=4#question$"))
+    expect(page.locator("#question-text")).to_have_text(shown[3]["text"])
+    assert _stored(attempt) == {shown[2]["id"]: (attempt.option_orders[str(shown[2]["id"])][1], False)}
+    page.get_by_role("button", name="Back").click()
+    expect(page).to_have_url(re.compile(r"\?q=3#question$"))
+    expect(page.get_by_label(f"B. {shown[2]['options']['B']}")).to_be_checked()
+    expect(_pal(page, 3)).to_have_attribute("aria-label", "Question 3, Answered")
+
+
 @pytest.mark.parametrize("where", ["question", "paper", "confirm", "result"])
 def test_no_sideways_scroll_at_200_percent_zoom_on_a_phone(open_exam, where):
     # 200 % zoom on a 390 px phone: a 195 x 422 CSS-pixel viewport
