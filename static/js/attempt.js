@@ -375,7 +375,10 @@
       if (Number(tab.getAttribute("data-section")) === q.s) tab.setAttribute("aria-current", "true");
       else tab.removeAttribute("aria-current");
     });
-    document.title = document.title.replace(t("title", { n: titleNumber }), t("title", { n: q.n }));
+    // The last "question N": the test's own title comes first and may hold the same words.
+    var was = t("title", { n: titleNumber });
+    var at = document.title.lastIndexOf(was);
+    if (at >= 0) document.title = document.title.slice(0, at) + t("title", { n: q.n }) + document.title.slice(at + was.length);
     titleNumber = q.n;
   }
 

@@ -41,10 +41,15 @@ def open_exam(browser, live_server, learner):
     user, session = learner
     contexts = []
 
-    def _open(questions: int = 4, minutes: int = 30, sections: tuple = (), shuffle: bool = False, **options):
-        test = PracticeTestFactory(
-            title="NEET Mini Mock", question_count=questions, duration_minutes=minutes, shuffle=shuffle
-        )
+    def _open(
+        questions: int = 4,
+        minutes: int = 30,
+        sections: tuple = (),
+        shuffle: bool = False,
+        title: str = "NEET Mini Mock",
+        **options,
+    ):
+        test = PracticeTestFactory(title=title, question_count=questions, duration_minutes=minutes, shuffle=shuffle)
         if sections:  # ((name, question count), ...) in paper order
             items = iter(test.paper_items.order_by("position"))
             for position, (name, count) in enumerate(sections, start=1):
@@ -220,6 +225,21 @@ def test_a_shuffled_paper_shows_the_learners_order_and_letters_and_stores_the_ca
     assert _stored(attempt)[shown[1]["id"]] == (attempt.option_orders[str(shown[1]["id"])][1], False)
     assert [int(_pal(page, n).get_attribute("data-q")) for n in range(1, 7)] == [q["id"] for q in shown]
     expect(page.locator("#question-text")).to_have_text(shown[2]["text"])
+
+
+def test_the_page_title_follows_the_question_when_the_tests_title_says_question_too(open_exam):
+    # Given a test whose own title holds the words the page title uses for the question ("question 1")
+    page, _ = open_exam(questions=3, title="Cell question 1 drill")
+    expect(page).to_have_title("Cell question 1 drill · question 1 · Cerebrum NEET Biology")
+
+    # When the learner moves on in place, twice
+    page.get_by_role("button", name="Save & Next").click()
+    expect(page.locator("#question-number")).to_have_text("2")
+    page.get_by_role("button", name="Save & Next").click()
+    expect(page.locator("#question-number")).to_have_text("3")
+
+    # Then the question's number changes in the page title and the test's title stays as written
+    expect(page).to_have_title("Cell question 1 drill · question 3 · Cerebrum NEET Biology")
 
 
 def test_clear_response_and_back(open_exam):
