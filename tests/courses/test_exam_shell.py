@@ -80,6 +80,32 @@ def test_two_learners_share_one_shell_and_each_page_carries_only_its_own_state()
         assert '"correct' not in page
 
 
+def test_learners_in_english_and_hindi_interfaces_each_get_their_own_words_from_the_shells():
+    # Given two learners of one paper in one process: one with the English interface, one with the Hindi
+    test = PracticeTestFactory(question_count=3)
+    english, hindi = UserFactory(), UserFactory()
+    pages = {}
+    clients = {"en": _signed_in(english), "hi": _signed_in(hindi)}
+    clients["hi"].cookies["django_language"] = "hi"
+    urls = {
+        "en": reverse("courses:attempt", args=[services.attempt_start(test=test, user=english).pk]),
+        "hi": reverse("courses:attempt", args=[services.attempt_start(test=test, user=hindi).pk]),
+    }
+
+    # When they open the exam page in turn (the English learner first builds the shell, and again after)
+    for language in ("en", "hi", "en"):
+        pages[language] = clients[language].get(urls[language]).content.decode()
+
+    # Then each page is in its learner's interface language, the shared paper JSON's words too
+    assert '<html lang="hi">' in pages["hi"]
+    assert 'aria-label="प्रश्न 2, नहीं देखा गया"' in pages["hi"]
+    assert _script(pages["hi"], "exam-paper")["messages"]["saved"] == "सहेजा गया"
+    assert 'aria-label="Question 2, Not visited"' in pages["en"]
+    assert _script(pages["en"], "exam-paper")["messages"]["saved"] == "Saved"
+    assert "प्रश्न" not in pages["en"]
+    assert _shell.cache_info().currsize == 2  # one shell per interface language
+
+
 def test_a_new_paper_version_is_not_served_the_old_shell():
     # Given a learner whose page built the shell of version 1
     test = PracticeTestFactory(question_count=2)
