@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
+from django.middleware.csrf import _unmask_cipher_token
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -78,6 +80,32 @@ def test_two_learners_share_one_shell_and_each_page_carries_only_its_own_state()
     for page in pages:
         assert "Mitochondria make ATP" not in page
         assert '"correct' not in page
+
+
+def test_each_learners_page_has_their_own_csrf_token_form_urls_and_deadline():
+    # Given two learners of one paper whose attempts end at different times
+    test = PracticeTestFactory(question_count=3)
+    learners = [UserFactory(), UserFactory()]
+    attempts = [services.attempt_start(test=test, user=learner) for learner in learners]
+    Attempt.objects.filter(pk=attempts[1].pk).update(expires_at=attempts[1].expires_at + timedelta(minutes=7))
+    clients = [_signed_in(learner) for learner in learners]
+
+    # When each opens the exam page (the second from the shell the first built)
+    pages = [
+        client.get(reverse("courses:attempt", args=[attempt.pk])).content.decode()
+        for client, attempt in zip(clients, attempts, strict=True)
+    ]
+
+    # Then every form posts to their own attempt with a token of their own session, and the timer is theirs
+    for client, attempt, page in zip(clients, attempts, pages, strict=True):
+        tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert len(tokens) == 2
+        assert {_unmask_cipher_token(token) for token in tokens} == {client.cookies["csrftoken"].value}
+        actions = set(re.findall(r'<form method="\w+" action="([^"]+)"', page))
+        assert actions == {f"/attempts/{attempt.pk}/answer/", f"/attempts/{attempt.pk}/submit/"}
+        deadline = Attempt.objects.get(pk=attempt.pk).expires_at
+        assert f'data-deadline="{deadline.isoformat()}"' in page
+    assert clients[0].cookies["csrftoken"].value != clients[1].cookies["csrftoken"].value
 
 
 def test_learners_in_english_and_hindi_interfaces_each_get_their_own_words_from_the_shells():
