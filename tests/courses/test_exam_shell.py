@@ -108,6 +108,31 @@ def test_each_learners_page_has_their_own_csrf_token_form_urls_and_deadline():
     assert clients[0].cookies["csrftoken"].value != clients[1].cookies["csrftoken"].value
 
 
+def test_a_learners_message_shows_once_on_their_own_exam_page_only():
+    # Given two learners of one paper, the first sending a plain form with an option that is not A-D
+    test = PracticeTestFactory(question_count=2)
+    learners = [UserFactory(), UserFactory()]
+    attempts = [services.attempt_start(test=test, user=learner) for learner in learners]
+    clients = [_signed_in(learner) for learner in learners]
+    urls = [reverse("courses:attempt", args=[attempt.pk]) for attempt in attempts]
+    refused = clients[0].post(
+        reverse("courses:attempt_answer", args=[attempts[0].pk]),
+        {"question_id": attempts[0].question_order[0], "option": "E", "action": "save_next"},
+    )
+
+    # When it lands on the exam page, the other learner opens theirs, and the first reloads
+    shown = clients[0].get(refused["Location"]).content.decode()
+    other = clients[1].get(urls[1]).content.decode()
+    again = clients[0].get(urls[0]).content.decode()
+
+    # Then the message is on that page once (escaped, in the exam's own list) and on no other
+    assert (
+        shown.count('<ul class="messages" role="status"><li class="error">Please choose A, B, C or D.</li></ul>') == 1
+    )
+    assert 'class="messages"' not in other
+    assert 'class="messages"' not in again
+
+
 def test_learners_in_english_and_hindi_interfaces_each_get_their_own_words_from_the_shells():
     # Given two learners of one paper in one process: one with the English interface, one with the Hindi
     test = PracticeTestFactory(question_count=3)
