@@ -133,6 +133,51 @@ def test_a_learners_message_shows_once_on_their_own_exam_page_only():
     assert 'class="messages"' not in again
 
 
+def test_the_page_without_javascript_gets_the_learners_back_button_view_in_note_and_section_tabs():
+    """Values the shell prints as they are (attempt.js redraws them, so only the page without it shows the
+    server's): Back disabled on Q1, the "no Hindi version" note and lang="hi", each tab's first question and
+    answered count (answered and answered-and-marked both count)."""
+    # Given a sectioned paper (Q1-3 Physics, Q4-6 Botany) where only Q2 has Hindi, Q1 answered, Q5 answered and marked
+    test = PracticeTestFactory(question_count=6)
+    physics = TestSection.objects.create(test=test, name="Physics", position=1)
+    botany = TestSection.objects.create(test=test, name="Botany", position=2)
+    items = list(test.paper_items.order_by("position").select_related("question"))
+    for index, item in enumerate(items):
+        item.section = physics if index < 3 else botany
+        item.save(update_fields=["section"])
+    items[1].question.text_hi = "कौन-सा कोशिकांग?"
+    items[1].question.save()
+    test = services.practice_test_bump_paper(test=test)
+    learner = UserFactory()
+    attempt = services.attempt_start(test=test, user=learner)
+    services.attempt_answers_save(
+        attempt=attempt,
+        answers=[
+            {"question_id": items[0].question_id, "option": "B", "marked_for_review": False, "seq": 1},
+            {"question_id": items[4].question_id, "option": "D", "marked_for_review": True, "seq": 2},
+        ],
+    )
+    client = _signed_in(learner)
+    url = reverse("courses:attempt", args=[attempt.pk])
+
+    # When the learner opens Q1, Q2 and Q1 in Hindi without JavaScript
+    first, second = client.get(url).content.decode(), client.get(url, {"q": 2, "view_in": "hi"}).content.decode()
+    untranslated = client.get(url, {"q": 1, "view_in": "hi"}).content.decode()
+
+    # Then Back is disabled on Q1 only, the tabs start at Q1 and Q4 with one answered question each ...
+    assert 'class="btn-back" disabled>' in first
+    assert 'class="btn-back">' in second
+    for tab, (start, answered) in enumerate([(1, 1), (4, 1)]):
+        assert re.search(rf'href="\?q={start}#question" class="section-tab" data-section="{tab}"', first)
+        assert f'data-section-count="{tab}">{answered}/3</span>' in first
+    # ... and the note shows only where Hindi was asked for and is missing; Hindi text is marked as Hindi
+    assert 'id="view-in-note" hidden>' in first
+    assert 'id="view-in-note" hidden>' in second
+    assert '<legend id="question-text" lang="hi">कौन-सा कोशिकांग?</legend>' in second
+    assert 'id="view-in-note">' in untranslated
+    assert '<legend id="question-text">' in untranslated
+
+
 def test_learners_in_english_and_hindi_interfaces_each_get_their_own_words_from_the_shells():
     # Given two learners of one paper in one process: one with the English interface, one with the Hindi
     test = PracticeTestFactory(question_count=3)
