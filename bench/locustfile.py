@@ -181,6 +181,9 @@ class CerebrumUser(FastHttpUser):
             name=f"{prefix} start",
             catch_response=True,
         ) as started:
+            if started.headers is None:  # no answer at all (connection refused or closed, client timeout)
+                started.failure(f"start got no response: {started.error}")
+                return
             location = started.headers.get("Location", "") or ""
             match = ATTEMPT_PATH.search(location)
             if started.status_code == 302 and location.rstrip("/").endswith(f"/tests/{slug}"):

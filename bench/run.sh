@@ -150,9 +150,14 @@ ACCESS_LOG=off
 # capacity phases send everything to Django (BENCH_FULL_LOAD_PROXY_CACHE=off) so both measure Django
 # alike, and closed-loop visitors answered by nginx in a millisecond do not swamp the mix.
 PROXY_CACHE="${BENCH_PROXY_CACHE:-pages}"
+# Two nginx workers: one process may hold only the machine's open-file limit (20,000 here; nginx cannot raise
+# it without CAP_SYS_RESOURCE), and 10,000 connected learners plus one upstream connection per queued request
+# exhausted one worker's 16,384 worker_connections ("worker_connections are not enough": the storm's learners
+# saw closed connections). Each worker has its own limit.
+NGINX_WORKERS="${BENCH_NGINX_WORKERS:-2}"
 FULL_LOAD_PROXY_CACHE="${BENCH_FULL_LOAD_PROXY_CACHE:-off}"
 render_nginx() {  # proxy_cache mode (pages|off)
-  sed -e "s#@@NGINX_WORKERS@@#1#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#$ACCESS_LOG#" \
+  sed -e "s#@@NGINX_WORKERS@@#$NGINX_WORKERS#" -e "s#@@RUN_DIR@@#$RUN#g" -e "s#@@ACCESS_LOG@@#$ACCESS_LOG#" \
       -e "s#@@UNLIMITED_CIDR@@#127.0.0.0/8#" -e "s#@@EDGE_REFRESH_FROM@@#127.0.0.0/8#" -e "s#@@API_RATE@@#100r/m#" -e "s#@@AUTH_RATE@@#10r/m#" \
       -e "s#@@UPSTREAM_SERVERS@@#${UPSTREAMS%\\n}#" \
       -e "s#@@LISTEN@@#127.0.0.1:$HTTP_PORT#" -e "s#@@STATIC_ROOT@@#$ROOT/staticfiles#" \
