@@ -4,30 +4,37 @@ Compiling a queryset (Django's SQLCompiler: columns, joins, quoting) costs more 
 spends running a primary-key lookup: in a live mock's storm it was most of a start's and a submit's
 Python work, the same SQL text every time with other numbers in it. A PreparedQuery keeps the
 ORM as the one place the SQL comes from (the vendor's, so the embedded SQLite runs it too) and
-pays for it once: the queryset is built with example arguments, compiled, and each example's place
-among the parameters remembered; a call runs that SQL with its own arguments and applies the
+pays for it once: the queryset is built with stand-in ids for its arguments, compiled, and each
+stand-in's place among the parameters remembered; a call runs that SQL with its own arguments and applies the
 compiler's converters (JSON, SQLite's datetimes), as the queryset would.
 
-Only for `values_list()` querysets whose arguments are integers (ids): every example must appear
-among the compiled parameters (checked at the first compile); pick values no constant of the
-query equals. PreparedInsert and PreparedUpdate do the same for save()'s INSERT and UPDATE of one
+Only for `values_list()` querysets whose arguments are integers (ids): every stand-in must appear
+among the compiled parameters (checked at the first compile), and no constant of the query may equal
+one (STAND_IN_ID and up). PreparedInsert and PreparedUpdate do the same for save()'s INSERT and UPDATE of one
 row with plain values (no expressions).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.sql.subqueries import InsertQuery
 
+# The ids a PreparedQuery's builder is called with to compile it (the first argument gets this, the next
+# this + 1, ...): large enough that no constant in a hot query equals one.
+STAND_IN_ID = 918_273_645
+
 
 class PreparedQuery:
-    """`PreparedQuery(lambda pk: Model.objects.filter(pk=pk).values_list(...), 918_273_645)(42)` → rows."""
+    """`PreparedQuery(lambda pk: Model.objects.filter(pk=pk).values_list(...))(42)` → rows. The builder's
+    arguments without a default are the ids each call passes, in order."""
 
-    def __init__(self, build: Callable[..., QuerySet], *examples) -> None:
-        self._build, self._examples = build, examples
+    def __init__(self, build: Callable[..., QuerySet]) -> None:
+        arguments = [p for p in inspect.signature(build).parameters.values() if p.default is p.empty]
+        self._build, self._stand_ins = build, tuple(STAND_IN_ID + index for index in range(len(arguments)))
         self._compiled: dict[str, tuple] = {}  # by vendor: (model, for_write, sql, slots, converters)
 
     def __call__(self, *args) -> list[tuple]:
@@ -46,7 +53,7 @@ class PreparedQuery:
         vendor = connections["default"].vendor
         compiled = self._compiled.get(vendor)
         if compiled is None:
-            compiled = self._compiled[vendor] = _compile(self._build(*self._examples), self._examples)
+            compiled = self._compiled[vendor] = _compile(self._build(*self._stand_ins), self._stand_ins)
         return compiled
 
 
@@ -130,15 +137,15 @@ def model_columns(model: type[Model], prefix: str = "") -> list[str]:
     return [prefix + field.attname for field in model._meta.concrete_fields]
 
 
-def _compile(queryset: QuerySet, examples: tuple) -> tuple:
+def _compile(queryset: QuerySet, stand_ins: tuple) -> tuple:
     compiler = queryset.query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
     slots = []
     for param in params:
-        found = [index for index, example in enumerate(examples) if type(param) is int and param == example]
+        found = [index for index, stand_in in enumerate(stand_ins) if type(param) is int and param == stand_in]
         slots.append(found[0] if found else (param,))
-    if {slot for slot in slots if isinstance(slot, int)} != set(range(len(examples))):
-        raise ValueError(f"every example must appear among the parameters: {params!r}")
+    if {slot for slot in slots if isinstance(slot, int)} != set(range(len(stand_ins))):
+        raise ValueError(f"every argument must appear among the parameters: {params!r}")
     converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
     return queryset.model, queryset._for_write, sql, slots, converters
 

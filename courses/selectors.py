@@ -153,8 +153,7 @@ def attempt_get_for_user(*, user, attempt_id: int, free_user_id: int | None = No
 _ATTEMPT_WITH_TEST = PreparedQuery(
     lambda attempt_id: TestAttempt.objects.filter(pk=attempt_id).values_list(
         *model_columns(TestAttempt), *model_columns(PracticeTest, "test__")
-    ),
-    918_273_645,
+    )
 )
 
 

@@ -432,8 +432,7 @@ def papers_prewarm(*, within: timedelta = PREWARM_WINDOW) -> int:
 _ATTEMPT_ANSWERS = PreparedQuery(
     lambda attempt_id: AttemptAnswer.objects.filter(attempt_id=attempt_id).values_list(
         "question_id", "option", "marked"
-    ),
-    918_273_645,
+    )
 )
 
 
@@ -468,8 +467,7 @@ _ATTEMPT_SCORE_UPDATE = PreparedUpdate(TestAttempt, sorted(_SUBMIT_FIELDS))
 _ATTEMPT_FOR_UPDATE = PreparedQuery(
     lambda attempt_id: TestAttempt.objects.select_for_update(of=("self",))
     .filter(pk=attempt_id)
-    .values_list(*model_columns(TestAttempt), *model_columns(PracticeTest, "test__"), *model_columns(User, "user__")),
-    918_273_645,
+    .values_list(*model_columns(TestAttempt), *model_columns(PracticeTest, "test__"), *model_columns(User, "user__"))
 )
 
 
@@ -505,9 +503,7 @@ _LEARNER_ATTEMPTS = {
     who: PreparedQuery(
         lambda test_id, learner_id, who=who: TestAttempt.objects.filter(test_id=test_id, **{f"{who}_id": learner_id})
         .order_by("-attempt_number")
-        .values_list("pk", "attempt_number", "status", "expires_at"),
-        918_273_645,
-        918_273_646,
+        .values_list("pk", "attempt_number", "status", "expires_at")
     )
     for who in ("user", "free_user")
 }
