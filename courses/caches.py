@@ -536,18 +536,25 @@ def _dashboard_version_of(found: dict, key: str, content_key: str) -> str:
 def dashboard_get_or_build(user_id: int, builder, *, version: str | None = None) -> dict:
     """The dashboard data of `version` (default: the current one, read in the same round trip), or
     builder()'s from the primary, then stored with that version."""
-    version_key, content_key, key = dashboard_version_key(user_id), page_version_key("courses"), dashboard_key(user_id)
+    return _under_dashboard_version(user_id, dashboard_key(user_id), builder, version=version)[1]
+
+
+def _under_dashboard_version(user_id: int, key: str, builder, *, version: str | None = None) -> tuple[str, dict]:
+    """(version, data) of an entry kept under the learner's dashboard version: one MGET when current (with the
+    version's keys, unless `version` is given); else builder()'s data, read from the primary and stored with
+    the version ("" and unstored without Redis)."""
+    version_key, content_key = dashboard_version_key(user_id), page_version_key("courses")
     found = cache_get_many([key] if version else [version_key, content_key, key])
     version = version or _dashboard_version_of(found, version_key, content_key)
     entry = found.get(key)
     hit = bool(version) and isinstance(entry, dict) and entry.get("version") == version
     record_cache(hit=hit)
     if hit:
-        return entry["data"]
+        return version, entry["data"]
     data = read_from_primary(builder)  # a fill from a lagging replica would outlive the write's version
     if version:
         cache.set(key, {"version": version, "data": data}, DASHBOARD_TIMEOUT)
-    return data
+    return version, data
 
 
 # --- A learner's page state (the personal bits of the shared pages) ----------------------------------
@@ -566,18 +573,7 @@ def page_state_key(user_id: int) -> str:
 def page_state_get_or_build(user_id: int, builder) -> tuple[str, PageState]:
     """(version, data) of the learner's page state: one Redis round trip when current; else builder()'s
     data, read from the primary and stored with the version ("" and unstored without Redis)."""
-    version_key, content_key, key = dashboard_version_key(user_id), page_version_key("courses"), page_state_key(user_id)
-    found = cache_get_many([version_key, content_key, key])
-    version = _dashboard_version_of(found, version_key, content_key)
-    entry = found.get(key)
-    hit = bool(version) and isinstance(entry, dict) and entry.get("version") == version
-    record_cache(hit=hit)
-    if hit:
-        return version, entry["data"]
-    data = read_from_primary(builder)  # as the dashboard: a replica's fill would outlive the write's version
-    if version:
-        cache.set(key, {"version": version, "data": data}, DASHBOARD_TIMEOUT)
-    return version, data
+    return _under_dashboard_version(user_id, page_state_key(user_id), builder)
 
 
 def _dashboard_version_new(key: str) -> str:
