@@ -38,10 +38,12 @@ from courses.scoring import OPTIONS, Marking, score_answers, sections_in_learner
 
 # Slack for a slow phone network: an answer or submit arriving this late after the clock ran out still counts.
 SUBMIT_GRACE = timedelta(seconds=30)
-# Callables (attempt) run inside the submit transaction after scoring, registered by higher apps in
-# their AppConfig.ready() (practice: wrong answers to the mistake notebook); courses imports none of them.
-# A live mock's attempts run them once, in live_results_announce (_hooks_wait_for_announce).
+# Callables (attempts: a list of scored attempts) run inside the submit transaction after scoring,
+# registered by higher apps in their AppConfig.ready() (practice: wrong answers to the mistake notebook);
+# courses imports none of them. A live mock's attempts run them once, in live_results_announce
+# (_hooks_wait_for_announce), ANNOUNCE_CHUNK attempts a call: a constant number of statements per chunk.
 after_submit_hooks: list = []
+ANNOUNCE_CHUNK = 500
 EXPIRE_BATCH_SIZE = 200
 PREWARM_WINDOW = timedelta(minutes=10)
 
@@ -397,16 +399,18 @@ def _live_results_announce_one(*, test_id: int) -> int:
         test=test, status__in=(TestAttempt.Status.SUBMITTED, TestAttempt.Status.EXPIRED)
     ).select_related("user", "test")
     count, boards = 0, {caches.test_board_key(test.pk)}
-    for attempt in finished.iterator(chunk_size=500):
+    rows = finished.iterator(chunk_size=ANNOUNCE_CHUNK)
+    while chunk := list(itertools.islice(rows, ANNOUNCE_CHUNK)):
         # Left by attempt_submit for this moment (_hooks_wait_for_announce); once: this marks the test announced.
         for hook in after_submit_hooks:
-            hook(attempt=attempt)
-        if attempt.user_id is None:
-            continue
-        _result_message(attempt)
-        week = caches.iso_week(timezone.localdate(attempt.submitted_at))
-        boards.update(caches.topic_board_key(slugify(topic), week) for topic in attempt.topic_breakdown or {})
-        count += 1
+            hook(attempts=chunk)
+        for attempt in chunk:
+            if attempt.user_id is None:
+                continue
+            _result_message(attempt)
+            week = caches.iso_week(timezone.localdate(attempt.submitted_at))
+            boards.update(caches.topic_board_key(slugify(topic), week) for topic in attempt.topic_breakdown or {})
+            count += 1
     test.results_announced_at = timezone.now()
     test.save(update_fields=["results_announced_at", "updated_at"])
     # Their marks were kept out of the boards: the next read of each rebuilds it from PostgreSQL, exactly.
@@ -721,7 +725,7 @@ def _after_submit(attempt: TestAttempt) -> None:
         _result_message(attempt)
     if not _hooks_wait_for_announce(attempt.test):
         for hook in after_submit_hooks:
-            hook(attempt=attempt)
+            hook(attempts=[attempt])
     transaction.on_commit(lambda: _after_submit_commit(attempt, results_open=results_open))
 
 

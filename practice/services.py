@@ -43,45 +43,48 @@ def bookmark_remove(*, user, question_id: int) -> bool:
     return bool(deleted)
 
 
-def mistakes_record(*, attempt: TestAttempt) -> int:
-    """Every evaluated wrong answer of a just-scored attempt into the notebook and the revision queue.
+def mistakes_record(*, attempts: list[TestAttempt]) -> int:
+    """Every evaluated wrong answer of just-scored attempts into the notebook and the revision queue.
 
     Runs inside `courses.services.attempt_submit`'s transaction (its after-submit hooks), once per
-    attempt; a live mock's attempt, inside `live_results_announce`'s when its results open (the storm's
-    submit skips it). The unique (attempt, question) makes a repeat write nothing. Free users have no notebook.
-    "Attempt any N" answers past N were not evaluated and are not mistakes, and a question whose key a
-    free test's result keeps secret (courses.selectors) is not one either. Returns entries written.
+    attempt; a live mock's attempts, inside `live_results_announce`'s when its results open, a chunk at a
+    time (the storm's submit skips it): two statements a call, whatever the number of attempts. The
+    unique (attempt, question) makes a repeat write nothing. Free users have no notebook. "Attempt any
+    N" answers past N were not evaluated and are not mistakes, and a question whose key a free test's
+    result keeps secret (courses.selectors) is not one either. Returns entries written.
     """
-    if not attempt.user_id:
+    entries, cards, keys = [], [], {}
+    for attempt in attempts:
+        if not attempt.user_id:
+            continue
+        paper_id = (attempt.test_id, attempt.paper_version)
+        if paper_id not in keys:  # the key and paper read once per paper version, not per attempt
+            key = caches.answer_key_get(test_id=attempt.test_id, version=attempt.paper_version)
+            paper = caches.paper_get_by_id(test_id=attempt.test_id, version=attempt.paper_version)
+            # A free test's question that a live or course-only test also uses: its result shows no verdict, nor does this.
+            keys[paper_id] = key, paper, course_selectors._questions_kept_secret(attempt.test, key)
+        key, paper, kept_secret = keys[paper_id]
+        not_evaluated = _not_evaluated(attempt, paper) | kept_secret
+        not_before = course_selectors.results_open_at(attempt.test)
+        for question_id, chosen in (attempt.answers or {}).items():
+            if question_id in key and chosen in OPTIONS and chosen != key[question_id]["correct"]:
+                if question_id in not_evaluated:
+                    continue
+                entries.append(
+                    MistakeEntry(
+                        user_id=attempt.user_id,
+                        question_id=int(question_id),
+                        attempt_id=attempt.pk,
+                        test_id=attempt.test_id,
+                        chosen_option=chosen,
+                        correct_option=key[question_id]["correct"],
+                    )
+                )
+                cards.append((attempt.user_id, int(question_id), attempt.test_id, attempt.submitted_at, not_before))
+    if not entries:
         return 0
-
-    key = caches.answer_key_get(test_id=attempt.test_id, version=attempt.paper_version)
-    # A free test's question that a live or course-only test also uses: its result shows no verdict, nor does this.
-    not_evaluated = _not_evaluated(attempt) | course_selectors._questions_kept_secret(attempt.test, key)
-    entries = [
-        MistakeEntry(
-            user_id=attempt.user_id,
-            question_id=int(question_id),
-            attempt_id=attempt.pk,
-            test_id=attempt.test_id,
-            chosen_option=chosen,
-            correct_option=key[question_id]["correct"],
-        )
-        for question_id, chosen in (attempt.answers or {}).items()
-        if question_id in key
-        and chosen in OPTIONS
-        and chosen != key[question_id]["correct"]
-        and question_id not in not_evaluated
-    ]
     MistakeEntry.objects.bulk_create(entries, ignore_conflicts=True)
-    revision.cards_add(
-        user_id=attempt.user_id,
-        question_ids=[entry.question_id for entry in entries],
-        source=ReviewCard.Source.MISTAKE,
-        test_id=attempt.test_id,
-        wrong_at=attempt.submitted_at,
-        not_before=course_selectors.results_open_at(attempt.test),
-    )
+    revision.mistake_cards_add(cards)
     return len(entries)
 
 

@@ -276,8 +276,8 @@ def test_a_live_mocks_attempt_closed_while_the_announce_runs_still_gets_its_afte
     running = services.attempt_start(test=test, user=UserFactory())
     ran, in_announce, release = [], threading.Event(), threading.Event()
 
-    def hook(attempt):
-        ran.append(attempt.pk)
+    def hook(attempts):
+        ran.extend(attempt.pk for attempt in attempts)
         if threading.current_thread() is not threading.main_thread():
             in_announce.set()
             release.wait(10)

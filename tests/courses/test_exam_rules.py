@@ -150,7 +150,7 @@ def test_a_live_mocks_after_submit_work_runs_once_when_its_results_open(
 ):
     # Given an after-submit hook (as practice's mistake notebook) and a learner in a running live mock
     ran = []
-    monkeypatch.setattr(services, "after_submit_hooks", [lambda attempt: ran.append(attempt.pk)])
+    monkeypatch.setattr(services, "after_submit_hooks", [lambda attempts: ran.extend(a.pk for a in attempts)])
     test, user = _live(), UserFactory()
     other = services.attempt_start(test=test, user=UserFactory())  # still writing until the sweep closes it
     # When the learner submits, twice (a double click, the retry of a lost response)
@@ -175,7 +175,7 @@ def test_a_live_mocks_after_submit_work_runs_once_when_its_results_open(
 
 def test_an_ordinary_tests_after_submit_work_runs_at_submit_once(monkeypatch, django_capture_on_commit_callbacks):
     ran = []
-    monkeypatch.setattr(services, "after_submit_hooks", [lambda attempt: ran.append(attempt.pk)])
+    monkeypatch.setattr(services, "after_submit_hooks", [lambda attempts: ran.extend(a.pk for a in attempts)])
     attempt = services.attempt_start(test=PracticeTestFactory(question_count=2), user=UserFactory())
     with django_capture_on_commit_callbacks(execute=True):
         services.attempt_submit(attempt=attempt)

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cerebrum.errors import NotFound
@@ -39,7 +41,7 @@ def test_every_evaluated_wrong_answer_reaches_the_notebook_at_submit(ten_learner
 
 def test_notebook_write_is_idempotent(ten_learner_test):
     attempt = ten_learner_test["attempts"][10]
-    assert services.mistakes_record(attempt=attempt) == 2  # the rows it would write
+    assert services.mistakes_record(attempts=[attempt]) == 2  # the rows it would write
     assert MistakeEntry.objects.filter(attempt=attempt).count() == 2
     assert ReviewCard.objects.filter(user=attempt.user).count() == 2
 
@@ -154,11 +156,34 @@ def test_a_live_mocks_mistakes_wait_for_its_results(db):
         assert len(revision.due_cards(user=learner, now=timezone.now() + timedelta(minutes=5))) == 2
 
 
+@pytest.mark.parametrize("learners", [2, 7])
+def test_a_live_mocks_announce_writes_the_notebook_in_two_statements_per_chunk_whatever_the_learners(learners):
+    # Given a live mock whose learners got both questions wrong, and an announce that takes 3 attempts a call
+    test = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
+    for _ in range(learners):
+        take(test, UserFactory(), "BB", [5, 5])
+    chunks = -(-learners // 3)
+    # When its results are announced
+    with (
+        time_machine.travel(course_selectors.results_open_at(test) + timedelta(seconds=1)),
+        pytest.MonkeyPatch.context() as patch,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        patch.setattr(course_services, "ANNOUNCE_CHUNK", 3)
+        assert course_services.live_results_announce() == learners
+    # Then every wrong answer is in the notebook and the queue, written by one INSERT of each per chunk
+    assert MistakeEntry.objects.filter(test=test).count() == ReviewCard.objects.filter(test_id=test.pk).count()
+    assert MistakeEntry.objects.filter(test=test).count() == 2 * learners
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert sum(MistakeEntry._meta.db_table in sql for sql in inserts) == chunks
+    assert sum(ReviewCard._meta.db_table in sql for sql in inserts) == chunks
+
+
 def test_a_live_mocks_mistakes_recorded_in_its_window_stay_hidden(db):
     # A re-key during the window records a finished attempt's mistakes (practice.services.mistakes_rekey)
     test = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
     learner = UserFactory()
-    services.mistakes_record(attempt=take(test, learner, "BB", [5, 5]))
+    services.mistakes_record(attempts=[take(test, learner, "BB", [5, 5])])
     assert MistakeEntry.objects.filter(user=learner).count() == 2
     assert list(selectors.mistake_list(user=learner)) == []
     assert list(revision.due_cards(user=learner, now=timezone.now() + timedelta(days=1))) == []
@@ -285,7 +310,7 @@ def test_due_today_counts_until_midnight_ist_and_hides_a_running_live_mock(db):
     _due_card(learner, QuestionFactory())
     live = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
     # As a re-key in the window records them (the submit leaves them to the announce): due after it closes
-    services.mistakes_record(attempt=take(live, learner, "BB", [5, 5]))
+    services.mistakes_record(attempts=[take(live, learner, "BB", [5, 5])])
     summary = revision._summary_build(learner)
     # The mock's cards open when its window closes; near midnight IST that is tomorrow (read it, don't guess it).
     opens = ReviewCard.objects.filter(user=learner, test=live).values_list("due", flat=True).first()
