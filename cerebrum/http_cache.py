@@ -39,6 +39,7 @@ import hashlib
 import re
 from functools import lru_cache
 from typing import TypedDict
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -264,21 +265,33 @@ def _cacheable_get(request: HttpRequest, *pages: dict[str, int]) -> str | None:
     url_name, view_class = _view_for_path(get_urlconf() or settings.ROOT_URLCONF, request.path_info)
     if not any(url_name in listed for listed in pages):
         return None
-    return url_name if _query_shareable(view_class, request.GET) else None
+    return url_name if _query_shareable(view_class, request.GET, request.META.get("QUERY_STRING", "")) else None
 
 
-def _query_shareable(view_class, query) -> bool:
+def _query_shareable(view_class, query, query_string: str) -> bool:
     """Only the query parameters a page reads, each once and valid, make a copy of it: the page's view names
     them in `shared_query_form` (a form class; none: the page reads no query). Anything else (a tracking id,
     junk, a value the form rejects) is answered by the view uncached, so nobody can fill Redis, nginx's
     cache or the edge-keys set (cerebrum.edge, 5,000 at most) with copies of one page: each valid
-    combination of values is one copy."""
+    combination of values is one copy. The copies are keyed by the raw query string (nginx's $request_uri),
+    so it must also be spelled the one way the page's form submits it (fields in form order, the cleaned
+    values): `?type=online&`, `?%74ype=online` or `?page=01` would each be one more copy of the same page."""
     if not query:
-        return True
+        return query_string == ""
     form_class = getattr(view_class, "shared_query_form", None)
     if form_class is None or not set(query) <= set(form_class.base_fields):
         return False
-    return all(len(query.getlist(name)) == 1 for name in query) and form_class(query).is_valid()
+    if not all(len(query.getlist(name)) == 1 for name in query):
+        return False
+    form = form_class(query)
+    if not form.is_valid():
+        return False
+    spelled = [(name, _query_value(form.cleaned_data[name])) for name in form.fields if name in query]
+    return query_string == urlencode(spelled)
+
+
+def _query_value(value) -> str:
+    return "" if value is None else str(value)
 
 
 def _area(url_name: str) -> str:
