@@ -11,13 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cerebrum.errors import NotFound
+from courses import caches as course_caches
 from courses import rekey
 from courses import selectors as course_selectors
 from courses import services as course_services
-from courses.models import PracticeTestQuestion
+from courses.models import PracticeTestQuestion, TestSection
 from practice import revision, selectors, services
 from practice.models import Bookmark, MistakeEntry, ReviewCard, ReviewLog
-from tests.factories import PracticeTestFactory, QuestionFactory, StaffFactory, UserFactory
+from tests.factories import FreeUserFactory, PracticeTestFactory, QuestionFactory, StaffFactory, UserFactory
 from tests.practice.conftest import take
 
 pytestmark = pytest.mark.django_db
@@ -320,3 +321,64 @@ def test_due_today_counts_until_midnight_ist_and_hides_a_running_live_mock(db):
     assert [c.question_id for c in revision.due_cards(user=learner)] == [
         ReviewCard.objects.get(user=learner, source=ReviewCard.Source.BOOKMARK).question_id
     ]
+
+
+def test_a_live_mocks_announce_reads_each_attempts_own_paper_version_in_one_chunk():
+    # Given a live mock whose first question's key changed between two learners' starts (A, then B)
+    test = PracticeTestFactory(question_count=2, scheduled_start=timezone.now() - timedelta(minutes=5))
+    first, second = UserFactory(), UserFactory()
+    earlier = course_services.attempt_start(test=test, user=first)
+    question = test.paper_items.order_by("position").first().question
+    question.correct_option = "B" if question.correct_option != "B" else "C"
+    question.save()
+    course_services.question_papers_bump(question_ids=[question.pk])
+    test.refresh_from_db()
+    later = course_services.attempt_start(test=test, user=second)
+    assert (earlier.paper_version, later.paper_version) == (1, 2)
+    for attempt in (earlier, later):
+        course_services.attempt_answer(attempt=attempt, question_id=question.pk, option=question.correct_option)
+        course_services.attempt_submit(attempt=attempt)
+    # When its results are announced, both attempts in one chunk
+    with time_machine.travel(course_selectors.results_open_at(test) + timedelta(seconds=1)):
+        assert course_services.live_results_announce() == 2
+    # Then the first learner's answer is wrong by version 1's key, the second's right by version 2's
+    assert _notebook(question) == {first.pk: (question.correct_option, earlier_key(test, question))}
+    assert _mistake_cards(question) == {first.pk}
+
+
+def earlier_key(test, question) -> str:
+    return course_caches.answer_key_get(test_id=test.pk, version=1)[str(question.pk)]["correct"]
+
+
+def test_a_live_mocks_announce_chunk_skips_free_users_and_answers_past_attempt_any_n():
+    # Given a free live mock with one "attempt any 1 of 2" section (keys A), where a learner and a free
+    # user answered both questions B and another learner only the second
+    test = PracticeTestFactory(question_count=0, is_free=True, scheduled_start=timezone.now() - timedelta(minutes=5))
+    section = TestSection.objects.create(test=test, name="Botany", position=1, attempt_any=1)
+    q1, q2 = QuestionFactory(correct_option="A"), QuestionFactory(correct_option="A")
+    for position, question in enumerate((q1, q2), start=1):
+        PracticeTestQuestion.objects.create(test=test, question=question, position=position, section=section)
+    both, second_only = UserFactory(), UserFactory()
+    takers = [({"user": both}, (q1, q2)), ({"free_user": FreeUserFactory()}, (q1, q2)), ({"user": second_only}, (q2,))]
+    for who, questions in takers:
+        attempt = course_services.attempt_start(test=test, **who)
+        for question in questions:
+            course_services.attempt_answer(attempt=attempt, question_id=question.pk, option="B")
+        course_services.attempt_submit(attempt=attempt)
+    assert MistakeEntry.objects.count() == 0  # a live mock's submit leaves them to the announce
+    # When its results are announced, all three in one chunk
+    with time_machine.travel(course_selectors.results_open_at(test) + timedelta(seconds=1)):
+        course_services.live_results_announce()
+        # Then each learner's first answered question is a mistake; the free user has none
+        assert sorted(MistakeEntry.objects.values_list("user_id", "question_id")) == sorted(
+            [(both.pk, q1.pk), (second_only.pk, q2.pk)]
+        )
+        assert sorted(ReviewCard.objects.values_list("user_id", "question_id")) == sorted(
+            [(both.pk, q1.pk), (second_only.pk, q2.pk)]
+        )
+        # And the cards are due now that the results are open, not before
+        assert len(revision.due_cards(user=both, now=timezone.now() + timedelta(minutes=5))) == 1
+    # A second announce writes nothing more
+    with time_machine.travel(course_selectors.results_open_at(test) + timedelta(minutes=2)):
+        course_services.live_results_announce()
+    assert MistakeEntry.objects.count() == ReviewCard.objects.count() == 2
