@@ -274,8 +274,8 @@ def _query_shareable(view_class, query, query_string: str) -> bool:
     junk, a value the form rejects) is answered by the view uncached, so nobody can fill Redis, nginx's
     cache or the edge-keys set (cerebrum.edge, 5,000 at most) with copies of one page: each valid
     combination of values is one copy. The copies are keyed by the raw query string (nginx's $request_uri),
-    so it must also be spelled the one way the page's form submits it (fields in form order, the cleaned
-    values): `?type=online&`, `?%74ype=online` or `?page=01` would each be one more copy of the same page."""
+    so it must also be spelled as urlencode() spells the cleaned values (in any order: an app's client may
+    put them in another): `?type=online&`, `?%74ype=online` or `?page=01` would each be one more copy."""
     if not query:
         return query_string == ""
     form_class = getattr(view_class, "shared_query_form", None)
@@ -286,8 +286,8 @@ def _query_shareable(view_class, query, query_string: str) -> bool:
     form = form_class(query)
     if not form.is_valid():
         return False
-    spelled = [(name, _query_value(form.cleaned_data[name])) for name in form.fields if name in query]
-    return query_string == urlencode(spelled)
+    spelled = [urlencode({name: _query_value(form.cleaned_data[name])}) for name in query]
+    return sorted(query_string.split("&")) == sorted(spelled)
 
 
 def _query_value(value) -> str:

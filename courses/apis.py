@@ -29,6 +29,7 @@ from cerebrum.api_tools import (
 from cerebrum.errors import Conflict, DomainError, NotFound
 from cerebrum.shapes import serializer_for
 from courses import caches, selectors, services, shapes
+from courses.forms import CourseListApiQuery, NoteListApiQuery
 from courses.hindi import MEDIUMS
 from courses.models import Course, Enrollment, NcertClass, PracticeTest, TestAttempt
 
@@ -71,6 +72,7 @@ class CourseListApi(APIView):
 
     permission_classes = [AllowAny]
     pagination_class = CreatedCursorPagination
+    shared_query_form = CourseListApiQuery  # cerebrum.http_cache: the only query a shared copy is kept for
 
     class FilterSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=Course.Type.choices, required=False)
@@ -244,6 +246,7 @@ class NoteListApi(APIView):
     """
 
     permission_classes = [AllowAny]
+    shared_query_form = NoteListApiQuery
 
     class FilterSerializer(serializers.Serializer):
         grade = serializers.ChoiceField(choices=NcertClass.choices, required=False)
