@@ -200,11 +200,13 @@ def _edge_key(request: HttpRequest) -> list[str] | None:
 
 def _edge_key_matches(request: HttpRequest, variant: str | None, *, required: bool) -> bool:
     """nginx's key holds the cookie values this response was rendered from. A cookie sent twice is the first
-    to nginx and the last to Django: without this, one request could store a page under another's key."""
+    to nginx and the last to Django: without this, one request could store a page under another's key. And
+    its raw URI is the one Django's key is made from: `/c%6Furses/` or `/courses/?` (decoded or dropped by
+    the time Django reads them) would each be one more copy in nginx and one more edge key."""
     key = _edge_key(request)
     if key is None:
         return not required
-    return key[1:] == [request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""), variant]
+    return key == [request.get_full_path(), request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""), variant]
 
 
 def _edge_share(request: HttpRequest, response: HttpResponse, seconds: int) -> None:

@@ -192,6 +192,8 @@ def test_the_variant_cookie_is_set_at_login_put_right_after_a_role_change_and_de
         ("/courses/||parent", {}, False),  # a student whose variant cookie said "parent" to nginx
         ("/courses/|hi|student", {}, False),  # nginx read another language cookie than Django (sent twice)
         ("/courses/|hi|student", {"django_language": "hi"}, True),
+        ("/c%6Furses/||student", {}, False),  # the same page under another raw URI: one more copy in nginx
+        ("/courses/?||student", {}, False),
     ],
 )
 def test_a_signed_in_page_is_shared_only_under_nginxs_key_for_the_sessions_own_variant(edge_key, cookies, shared):
