@@ -272,7 +272,7 @@ def _cacheable_get(request: HttpRequest, *pages: dict[str, int]) -> str | None:
 
 def _query_shareable(view_class, query, query_string: str) -> bool:
     """Only the query parameters a page reads, each once and valid, make a copy of it: the page's view names
-    them in `shared_query_form` (a form class; none: the page reads no query). Anything else (a tracking id,
+    them in `shared_query_form` (a form class, or an API's filter serializer; none: the page reads no query). Anything else (a tracking id,
     junk, a value the form rejects) is answered by the view uncached, so nobody can fill Redis, nginx's
     cache or the edge-keys set (cerebrum.edge, 5,000 at most) with copies of one page: each valid
     combination of values is one copy. The copies are keyed by the raw query string (nginx's $request_uri),
@@ -280,16 +280,24 @@ def _query_shareable(view_class, query, query_string: str) -> bool:
     put them in another): `?type=online&`, `?%74ype=online` or `?page=01` would each be one more copy."""
     if not query:
         return query_string == ""
-    form_class = getattr(view_class, "shared_query_form", None)
-    if form_class is None or not set(query) <= set(form_class.base_fields):
+    checker = getattr(view_class, "shared_query_form", None)
+    if checker is None or not all(len(query.getlist(name)) == 1 for name in query):
         return False
-    if not all(len(query.getlist(name)) == 1 for name in query):
+    cleaned = _query_cleaned(checker, query)
+    if cleaned is None:
         return False
-    form = form_class(query)
-    if not form.is_valid():
-        return False
-    spelled = [urlencode({name: _query_value(form.cleaned_data[name])}) for name in query]
+    spelled = [urlencode({name: _query_value(cleaned[name])}) for name in query]
     return sorted(query_string.split("&")) == sorted(spelled)
+
+
+def _query_cleaned(checker, query) -> dict | None:
+    """`query`'s cleaned values by a page's Django form or an API's DRF filter serializer (the one the view
+    itself reads its query with); None when it holds another parameter or a refused value."""
+    if hasattr(checker, "base_fields"):  # a Django form class
+        checked, fields = checker(query), checker.base_fields
+        return checked.cleaned_data if set(query) <= set(fields) and checked.is_valid() else None
+    checked = checker(data=query)  # a DRF serializer class
+    return checked.validated_data if set(query) <= set(checked.fields) and checked.is_valid() else None
 
 
 def _query_value(value) -> str:

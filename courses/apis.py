@@ -29,7 +29,6 @@ from cerebrum.api_tools import (
 from cerebrum.errors import Conflict, DomainError, NotFound
 from cerebrum.shapes import serializer_for
 from courses import caches, selectors, services, shapes
-from courses.forms import CourseListApiQuery, NoteListApiQuery
 from courses.hindi import MEDIUMS
 from courses.models import Course, Enrollment, NcertClass, PracticeTest, TestAttempt
 
@@ -72,7 +71,6 @@ class CourseListApi(APIView):
 
     permission_classes = [AllowAny]
     pagination_class = CreatedCursorPagination
-    shared_query_form = CourseListApiQuery  # cerebrum.http_cache: the only query a shared copy is kept for
 
     class FilterSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=Course.Type.choices, required=False)
@@ -80,6 +78,8 @@ class CourseListApi(APIView):
         def get_fields(self):
             # The query parameter is "class", a Python keyword, so it cannot be declared as an attribute.
             return {**super().get_fields(), "class": serializers.ChoiceField(choices=Grade.choices, required=False)}
+
+    shared_query_form = FilterSerializer  # cerebrum.http_cache: the only query a shared copy is kept for
 
     @extend_schema(
         operation_id="courses_list",
@@ -246,10 +246,11 @@ class NoteListApi(APIView):
     """
 
     permission_classes = [AllowAny]
-    shared_query_form = NoteListApiQuery
 
     class FilterSerializer(serializers.Serializer):
         grade = serializers.ChoiceField(choices=NcertClass.choices, required=False)
+
+    shared_query_form = FilterSerializer
 
     @extend_schema(
         operation_id="notes_list",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Grade
-from courses.models import Course, NcertClass
+from courses.models import Course
 from courses.services import MAX_SEQ
 
 OPTION_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
@@ -28,22 +28,6 @@ class CatalogFilterForm(forms.Form):
     type = forms.ChoiceField(
         label=_("Course type"), required=False, choices=[("", _("All types")), *_translated(Course.Type.choices)]
     )
-
-
-# The public API's filters (courses.apis), as forms so cerebrum.http_cache keeps one copy per valid filter as
-# it does for the catalog page; the API's own serializers still answer a refused value with a 400.
-CourseListApiQuery = type(
-    "CourseListApiQuery",
-    (forms.Form,),
-    {  # "class" is a Python keyword: not declarable in a class body
-        "class": forms.ChoiceField(choices=Grade.choices, required=False),
-        "type": forms.ChoiceField(choices=Course.Type.choices, required=False),
-    },
-)
-
-
-class NoteListApiQuery(forms.Form):
-    grade = forms.ChoiceField(choices=NcertClass.choices, required=False)
 
 
 class TopicWeekForm(forms.Form):
